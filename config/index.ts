@@ -1,0 +1,44 @@
+// The only module that reads Pulumi config. Everything else receives a StackConfig.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { validateConfig } from "./validate";
+import type { StackConfig } from "./types";
+
+export { KEYS } from "./keys";
+export type { KeyName, KeySpec, Kind } from "./keys";
+export { SecretValue } from "./secret";
+export type * from "./types";
+export { validateConfig } from "./validate";
+
+/** Thrown for invalid stack config; Pulumi prints a RunError's message without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
+        `nothing was created or changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+  }
+}
+
+// `isConfigSecret` is exported at run time but hidden from the SDK's typings.
+const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: string): boolean };
+
+/**
+ * Reads and validates the whole stack config before any resource exists. Throws ConfigError
+ * listing every problem, so a bad config never leaves a half-deployed stack.
+ */
+export function loadStackConfig(projectDir = path.resolve(__dirname, "..")): StackConfig {
+  const values = pulumi.runtime.allConfig();
+  const secretKeys = new Set(Object.keys(values).filter((key) => runtime.isConfigSecret(key)));
+  const result = validateConfig({
+    values,
+    secretKeys,
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    projectDir,
+  });
+  if (!result.ok) {
+    throw new ConfigError(result.errors);
+  }
+  return result.config;
+}

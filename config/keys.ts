@@ -1,0 +1,451 @@
+// Every stack config key the program accepts, in one table: its Pulumi type, its schema, its
+// default and the sentence that explains it. `Pulumi.yaml` is generated from this table
+// (`npm run gen:project`), and the README's config reference quotes it, so the three never drift.
+import { z } from "zod";
+import { parseQuantity } from "./quantity";
+
+/** The value types Pulumi project config can declare, plus `object` (JSON, set with --path). */
+export type Kind = "string" | "integer" | "boolean" | "array" | "object";
+
+export interface KeySpec {
+  kind: Kind;
+  schema: z.ZodType;
+  /** What a valid value looks like, quoted in every error about this key. */
+  allowed: string;
+  description: string;
+  default?: unknown;
+  /** The value must be stored encrypted (`pulumi config set --secret`). */
+  secret?: boolean;
+  /** Every stack must set it (other keys are required only in some combinations). */
+  required?: boolean;
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+// RFC 1123 subdomain, the form Kubernetes and certificate issuers accept for a host.
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+// An image repository without tag or digest: optional registry host[:port], then path components.
+const REPOSITORY = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
+const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const label = (max: number) => z.string().max(max).regex(DNS_LABEL);
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const quantity = (unit: "cpu" | "memory") =>
+  z.string().refine((text) => {
+    const value = parseQuantity(text);
+    return value !== undefined && value > 0 && (unit === "memory" ? value >= 2 ** 20 : value >= 0.001);
+  });
+const urlWithScheme = (...schemes: string[]) =>
+  z.string().refine((text) => {
+    try {
+      const url = new URL(text);
+      return schemes.includes(url.protocol.replace(/:$/, "")) && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  });
+const command = z.array(z.string().min(1)).min(1);
+
+const ranged = (min: number, max: number) => `an integer from ${min} to ${max}`;
+
+export const KEYS = {
+  // --- the application -----------------------------------------------------------------
+  environment: {
+    kind: "string",
+    schema: z.enum(["dev", "staging", "prod"]),
+    allowed: "one of dev, staging, prod",
+    description: "Which environment this stack is. Rules that protect production apply to prod.",
+    required: true,
+  },
+  appName: {
+    kind: "string",
+    schema: label(30),
+    allowed: "a DNS label of at most 30 characters (lowercase letters, digits, '-')",
+    description: "Name of the API. Prefixes every Kubernetes object and labels it app.kubernetes.io/name.",
+    default: "api",
+  },
+  appVersion: {
+    kind: "string",
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$/),
+    allowed: "a version string such as 1.4.2 (letters, digits, '.', '_', '+', '-'; at most 63 characters)",
+    description: "Version reported by the app (APP_VERSION) and labelled app.kubernetes.io/version.",
+    default: "0.1.0",
+  },
+  namespace: {
+    kind: "string",
+    schema: label(63),
+    allowed: "a DNS label of at most 63 characters",
+    description: "Namespace to create and deploy into. Default: <appName>-<environment>.",
+  },
+  debug: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "DEBUG for the app. Refused in prod.",
+    default: false,
+  },
+  corsOrigins: {
+    kind: "array",
+    schema: z.array(z.string().regex(ORIGIN)),
+    allowed: "a JSON list of origins such as [\"https://app.example.com\"]",
+    description: "Origins allowed by CORS (CORS_ORIGINS).",
+    default: [],
+  },
+
+  // --- the image -----------------------------------------------------------------------
+  imageRef: {
+    kind: "string",
+    schema: z.string().regex(DIGEST_REF),
+    allowed: "an image reference pinned by digest, repository@sha256:<64 hex digits>",
+    description:
+      "Deploy this prebuilt image instead of building one (e.g. the digest dev already runs). Excludes the image* build keys.",
+  },
+  imageRepository: {
+    kind: "string",
+    schema: z.string().max(255).regex(REPOSITORY),
+    allowed: "an image repository without tag or digest, such as registry.example.com/team/api",
+    description: "Repository the built image is pushed to. Required unless imageRef is set.",
+  },
+  imageContext: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a directory, relative to the project, that exists",
+    description: "Docker build context of the app.",
+    default: "apps/fastapi",
+  },
+  imageDockerfile: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a file, relative to imageContext, that exists",
+    description: "Dockerfile of the app, relative to imageContext.",
+    default: "Dockerfile",
+  },
+  imageTarget: {
+    kind: "string",
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+    allowed: "a Dockerfile stage name",
+    description: "Stage of the multi-stage Dockerfile to build.",
+    default: "runtime",
+  },
+  imagePlatform: {
+    kind: "string",
+    schema: z.enum(["linux/amd64", "linux/arm64"]),
+    allowed: "linux/amd64 or linux/arm64",
+    description: "Platform to build for.",
+    default: "linux/amd64",
+  },
+  imageBuildArgs: {
+    kind: "object",
+    schema: z.record(z.string().regex(ENV_NAME), z.string()),
+    allowed: "a JSON object of build-arg names to strings, such as {\"BASE_IMAGE\": \"python:3.12-slim\"}",
+    description: "Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base).",
+    default: {},
+  },
+  registryUsername: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a non-empty user name (set together with registryPassword)",
+    description: "User for pushing to the registry of imageRepository.",
+  },
+  registryPassword: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a non-empty secret (set together with registryUsername)",
+    description: "Password or token for pushing to the registry.",
+    secret: true,
+  },
+
+  // --- the workload --------------------------------------------------------------------
+  replicas: {
+    kind: "integer",
+    schema: int(1, 100),
+    allowed: ranged(1, 100),
+    description: "API pods. With the HPA on, the starting count; the HPA owns it afterwards.",
+    default: 2,
+  },
+  cpuRequest: {
+    kind: "string",
+    schema: quantity("cpu"),
+    allowed: "a CPU quantity of at least 1m, such as 250m or 0.5",
+    description: "CPU request of each API container.",
+    default: "250m",
+  },
+  cpuLimit: {
+    kind: "string",
+    schema: quantity("cpu"),
+    allowed: "a CPU quantity of at least 1m, such as 500m or 1",
+    description: "CPU limit of each API container.",
+    default: "500m",
+  },
+  memoryRequest: {
+    kind: "string",
+    schema: quantity("memory"),
+    allowed: "a memory quantity of at least 1Mi, such as 256Mi",
+    description: "Memory request of each API container.",
+    default: "256Mi",
+  },
+  memoryLimit: {
+    kind: "string",
+    schema: quantity("memory"),
+    allowed: "a memory quantity of at least 1Mi, such as 512Mi",
+    description: "Memory limit of each API container.",
+    default: "512Mi",
+  },
+  terminationGracePeriodSeconds: {
+    kind: "integer",
+    schema: int(5, 600),
+    allowed: ranged(5, 600),
+    description: "Time a pod gets to drain in-flight requests after SIGTERM.",
+    default: 30,
+  },
+  preStopSleepSeconds: {
+    kind: "integer",
+    schema: int(0, 120),
+    allowed: ranged(0, 120),
+    description: "Pause before SIGTERM so endpoints stop routing to the pod first.",
+    default: 5,
+  },
+  migrationsEnabled: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Run migrationCommand as a Job before each new image rolls out.",
+    default: true,
+  },
+  migrationCommand: {
+    kind: "array",
+    schema: command,
+    allowed: "a non-empty JSON list of strings, such as [\"alembic\", \"upgrade\", \"head\"]",
+    description: "Migration command (Django: [\"python\", \"manage.py\", \"migrate\", \"--noinput\"]).",
+    default: ["alembic", "upgrade", "head"],
+  },
+  migrationTimeoutSeconds: {
+    kind: "integer",
+    schema: int(30, 7200),
+    allowed: ranged(30, 7200),
+    description: "Deadline of the migration Job; past it the release stops.",
+    default: 600,
+  },
+  workerEnabled: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Deploy the Celery worker from the same image and settings.",
+    default: true,
+  },
+  workerCommand: {
+    kind: "array",
+    schema: command,
+    allowed: "a non-empty JSON list of strings",
+    description: "Worker command.",
+    default: ["celery", "-A", "app.celery", "worker", "-l", "info"],
+  },
+  workerReplicas: {
+    kind: "integer",
+    schema: int(1, 100),
+    allowed: ranged(1, 100),
+    description: "Worker pods.",
+    default: 1,
+  },
+
+  // --- settings (ConfigMap) and secrets (Secret) ----------------------------------------
+  dbPoolSize: {
+    kind: "integer",
+    schema: int(1, 100),
+    allowed: ranged(1, 100),
+    description: "DB_POOL_SIZE for the app.",
+    default: 5,
+  },
+  dbMaxOverflow: {
+    kind: "integer",
+    schema: int(0, 100),
+    allowed: ranged(0, 100),
+    description: "DB_MAX_OVERFLOW for the app.",
+    default: 10,
+  },
+  accessTokenExpireMinutes: {
+    kind: "integer",
+    schema: int(1, 1440),
+    allowed: ranged(1, 1440),
+    description: "ACCESS_TOKEN_EXPIRE_MINUTES for the app.",
+    default: 30,
+  },
+  refreshTokenExpireDays: {
+    kind: "integer",
+    schema: int(1, 365),
+    allowed: ranged(1, 365),
+    description: "REFRESH_TOKEN_EXPIRE_DAYS for the app.",
+    default: 7,
+  },
+  otelExporterOtlpEndpoint: {
+    kind: "string",
+    schema: urlWithScheme("http", "https"),
+    allowed: "an http(s) URL such as http://otel-collector.observability:4317",
+    description: "OTEL_EXPORTER_OTLP_ENDPOINT for the app. Unset: tracing export off.",
+  },
+  databaseUrl: {
+    kind: "string",
+    schema: urlWithScheme("postgresql", "postgres"),
+    allowed: "a postgresql://user:password@host:5432/database URL",
+    description: "DATABASE_URL of an external Postgres. Required unless devServicesEnabled.",
+    secret: true,
+  },
+  redisUrl: {
+    kind: "string",
+    schema: urlWithScheme("redis", "rediss"),
+    allowed: "a redis:// or rediss:// URL",
+    description: "REDIS_URL of an external Redis. Required unless devServicesEnabled.",
+    secret: true,
+  },
+  secretKey: {
+    kind: "string",
+    schema: z.string().min(32),
+    allowed: "a secret of at least 32 characters (e.g. `openssl rand -hex 32`)",
+    description: "SECRET_KEY the app signs tokens with.",
+    secret: true,
+    required: true,
+  },
+  sentryDsn: {
+    kind: "string",
+    schema: urlWithScheme("https", "http"),
+    allowed: "a Sentry DSN URL",
+    description: "SENTRY_DSN for error reporting. Unset: off.",
+    secret: true,
+  },
+
+  // --- networking ------------------------------------------------------------------------
+  ingressEnabled: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Expose the API through an Ingress.",
+    default: false,
+  },
+  ingressHost: {
+    kind: "string",
+    schema: z.string().regex(DNS_NAME),
+    allowed: "a lowercase DNS name with at least two labels, such as api.example.com",
+    description: "Host the Ingress serves. Required when ingressEnabled.",
+  },
+  ingressClassName: {
+    kind: "string",
+    schema: label(63),
+    allowed: "a DNS label",
+    description: "IngressClass that serves the Ingress (spec.ingressClassName).",
+    default: "nginx",
+  },
+  ingressTls: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Serve HTTPS with a certificate from cert-manager.",
+    default: true,
+  },
+  clusterIssuer: {
+    kind: "string",
+    schema: label(63),
+    allowed: "a DNS label naming a cert-manager ClusterIssuer",
+    description: "cert-manager ClusterIssuer for the TLS certificate.",
+    default: "letsencrypt-staging",
+  },
+  rateLimitPerMinute: {
+    kind: "integer",
+    schema: int(1, 100000),
+    allowed: ranged(1, 100000),
+    description: "Requests per minute per client IP, enforced by ingress-nginx.",
+    default: 100,
+  },
+
+  // --- autoscaling and disruption ---------------------------------------------------------
+  hpaEnabled: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Scale API pods with a HorizontalPodAutoscaler (autoscaling/v2).",
+    default: true,
+  },
+  hpaMinReplicas: {
+    kind: "integer",
+    schema: int(1, 1000),
+    allowed: ranged(1, 1000),
+    description: "Fewest API pods the HPA keeps.",
+    default: 2,
+  },
+  hpaMaxReplicas: {
+    kind: "integer",
+    schema: int(1, 1000),
+    allowed: ranged(1, 1000),
+    description: "Most API pods the HPA allows.",
+    default: 5,
+  },
+  hpaCpuUtilization: {
+    kind: "integer",
+    schema: int(1, 100),
+    allowed: ranged(1, 100) + " (percent)",
+    description: "Average CPU utilization the HPA aims for, in percent of requests.",
+    default: 70,
+  },
+  hpaMemoryUtilization: {
+    kind: "integer",
+    schema: int(1, 100),
+    allowed: ranged(1, 100) + " (percent)",
+    description: "Average memory utilization the HPA aims for, in percent of requests.",
+    default: 80,
+  },
+  pdbMaxUnavailable: {
+    kind: "integer",
+    schema: int(1, 1000),
+    allowed: ranged(1, 1000),
+    description: "API pods a voluntary disruption (node drain) may take down at once.",
+    default: 1,
+  },
+
+  // --- in-cluster dependencies for dev -----------------------------------------------------
+  devServicesEnabled: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Run Postgres and Redis in the namespace and point DATABASE_URL/REDIS_URL at them. Refused in prod.",
+    default: false,
+  },
+  devPostgresPassword: {
+    kind: "string",
+    schema: z.string().min(12).regex(/^[A-Za-z0-9._~-]+$/),
+    allowed: "a secret of at least 12 URL-safe characters (letters, digits, '.', '_', '~', '-')",
+    description: "Password of the in-cluster Postgres. Required when devServicesEnabled.",
+    secret: true,
+  },
+  postgresImage: {
+    kind: "string",
+    schema: z.string().regex(/^[^\s]+$/),
+    allowed: "an image reference",
+    description: "Image of the in-cluster Postgres.",
+    default: "postgres:16-alpine",
+  },
+  redisImage: {
+    kind: "string",
+    schema: z.string().regex(/^[^\s]+$/),
+    allowed: "an image reference",
+    description: "Image of the in-cluster Redis.",
+    default: "redis:7-alpine",
+  },
+  postgresStorage: {
+    kind: "string",
+    schema: quantity("memory"),
+    allowed: "a storage quantity of at least 1Mi, such as 1Gi",
+    description: "Volume size of the in-cluster Postgres.",
+    default: "1Gi",
+  },
+
+  // --- output mode ---------------------------------------------------------------------
+  renderYamlTo: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a directory path",
+    description:
+      "Write manifests to this directory instead of applying them (GitOps). Secrets are written there in plaintext.",
+  },
+} satisfies Record<string, KeySpec>;
+
+export type KeyName = keyof typeof KEYS;

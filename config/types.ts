@@ -1,0 +1,85 @@
+import type { SecretValue } from "./secret";
+
+export type Environment = "dev" | "staging" | "prod";
+
+export interface Resources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+/** Build the app's Dockerfile and push it, or deploy an image someone else built. */
+export type ImageConfig =
+  | {
+      kind: "build";
+      /** Absolute path of the build context. */
+      context: string;
+      /** Absolute path of the Dockerfile. */
+      dockerfile: string;
+      target: string;
+      platform: string;
+      buildArgs: Record<string, string>;
+      repository: string;
+      registry?: { server: string; username: string; password: SecretValue };
+    }
+  | { kind: "prebuilt"; ref: string };
+
+export interface IngressConfig {
+  host: string;
+  className: string;
+  /** cert-manager ClusterIssuer; absent when TLS is off. */
+  tls?: { clusterIssuer: string; secretName: string };
+  rateLimitPerMinute: number;
+}
+
+export interface AutoscalingConfig {
+  minReplicas: number;
+  maxReplicas: number;
+  cpuUtilization: number;
+  memoryUtilization: number;
+}
+
+export interface DevServicesConfig {
+  postgres: { image: string; storage: string; password: SecretValue };
+  redis: { image: string };
+}
+
+/** The whole stack, validated: plain data, no Outputs. Produced only by `validateConfig`. */
+export interface StackConfig {
+  project: string;
+  stack: string;
+  environment: Environment;
+  appName: string;
+  appVersion: string;
+  namespace: string;
+  image: ImageConfig;
+  api: {
+    replicas: number;
+    resources: Resources;
+    terminationGracePeriodSeconds: number;
+    preStopSleepSeconds: number;
+  };
+  migration?: { command: string[]; timeoutSeconds: number };
+  worker?: { command: string[]; replicas: number };
+  /** Non-secret app settings, rendered into the ConfigMap. */
+  settings: {
+    debug: boolean;
+    corsOrigins: string[];
+    dbPoolSize: number;
+    dbMaxOverflow: number;
+    accessTokenExpireMinutes: number;
+    refreshTokenExpireDays: number;
+    otelExporterOtlpEndpoint?: string;
+  };
+  /** Secret app settings, rendered into the Secret. URLs are absent when dev services provide them. */
+  secrets: {
+    secretKey: SecretValue;
+    databaseUrl?: SecretValue;
+    redisUrl?: SecretValue;
+    sentryDsn?: SecretValue;
+  };
+  ingress?: IngressConfig;
+  autoscaling?: AutoscalingConfig;
+  pdb: { maxUnavailable: number };
+  devServices?: DevServicesConfig;
+  renderYamlTo?: string;
+}

@@ -1,0 +1,23 @@
+// api-stack: one containerized Python API on Kubernetes, one stack per environment.
+// 1. validate the whole stack config (nothing is created when it is wrong),
+// 2. build the components, 3. export what users and CI need to know.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ApiStack } from "./components/api-stack";
+import { loadStackConfig } from "./config";
+
+export = async () => {
+  const config = loadStackConfig();
+
+  const opts: pulumi.ComponentResourceOptions = {};
+  if (config.renderYamlTo) {
+    pulumi.log.warn(
+      `renderYamlTo: manifests go to ${config.renderYamlTo} instead of a cluster. ` +
+        "Kubernetes Secrets are written there in PLAINTEXT: keep that directory out of version control.",
+    );
+    opts.providers = { kubernetes: new k8s.Provider("render", { renderYamlToDirectory: config.renderYamlTo }) };
+  }
+
+  const api = new ApiStack(config.appName, config, opts);
+  return api.outputs;
+};

@@ -1,0 +1,207 @@
+// Runs the real program (index.ts) under Pulumi's mocks: no engine, no cluster, no Docker.
+// The mocks echo inputs back as outputs, which is enough to assert what would be sent to the
+// Kubernetes API. Real-engine tests live in tests/e2e.
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { load } from "js-yaml";
+
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
+export const PROJECT = "api-stack";
+
+/** Stand-ins for `secure:` values, which unit tests cannot decrypt. Each is valid for its key. */
+export const TEST_SECRETS: Record<string, string> = {
+  secretKey: "unit-test-secret-key-0123456789abcdef0123456789abcdef",
+  databaseUrl: "postgresql://app:unit-test-db-password@db.internal:5432/app",
+  redisUrl: "rediss://:unit-test-redis-password@redis.internal:6380/0",
+  sentryDsn: "https://unit-test-public-key@sentry.example.com/42",
+  devPostgresPassword: "unit-test-postgres-password",
+  registryPassword: "unit-test-registry-password",
+};
+
+export interface StackInput {
+  values: Record<string, string>;
+  secretKeys: string[];
+}
+
+/** Reads Pulumi.<stack>.yaml the way the CLI hands it to a program: strings, JSON for structures. */
+export function readStackFile(stack: string): StackInput {
+  const file = load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
+  const input: StackInput = { values: {}, secretKeys: [] };
+  for (const [key, value] of Object.entries(file.config ?? {})) {
+    if (value !== null && typeof value === "object" && "secure" in value) {
+      const short = key.split(":")[1];
+      const stand_in = TEST_SECRETS[short];
+      if (stand_in === undefined) {
+        throw new Error(`no test stand-in for secure key ${key}`);
+      }
+      input.values[key] = stand_in;
+      input.secretKeys.push(key);
+    } else {
+      input.values[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+  }
+  return input;
+}
+
+/** Adds or replaces keys (short names), marking those in TEST_SECRETS' names as secret when asked. */
+export function withConfig(
+  base: StackInput,
+  overrides: Record<string, string | number | boolean | object | undefined>,
+  secret: string[] = [],
+): StackInput {
+  const values = { ...base.values };
+  const secretKeys = new Set(base.secretKeys);
+  for (const [key, value] of Object.entries(overrides)) {
+    const full = `${PROJECT}:${key}`;
+    if (value === undefined) {
+      delete values[full];
+      secretKeys.delete(full);
+    } else {
+      values[full] = typeof value === "string" ? value : JSON.stringify(value);
+      if (secret.includes(key)) {
+        secretKeys.add(full);
+      }
+    }
+  }
+  return { values, secretKeys: [...secretKeys] };
+}
+
+/** The prod stack file plus the secrets an operator would set with `pulumi config set --secret`. */
+export function prodInput(): StackInput {
+  return withConfig(
+    readStackFile("prod"),
+    {
+      secretKey: TEST_SECRETS.secretKey,
+      databaseUrl: TEST_SECRETS.databaseUrl,
+      redisUrl: TEST_SECRETS.redisUrl,
+    },
+    ["secretKey", "databaseUrl", "redisUrl"],
+  );
+}
+
+export function devInput(): StackInput {
+  return readStackFile("dev");
+}
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: any;
+  /** The resource object the program created (for Output checks such as isSecret). */
+  urn: string;
+}
+
+export interface RunResult {
+  resources: Registered[];
+  outputs: Record<string, unknown>;
+  /** The resource of a given type; fails the test when there is not exactly one. */
+  one(type: string, name?: string): Registered;
+  all(type: string): Registered[];
+}
+
+export const fakeDigest = (seed: string) => createHash("sha256").update(seed).digest("hex");
+
+/**
+ * Runs index.ts with the given config under mocks and returns every resource it registered,
+ * with inputs fully resolved, plus the stack outputs.
+ */
+export async function runProgram(input: StackInput, stack = "unit"): Promise<RunResult> {
+  const { resources, outputs, error } = await execute(input, stack);
+  if (error) {
+    throw error;
+  }
+  const all = (type: string) => resources.filter((r) => r.type === type);
+  return {
+    resources,
+    outputs: outputs!,
+    all,
+    one(type, name) {
+      const matches = all(type).filter((r) => name === undefined || r.name === name);
+      if (matches.length !== 1) {
+        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}`);
+      }
+      return matches[0];
+    },
+  };
+}
+
+/** Runs the program and returns what it registered even when it fails. */
+export async function execute(
+  input: StackInput,
+  stack = "unit",
+): Promise<{ resources: Registered[]; outputs?: Record<string, unknown>; error?: Error }> {
+  const resources: Registered[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state = { ...args.inputs };
+        if (args.type === "docker:index/image:Image") {
+          const repository = String(args.inputs.imageName).replace(/:[^/:]+$/, "");
+          state.repoDigest = `${repository}@sha256:${fakeDigest(args.name)}`;
+        }
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn: `${args.type}::${args.name}` });
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    PROJECT,
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(input.values, input.secretKeys);
+
+  // A fresh copy of the program per run, as the CLI would start it.
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(PROJECT_DIR) && !key.includes("node_modules") && !key.includes(`${path.sep}tests${path.sep}`)) {
+      delete require.cache[key];
+    }
+  }
+  const program = require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>;
+  let outputs: Record<string, unknown> | undefined;
+  let error: Error | undefined;
+  try {
+    outputs = (await resolve(await program())) as Record<string, unknown>;
+  } catch (e) {
+    error = e as Error;
+  }
+  // Registrations run asynchronously; wait until no new resource appears.
+  let seen = -1;
+  while (seen !== resources.length) {
+    seen = resources.length;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { resources, outputs, error };
+}
+
+/** Resolves Outputs nested in plain data (stack outputs) to their values. */
+export async function resolve(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    return resolve(await new Promise((r) => (value as pulumi.Output<unknown>).apply(r)));
+  }
+  if (Array.isArray(value)) {
+    return Promise.all(value.map(resolve));
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)]));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+/** The object as the Kubernetes API would receive it: apiVersion and kind from the type token. */
+export function asManifest(resource: Registered): Record<string, any> {
+  const match = /^kubernetes:([^:]+):(\w+)$/.exec(resource.type);
+  if (!match) {
+    throw new Error(`${resource.type} is not a Kubernetes resource`);
+  }
+  const [, groupVersion, kind] = match;
+  return { apiVersion: groupVersion.replace(/^core\//, ""), kind, ...resource.inputs };
+}
+
+export const isKubernetes = (r: Registered) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers");

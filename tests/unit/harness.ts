@@ -47,7 +47,7 @@ export function readStackFile(stack: string): StackInput {
   return input;
 }
 
-/** Adds or replaces keys (short names), marking those in TEST_SECRETS' names as secret when asked. */
+/** Adds, replaces or (with undefined) removes keys by short name; `secret` lists those stored encrypted. */
 export function withConfig(
   base: StackInput,
   overrides: Record<string, string | number | boolean | object | undefined>,
@@ -64,6 +64,8 @@ export function withConfig(
       values[full] = typeof value === "string" ? value : JSON.stringify(value);
       if (secret.includes(key)) {
         secretKeys.add(full);
+      } else {
+        secretKeys.delete(full);
       }
     }
   }
@@ -90,9 +92,13 @@ export function devInput(): StackInput {
 export interface Registered {
   type: string;
   name: string;
+  /** Inputs as the provider receives them; secret values stay wrapped (see isSecretValue). */
   inputs: any;
-  /** The resource object the program created (for Output checks such as isSecret). */
-  urn: string;
+  /** `type::name` of this resource, and of its parent and explicit dependencies. */
+  key: string;
+  parent?: string;
+  dependsOn: string[];
+  ignoreChanges: string[];
 }
 
 export interface RunResult {
@@ -135,6 +141,7 @@ export async function execute(
   stack = "unit",
 ): Promise<{ resources: Registered[]; outputs?: Record<string, unknown>; error?: Error }> {
   const resources: Registered[] = [];
+  const options = new Map<string, { parent?: string; dependsOn: string[]; ignoreChanges: string[] }>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -143,7 +150,8 @@ export async function execute(
           const repository = String(args.inputs.imageName).replace(/:[^/:]+$/, "");
           state.repoDigest = `${repository}@sha256:${fakeDigest(args.name)}`;
         }
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn: `${args.type}::${args.name}` });
+        const key = `${args.type}::${args.name}`;
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, key, dependsOn: [], ignoreChanges: [], ...options.get(key) });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -165,8 +173,25 @@ export async function execute(
   const program = require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>;
   let outputs: Record<string, unknown> | undefined;
   let error: Error | undefined;
+  // Resource options never reach the mocks; a stack transformation sees them on the way.
+  const keyOf = (r: pulumi.Resource) => (r as unknown as { __key: string }).__key;
+  const capture: pulumi.ResourceTransformation = (args) => {
+    const key = `${args.type}::${args.name}`;
+    (args.resource as unknown as { __key: string }).__key = key;
+    const dependsOn = ([] as pulumi.Resource[]).concat((args.opts.dependsOn as pulumi.Resource[] | undefined) ?? []);
+    options.set(key, {
+      parent: args.opts.parent && keyOf(args.opts.parent),
+      dependsOn: dependsOn.map(keyOf),
+      ignoreChanges: args.opts.ignoreChanges ?? [],
+    });
+    return undefined;
+  };
   try {
-    outputs = (await resolve(await program())) as Record<string, unknown>;
+    const exported = await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation(capture);
+      return program();
+    });
+    outputs = (await resolve(exported)) as Record<string, unknown>;
   } catch (e) {
     error = e as Error;
   }
@@ -194,14 +219,29 @@ export async function resolve(value: unknown): Promise<unknown> {
   return value;
 }
 
-/** The object as the Kubernetes API would receive it: apiVersion and kind from the type token. */
-export function asManifest(resource: Registered): Record<string, any> {
-  const match = /^kubernetes:([^:]+):(\w+)$/.exec(resource.type);
-  if (!match) {
-    throw new Error(`${resource.type} is not a Kubernetes resource`);
-  }
-  const [, groupVersion, kind] = match;
-  return { apiVersion: groupVersion.replace(/^core\//, ""), kind, ...resource.inputs };
+// How the SDK marks a secret value on the wire to a provider (and so to the mocks).
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretValue(value: unknown): boolean {
+  return value !== null && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
 }
 
-export const isKubernetes = (r: Registered) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers");
+/** The object as the Kubernetes API would receive it: secrets unwrapped, nothing else changed. */
+export function asManifest(resource: Registered): Record<string, any> {
+  const unwrap = (value: unknown): unknown => {
+    if (isSecretValue(value)) {
+      return unwrap((value as { value: unknown }).value);
+    }
+    if (Array.isArray(value)) {
+      return value.map(unwrap);
+    }
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+    }
+    return value;
+  };
+  return unwrap(resource.inputs) as Record<string, any>;
+}
+
+export const isKubernetes = (r: Registered) => r.type.startsWith("kubernetes:");

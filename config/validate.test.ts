@@ -1,0 +1,131 @@
+import { strict as assert } from "node:assert";
+import { validateConfig, type RawConfig } from "./validate";
+import { devInput, execute, prodInput, PROJECT, PROJECT_DIR, TEST_SECRETS, withConfig, type StackInput } from "../tests/unit/harness";
+
+const raw = (input: StackInput): RawConfig => ({
+  values: input.values,
+  secretKeys: new Set(input.secretKeys),
+  project: PROJECT,
+  stack: "unit",
+  projectDir: PROJECT_DIR,
+});
+
+const errorsOf = (input: StackInput) => {
+  const result = validateConfig(raw(input));
+  return result.ok ? [] : result.errors;
+};
+
+const DIGEST_REF = `registry.example.com/platform/api@sha256:${"b".repeat(64)}`;
+
+// Each row: a stack, what is changed, which key the error must name, and a phrase it must say.
+const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string, unknown>; secret?: string[]; key: string; says: RegExp }> = [
+  { name: "unknown key (typo)", base: prodInput, set: { replcas: 3 }, key: "replcas", says: /did you mean replicas/ },
+  { name: "environment outside the list", base: prodInput, set: { environment: "production" }, key: "environment", says: /one of dev, staging, prod/ },
+  { name: "environment missing", base: prodInput, set: { environment: undefined }, key: "environment", says: /is required/ },
+  { name: "appName not a DNS label", base: prodInput, set: { appName: "My_API" }, key: "appName", says: /DNS label/ },
+  { name: "replicas not an integer", base: prodInput, set: { replicas: "three" }, key: "replicas", says: /"three" is not allowed; expected an integer from 1 to 100/ },
+  { name: "replicas zero", base: prodInput, set: { replicas: 0 }, key: "replicas", says: /from 1 to 100/ },
+  { name: "hpa min above max", base: prodInput, set: { hpaMinReplicas: 10, hpaMaxReplicas: 5, replicas: 5 }, key: "hpaMinReplicas", says: /must not exceed the maximum/ },
+  { name: "replicas outside the HPA range", base: prodInput, set: { replicas: 2 }, key: "replicas", says: /outside the HPA range 3\.\.20/ },
+  { name: "cpu limit below request", base: prodInput, set: { cpuLimit: "100m" }, key: "cpuLimit", says: /limit must be at least the request/ },
+  { name: "memory limit below request", base: prodInput, set: { memoryLimit: "128Mi" }, key: "memoryLimit", says: /limit must be at least the request/ },
+  { name: "cpu not a quantity", base: prodInput, set: { cpuRequest: "half a core" }, key: "cpuRequest", says: /CPU quantity/ },
+  { name: "memory not a quantity", base: prodInput, set: { memoryRequest: "256MB" }, key: "memoryRequest", says: /memory quantity/ },
+  { name: "cpu utilization above 100", base: prodInput, set: { hpaCpuUtilization: 150 }, key: "hpaCpuUtilization", says: /from 1 to 100 \(percent\)/ },
+  { name: "memory utilization zero", base: prodInput, set: { hpaMemoryUtilization: 0 }, key: "hpaMemoryUtilization", says: /from 1 to 100 \(percent\)/ },
+  { name: "ingress host not a DNS name", base: prodInput, set: { ingressHost: "https://api.example.com/" }, key: "ingressHost", says: /DNS name/ },
+  { name: "ingress enabled without host", base: prodInput, set: { ingressHost: undefined }, key: "ingressHost", says: /required when api-stack:ingressEnabled is true/ },
+  { name: "host without ingress", base: prodInput, set: { ingressEnabled: false }, key: "ingressHost", says: /must not be set while api-stack:ingressEnabled is false/ },
+  { name: "boolean spelled yes", base: prodInput, set: { ingressEnabled: "yes" }, key: "ingressEnabled", says: /true or false/ },
+  { name: "image context missing", base: prodInput, set: { imageContext: "apps/does-not-exist" }, key: "imageContext", says: /is not a directory/ },
+  { name: "dockerfile missing", base: prodInput, set: { imageDockerfile: "Nope.Dockerfile" }, key: "imageDockerfile", says: /is not a file in the build context/ },
+  { name: "image repository with a tag", base: prodInput, set: { imageRepository: "registry.example.com/api:latest" }, key: "imageRepository", says: /without tag or digest/ },
+  { name: "imageRef with a mutable tag", base: prodInput, set: { imageRepository: undefined, imageRef: "registry.example.com/api:1.2.3" }, key: "imageRef", says: /pinned by digest/ },
+  { name: "imageRef and a build key", base: prodInput, set: { imageRef: DIGEST_REF }, key: "imageRepository", says: /must not be set together with api-stack:imageRef/ },
+  { name: "no repository and no imageRef", base: prodInput, set: { imageRepository: undefined }, key: "imageRepository", says: /is required to push the built image/ },
+  { name: "secret key stored in plaintext", base: prodInput, set: { secretKey: TEST_SECRETS.secretKey }, secret: [], key: "secretKey", says: /stored in plaintext; it must be a secret/ },
+  { name: "secret key too short", base: prodInput, set: { secretKey: "short" }, secret: ["secretKey"], key: "secretKey", says: /at least 32 characters/ },
+  { name: "database URL not postgres", base: prodInput, set: { databaseUrl: "mysql://db/app" }, secret: ["databaseUrl"], key: "databaseUrl", says: /postgresql:\/\// },
+  { name: "prod without database URL", base: prodInput, set: { databaseUrl: undefined }, key: "databaseUrl", says: /required unless api-stack:devServicesEnabled/ },
+  { name: "debug in prod", base: prodInput, set: { debug: true }, key: "debug", says: /refused in prod/ },
+  { name: "dev services in prod", base: prodInput, set: { devServicesEnabled: true, devPostgresPassword: "a-long-enough-password" }, secret: ["devPostgresPassword"], key: "devServicesEnabled", says: /refused in prod/ },
+  { name: "dev services without password", base: devInput, set: { devPostgresPassword: undefined }, key: "devPostgresPassword", says: /required when api-stack:devServicesEnabled is true/ },
+  { name: "dev services and an external database", base: devInput, set: { databaseUrl: TEST_SECRETS.databaseUrl }, secret: ["databaseUrl"], key: "databaseUrl", says: /must not be set while api-stack:devServicesEnabled provides Postgres/ },
+  { name: "preStop pause longer than the grace period", base: prodInput, set: { preStopSleepSeconds: 50 }, key: "preStopSleepSeconds", says: /leaves no time to drain/ },
+  { name: "CORS origin with a path", base: prodInput, set: { corsOrigins: ["https://app.example.com/path"] }, key: "corsOrigins", says: /list of origins/ },
+  { name: "CORS origins not JSON", base: prodInput, set: { corsOrigins: "https://app.example.com" }, key: "corsOrigins", says: /JSON list of origins/ },
+  { name: "migration command empty", base: prodInput, set: { migrationCommand: [] }, key: "migrationCommand", says: /non-empty JSON list/ },
+  { name: "build arg with a bad name", base: prodInput, set: { imageBuildArgs: { "BASE IMAGE": "x" } }, key: "imageBuildArgs", says: /build-arg names/ },
+  { name: "registry user without password", base: prodInput, set: { registryUsername: "ci" }, key: "registryPassword", says: /required together with api-stack:registryUsername/ },
+  { name: "rate limit zero", base: prodInput, set: { rateLimitPerMinute: 0 }, key: "rateLimitPerMinute", says: /from 1 to 100000/ },
+  { name: "platform not supported", base: prodInput, set: { imagePlatform: "windows/amd64" }, key: "imagePlatform", says: /linux\/amd64 or linux\/arm64/ },
+];
+
+describe("stack config validation", () => {
+  it("accepts the dev and prod stack files (prod with its secrets set)", () => {
+    assert.deepEqual(errorsOf(devInput()), []);
+    assert.deepEqual(errorsOf(prodInput()), []);
+  });
+
+  it("fills defaults and derives the namespace", () => {
+    const result = validateConfig(raw(prodInput()));
+    assert.ok(result.ok);
+    assert.equal(result.config.namespace, "api-prod");
+    assert.equal(result.config.ingress?.rateLimitPerMinute, 100);
+    assert.deepEqual(result.config.api.resources, {
+      requests: { cpu: "250m", memory: "256Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    });
+    assert.deepEqual(result.config.autoscaling, { minReplicas: 3, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 });
+    assert.equal(result.config.ingress?.tls?.clusterIssuer, "letsencrypt-prod");
+  });
+
+  it("lists the prod secrets an operator still has to set", () => {
+    const errors = errorsOf(readProdWithoutSecrets());
+    const keys = errors.map((e) => /^(api-stack:\w+)/.exec(e)?.[1]).sort();
+    assert.deepEqual(keys, ["api-stack:databaseUrl", "api-stack:redisUrl", "api-stack:secretKey"]);
+    assert.ok(errors.every((e) => e.includes("pulumi config set --secret")));
+  });
+
+  it("reports several problems together", () => {
+    const errors = errorsOf(withConfig(prodInput(), { replicas: "x", cpuLimit: "1m", appName: "Bad Name" }));
+    assert.equal(errors.length, 3, errors.join("\n"));
+  });
+
+  it("never echoes a secret value in an error", () => {
+    const errors = errorsOf(withConfig(prodInput(), { secretKey: "hunter2-is-too-short" }, ["secretKey"]));
+    assert.equal(errors.length, 1);
+    assert.ok(!errors[0].includes("hunter2"), errors[0]);
+    assert.match(errors[0], /\[secret\]/);
+  });
+
+  it("ignores keys of other namespaces (providers, pulumi)", () => {
+    assert.deepEqual(errorsOf(withRaw(prodInput(), { "kubernetes:context": "kind-dev" })), []);
+  });
+
+  describe(`rejects ${INVALID.length} invalid configurations before any resource is registered`, () => {
+    for (const row of INVALID) {
+      it(row.name, async () => {
+        const input = withConfig(row.base(), row.set as Record<string, string>, row.secret ?? Object.keys(row.set));
+        const errors = errorsOf(input);
+        const mine = errors.filter((e) => e.startsWith(`${PROJECT}:${row.key}`));
+        assert.equal(mine.length, 1, `expected one error naming ${row.key}, got:\n${errors.join("\n")}`);
+        assert.match(mine[0], row.says);
+
+        const run = await execute(input);
+        assert.ok(run.error, "the program must fail");
+        assert.match(run.error.message, /Invalid stack configuration/);
+        assert.ok(run.error.message.includes(`${PROJECT}:${row.key}`));
+        assert.deepEqual(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.key), []);
+      });
+    }
+  });
+});
+
+function readProdWithoutSecrets(): StackInput {
+  return withConfig(prodInput(), { secretKey: undefined, databaseUrl: undefined, redisUrl: undefined });
+}
+
+function withRaw(input: StackInput, extra: Record<string, string>): StackInput {
+  return { ...input, values: { ...input.values, ...extra } };
+}

@@ -1,0 +1,19 @@
+// Validates manifests against the Kubernetes OpenAPI schemas shipped by kubernetes-models.
+// The package is ESM-only; the compiled-to-CommonJS tests must not turn import() into require().
+const importModule = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
+
+/** Throws with the schema's complaint when the object is not a valid Kubernetes object. */
+export async function validateManifest(manifest: Record<string, any>): Promise<void> {
+  const { apiVersion, kind } = manifest;
+  const groupVersion = String(apiVersion).includes("/") ? apiVersion : `v1`;
+  const module = await importModule(`kubernetes-models/${groupVersion}/${kind}`);
+  const Model = module[kind];
+  if (!Model) {
+    throw new Error(`kubernetes-models has no schema for ${apiVersion} ${kind}`);
+  }
+  try {
+    new Model(manifest).validate();
+  } catch (error) {
+    throw new Error(`${apiVersion} ${kind} ${manifest.metadata?.name}: ${(error as Error).message}`);
+  }
+}

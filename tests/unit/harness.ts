@@ -139,6 +139,7 @@ export async function runProgram(input: StackInput, stack = "unit"): Promise<Run
 export async function execute(
   input: StackInput,
   stack = "unit",
+  program: () => Promise<Record<string, unknown>> = loadIndex,
 ): Promise<{ resources: Registered[]; outputs?: Record<string, unknown>; error?: Error }> {
   const resources: Registered[] = [];
   const options = new Map<string, { parent?: string; dependsOn: string[]; ignoreChanges: string[] }>();
@@ -163,14 +164,6 @@ export async function execute(
     false,
   );
   pulumi.runtime.setAllConfig(input.values, input.secretKeys);
-
-  // A fresh copy of the program per run, as the CLI would start it.
-  for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(PROJECT_DIR) && !key.includes("node_modules") && !key.includes(`${path.sep}tests${path.sep}`)) {
-      delete require.cache[key];
-    }
-  }
-  const program = require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>;
   let outputs: Record<string, unknown> | undefined;
   let error: Error | undefined;
   // Resource options never reach the mocks; a stack transformation sees them on the way.
@@ -202,6 +195,16 @@ export async function execute(
     await new Promise((r) => setTimeout(r, 20));
   }
   return { resources, outputs, error };
+}
+
+/** A fresh copy of index.ts per run, as the CLI would start it, and its entry point run. */
+function loadIndex(): Promise<Record<string, unknown>> {
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(PROJECT_DIR) && !key.includes("node_modules") && !key.includes(`${path.sep}tests${path.sep}`)) {
+      delete require.cache[key];
+    }
+  }
+  return (require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>)();
 }
 
 /** Resolves Outputs nested in plain data (stack outputs) to their values. */

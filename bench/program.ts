@@ -45,12 +45,12 @@ async function measure(run: () => ReturnType<typeof execute>): Promise<{ ms: num
 }
 
 async function main() {
-  await execute(prodInput(), "bench"); // load modules once, outside the figures
+  await execute(prodInput(), { stack: "bench" }); // load modules once, outside the figures
   const scenarios: Array<[string, number, () => ReturnType<typeof execute>]> = [
-    ["dev stack", 1, () => execute(devInput(), "bench")],
-    ["prod stack", 1, () => execute(prodInput(), "bench")],
-    ["fleet of 10 APIs", 10, () => execute(prodInput(), "bench", fleet(10, prodInput()))],
-    ["fleet of 50 APIs", 50, () => execute(prodInput(), "bench", fleet(50, prodInput()))],
+    ["dev stack", 1, () => execute(devInput(), { stack: "bench" })],
+    ["prod stack", 1, () => execute(prodInput(), { stack: "bench" })],
+    ["fleet of 10 APIs", 10, () => execute(prodInput(), { stack: "bench", program: fleet(10, prodInput()) })],
+    ["fleet of 50 APIs", 50, () => execute(prodInput(), { stack: "bench", program: fleet(50, prodInput()) })],
   ];
   const rows: Array<{ name: string; apis: number; ms: number; resources: number }> = [];
   for (const [name, apis, run] of scenarios) {

@@ -2,7 +2,7 @@
 // never change over a release (no version, no hash), so Services, Deployments and Rollouts are
 // updated in place, never replaced because a selector moved.
 
-export type Component = "api" | "worker" | "migration" | "postgres" | "redis";
+export type Component = "api" | "worker" | "migration" | "backup" | "postgres" | "redis";
 
 export interface NamingInput {
   appName: string;

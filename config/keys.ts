@@ -438,6 +438,124 @@ export const KEYS = {
     default: "1Gi",
   },
 
+  // --- progressive delivery (Argo Rollouts) --------------------------------------------
+  strategy: {
+    kind: "string",
+    schema: z.enum(["rolling", "blueGreen", "canary"]),
+    allowed: "one of rolling, blueGreen, canary",
+    description:
+      "How a new image reaches users: a rolling Deployment, or an Argo Rollout (blue-green with preview, or canary steps).",
+    default: "rolling",
+  },
+  promote: {
+    kind: "string",
+    schema: z.string().regex(/^[a-f0-9]{12}$/),
+    allowed: "a release id: the first 12 hex digits of the image digest (stack output release.preview)",
+    description:
+      "blueGreen: promote exactly this release from preview to active. A later release waits again; the key need not be removed.",
+  },
+  autoPromote: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "blueGreen: promote every release without waiting for `promote`. Refused in prod.",
+    default: false,
+  },
+  rollbackTo: {
+    kind: "string",
+    schema: z.string().regex(DIGEST_REF),
+    allowed: "an image reference pinned by digest (stack output release.previous)",
+    description:
+      "Deploy this earlier image instead of building, promoted at once and without migrations. Remove it to resume releases.",
+  },
+  scaleDownDelaySeconds: {
+    kind: "integer",
+    schema: int(0, 3600),
+    allowed: ranged(0, 3600),
+    description: "blueGreen: how long the previous release keeps running after a promotion, for in-flight requests and quick rollback.",
+    default: 30,
+  },
+  prePromotionAnalysis: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "blueGreen: before promotion, smoke-test the preview Service's /health/ready; a failure aborts the release.",
+    default: true,
+  },
+  postPromotionAnalysis: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "blueGreen: after promotion, watch the 5xx ratio in Prometheus; a failure rolls back to the previous release.",
+    default: false,
+  },
+  canarySteps: {
+    kind: "object",
+    schema: z
+      .array(
+        z.union([
+          z.strictObject({ setWeight: int(1, 100) }),
+          z.strictObject({ pause: z.strictObject({ duration: z.string().regex(/^\d+[smh]$/).optional() }) }),
+        ]),
+      )
+      .min(1)
+      .refine((steps) => steps.some((step) => "setWeight" in step)),
+    allowed:
+      'a JSON list of Argo canary steps, {"setWeight": 1..100} or {"pause": {"duration": "5m"}}, with at least one setWeight',
+    description: "canary: traffic steps of a release. Default: 10%, 30%, 50%, 80%, each followed by a 5 minute pause.",
+    default: [
+      { setWeight: 10 },
+      { pause: { duration: "5m" } },
+      { setWeight: 30 },
+      { pause: { duration: "5m" } },
+      { setWeight: 50 },
+      { pause: { duration: "5m" } },
+      { setWeight: 80 },
+      { pause: { duration: "5m" } },
+    ],
+  },
+  prometheusAddress: {
+    kind: "string",
+    schema: urlWithScheme("http", "https"),
+    allowed: "an http(s) URL of a Prometheus server, such as http://prometheus.monitoring:9090",
+    description: "Prometheus the release analysis queries. Required for canary and for postPromotionAnalysis.",
+  },
+  maxErrorRatePercent: {
+    kind: "integer",
+    schema: int(1, 100),
+    allowed: ranged(1, 100) + " (percent)",
+    description: "Analysis fails, and the release aborts, when more than this share of the new release's responses are 5xx.",
+    default: 5,
+  },
+  backupEnabled: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Before migrations, pg_dump the database to a volume, once per release; a failed backup stops the release.",
+    default: false,
+  },
+  backupImage: {
+    kind: "string",
+    schema: z.string().regex(/^[^\s]+$/),
+    allowed: "an image reference that contains pg_dump",
+    description: "Image of the backup Job (its pg_dump must not be older than the server).",
+    default: "postgres:16-alpine",
+  },
+  backupStorage: {
+    kind: "string",
+    schema: quantity("memory"),
+    allowed: "a storage quantity of at least 1Mi, such as 10Gi",
+    description: "Size of the volume the backups are written to.",
+    default: "5Gi",
+  },
+  argoRolloutsManifest: {
+    kind: "string",
+    schema: z.string().regex(/^(https:\/\/\S+|[^\s:]+\.ya?ml)$/),
+    allowed: "an https URL or a local path of Argo Rollouts' install manifest (install.yaml)",
+    description:
+      "Install Argo Rollouts (CRDs and controller) from this manifest before any Rollout, for clusters that lack it.",
+  },
+
   // --- output mode ---------------------------------------------------------------------
   renderYamlTo: {
     kind: "string",

@@ -43,6 +43,28 @@ export interface DevServicesConfig {
   redis: { image: string };
 }
 
+export interface AnalysisConfig {
+  prometheusAddress: string;
+  /** The new release fails analysis above this share of 5xx responses (0..1). */
+  maxErrorRatio: number;
+}
+
+export type CanaryStep = { setWeight: number } | { pause: { duration?: string } };
+
+/** How a new image reaches users. `rolling` is a plain Deployment; the others an Argo Rollout. */
+export type DeliveryConfig =
+  | { strategy: "rolling" }
+  | {
+      strategy: "blueGreen";
+      /** Release id (12 hex digits of the digest) the operator promoted, if any. */
+      promote?: string;
+      autoPromote: boolean;
+      scaleDownDelaySeconds: number;
+      prePromotionAnalysis: boolean;
+      postPromotionAnalysis?: AnalysisConfig;
+    }
+  | { strategy: "canary"; steps: CanaryStep[]; analysis: AnalysisConfig };
+
 /** The whole stack, validated: plain data, no Outputs. Produced only by `validateConfig`. */
 export interface StackConfig {
   project: string;
@@ -52,6 +74,11 @@ export interface StackConfig {
   appVersion: string;
   namespace: string;
   image: ImageConfig;
+  /** An earlier digest-pinned image to return to: deployed instead of `image`, promoted at once. */
+  rollbackTo?: string;
+  delivery: DeliveryConfig;
+  /** Install Argo Rollouts from this manifest (URL or absolute path) before any Rollout. */
+  argoRolloutsManifest?: string;
   api: {
     replicas: number;
     resources: Resources;
@@ -59,6 +86,7 @@ export interface StackConfig {
     preStopSleepSeconds: number;
   };
   migration?: { command: string[]; timeoutSeconds: number };
+  backup?: { image: string; storage: string };
   worker?: { command: string[]; replicas: number };
   /** Non-secret app settings, rendered into the ConfigMap. */
   settings: {

@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { KEYS, type KeyName, type KeySpec } from "./keys";
 import { parseQuantity } from "./quantity";
 import { SecretValue } from "./secret";
-import type { StackConfig } from "./types";
+import type { DeliveryConfig, StackConfig } from "./types";
 
 export interface RawConfig {
   /** Config as Pulumi passes it: "project:key" -> string value (JSON for lists and objects). */
@@ -174,6 +174,37 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     refuse("devPostgresPassword", `while ${full("devServicesEnabled")} is false`);
   }
 
+  const BLUE_GREEN_KEYS = ["promote", "autoPromote", "scaleDownDelaySeconds", "prePromotionAnalysis", "postPromotionAnalysis"] as const;
+  for (const key of BLUE_GREEN_KEYS) {
+    if (v.strategy !== "blueGreen" && usable("strategy")) {
+      refuse(key, `unless ${full("strategy")} is blueGreen (it is ${v.strategy})`);
+    }
+  }
+  if (v.strategy !== "canary" && usable("strategy")) {
+    refuse("canarySteps", `unless ${full("strategy")} is canary (it is ${v.strategy})`);
+  }
+  if (v.strategy === "canary") {
+    need("prometheusAddress", `when ${full("strategy")} is canary, for the error-rate analysis`);
+    if (usable("canarySteps")) {
+      const weights = v.canarySteps!.flatMap((step) => ("setWeight" in step ? [step.setWeight] : []));
+      if (weights.some((weight, i) => i > 0 && weight <= weights[i - 1])) {
+        errors.push(`${full("canarySteps")}: weights ${weights.join(", ")} must increase from step to step.`);
+      }
+    }
+  }
+  if (v.strategy === "blueGreen" && v.postPromotionAnalysis) {
+    need("prometheusAddress", `when ${full("postPromotionAnalysis")} is true`);
+  }
+  if (given.has("prometheusAddress") && !(v.strategy === "canary" || v.postPromotionAnalysis)) {
+    refuse("prometheusAddress", "while no analysis uses it (strategy canary, or blueGreen with postPromotionAnalysis)");
+  }
+  if (given.has("argoRolloutsManifest") && v.strategy === "rolling") {
+    refuse("argoRolloutsManifest", `while ${full("strategy")} is rolling (no Rollout needs it)`);
+  }
+  if (v.backupEnabled && v.devServicesEnabled) {
+    errors.push(`${full("backupEnabled")}: true is refused with ${full("devServicesEnabled")}; the in-cluster dev database is disposable.`);
+  }
+
   if (v.environment === "prod") {
     if (v.debug) {
       errors.push(`${full("debug")}: true is refused in prod; debug mode leaks stack traces and settings.`);
@@ -181,6 +212,11 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     if (v.devServicesEnabled) {
       errors.push(
         `${full("devServicesEnabled")}: true is refused in prod; use managed Postgres/Redis via databaseUrl and redisUrl.`,
+      );
+    }
+    if (v.autoPromote) {
+      errors.push(
+        `${full("autoPromote")}: true is refused in prod; promote each release with \`pulumi config set promote <release id>\`.`,
       );
     }
   }
@@ -221,6 +257,12 @@ function assemble(raw: RawConfig, v: Values): StackConfig {
               }
             : undefined,
         },
+    rollbackTo: v.rollbackTo,
+    delivery: delivery(v),
+    argoRolloutsManifest:
+      v.argoRolloutsManifest === undefined || v.argoRolloutsManifest.startsWith("https://")
+        ? v.argoRolloutsManifest
+        : path.resolve(raw.projectDir, v.argoRolloutsManifest),
     api: {
       replicas: v.replicas!,
       resources: {
@@ -233,6 +275,7 @@ function assemble(raw: RawConfig, v: Values): StackConfig {
     migration: v.migrationsEnabled
       ? { command: v.migrationCommand!, timeoutSeconds: v.migrationTimeoutSeconds! }
       : undefined,
+    backup: v.backupEnabled ? { image: v.backupImage!, storage: v.backupStorage! } : undefined,
     worker: v.workerEnabled ? { command: v.workerCommand!, replicas: v.workerReplicas! } : undefined,
     settings: {
       debug: v.debug!,
@@ -278,6 +321,25 @@ function assemble(raw: RawConfig, v: Values): StackConfig {
       : undefined,
     renderYamlTo: v.renderYamlTo === undefined ? undefined : path.resolve(raw.projectDir, v.renderYamlTo),
   };
+}
+
+function delivery(v: Values): DeliveryConfig {
+  const analysis = () => ({ prometheusAddress: v.prometheusAddress!, maxErrorRatio: v.maxErrorRatePercent! / 100 });
+  switch (v.strategy!) {
+    case "rolling":
+      return { strategy: "rolling" };
+    case "blueGreen":
+      return {
+        strategy: "blueGreen",
+        promote: v.promote,
+        autoPromote: v.autoPromote!,
+        scaleDownDelaySeconds: v.scaleDownDelaySeconds!,
+        prePromotionAnalysis: v.prePromotionAnalysis!,
+        postPromotionAnalysis: v.postPromotionAnalysis ? analysis() : undefined,
+      };
+    case "canary":
+      return { strategy: "canary", steps: v.canarySteps!, analysis: analysis() };
+  }
 }
 
 /** Pulumi hands every value over as a string; the key's kind says how to read it. */

@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretValue, type StackConfig } from "../../config";
+import { Delivery } from "../delivery";
+import type { ReleaseState } from "../delivery/spec";
 import { DevServices } from "../dev-services";
 import { devServiceUrls } from "../dev-services/spec";
 import { Image } from "../image";
@@ -8,26 +10,23 @@ import { naming as makeNaming } from "../names";
 import { Network } from "../network";
 import { Scaling } from "../scaling";
 import { Settings } from "../settings";
-import { settingsData } from "../settings/spec";
+import { settingsData, type DevServiceUrls } from "../settings/spec";
 import { Workload } from "../workload";
 
 export interface ApiStackOutputs {
   namespace: string;
-  /** The deployed image, `repository@sha256:...`. */
+  /** The image this update deploys, `repository@sha256:...`. */
   image: pulumi.Output<string>;
   serviceName: string;
   url: string;
   migrationJob?: pulumi.Output<string>;
-  release: {
-    strategy: "rolling";
-    /** The image the API pods run once this update completes. */
-    active: pulumi.Output<string>;
-  };
+  /** Which release is active, which waits in preview, and the commands for the next step. */
+  release: pulumi.Output<ReleaseState>;
 }
 
 /**
- * One API, production-shaped: namespace, image, settings, migrations, workload, networking,
- * autoscaling and, for dev, its own Postgres and Redis. Composes the other components.
+ * One API, production-shaped: namespace, image, settings, release gates, workload, delivery,
+ * networking, autoscaling and, for dev, its own Postgres and Redis.
  */
 export class ApiStack extends pulumi.ComponentResource {
   readonly outputs: ApiStackOutputs;
@@ -55,14 +54,17 @@ export class ApiStack extends pulumi.ComponentResource {
     const ns = namespace.metadata.name;
 
     let devServices: DevServices | undefined;
-    let devUrls: Parameters<typeof settingsData>[1];
+    let devUrls: DevServiceUrls | undefined;
     if (config.devServices) {
       devServices = new DevServices(`${name}-dev`, { naming, namespace: ns, config: config.devServices }, child);
       const urls = devServiceUrls(naming, config.namespace, config.devServices.postgres.password.reveal());
       devUrls = { databaseUrl: new SecretValue(urls.databaseUrl), redisUrl: urls.redisUrl };
     }
 
-    const image = new Image(name, { image: config.image, cacheTag: config.stack }, child);
+    // A rollback deploys an image that was built before; nothing is built this time.
+    const candidate = config.rollbackTo
+      ? pulumi.output(config.rollbackTo)
+      : new Image(name, { image: config.image, cacheTag: config.stack }, child).ref;
     const settings = new Settings(name, { naming, namespace: ns, data: settingsData(config, devUrls) }, child);
     const workload = new Workload(
       name,
@@ -70,12 +72,38 @@ export class ApiStack extends pulumi.ComponentResource {
         config,
         naming,
         namespace: ns,
-        image: image.ref,
+        image: candidate,
         configMapName: settings.configMapName,
         secretName: settings.secretName,
         settingsChecksum: settings.checksum,
+        rollback: config.rollbackTo !== undefined,
       },
       { parent: this, dependsOn: devServices ? [settings, devServices] : [settings] },
+    );
+
+    // The stack's own last outputs say which release is active now: that is what a new
+    // blue-green release is previewed beside, and what a rollback returns to.
+    const self = new pulumi.StackReference(
+      `${name}-previous`,
+      { name: `${pulumi.getOrganization()}/${config.project}/${config.stack}` },
+      child,
+    );
+    const previousActive = self
+      .getOutput("release")
+      .apply((release) => (release as ReleaseState | undefined)?.active);
+
+    const delivery = new Delivery(
+      name,
+      {
+        config,
+        naming,
+        namespace: config.namespace,
+        template: workload.apiTemplate,
+        candidate,
+        previousActive,
+        gates: workload.gates,
+      },
+      { parent: this, dependsOn: [namespace] },
     );
     const network = new Network(name, { naming, namespace: config.namespace, ingress: config.ingress }, {
       parent: this,
@@ -86,7 +114,7 @@ export class ApiStack extends pulumi.ComponentResource {
       {
         naming,
         namespace: ns,
-        target: { apiVersion: "apps/v1", kind: "Deployment", name: workload.deploymentName },
+        target: delivery.scaleTarget,
         autoscaling: config.autoscaling,
         maxUnavailable: config.pdb.maxUnavailable,
       },
@@ -95,11 +123,11 @@ export class ApiStack extends pulumi.ComponentResource {
 
     this.outputs = {
       namespace: config.namespace,
-      image: image.ref,
+      image: candidate,
       serviceName: network.serviceName,
       url: network.url,
       migrationJob: workload.migrationJobName,
-      release: { strategy: "rolling", active: image.ref },
+      release: delivery.release,
     };
     this.registerOutputs(this.outputs);
   }

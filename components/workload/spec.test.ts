@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { naming } from "../names";
-import { deploymentSpec, migrationJobName, podTemplate, type PodInput } from "./spec";
+import { deploymentSpec, podTemplate, releaseJobName, type PodInput } from "./spec";
 
 const n = naming({ appName: "api", environment: "dev", appVersion: "0.1.0", project: "api-stack" });
 const ref = `127.0.0.1:5000/api@sha256:${"d".repeat(64)}`;
@@ -59,12 +59,12 @@ describe("deploymentSpec", () => {
   });
 });
 
-describe("migrationJobName", () => {
+describe("releaseJobName", () => {
   it("derives the name from the digest", () => {
-    assert.equal(migrationJobName(n, ref), "api-migration-dddddddddddd");
+    assert.equal(releaseJobName(n, "migration", ref), "api-migration-dddddddddddd");
   });
 
   it("refuses a reference without a digest", () => {
-    assert.throws(() => migrationJobName(n, "127.0.0.1:5000/api:latest"), /digest-pinned/);
+    assert.throws(() => releaseJobName(n, "backup", "127.0.0.1:5000/api:latest"), /digest-pinned/);
   });
 });

@@ -149,11 +149,72 @@ export function migrationJobSpec(input: MigrationJobInput): k8s.types.input.batc
   };
 }
 
-/** Job name per image digest: a new image runs migrations once, an unchanged one never again. */
-export function migrationJobName(naming: Naming, imageRef: string): string {
+/** Job name per image digest: a new image runs its Job once, an unchanged one never again. */
+export function releaseJobName(naming: Naming, component: "migration" | "backup", imageRef: string): string {
   const digest = /@sha256:([a-f0-9]{64})$/.exec(imageRef)?.[1];
   if (!digest) {
-    throw new Error(`migration Job needs a digest-pinned image reference, got "${imageRef}"`);
+    throw new Error(`a ${component} Job needs a digest-pinned image reference, got "${imageRef}"`);
   }
-  return naming.name("migration", digest.slice(0, 12));
+  return naming.name(component, digest.slice(0, 12));
+}
+
+export interface BackupJobInput {
+  naming: Naming;
+  /** Image with pg_dump (not the app's). */
+  image: string;
+  secretName: string;
+  claimName: string;
+  /** File name of this release's dump on the volume. */
+  fileName: pulumi.Input<string>;
+  timeoutSeconds: number;
+}
+
+/** pg_dump of DATABASE_URL to the backup volume, written under a temporary name until complete. */
+export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.JobSpec {
+  const { naming } = input;
+  return {
+    backoffLimit: 0,
+    activeDeadlineSeconds: input.timeoutSeconds,
+    template: {
+      metadata: { labels: naming.labels("backup") },
+      spec: {
+        restartPolicy: "Never",
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: RUN_AS_USER,
+          runAsGroup: RUN_AS_USER,
+          fsGroup: RUN_AS_USER,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [
+          {
+            name: "backup",
+            image: input.image,
+            command: [
+              "sh",
+              "-ec",
+              'pg_dump --format=custom --no-owner --file="/backups/$BACKUP_FILE.partial" "$DATABASE_URL"\n' +
+                'mv "/backups/$BACKUP_FILE.partial" "/backups/$BACKUP_FILE"',
+            ],
+            env: [
+              { name: "BACKUP_FILE", value: input.fileName },
+              { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: input.secretName, key: "DATABASE_URL" } } },
+            ],
+            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+            securityContext: containerSecurityContext,
+            volumeMounts: [
+              { name: "backups", mountPath: "/backups" },
+              { name: "tmp", mountPath: "/tmp" },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "backups", persistentVolumeClaim: { claimName: input.claimName } },
+          { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+        ],
+      },
+    },
+  };
 }

@@ -115,8 +115,16 @@ export const fakeDigest = (seed: string) => createHash("sha256").update(seed).di
  * Runs index.ts with the given config under mocks and returns every resource it registered,
  * with inputs fully resolved, plus the stack outputs.
  */
-export async function runProgram(input: StackInput, stack = "unit"): Promise<RunResult> {
-  const { resources, outputs, error } = await execute(input, stack);
+export interface RunOptions {
+  stack?: string;
+  /** Defaults to index.ts. */
+  program?: () => Promise<Record<string, unknown>>;
+  /** The stack's outputs after its previous update, as its StackReference to itself reads them. */
+  previousOutputs?: Record<string, unknown>;
+}
+
+export async function runProgram(input: StackInput, options: RunOptions = {}): Promise<RunResult> {
+  const { resources, outputs, error } = await execute(input, options);
   if (error) {
     throw error;
   }
@@ -138,8 +146,7 @@ export async function runProgram(input: StackInput, stack = "unit"): Promise<Run
 /** Runs the program and returns what it registered even when it fails. */
 export async function execute(
   input: StackInput,
-  stack = "unit",
-  program: () => Promise<Record<string, unknown>> = loadIndex,
+  { stack = "unit", program = loadIndex, previousOutputs = {} }: RunOptions = {},
 ): Promise<{ resources: Registered[]; outputs?: Record<string, unknown>; error?: Error }> {
   const resources: Registered[] = [];
   const options = new Map<string, { parent?: string; dependsOn: string[]; ignoreChanges: string[] }>();
@@ -147,6 +154,9 @@ export async function execute(
     {
       newResource(args) {
         const state = { ...args.inputs };
+        if (args.type === "pulumi:pulumi:StackReference") {
+          state.outputs = previousOutputs;
+        }
         if (args.type === "docker:index/image:Image") {
           const repository = String(args.inputs.imageName).replace(/:[^/:]+$/, "");
           state.repoDigest = `${repository}@sha256:${fakeDigest(args.name)}`;
@@ -162,6 +172,8 @@ export async function execute(
     PROJECT,
     stack,
     false,
+    // What the CLI reports for a self-managed (file or cloud-storage) backend.
+    "organization",
   );
   pulumi.runtime.setAllConfig(input.values, input.secretKeys);
   let outputs: Record<string, unknown> | undefined;

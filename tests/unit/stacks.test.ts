@@ -51,7 +51,7 @@ for (const [stack, input] of [
   describe(`${stack} stack (mocks)`, () => {
     let run: RunResult;
     before(async () => {
-      run = await runProgram(input(), stack);
+      run = await runProgram(input(), { stack });
     });
 
     it("emits only objects that validate against the Kubernetes OpenAPI schemas", async () => {

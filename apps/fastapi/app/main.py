@@ -1,0 +1,67 @@
+"""Application factory. Gunicorn loads it as ``app.main:create_app()`` (see gunicorn.conf.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as redis
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import health, notes
+from app.config import Settings, get_settings
+from app.db import make_async_engine
+from app.metrics import PrometheusMiddleware, metrics_response
+from app.observability import init_sentry, init_tracing
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(
+        level=logging.DEBUG if settings.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    init_sentry(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Created per worker process after the fork: pools must not be shared across processes.
+        app.state.engine = make_async_engine(settings)
+        app.state.redis = redis.from_url(
+            settings.redis_url.get_secret_value(),
+            socket_connect_timeout=3,
+            socket_timeout=3,
+            health_check_interval=30,
+        )
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title=settings.app_name,
+        version=settings.app_version,
+        debug=settings.debug,
+        lifespan=lifespan,
+        # Interactive docs are for development; production exposes only the API.
+        docs_url="/docs" if settings.environment == "development" else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.environment == "development" else None,
+    )
+    app.state.settings = settings
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(PrometheusMiddleware)
+    app.include_router(health.router)
+    app.include_router(notes.router)
+    app.add_api_route("/metrics", metrics_response, methods=["GET"], include_in_schema=False)
+    init_tracing(app, settings)
+    return app

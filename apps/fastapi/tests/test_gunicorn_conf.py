@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import APP_DIR
+
+
+def load_conf():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", APP_DIR / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def conf(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    return load_conf()
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_cgroup_v2_quota(conf, tmp_path: Path) -> None:
+    write(tmp_path / "cpu.max", "250000 100000\n")
+    assert conf.cpu_limit(str(tmp_path)) == 2.5
+    assert conf.default_workers(str(tmp_path)) == 3
+
+
+def test_cgroup_v1_quota(conf, tmp_path: Path) -> None:
+    write(tmp_path / "cpu" / "cpu.cfs_quota_us", "50000\n")
+    write(tmp_path / "cpu" / "cpu.cfs_period_us", "100000\n")
+    assert conf.cpu_limit(str(tmp_path)) == 0.5
+    assert conf.default_workers(str(tmp_path)) == 2  # never fewer than two
+
+
+def test_no_quota_uses_the_cpuset_not_the_host(conf, tmp_path: Path) -> None:
+    write(tmp_path / "cpu.max", "max 100000\n")
+    assert conf.cpu_limit(str(tmp_path)) is None
+    assert conf.default_workers(str(tmp_path)) == max(2, len(os.sched_getaffinity(0)))
+    write(tmp_path / "v1" / "cpu" / "cpu.cfs_quota_us", "-1\n")
+    write(tmp_path / "v1" / "cpu" / "cpu.cfs_period_us", "100000\n")
+    assert conf.cpu_limit(str(tmp_path / "v1")) is None
+
+
+def test_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "7")
+    assert load_conf().workers == 7
+    monkeypatch.setenv("WEB_CONCURRENCY", "zero")
+    with pytest.raises(SystemExit, match="WEB_CONCURRENCY"):
+        load_conf()
+
+
+def test_production_settings(conf) -> None:
+    assert conf.bind == "0.0.0.0:8000"
+    assert conf.worker_class == "uvicorn_worker.UvicornWorker"
+    assert conf.worker_tmp_dir == "/dev/shm"
+    assert conf.max_requests > 0 and conf.max_requests_jitter > 0
+    assert 0 < conf.graceful_timeout < 30  # below the pod's default termination grace period
+    assert conf.timeout > 0 and conf.keepalive > 0

@@ -1,0 +1,230 @@
+// Blue-green and canary stacks under Pulumi's mocks (unit tests): Service wiring, analysis,
+// HPA target, the promotion state machine across updates, rollback, and the order
+// backup -> migrate -> rollout. The same scenarios run against a real cluster in tests/e2e.
+import { strict as assert } from "node:assert";
+import { validateArgoManifest } from "./argo-schema";
+import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "./harness";
+import { validateManifest } from "./k8s-schema";
+
+const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
+const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
+const SERVICE = "kubernetes:core/v1:Service";
+const JOB = "kubernetes:batch/v1:Job";
+const HASH_LABEL = "rollouts-pod-template-hash";
+
+const ref = (c: string) => `registry.example.com/platform/api@sha256:${c.repeat(64)}`;
+const [V1, V2, V3] = [ref("1"), ref("2"), ref("3")];
+const PROMETHEUS = "http://prometheus.monitoring.svc:9090";
+
+const blueGreen = (base: () => StackInput, extra: Record<string, unknown> = {}) =>
+  withConfig(base(), { strategy: "blueGreen", ...extra } as Record<string, string>);
+const canary = (base: () => StackInput, extra: Record<string, unknown> = {}) =>
+  withConfig(base(), { strategy: "canary", prometheusAddress: PROMETHEUS, ...extra } as Record<string, string>);
+/** Prod deploying a given image, so consecutive updates can release different images. */
+const prodWith = (image: string) => () => withConfig(prodInput(), { imageRepository: undefined, imageRef: image });
+
+const rolloutOf = (run: RunResult) => asManifest(run.one(ROLLOUT));
+const release = (run: RunResult) => run.outputs.release as Record<string, string | undefined>;
+
+for (const [stack, input] of [
+  ["dev", devInput],
+  ["prod", prodInput],
+] as const) {
+  describe(`${stack} stack with strategy blueGreen (mocks)`, () => {
+    let run: RunResult;
+    before(async () => {
+      run = await runProgram(blueGreen(input), { stack });
+    });
+
+    it("replaces the API Deployment with a Rollout of the same pod template", () => {
+      assert.deepEqual(
+        run.all("kubernetes:apps/v1:Deployment").map((d) => d.name),
+        ["api-worker"],
+      );
+      const rollout = rolloutOf(run);
+      const container = rollout.spec.template.spec.containers[0];
+      assert.equal(container.image, run.outputs.image);
+      assert.equal(container.readinessProbe.httpGet.path, "/health/ready");
+      assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+      assert.equal(rollout.spec.replicas, stack === "dev" ? 1 : 3);
+    });
+
+    it("wires the active and preview Services, leaving the pod-template-hash selector to Argo", () => {
+      const bg = rolloutOf(run).spec.strategy.blueGreen;
+      assert.equal(bg.activeService, "api");
+      assert.equal(bg.previewService, "api-preview");
+      assert.equal(bg.autoPromotionEnabled, true, "the first release has nothing to wait beside");
+      assert.equal(bg.scaleDownDelaySeconds, 30);
+      for (const name of ["api", "api-preview"]) {
+        const service = asManifest(run.all(SERVICE).find((s) => asManifest(s).metadata.name === name)!);
+        assert.equal(service.spec.selector[HASH_LABEL], undefined);
+        assert.deepEqual(service.spec.selector, rolloutOf(run).spec.selector.matchLabels);
+      }
+      const preview = asManifest(run.one(SERVICE, "api-preview"));
+      assert.equal(preview.metadata.annotations["pulumi.com/skipAwait"], "true");
+    });
+
+    it("smoke-tests the preview before promotion", () => {
+      const smoke = asManifest(run.one(TEMPLATE));
+      assert.equal(smoke.metadata.name, "api-smoke");
+      assert.equal(smoke.spec.metrics[0].provider.web.url, "{{args.url}}");
+      assert.ok(run.one(ROLLOUT).dependsOn.includes(`${TEMPLATE}::api-api-smoke`));
+    });
+
+    it("points the HPA at the Rollout and leaves it the replica count", () => {
+      const hpa = asManifest(run.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"));
+      assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "api" });
+      assert.deepEqual(run.one(ROLLOUT).ignoreChanges, ["spec.replicas"]);
+    });
+
+    it("rolls out only after migrations", () => {
+      assert.ok(run.one(ROLLOUT).dependsOn.includes(`${JOB}::api-migration`));
+    });
+
+    it("emits objects valid for the Kubernetes and Argo Rollouts schemas", async () => {
+      for (const resource of run.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+        const manifest = asManifest(resource);
+        if (manifest.apiVersion === "argoproj.io/v1alpha1") {
+          validateArgoManifest(manifest as { kind: string });
+        } else {
+          await validateManifest(manifest);
+        }
+      }
+    });
+  });
+
+  describe(`${stack} stack with strategy canary (mocks)`, () => {
+    let run: RunResult;
+    before(async () => {
+      run = await runProgram(canary(input), { stack });
+    });
+
+    it("steps traffic 10/30/50/80 with 5 minute pauses between the stable and canary Services", () => {
+      const spec = rolloutOf(run).spec.strategy.canary;
+      assert.equal(spec.stableService, "api");
+      assert.equal(spec.canaryService, "api-canary");
+      assert.deepEqual(
+        spec.steps.filter((s: any) => s.setWeight).map((s: any) => s.setWeight),
+        [10, 30, 50, 80],
+      );
+      assert.ok(spec.steps.filter((s: any) => s.pause).every((s: any) => s.pause.duration === "5m"));
+    });
+
+    it("aborts on the new release's 5xx ratio from Prometheus", () => {
+      const template = asManifest(run.one(TEMPLATE));
+      assert.equal(template.metadata.name, "api-error-rate");
+      const metric = template.spec.metrics[0];
+      assert.equal(metric.provider.prometheus.address, PROMETHEUS);
+      assert.match(metric.successCondition, /<= 0\.05$/);
+      assert.equal(rolloutOf(run).spec.strategy.canary.analysis.templates[0].templateName, "api-error-rate");
+    });
+
+    it("emits objects valid for the Argo Rollouts schemas", () => {
+      validateArgoManifest(rolloutOf(run) as { kind: string });
+      validateArgoManifest(asManifest(run.one(TEMPLATE)) as { kind: string });
+    });
+
+    it("would notice a malformed Rollout (the schema check can fail)", () => {
+      const broken = rolloutOf(run);
+      broken.spec.strategy.canary.steps = [{ setWeight: "ten" }];
+      assert.throws(() => validateArgoManifest(broken as { kind: string }), /fails the Argo Rollouts CRD schema/);
+    });
+  });
+}
+
+describe("blue-green promotion by config, across updates (mocks)", () => {
+  const update = (image: string, previousActive: string | undefined, extra: Record<string, unknown> = {}) =>
+    runProgram(blueGreen(prodWith(image), extra), {
+      stack: "prod",
+      previousOutputs: previousActive ? { release: { active: previousActive } } : {},
+    });
+  const autoPromotion = (run: RunResult) => rolloutOf(run).spec.strategy.blueGreen.autoPromotionEnabled;
+
+  it("a new release waits in preview and the outputs say how to promote it", async () => {
+    const run = await update(V2, V1);
+    assert.equal(autoPromotion(run), false);
+    assert.equal(release(run).active, V1);
+    assert.equal(release(run).preview, V2);
+    assert.equal(release(run).promoteCommand, "pulumi config set promote 222222222222 --stack prod && pulumi up --stack prod");
+  });
+
+  it("the promote config promotes exactly that release", async () => {
+    const run = await update(V2, V1, { promote: "222222222222" });
+    assert.equal(autoPromotion(run), true);
+    assert.equal(release(run).active, V2);
+    assert.equal(release(run).previous, V1);
+    assert.equal(release(run).preview, undefined);
+  });
+
+  it("promoting another release id does not promote this one", async () => {
+    const run = await update(V2, V1, { promote: "111111111111" });
+    assert.equal(autoPromotion(run), false);
+  });
+
+  it("the next release waits again although promote still names the last one", async () => {
+    const run = await update(V3, V2, { promote: "222222222222" });
+    assert.equal(autoPromotion(run), false);
+    assert.equal(release(run).preview, V3);
+  });
+
+  it("rolls back by config: the earlier image, promoted at once, without migrations or a build", async () => {
+    const run = await runProgram(blueGreen(prodInput, { rollbackTo: V1, promote: "333333333333" }), {
+      stack: "prod",
+      previousOutputs: { release: { active: V3 } },
+    });
+    assert.equal(autoPromotion(run), true);
+    assert.equal(rolloutOf(run).spec.template.spec.containers[0].image, V1);
+    assert.equal(release(run).active, V1);
+    assert.deepEqual(run.all(JOB), []);
+    assert.deepEqual(run.all("docker:index/image:Image"), []);
+  });
+});
+
+describe("the deployment checklist as dependencies (mocks)", () => {
+  it("backs up, then migrates, then rolls out, once per image digest", async () => {
+    const run = await runProgram(blueGreen(prodWith(V2), { backupEnabled: true }), { stack: "prod" });
+    const backup = asManifest(run.one(JOB, "api-backup"));
+    assert.equal(backup.metadata.name, "api-backup-222222222222");
+    const container = backup.spec.template.spec.containers[0];
+    assert.equal(container.image, "postgres:16-alpine");
+    assert.deepEqual(container.env[1], {
+      name: "DATABASE_URL",
+      valueFrom: { secretKeyRef: { name: "api-secrets", key: "DATABASE_URL" } },
+    });
+    assert.equal(container.env[0].value, "api-backup-222222222222.dump");
+    assert.equal(backup.spec.backoffLimit, 0);
+    assert.equal(backup.spec.template.spec.volumes[0].persistentVolumeClaim.claimName, "api-backup");
+    await validateManifest(backup);
+
+    assert.ok(run.one(JOB, "api-migration").dependsOn.includes(`${JOB}::api-backup`));
+    assert.ok(run.one(ROLLOUT).dependsOn.includes(`${JOB}::api-migration`));
+    assert.ok(run.one(ROLLOUT).dependsOn.includes(`${JOB}::api-backup`));
+  });
+
+  it("installs Argo Rollouts first when the stack asks for it", async () => {
+    const manifest = "https://github.com/argoproj/argo-rollouts/releases/download/v1.9.3/install.yaml";
+    const run = await runProgram(blueGreen(prodWith(V2), { argoRolloutsManifest: manifest }), { stack: "prod" });
+    const install = run.one("kubernetes:yaml/v2:ConfigFile");
+    assert.equal(install.inputs.file, manifest);
+    assert.ok(run.one(ROLLOUT).dependsOn.includes(install.key));
+    assert.ok(run.one(TEMPLATE).dependsOn.includes(install.key));
+  });
+});
+
+describe("delivery config rules", () => {
+  const fails = async (input: StackInput, pattern: RegExp) => {
+    await assert.rejects(runProgram(input), pattern);
+  };
+
+  it("refuses blue-green keys on other strategies", () =>
+    fails(withConfig(prodInput(), { promote: "222222222222" }), /api-stack:promote must not be set unless api-stack:strategy is blueGreen/));
+
+  it("needs Prometheus for canary", () =>
+    fails(withConfig(prodInput(), { strategy: "canary" }), /api-stack:prometheusAddress is required when api-stack:strategy is canary/));
+
+  it("refuses auto-promotion in prod", () =>
+    fails(blueGreen(prodInput, { autoPromote: true }), /api-stack:autoPromote: true is refused in prod/));
+
+  it("refuses canary weights that go down", () =>
+    fails(canary(prodInput, { canarySteps: [{ setWeight: 50 }, { setWeight: 20 }] }), /weights 50, 20 must increase/));
+});

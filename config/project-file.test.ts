@@ -1,0 +1,27 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { load } from "js-yaml";
+import { KEYS, type KeySpec } from "./keys";
+import { renderProjectFile } from "./project-file";
+
+const root = path.resolve(__dirname, "..");
+
+describe("project and stack files", () => {
+  it("Pulumi.yaml is generated from the key table (run `npm run gen:project` after editing keys)", () => {
+    assert.equal(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"), renderProjectFile());
+  });
+
+  for (const stack of ["dev", "prod"]) {
+    it(`Pulumi.${stack}.yaml holds secrets only as secure: values and only known keys`, () => {
+      const file = load(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+      for (const [fullKey, value] of Object.entries(file.config)) {
+        const key = fullKey.replace(/^api-stack:/, "");
+        const spec = (KEYS as Record<string, KeySpec>)[key];
+        assert.ok(spec, `${fullKey} is not a known key`);
+        const secure = typeof value === "object" && value !== null && "secure" in value;
+        assert.equal(secure, spec.secret === true, `${fullKey}: secret keys must be secure: values, others plain`);
+      }
+    });
+  }
+});

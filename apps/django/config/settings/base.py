@@ -1,0 +1,127 @@
+"""Settings shared by every environment, read from environment variables only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+ENVIRONMENT = env.choice("ENVIRONMENT", "production", ("development", "test", "staging", "production"))
+APP_NAME = env.optional("APP_NAME", "api-stack-django")
+APP_VERSION = env.optional("APP_VERSION", "0.0.0")
+DEBUG = env.boolean("DEBUG", False)
+
+SECRET_KEY = env.required("SECRET_KEY")
+DATABASE_URL = env.required("DATABASE_URL")
+REDIS_URL = env.required("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
+    env.problem("REDIS_URL: must start with redis:// or rediss://")
+SENTRY_DSN = env.optional("SENTRY_DSN")
+OTEL_EXPORTER_OTLP_ENDPOINT = env.optional("OTEL_EXPORTER_OTLP_ENDPOINT")
+
+DB_POOL_SIZE = env.integer("DB_POOL_SIZE", 5, minimum=1, maximum=100)
+DB_MAX_OVERFLOW = env.integer("DB_MAX_OVERFLOW", 10, minimum=0, maximum=100)
+ACCESS_TOKEN_EXPIRE_MINUTES = env.integer("ACCESS_TOKEN_EXPIRE_MINUTES", 30, minimum=1)
+REFRESH_TOKEN_EXPIRE_DAYS = env.integer("REFRESH_TOKEN_EXPIRE_DAYS", 7, minimum=1)
+
+CORS_ORIGINS = env.csv("CORS_ORIGINS")
+for _origin in CORS_ORIGINS:
+    if _origin != "*" and not _origin.startswith(("http://", "https://")):
+        env.problem(f"CORS_ORIGINS: origin {_origin!r} must start with http:// or https://")
+# Django checks Origin on unsafe requests against this list too.
+CSRF_TRUSTED_ORIGINS = [o for o in CORS_ORIGINS if o != "*"]
+
+# Traffic arrives through the Ingress, which routes by host; probes use the pod IP. Restrict further
+# with ALLOWED_HOSTS when the service is reachable by other names. Health and metrics are answered
+# before host validation (core.middleware.HealthMetricsMiddleware), so probes never depend on it.
+ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS") or ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "core",
+    "notes",
+]
+
+MIDDLEWARE = [
+    "core.middleware.PrometheusMiddleware",
+    "core.middleware.HealthMetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database = env.database_from_url("DATABASE_URL", DATABASE_URL)
+if _database:
+    _database["OPTIONS"] = {
+        # Bound how long a request (and /health/ready) waits for an unreachable database.
+        "connect_timeout": 3,
+        # Django's native psycopg pool, one per worker process, shared by its threads.
+        "pool": {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE + DB_MAX_OVERFLOW,
+            "timeout": 3,
+            "max_idle": 300,
+        },
+    }
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 3},
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Collected at image build time and served by WhiteNoise from the read-only filesystem.
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "DEBUG" if DEBUG else "INFO"},
+}

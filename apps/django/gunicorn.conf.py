@@ -1,0 +1,99 @@
+"""Gunicorn settings for the Django service (threaded sync workers). Every value can be overridden by env."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+wsgi_app = "config.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Threads let one process overlap requests that wait on Postgres or Redis, at a fraction of the
+# memory of extra processes; Django's connection pool is shared by a process's threads.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+
+def cpu_limit(cgroup_root: str = "/sys/fs/cgroup") -> float | None:
+    """CPUs this container may use according to its CFS quota, or None when it has no quota.
+
+    os.cpu_count() reports the node's cores: a pod limited to 1 CPU on a 64-core node would start
+    dozens of workers, each with its own memory and connection pool, and get throttled.
+    """
+    root = Path(cgroup_root)
+    try:  # cgroup v2: "<quota> <period>" or "max <period>"
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    for v1 in (root / "cpu", root / "cpu,cpuacct", root):  # cgroup v1, depending on how it is mounted
+        try:
+            quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
+            period_us = int((v1 / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        return None if quota_us <= 0 or period_us <= 0 else quota_us / period_us
+    return None
+
+
+def default_workers(cgroup_root: str = "/sys/fs/cgroup") -> int:
+    """Two processes per CPU of quota (rounded up), at least 2 so a recycled worker never drops the
+    pod to zero capacity. Without a quota, the CPUs this process may run on (its cpuset)."""
+    limit = cpu_limit(cgroup_root)
+    cpus = math.ceil(limit) if limit else len(os.sched_getaffinity(0))
+    return max(2, 2 * cpus)
+
+
+def workers_from_env(default: int) -> int:
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"WEB_CONCURRENCY must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
+workers = workers_from_env(default_workers())
+
+# Recycle workers now and then so slow leaks cannot grow without bound; jitter staggers restarts.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# On SIGTERM, workers stop accepting and get this long to finish in-flight requests. Keep it below
+# the pod's terminationGracePeriodSeconds (30s by default).
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+# Below typical load balancer idle timeouts, so the proxy closes idle connections first.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Heartbeat files in RAM: a disk-backed /tmp can stall on I/O and get healthy workers killed.
+worker_tmp_dir = "/dev/shm"
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+
+def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
+    # Fail fast in the master with the readable configuration message, before any worker forks.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.SECRET_KEY  # noqa: B018 - touching settings loads and validates them
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"{exc}") from None
+    prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if prom_dir:
+        # Stale files from a previous run would add old counts to the aggregate.
+        shutil.rmtree(prom_dir, ignore_errors=True)
+        os.makedirs(prom_dir, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:  # noqa: ANN001
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import re
+
+from django.db import models
+
+WORD = re.compile(r"\w+")
+
+
+class Note(models.Model):
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, default="")
+    word_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "notes"
+        ordering = ["-id"]
+
+    def save(self, *args, **kwargs) -> None:
+        self.word_count = len(WORD.findall(f"{self.title} {self.body}"))
+        super().save(*args, **kwargs)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "word_count": self.word_count,
+            "created_at": self.created_at.isoformat(),
+        }

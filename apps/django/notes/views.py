@@ -1,0 +1,59 @@
+"""JSON API for notes. Token-less JSON endpoints: CSRF protection applies to cookie sessions,
+which this API does not use, so the views are exempt; put authentication in front before exposing
+anything that is not sample data."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from notes.models import Note
+
+MAX_LIMIT = 200
+
+
+def error(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def collection(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        try:
+            limit = int(request.GET.get("limit", "50"))
+        except ValueError:
+            return error(422, "limit must be an integer")
+        if not 1 <= limit <= MAX_LIMIT:
+            return error(422, f"limit must be between 1 and {MAX_LIMIT}")
+        return JsonResponse([note.as_dict() for note in Note.objects.all()[:limit]], safe=False)
+
+    try:
+        payload = json.loads(request.body or b"{}")
+    except json.JSONDecodeError:
+        return error(400, "body must be JSON")
+    if not isinstance(payload, dict):
+        return error(422, "body must be a JSON object")
+    note = Note(title=payload.get("title", ""), body=payload.get("body", ""))
+    try:
+        note.full_clean(exclude=["word_count"])
+    except ValidationError as exc:
+        return JsonResponse({"detail": exc.message_dict}, status=422)
+    note.save()
+    return JsonResponse(note.as_dict(), status=201)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "DELETE"])
+def item(request: HttpRequest, pk: int) -> HttpResponse:
+    note = Note.objects.filter(pk=pk).first()
+    if note is None:
+        return error(404, "note not found")
+    if request.method == "DELETE":
+        note.delete()
+        return HttpResponse(status=204)
+    return JsonResponse(note.as_dict())

@@ -1,0 +1,71 @@
+"""Settings are module-level in Django, so each configuration is checked in a fresh process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import APP_DIR
+
+SECRET = "s" * 60
+
+
+def load(**overrides: str | None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SECRET_KEY": SECRET}
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    code = (
+        "from django.conf import settings; s = settings;"
+        "print(s.ENVIRONMENT, s.APP_NAME, s.APP_VERSION, s.DEBUG, s.CORS_ORIGINS, s.DB_POOL_SIZE,"
+        " s.DB_MAX_OVERFLOW, s.ACCESS_TOKEN_EXPIRE_MINUTES, s.REFRESH_TOKEN_EXPIRE_DAYS,"
+        " s.DATABASES['default']['HOST'], s.DATABASES['default']['OPTIONS']['pool']['max_size'])"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_reads_the_contract_variables() -> None:
+    proc = load(
+        CORS_ORIGINS="https://a.example.com,https://b.example.com",
+        DB_POOL_SIZE="3", DB_MAX_OVERFLOW="4",
+        ACCESS_TOKEN_EXPIRE_MINUTES="15", REFRESH_TOKEN_EXPIRE_DAYS="2",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split(" ", 4)[:4] == ["test", "notes-test", "1.2.3", "False"]
+    assert "['https://a.example.com', 'https://b.example.com'] 3 4 15 2 127.0.0.1 7" in proc.stdout
+
+
+def test_every_missing_variable_is_named_and_the_process_exits() -> None:
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings.production"}
+    proc = subprocess.run([sys.executable, "manage.py", "check"], cwd=APP_DIR, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        assert f"{name}: required but not set" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"ENVIRONMENT": "prod"}, "ENVIRONMENT: must be one of"),
+        ({"DEBUG": "maybe"}, "DEBUG: expected true or false"),
+        ({"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE: must be between 1"),
+        ({"DB_MAX_OVERFLOW": "lots"}, "DB_MAX_OVERFLOW: expected an integer"),
+        ({"DATABASE_URL": "mysql://u:p@db/app"}, "DATABASE_URL: must start with postgresql://"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: must start with redis://"),
+        ({"CORS_ORIGINS": "example.com"}, "must start with http:// or https://"),
+        ({"ENVIRONMENT": "production", "DEBUG": "true"}, "DEBUG: must be false"),
+        ({"ENVIRONMENT": "production", "SECRET_KEY": "short"}, "at least 50 characters"),
+    ],
+)
+def test_invalid_settings_are_rejected(overrides: dict, message: str) -> None:
+    proc = load(**overrides)
+    assert proc.returncode != 0
+    assert "invalid configuration" in proc.stderr and message in proc.stderr
+    assert SECRET not in proc.stderr and "api-test-password" not in proc.stderr

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from .helpers import APP_DIR
+
+
+def load_conf():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", APP_DIR / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def conf(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    return load_conf()
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_cgroup_v2_quota(conf, tmp_path: Path) -> None:
+    write(tmp_path / "cpu.max", "150000 100000\n")
+    assert conf.cpu_limit(str(tmp_path)) == 1.5
+    assert conf.default_workers(str(tmp_path)) == 4
+
+
+def test_cgroup_v1_quota(conf, tmp_path: Path) -> None:
+    write(tmp_path / "cpu,cpuacct" / "cpu.cfs_quota_us", "100000\n")
+    write(tmp_path / "cpu,cpuacct" / "cpu.cfs_period_us", "100000\n")
+    assert conf.cpu_limit(str(tmp_path)) == 1.0
+    assert conf.default_workers(str(tmp_path)) == 2
+
+
+def test_no_quota_uses_the_cpuset(conf, tmp_path: Path) -> None:
+    write(tmp_path / "cpu.max", "max 100000\n")
+    assert conf.cpu_limit(str(tmp_path)) is None
+    assert conf.default_workers(str(tmp_path)) == max(2, 2 * len(os.sched_getaffinity(0)))
+
+
+def test_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    assert load_conf().workers == 5
+    monkeypatch.setenv("WEB_CONCURRENCY", "-1")
+    with pytest.raises(SystemExit, match="WEB_CONCURRENCY"):
+        load_conf()
+
+
+def test_production_settings(conf) -> None:
+    assert conf.bind == "0.0.0.0:8000"
+    assert conf.wsgi_app == "config.wsgi:application"
+    assert conf.worker_tmp_dir == "/dev/shm"
+    assert conf.max_requests > 0 and conf.max_requests_jitter > 0
+    assert 0 < conf.graceful_timeout < 30

@@ -2,6 +2,7 @@
 // into a typed StackConfig, or into every problem found at once. Pure: no Pulumi runtime,
 // so tests and the CLI entry point share it.
 import * as fs from "node:fs";
+import { isDeepStrictEqual } from "node:util";
 import * as path from "node:path";
 import type { z } from "zod";
 import { KEYS, type KeyName, type KeySpec } from "./keys";
@@ -72,6 +73,15 @@ export function validateConfig(raw: RawConfig): ValidationResult {
       continue;
     }
     (values as Record<string, unknown>)[name] = result.data;
+  }
+
+  // The CLI fills every default declared in Pulumi.yaml into the config it hands over, so a
+  // value equal to its default cannot be told from one left unset: count it as unset.
+  for (const name of given) {
+    const spec: KeySpec = KEYS[name];
+    if ("default" in spec && !invalid.has(name) && isDeepStrictEqual(values[name], spec.default)) {
+      given.delete(name);
+    }
   }
 
   for (const [name, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {

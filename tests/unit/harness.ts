@@ -25,13 +25,20 @@ export interface StackInput {
   secretKeys: string[];
 }
 
-/** Reads Pulumi.<stack>.yaml the way the CLI hands it to a program: strings, JSON for structures. */
+/**
+ * Reads Pulumi.<stack>.yaml the way the CLI hands it to a program: the project's declared
+ * defaults first (the CLI fills them in), then the stack's values; strings, JSON for structures.
+ */
 export function readStackFile(stack: string): StackInput {
-  const file = load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
-    config?: Record<string, unknown>;
-  };
+  const read = (file: string) => load(fs.readFileSync(path.join(PROJECT_DIR, file), "utf8")) as { config?: Record<string, any> };
   const input: StackInput = { values: {}, secretKeys: [] };
-  for (const [key, value] of Object.entries(file.config ?? {})) {
+  for (const [key, declaration] of Object.entries(read("Pulumi.yaml").config ?? {})) {
+    if ("default" in declaration) {
+      const value = declaration.default;
+      input.values[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+  }
+  for (const [key, value] of Object.entries(read(`Pulumi.${stack}.yaml`).config ?? {})) {
     if (value !== null && typeof value === "object" && "secure" in value) {
       const short = key.split(":")[1];
       const stand_in = TEST_SECRETS[short];

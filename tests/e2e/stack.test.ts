@@ -1,0 +1,175 @@
+// The main job for real: `up`, idempotency, invalid config, render mode and `destroy` of a
+// dev-shaped and a prod-shaped stack against the local cluster.
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { load } from "js-yaml";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { config, eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, PROJECT_DIR, progress } from "./env";
+import { buildReleases } from "./images";
+
+const SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789abcdef";
+
+/** The plain values of a stack file, so an e2e stack has that stack's shape. */
+function shapeOf(stackName: string): Record<string, string | number | boolean | object> {
+  const file = load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stackName}.yaml`), "utf8")) as { config: Record<string, any> };
+  return Object.fromEntries(
+    Object.entries(file.config)
+      .filter(([, value]) => !(typeof value === "object" && value !== null && "secure" in value))
+      .map(([key, value]) => [key.replace(/^api-stack:/, ""), value]),
+  );
+}
+
+/** Dev as committed, deploying a prebuilt release instead of building one. */
+function devConfig(image: string) {
+  const { imageRepository: _repository, imageBuildArgs: _args, ...dev } = shapeOf("dev");
+  return config({ ...dev, imageRef: image, secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" }, [
+    "secretKey",
+    "devPostgresPassword",
+  ]);
+}
+
+/** Prod's shape (replicas, HPA, TLS ingress) on the local cluster, with stand-in external services. */
+function prodConfig(image: string) {
+  const { imageRepository: _repository, ...prod } = shapeOf("prod");
+  return config(
+    {
+      ...prod,
+      imageRef: image,
+      secretKey: SECRET_KEY,
+      databaseUrl: "postgresql://app:e2e-password@postgres.databases.svc:5432/app",
+      redisUrl: "redis://redis.databases.svc:6379/0",
+    },
+    ["secretKey", "databaseUrl", "redisUrl"],
+  );
+}
+
+describe("the main job on the local cluster", function () {
+  this.timeout(20 * 60_000);
+  let image: string;
+
+  before(() => {
+    [image] = buildReleases(1);
+  });
+
+  for (const [shape, stackConfig, namespace] of [
+    ["dev", devConfig, "api-e2edev"],
+    ["prod", prodConfig, "api-e2eprod"],
+  ] as const) {
+    describe(`${shape}-shaped stack`, () => {
+      let stack: Stack;
+
+      before(async () => {
+        stack = await newStack(`e2e${shape}`, { ...stackConfig(image), ...config({ namespace }) });
+      });
+
+      it("`up` creates every object as declared and the API becomes available", async () => {
+        progress(`${shape}: pulumi up`);
+        const result = await stack.up({ onOutput: () => undefined });
+        assert.equal(result.summary.result, "succeeded");
+        assert.equal(result.outputs.image.value, image);
+
+        const deployment = kubectlJson("get", "deployment", "api", "-n", namespace);
+        assert.equal(deployment.spec.template.spec.containers[0].image, image, "pods run the digest, not a tag");
+        assert.equal(deployment.spec.template.spec.securityContext.runAsNonRoot, true);
+        await eventually("available API replicas", 180, () => {
+          const status = kubectlJson("get", "deployment", "api", "-n", namespace).status;
+          return status.availableReplicas >= (shape === "dev" ? 1 : 3) ? true : undefined;
+        });
+        const job = kubectlJson("get", "job", String(result.outputs.migrationJob.value), "-n", namespace);
+        assert.equal(job.status.succeeded, 1, "migrations ran to completion before the API rolled");
+        for (const [kind, name] of [
+          ["namespace", namespace],
+          ["configmap", "api-settings"],
+          ["secret", "api-secrets"],
+          ["serviceaccount", "api"],
+          ["service", "api"],
+          ["ingress", "api"],
+          ["hpa", "api"],
+          ["pdb", "api"],
+          ["deployment", "api-worker"],
+        ]) {
+          assert.ok(exists(kind, name, kind === "namespace" ? undefined : namespace), `${kind}/${name} is missing`);
+        }
+        if (shape === "dev") {
+          assert.ok(exists("statefulset", "api-postgres", namespace));
+          assert.ok(exists("statefulset", "api-redis", namespace));
+        }
+        const settings = kubectlJson("get", "configmap", "api-settings", "-n", namespace).data;
+        assert.equal(settings.ENVIRONMENT, shape);
+        assert.ok(!JSON.stringify(settings).includes(SECRET_KEY));
+      });
+
+      it("a second preview shows no changes and refresh finds no drift", async () => {
+        progress(`${shape}: preview and refresh`);
+        const preview = await stack.preview({ expectNoChanges: true, onOutput: () => undefined });
+        assert.deepEqual(
+          Object.keys(preview.changeSummary).filter((op) => op !== "same"),
+          [],
+          JSON.stringify(preview.changeSummary),
+        );
+        const refresh = await stack.refresh({ onOutput: () => undefined });
+        assert.deepEqual(
+          Object.keys(refresh.summary.resourceChanges ?? {}).filter((op) => op !== "same"),
+          [],
+          JSON.stringify(refresh.summary.resourceChanges),
+        );
+        const again = await stack.preview({ expectNoChanges: true, onOutput: () => undefined });
+        assert.deepEqual(Object.keys(again.changeSummary).filter((op) => op !== "same"), []);
+      });
+
+      it("keeps secrets out of the state in plaintext", async () => {
+        const state = JSON.stringify(await stack.exportStack());
+        assert.ok(!state.includes(SECRET_KEY), "the secret key appears in plaintext in the state");
+      });
+
+      it("`destroy` removes everything the stack created", async () => {
+        progress(`${shape}: pulumi destroy`);
+        await stack.destroy({ onOutput: () => undefined });
+        await eventually(`namespace ${namespace} to be gone`, 180, () => (exists("namespace", namespace) ? undefined : true));
+      });
+    });
+  }
+
+  it("invalid config fails before anything is created on the cluster", async () => {
+    const stack = await newStack("e2einvalid", {
+      ...prodConfig(image),
+      ...config({ namespace: "api-e2einvalid", replicas: 0, cpuLimit: "1m" }),
+    });
+    await assert.rejects(stack.up({ onOutput: () => undefined }), (error: Error) => {
+      assert.match(error.message, /api-stack:replicas: "0" is not allowed/);
+      assert.match(error.message, /api-stack:cpuLimit/);
+      return true;
+    });
+    assert.equal(exists("namespace", "api-e2einvalid"), false);
+  });
+
+  it("render mode writes manifests the API server accepts", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-rendered-"));
+    const stack = await newStack("e2erender", {
+      ...prodConfig(image),
+      ...config({ namespace: "api-e2erender", renderYamlTo: dir }),
+    });
+    const result = await stack.up({ onOutput: () => undefined });
+    assert.equal(result.summary.result, "succeeded");
+    assert.equal(exists("namespace", "api-e2erender"), false, "render mode must not touch the cluster");
+    const manifests = path.join(dir, "1-manifest");
+    assert.ok(fs.readdirSync(manifests).length >= 10);
+    // The namespace first: the server dry-run of namespaced objects needs it to exist.
+    const namespaceFile = fs.readdirSync(manifests).find((f) => f.startsWith("v1-namespace-"))!;
+    kubectl("apply", "--server-side", "-f", path.join(manifests, namespaceFile));
+    try {
+      const out = execFileSync(
+        "kubectl",
+        ["--kubeconfig", KUBECONFIG, "apply", "--server-side", "--dry-run=server", "--validate=strict", "-R", "-f", manifests],
+        { encoding: "utf8" },
+      );
+      assert.match(out, /deployment\.apps\/api serverside-applied \(server dry run\)/);
+    } finally {
+      kubectl("delete", "-f", path.join(manifests, namespaceFile), "--wait=true");
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

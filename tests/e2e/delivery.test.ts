@@ -4,7 +4,8 @@ import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { config, eventually, kubectlJson, newStack, progress, releaseId } from "./env";
+import { configMap, type ConfigValues } from "../../scripts/automation";
+import { eventually, kubectlJson, newStack, progress, releaseId } from "./env";
 import { buildReleases } from "./images";
 
 const SECRETS = {
@@ -13,20 +14,9 @@ const SECRETS = {
   redisUrl: "redis://redis.databases.svc:6379/0",
 };
 
-function baseConfig(namespace: string, image: string, extra: Record<string, string | number | boolean | object>) {
-  return config(
-    {
-      environment: "staging",
-      namespace,
-      imageRef: image,
-      replicas: 2,
-      hpaEnabled: false,
-      workerEnabled: false,
-      ...SECRETS,
-      ...extra,
-    },
-    Object.keys(SECRETS),
-  );
+function newDeliveryStack(name: string, namespace: string, image: string, extra: ConfigValues): Promise<Stack> {
+  const values = { environment: "staging", namespace, imageRef: image, replicas: 2, hpaEnabled: false, workerEnabled: false };
+  return newStack(name, { ...values, ...SECRETS, ...extra }, Object.keys(SECRETS));
 }
 
 const rollout = (namespace: string) => kubectlJson("get", "rollout", "api", "-n", namespace);
@@ -39,8 +29,8 @@ function hashOf(namespace: string, image: string): string | undefined {
   return set?.metadata.labels["rollouts-pod-template-hash"];
 }
 
-async function up(stack: Stack, values: Record<string, string | number | boolean | object> = {}) {
-  await stack.setAllConfig(config(values));
+async function up(stack: Stack, values: ConfigValues = {}) {
+  await stack.setAllConfig(configMap(values));
   const result = await stack.up({ onOutput: () => undefined });
   assert.equal(result.summary.result, "succeeded");
   return result.outputs.release.value as Record<string, string | undefined>;
@@ -56,7 +46,7 @@ describe("blue-green releases promoted by config", function () {
     [v1, v2, v3] = buildReleases(3);
     // The controller runs beside the cluster, not in it: it cannot resolve Service DNS names,
     // so the in-cluster smoke test is left to real clusters (unit tests cover its wiring).
-    stack = await newStack("e2ebluegreen", baseConfig(ns, v1, { strategy: "blueGreen", prePromotionAnalysis: false }));
+    stack = await newDeliveryStack("e2ebluegreen", ns, v1, { strategy: "blueGreen", prePromotionAnalysis: false });
   });
 
   after(async () => {
@@ -147,15 +137,12 @@ describe("canary releases analysed against Prometheus", function () {
     await new Promise<void>((resolve) => prometheus.listen(0, "127.0.0.1", resolve));
     const address = `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`;
     [v1, v2, v3] = buildReleases(3);
-    stack = await newStack(
-      "e2ecanary",
-      baseConfig(ns, v1, {
-        strategy: "canary",
-        prometheusAddress: address,
-        // Long enough for two failed one-minute measurements to abort before the pause ends.
-        canarySteps: [{ setWeight: 50 }, { pause: { duration: "90s" } }],
-      }),
-    );
+    stack = await newDeliveryStack("e2ecanary", ns, v1, {
+      strategy: "canary",
+      prometheusAddress: address,
+      // Long enough for two failed one-minute measurements to abort before the pause ends.
+      canarySteps: [{ setWeight: 50 }, { pause: { duration: "90s" } }],
+    });
   });
 
   after(async () => {

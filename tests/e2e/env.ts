@@ -2,14 +2,12 @@
 // Automation API with the program run in-process), the real kube-apiserver and Argo Rollouts
 // controller of scripts/local-env, real dockerd and registry. scripts/test-e2e sets the
 // environment this reads (KUBECONFIG, PULUMI_HOME, PATH).
-import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-
-export const PROJECT_DIR = path.resolve(__dirname, "../..");
-export const PROJECT = "api-stack";
+import { configMap, sideStack, type ConfigValues } from "../../scripts/automation";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -20,52 +18,18 @@ function required(name: string): string {
 }
 
 export const KUBECONFIG = required("KUBECONFIG");
-const BACKEND_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-e2e-state-"));
-const PASSPHRASE = "api-stack-e2e";
+const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-e2e-"));
 
-/** The program exactly as the CLI would run index.ts, loaded fresh for every operation. */
-async function program(): Promise<Record<string, unknown>> {
-  for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(PROJECT_DIR) && !key.includes("node_modules") && !key.includes(`${path.sep}tests${path.sep}`)) {
-      delete require.cache[key];
-    }
-  }
-  return (require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>)();
-}
-
-/**
- * A fresh stack of this project on a file backend, with the given config on top of Pulumi.yaml's
- * defaults. It lives in its own directory (with a copy of Pulumi.yaml), so its stack file never
- * lands in the repository.
- */
-export async function newStack(name: string, config: ConfigMap): Promise<Stack> {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `api-stack-e2e-${name}-`));
-  fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: name, projectName: PROJECT, program },
-    {
-      workDir,
-      envVars: {
-        PULUMI_BACKEND_URL: `file://${BACKEND_DIR}`,
-        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
-        PULUMI_SKIP_UPDATE_CHECK: "1",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        KUBECONFIG,
-      },
-    },
-  );
-  await stack.setAllConfig(config);
+/** A fresh stack on a throwaway file backend, with `values` on top of Pulumi.yaml's defaults. */
+export async function newStack(name: string, values: ConfigValues, secret: string[] = []): Promise<Stack> {
+  const stack = await sideStack(name, {
+    workDir: path.join(RUN_DIR, name),
+    backendDir: path.join(RUN_DIR, "state"),
+    passphrase: "api-stack-e2e",
+    kubeconfig: KUBECONFIG,
+  });
+  await stack.setAllConfig(configMap(values, secret));
   return stack;
-}
-
-/** Config values from short keys; `secret` lists the ones to store encrypted. */
-export function config(values: Record<string, string | number | boolean | object>, secret: string[] = []): ConfigMap {
-  return Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [
-      `${PROJECT}:${key}`,
-      { value: typeof value === "string" ? value : JSON.stringify(value), secret: secret.includes(key) },
-    ]),
-  );
 }
 
 export function kubectl(...args: string[]): string {
@@ -85,7 +49,7 @@ export function exists(kind: string, name: string, namespace?: string): boolean 
   }
 }
 
-/** Polls until `check` returns a value (not undefined), or fails with the last state seen. */
+/** Polls until `check` returns a value (not undefined), or fails with the last error seen. */
 export async function eventually<T>(what: string, seconds: number, check: () => T | undefined): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   let last: unknown;

@@ -5,45 +5,30 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { load } from "js-yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { config, eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, PROJECT_DIR, progress } from "./env";
+import { stackFileValues, type ConfigValues } from "../../scripts/automation";
+import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, progress } from "./env";
 import { buildReleases } from "./images";
 
 const SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789abcdef";
-
-/** The plain values of a stack file, so an e2e stack has that stack's shape. */
-function shapeOf(stackName: string): Record<string, string | number | boolean | object> {
-  const file = load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stackName}.yaml`), "utf8")) as { config: Record<string, any> };
-  return Object.fromEntries(
-    Object.entries(file.config)
-      .filter(([, value]) => !(typeof value === "object" && value !== null && "secure" in value))
-      .map(([key, value]) => [key.replace(/^api-stack:/, ""), value]),
-  );
-}
+const SECRET_KEYS = ["secretKey", "devPostgresPassword", "databaseUrl", "redisUrl"];
 
 /** Dev as committed, deploying a prebuilt release instead of building one. */
-function devConfig(image: string) {
-  const { imageRepository: _repository, imageBuildArgs: _args, ...dev } = shapeOf("dev");
-  return config({ ...dev, imageRef: image, secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" }, [
-    "secretKey",
-    "devPostgresPassword",
-  ]);
+function devConfig(image: string): ConfigValues {
+  const { imageRepository: _repository, imageBuildArgs: _args, ...dev } = stackFileValues("dev");
+  return { ...dev, imageRef: image, secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" };
 }
 
 /** Prod's shape (replicas, HPA, TLS ingress) on the local cluster, with stand-in external services. */
-function prodConfig(image: string) {
-  const { imageRepository: _repository, ...prod } = shapeOf("prod");
-  return config(
-    {
-      ...prod,
-      imageRef: image,
-      secretKey: SECRET_KEY,
-      databaseUrl: "postgresql://app:e2e-password@postgres.databases.svc:5432/app",
-      redisUrl: "redis://redis.databases.svc:6379/0",
-    },
-    ["secretKey", "databaseUrl", "redisUrl"],
-  );
+function prodConfig(image: string): ConfigValues {
+  const { imageRepository: _repository, ...prod } = stackFileValues("prod");
+  return {
+    ...prod,
+    imageRef: image,
+    secretKey: SECRET_KEY,
+    databaseUrl: "postgresql://app:e2e-password@postgres.databases.svc:5432/app",
+    redisUrl: "redis://redis.databases.svc:6379/0",
+  };
 }
 
 describe("the main job on the local cluster", function () {
@@ -62,7 +47,7 @@ describe("the main job on the local cluster", function () {
       let stack: Stack;
 
       before(async () => {
-        stack = await newStack(`e2e${shape}`, { ...stackConfig(image), ...config({ namespace }) });
+        stack = await newStack(`e2e${shape}`, { ...stackConfig(image), namespace }, SECRET_KEYS);
       });
 
       it("`up` creates every object as declared and the API becomes available", async () => {
@@ -134,10 +119,11 @@ describe("the main job on the local cluster", function () {
   }
 
   it("invalid config fails before anything is created on the cluster", async () => {
-    const stack = await newStack("e2einvalid", {
-      ...prodConfig(image),
-      ...config({ namespace: "api-e2einvalid", replicas: 0, cpuLimit: "1m" }),
-    });
+    const stack = await newStack(
+      "e2einvalid",
+      { ...prodConfig(image), namespace: "api-e2einvalid", replicas: 0, cpuLimit: "1m" },
+      SECRET_KEYS,
+    );
     await assert.rejects(stack.up({ onOutput: () => undefined }), (error: Error) => {
       assert.match(error.message, /api-stack:replicas: "0" is not allowed/);
       assert.match(error.message, /api-stack:cpuLimit/);
@@ -148,10 +134,7 @@ describe("the main job on the local cluster", function () {
 
   it("render mode writes manifests the API server accepts", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-rendered-"));
-    const stack = await newStack("e2erender", {
-      ...prodConfig(image),
-      ...config({ namespace: "api-e2erender", renderYamlTo: dir }),
-    });
+    const stack = await newStack("e2erender", { ...prodConfig(image), namespace: "api-e2erender", renderYamlTo: dir }, SECRET_KEYS);
     const result = await stack.up({ onOutput: () => undefined });
     assert.equal(result.summary.result, "succeeded");
     assert.equal(exists("namespace", "api-e2erender"), false, "render mode must not touch the cluster");

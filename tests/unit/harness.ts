@@ -6,9 +6,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
+import { loadProgram, PROJECT, PROJECT_DIR } from "../../scripts/automation";
 
-export const PROJECT_DIR = path.resolve(__dirname, "../..");
-export const PROJECT = "api-stack";
+export { PROJECT, PROJECT_DIR } from "../../scripts/automation";
 
 /** Stand-ins for `secure:` values, which unit tests cannot decrypt. Each is valid for its key. */
 export const TEST_SECRETS: Record<string, string> = {
@@ -153,7 +153,7 @@ export async function runProgram(input: StackInput, options: RunOptions = {}): P
 /** Runs the program and returns what it registered even when it fails. */
 export async function execute(
   input: StackInput,
-  { stack = "unit", program = loadIndex, previousOutputs = {} }: RunOptions = {},
+  { stack = "unit", program = loadProgram, previousOutputs = {} }: RunOptions = {},
 ): Promise<{ resources: Registered[]; outputs?: Record<string, unknown>; error?: Error }> {
   const resources: Registered[] = [];
   const options = new Map<string, { parent?: string; dependsOn: string[]; ignoreChanges: string[] }>();
@@ -214,16 +214,6 @@ export async function execute(
     await new Promise((r) => setTimeout(r, 20));
   }
   return { resources, outputs, error };
-}
-
-/** A fresh copy of index.ts per run, as the CLI would start it, and its entry point run. */
-function loadIndex(): Promise<Record<string, unknown>> {
-  for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(PROJECT_DIR) && !key.includes("node_modules") && !key.includes(`${path.sep}tests${path.sep}`)) {
-      delete require.cache[key];
-    }
-  }
-  return (require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>)();
 }
 
 /** Resolves Outputs nested in plain data (stack outputs) to their values. */

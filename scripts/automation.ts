@@ -1,0 +1,75 @@
+// Shared by scripts/local.ts (the main job on the local cluster) and the end-to-end tests: the
+// program run in-process through the Automation API, with a stack kept in a directory of its
+// own (a copy of Pulumi.yaml beside its stack file), so nothing it writes lands in the repo.
+import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { load } from "js-yaml";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+export const PROJECT = "api-stack";
+
+/**
+ * Runs index.ts exactly as the CLI would, from a fresh module cache each time (an
+ * Automation API program may run many times in one process).
+ */
+export async function loadProgram(): Promise<Record<string, unknown>> {
+  for (const key of Object.keys(require.cache)) {
+    const own = key.startsWith(PROJECT_DIR) && !key.includes("node_modules");
+    if (own && !key.includes(`${path.sep}tests${path.sep}`) && !key.includes(`${path.sep}scripts${path.sep}`)) {
+      delete require.cache[key];
+    }
+  }
+  return (require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>)();
+}
+
+export type ConfigValues = Record<string, string | number | boolean | object>;
+
+/** The plain (non-secret) values of a committed stack file, by short key. */
+export function stackFileValues(stack: string): ConfigValues {
+  const file = load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: ConfigValues };
+  return Object.fromEntries(
+    Object.entries(file.config)
+      .filter(([, value]) => !(typeof value === "object" && value !== null && "secure" in value))
+      .map(([key, value]) => [key.replace(`${PROJECT}:`, ""), value]),
+  );
+}
+
+/** Automation API config from short keys; `secret` names the ones stored encrypted. */
+export function configMap(values: ConfigValues, secret: string[] = []): ConfigMap {
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [
+      `${PROJECT}:${key}`,
+      { value: typeof value === "string" ? value : JSON.stringify(value), secret: secret.includes(key) },
+    ]),
+  );
+}
+
+export interface SideStackOptions {
+  /** Directory for the stack's project copy and stack file. */
+  workDir: string;
+  /** Directory of the file backend (state). */
+  backendDir: string;
+  passphrase: string;
+  kubeconfig: string;
+}
+
+/** Creates or selects a stack of this project whose files live outside the repository. */
+export async function sideStack(name: string, options: SideStackOptions): Promise<Stack> {
+  fs.mkdirSync(options.workDir, { recursive: true });
+  fs.mkdirSync(options.backendDir, { recursive: true });
+  fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(options.workDir, "Pulumi.yaml"));
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: name, projectName: PROJECT, program: loadProgram },
+    {
+      workDir: options.workDir,
+      envVars: {
+        PULUMI_BACKEND_URL: `file://${options.backendDir}`,
+        PULUMI_CONFIG_PASSPHRASE: options.passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "1",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        KUBECONFIG: options.kubeconfig,
+      },
+    },
+  );
+}

@@ -1,0 +1,69 @@
+// The main job on the local environment: the dev stack's shape, deployed by the real engine to
+// the cluster of scripts/local-env. The image is built by dockerd and pushed to the loopback
+// registry first, then deployed by digest (`imageRef`), because the docker provider plugin
+// cannot be built here. The stack lives under $API_STACK_STATE, not in the repository.
+//   ts-node scripts/local.ts [up|preview|destroy]
+import { randomBytes } from "node:crypto";
+import * as path from "node:path";
+import { configMap, PROJECT_DIR, sideStack, stackFileValues } from "./automation";
+import { buildAndPush } from "./images";
+
+const STATE = process.env.API_STACK_STATE;
+if (!STATE) {
+  throw new Error("API_STACK_STATE is not set: run this through scripts/local-up");
+}
+const PASSPHRASE_NOTE = "local stacks guard only throwaway in-cluster data";
+
+async function main(action: string) {
+  const stack = await sideStack("local", {
+    workDir: path.join(STATE!, "pulumi", "project"),
+    backendDir: path.join(STATE!, "pulumi", "state"),
+    // Published on purpose (see PASSPHRASE_NOTE); a shared stack uses a real secrets provider.
+    passphrase: "api-stack-local",
+    kubeconfig: path.join(STATE!, "kubeconfig"),
+  });
+  const print = (text: string) => process.stdout.write(text);
+
+  if (action === "destroy") {
+    await stack.destroy({ onOutput: print });
+    return;
+  }
+
+  const { imageRepository, imageBuildArgs, ...dev } = stackFileValues("dev");
+  console.log(`==> building ${dev.imageContext ?? "apps/fastapi"} and pushing it to ${imageRepository}`);
+  const imageRef = buildAndPush({
+    context: path.join(PROJECT_DIR, String(dev.imageContext ?? "apps/fastapi")),
+    tag: `${imageRepository}:local`,
+    buildArgs: imageBuildArgs as Record<string, string>,
+  });
+  console.log(`==> built ${imageRef}`);
+
+  // Secrets are made once and kept in the stack, so re-running does not roll the pods.
+  const current = await stack.getAllConfig();
+  const secrets: Record<string, string> = {};
+  for (const key of ["secretKey", "devPostgresPassword"]) {
+    if (!current[`api-stack:${key}`]) {
+      secrets[key] = randomBytes(24).toString("hex");
+    }
+  }
+  await stack.setAllConfig({
+    ...configMap({ ...dev, imageRef }),
+    ...configMap(secrets, Object.keys(secrets)),
+  });
+
+  if (action === "preview") {
+    await stack.preview({ onOutput: print });
+    return;
+  }
+  const result = await stack.up({ onOutput: print });
+  console.log(`\n==> stack outputs (the passphrase is public: ${PASSPHRASE_NOTE})`);
+  for (const [name, output] of Object.entries(result.outputs)) {
+    console.log(`    ${name}: ${JSON.stringify(output.value)}`);
+  }
+  console.log(`==> try: kubectl --kubeconfig ${path.join(STATE!, "kubeconfig")} -n api-dev get pods`);
+}
+
+main(process.argv[2] ?? "up").catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

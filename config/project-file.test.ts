@@ -3,13 +3,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { KEYS, type KeySpec } from "./keys";
-import { renderProjectFile } from "./project-file";
+import { renderConfigReference, renderProjectFile } from "./project-file";
 
 const root = path.resolve(__dirname, "..");
 
 describe("project and stack files", () => {
   it("Pulumi.yaml is generated from the key table (run `npm run gen:project` after editing keys)", () => {
     assert.equal(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"), renderProjectFile());
+  });
+
+  it("docs/config.md is generated from the key table", () => {
+    assert.equal(fs.readFileSync(path.join(root, "docs/config.md"), "utf8"), renderConfigReference());
   });
 
   for (const stack of ["dev", "prod"]) {

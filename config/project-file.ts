@@ -32,6 +32,29 @@ export function renderProjectFile(): string {
   return banner + dump({ ...HEADER, config }, { lineWidth: 120, noRefs: true, flowLevel: 3 });
 }
 
+/** The config reference (docs/config.md): every key, its default, what it accepts. */
+export function renderConfigReference(): string {
+  const rows = (Object.entries(KEYS) as [string, KeySpec][]).map(([name, spec]) => {
+    const shown = "default" in spec ? `\`${JSON.stringify(spec.default)}\`` : spec.required ? "required" : "unset";
+    const flags = [spec.secret ? "secret" : "", spec.kind].filter(Boolean).join(", ");
+    return `| \`${name}\` | ${flags} | ${shown} | ${spec.description} Accepts ${spec.allowed}. |`;
+  });
+  return [
+    "# Stack configuration",
+    "",
+    "Generated from `config/keys.ts` by `npm run gen:project`. Set a key with",
+    "`pulumi config set KEY VALUE` (secrets: `pulumi config set --secret KEY VALUE`; lists and objects:",
+    "JSON). The program validates every key before it creates anything and names the key, the value",
+    "and what is allowed in each error.",
+    "",
+    "| key | kind | default | meaning |",
+    "|---|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
 if (require.main === module) {
-  process.stdout.write(renderProjectFile());
+  const [target] = process.argv.slice(2);
+  process.stdout.write(target === "reference" ? renderConfigReference() : renderProjectFile());
 }

@@ -1,0 +1,289 @@
+// Pure builders for the GitHub side of delivery: which Actions environments exist, what each
+// holds (secrets, variables), who must approve prod, and what protects the default branch.
+// The workflows in .github/workflows read exactly these names; tests/unit/workflows.test.ts
+// checks both sides against each other, so renaming one without the other fails the suite.
+import type { SecretValue } from "../../config/secret";
+
+/** The stacks the workflows preview and deploy, in deploy order. */
+export const STACKS = ["dev", "prod"] as const;
+export type StackName = (typeof STACKS)[number];
+
+/** Secrets the workflows read, per environment. */
+export const SECRET_NAMES = {
+  /** Pulumi Cloud (or self-hosted Pulumi service) login. */
+  pulumiAccessToken: "PULUMI_ACCESS_TOKEN",
+  /** Decrypts the stack's `secure:` config (the passphrase secrets provider). */
+  configPassphrase: "PULUMI_CONFIG_PASSPHRASE",
+  /** Kubeconfig file content; the job writes it to a private temp file. */
+  kubeconfig: "KUBE_CONFIG",
+} as const;
+
+/** Variables the workflows read, per environment. */
+export const VARIABLE_NAMES = {
+  /** Stack name as the backend knows it (`org/api-stack/prod` on Pulumi Cloud, `prod` on a self-managed backend). */
+  stack: "PULUMI_STACK",
+  /** Self-managed backend URL (s3://, gs://, azblob://, file://); unset means Pulumi Cloud. */
+  backendUrl: "PULUMI_BACKEND_URL",
+} as const;
+
+/**
+ * Job names (check-run contexts) that must pass before a pull request merges: the CI gate job
+ * of ci.yml and one preview per stack from preview.yml's matrix.
+ */
+export const CI_CHECK = "ci";
+export const previewCheck = (stack: StackName) => `preview (${stack})`;
+export const REQUIRED_CHECKS: readonly string[] = [CI_CHECK, ...STACKS.map(previewCheck)];
+
+/** Environment a stack deploys from (deploy.yml, promote.yml). */
+export const deployEnvironment = (stack: StackName) => stack;
+/**
+ * Environment a pull request previews a stack from (preview.yml). Separate from the deploy
+ * environment so prod's required reviewers gate deployments, not every preview.
+ */
+export const previewEnvironment = (stack: StackName) => `${stack}-preview`;
+
+export interface StackCredentials {
+  /** Stack name as the backend knows it. Default: the short name (dev, prod). */
+  stackName?: string;
+  /** Kubeconfig the deploy job uses. */
+  kubeconfig: SecretValue;
+  /**
+   * Kubeconfig for pull-request previews. Pulumi previews Kubernetes changes as server-side
+   * dry runs, so it needs get/list and dry-run patch, not write access. Default: kubeconfig.
+   */
+  previewKubeconfig?: SecretValue;
+  /** Passphrase of the stack's secrets provider, when it is the passphrase provider. */
+  configPassphrase?: SecretValue;
+}
+
+/** Everything the GithubRepository component needs, as plain data. */
+export interface GithubConfig {
+  /** User or organization that owns the repository. */
+  owner: string;
+  /** Repository name, without the owner. */
+  repository: string;
+  /** Branch deploys run from and that branch protection guards. Default: main. */
+  defaultBranch?: string;
+  /** Token the GitHub provider uses. Unset: the provider reads GITHUB_TOKEN from the environment. */
+  token?: SecretValue;
+  /** Pulumi Cloud access token, set in every environment. Required unless pulumiBackendUrl is set. */
+  pulumiAccessToken?: SecretValue;
+  /** Self-managed backend URL, set as a variable in every environment. */
+  pulumiBackendUrl?: string;
+  /** Numeric ids of the teams and users who may approve a prod deployment (at most 6 in all). */
+  prodReviewers: { teams?: number[]; users?: number[] };
+  /** Minutes a prod deployment waits after approval before it starts (0 to 43200). Default: 0. */
+  prodWaitTimerMinutes?: number;
+  /** Approving reviews a pull request needs (1 to 6). Default: 1. */
+  requiredApprovals?: number;
+  /** Whether administrators are held to branch protection too. Default: true. */
+  enforceAdmins?: boolean;
+  stacks: Record<StackName, StackCredentials>;
+}
+
+// GitHub's own limits: owner logins are alphanumeric with single inner hyphens, repository
+// names allow '.', '_' and '-', six reviewers per environment, a wait timer of at most 30 days.
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const REPOSITORY = /^[A-Za-z0-9._-]{1,100}$/;
+const BRANCH = /^(?!\/|.*(?:\/\/|\.\.|@\{|\/$|\.lock$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
+const BACKEND_URL = /^(?:s3|gs|azblob|file|https?):\/\/\S+$/;
+const STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
+const MAX_REVIEWERS = 6;
+const MAX_WAIT_MINUTES = 43200;
+
+/** Throws one sentence naming the first problem; returns normally when the config is usable. */
+export function validateGithubConfig(config: GithubConfig): void {
+  const fail = (problem: string): never => {
+    throw new Error(`GitHub repository settings: ${problem}`);
+  };
+  if (!OWNER.test(config.owner ?? "")) {
+    fail(`owner "${config.owner}" is not a GitHub user or organization name.`);
+  }
+  if (!REPOSITORY.test(config.repository ?? "") || config.repository === "." || config.repository === "..") {
+    fail(`repository "${config.repository}" is not a repository name (letters, digits, '.', '_', '-'; no owner).`);
+  }
+  const branch = config.defaultBranch ?? "main";
+  if (!BRANCH.test(branch)) {
+    fail(`defaultBranch "${branch}" is not a valid branch name.`);
+  }
+  const teams = config.prodReviewers?.teams ?? [];
+  const users = config.prodReviewers?.users ?? [];
+  for (const id of [...teams, ...users]) {
+    if (!Number.isSafeInteger(id) || id <= 0) {
+      fail(`prod reviewer id ${id} is not a positive integer (use the numeric team or user id, not a name).`);
+    }
+  }
+  if (teams.length + users.length === 0) {
+    fail("prod needs at least one required reviewer (a team or user id); without one nothing gates a prod deployment.");
+  }
+  if (teams.length + users.length > MAX_REVIEWERS) {
+    fail(`prod has ${teams.length + users.length} required reviewers; GitHub allows at most ${MAX_REVIEWERS}.`);
+  }
+  if (new Set(teams).size !== teams.length || new Set(users).size !== users.length) {
+    fail("prod reviewers list the same id twice.");
+  }
+  const wait = config.prodWaitTimerMinutes ?? 0;
+  if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_MINUTES) {
+    fail(`prodWaitTimerMinutes ${wait} is not an integer from 0 to ${MAX_WAIT_MINUTES}.`);
+  }
+  const approvals = config.requiredApprovals ?? 1;
+  if (!Number.isInteger(approvals) || approvals < 1 || approvals > 6) {
+    fail(`requiredApprovals ${approvals} is not an integer from 1 to 6.`);
+  }
+  if (config.pulumiBackendUrl !== undefined && !BACKEND_URL.test(config.pulumiBackendUrl)) {
+    fail(`pulumiBackendUrl "${config.pulumiBackendUrl}" is not a backend URL (s3://, gs://, azblob://, file:// or https://).`);
+  }
+  if (config.pulumiAccessToken === undefined && config.pulumiBackendUrl === undefined) {
+    fail("set a Pulumi access token (Pulumi Cloud) or pulumiBackendUrl (self-managed backend); the workflows cannot log in with neither.");
+  }
+  if (config.pulumiAccessToken !== undefined && config.pulumiAccessToken.reveal() === "") {
+    fail("the Pulumi access token is empty.");
+  }
+  for (const stack of STACKS) {
+    const credentials = config.stacks?.[stack];
+    if (!credentials) {
+      fail(`stack ${stack} has no credentials (kubeconfig, passphrase); the workflows deploy both dev and prod.`);
+    }
+    if (credentials.stackName !== undefined && !STACK_NAME.test(credentials.stackName)) {
+      fail(`stack ${stack}: stackName "${credentials.stackName}" is not a stack name such as ${stack} or my-org/api-stack/${stack}.`);
+    }
+    for (const [field, value] of [
+      ["kubeconfig", credentials.kubeconfig],
+      ["previewKubeconfig", credentials.previewKubeconfig],
+      ["configPassphrase", credentials.configPassphrase],
+    ] as const) {
+      if (value !== undefined && value.reveal().trim() === "") {
+        fail(`stack ${stack}: ${field} is empty.`);
+      }
+    }
+    if (credentials.kubeconfig === undefined) {
+      fail(`stack ${stack} has no kubeconfig; its jobs could not reach the cluster.`);
+    }
+  }
+  const extra = Object.keys(config.stacks).filter((stack) => !(STACKS as readonly string[]).includes(stack));
+  if (extra.length > 0) {
+    fail(`unknown stack ${extra.join(", ")}; the workflows know only ${STACKS.join(" and ")}.`);
+  }
+}
+
+export interface EnvironmentSpec {
+  name: string;
+  stack: StackName;
+  purpose: "deploy" | "preview";
+  waitTimer: number;
+  reviewers?: { teams: number[]; users: number[] };
+  /** Approvers may not approve a run they triggered themselves. */
+  preventSelfReview: boolean;
+  /** Administrators may skip the reviewers: never for prod. */
+  canAdminsBypass: boolean;
+  /** Only protected branches (the default branch) may deploy here. */
+  protectedBranchesOnly: boolean;
+}
+
+/** Deploy and preview environments of every stack; only prod's deploy environment is gated. */
+export function environmentSpecs(config: GithubConfig): EnvironmentSpec[] {
+  const specs: EnvironmentSpec[] = [];
+  for (const stack of STACKS) {
+    const gated = stack === "prod";
+    specs.push({
+      name: deployEnvironment(stack),
+      stack,
+      purpose: "deploy",
+      waitTimer: gated ? (config.prodWaitTimerMinutes ?? 0) : 0,
+      reviewers: gated
+        ? { teams: [...(config.prodReviewers.teams ?? [])], users: [...(config.prodReviewers.users ?? [])] }
+        : undefined,
+      preventSelfReview: gated,
+      canAdminsBypass: !gated,
+      // A workflow started from any other branch cannot deploy, nor read the deploy secrets.
+      protectedBranchesOnly: true,
+    });
+    specs.push({
+      name: previewEnvironment(stack),
+      stack,
+      purpose: "preview",
+      waitTimer: 0,
+      preventSelfReview: false,
+      canAdminsBypass: true,
+      // Pull-request runs use refs/pull/N/merge, which no branch policy matches.
+      protectedBranchesOnly: false,
+    });
+  }
+  return specs;
+}
+
+export interface SecretSpec {
+  environment: string;
+  name: string;
+  value: SecretValue;
+}
+
+/** Every environment's secrets; the preview environment gets the preview kubeconfig when there is one. */
+export function environmentSecrets(config: GithubConfig): SecretSpec[] {
+  const secrets: SecretSpec[] = [];
+  for (const env of environmentSpecs(config)) {
+    const credentials = config.stacks[env.stack];
+    const kubeconfig = env.purpose === "preview" ? (credentials.previewKubeconfig ?? credentials.kubeconfig) : credentials.kubeconfig;
+    secrets.push({ environment: env.name, name: SECRET_NAMES.kubeconfig, value: kubeconfig });
+    if (credentials.configPassphrase) {
+      secrets.push({ environment: env.name, name: SECRET_NAMES.configPassphrase, value: credentials.configPassphrase });
+    }
+    if (config.pulumiAccessToken) {
+      secrets.push({ environment: env.name, name: SECRET_NAMES.pulumiAccessToken, value: config.pulumiAccessToken });
+    }
+  }
+  return secrets;
+}
+
+export interface VariableSpec {
+  environment: string;
+  name: string;
+  value: string;
+}
+
+export function environmentVariables(config: GithubConfig): VariableSpec[] {
+  const variables: VariableSpec[] = [];
+  for (const env of environmentSpecs(config)) {
+    variables.push({ environment: env.name, name: VARIABLE_NAMES.stack, value: config.stacks[env.stack].stackName ?? env.stack });
+    if (config.pulumiBackendUrl) {
+      variables.push({ environment: env.name, name: VARIABLE_NAMES.backendUrl, value: config.pulumiBackendUrl });
+    }
+  }
+  return variables;
+}
+
+export interface BranchProtectionSpec {
+  pattern: string;
+  enforceAdmins: boolean;
+  allowsForcePushes: boolean;
+  allowsDeletions: boolean;
+  requireConversationResolution: boolean;
+  requiredStatusChecks: { strict: boolean; contexts: string[] };
+  requiredPullRequestReviews: {
+    requiredApprovingReviewCount: number;
+    dismissStaleReviews: boolean;
+    requireLastPushApproval: boolean;
+  };
+}
+
+export function branchProtectionSpec(config: GithubConfig): BranchProtectionSpec {
+  return {
+    pattern: config.defaultBranch ?? "main",
+    enforceAdmins: config.enforceAdmins ?? true,
+    allowsForcePushes: false,
+    allowsDeletions: false,
+    requireConversationResolution: true,
+    requiredStatusChecks: {
+      // Up to date with the branch before merging: the merge result is the tree CI and the
+      // previews ran on, so deploy.yml does not test again after the merge.
+      strict: true,
+      contexts: [...REQUIRED_CHECKS],
+    },
+    requiredPullRequestReviews: {
+      requiredApprovingReviewCount: config.requiredApprovals ?? 1,
+      // A push after approval (new code) needs a fresh approval, from someone other than its author.
+      dismissStaleReviews: true,
+      requireLastPushApproval: true,
+    },
+  };
+}

@@ -1,0 +1,10 @@
+// The api-stack policy pack: the production rules of this project, checked on every preview
+// and update (`pulumi preview --policy-pack policy`). Rules live in rules.ts, their scoping and
+// config in pack.ts; docs/policy.md explains how to run, configure and extend the pack.
+import { PolicyPack } from "@pulumi/policy";
+import { policies } from "./pack";
+
+new PolicyPack("api-stack", {
+  description: "Production rules for api-stack's Kubernetes objects: pod security, resources, probes, pinned images, TLS, availability, secrets and blue-green promotion.",
+  policies: policies(),
+});

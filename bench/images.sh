@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Image benchmark (not a test): for each sample app, in one run
+#   - cold build: no layer cache and an empty uv download cache (everything downloaded and installed)
+#   - warm rebuild after a code-only change, showing whether the dependency layer was reused
+#   - final image size
+#   - the same app built by a naive single-stage Dockerfile (generated into a temp dir: copy
+#     everything, install with dev dependencies, no cache cleanup), its size and its rebuild time
+# and prints a table with ratios.
+#
+#   bench/images.sh [fastapi|django]...     (default: both; needs root, runs scripts/docker-env up)
+#
+# The apps are copied to a temp dir so the code change never touches the checkout. The uv cache
+# mount gets a fresh id for the cold build so nothing downloaded earlier is reused, without
+# pruning caches that other builds on this daemon rely on. Timings depend on the machine's load.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DOCKER=/usr/bin/docker
+export DOCKER_BUILDKIT=1
+RUN_ID=$(date +%s)-$$
+WORK=$(mktemp -d)
+TAGS=()
+cleanup() {
+  local t
+  for t in "${TAGS[@]}"; do "$DOCKER" rmi "$t" >/dev/null 2>&1 || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+[[ -r ${SSL_CERT_FILE:-} ]] || die "SSL_CERT_FILE must name the CA bundle passed as the build secret"
+"$REPO_ROOT/scripts/docker-env" up
+BASE_IMAGE=$("$REPO_ROOT/scripts/base-image")
+
+# build DIR DOCKERFILE TAG LOG [EXTRA_ARGS...] -> prints seconds (0.1s resolution)
+build() {
+  local dir=$1 dockerfile=$2 tag=$3 logfile=$4 start end
+  shift 4
+  start=$(date +%s.%N)
+  "$DOCKER" build --progress=plain "$@" \
+    --build-arg BASE_IMAGE="$BASE_IMAGE" \
+    --secret id=ca,src="$SSL_CERT_FILE" \
+    -f "$dockerfile" -t "$tag" "$dir" >"$logfile" 2>&1 \
+    || { tail -n 40 "$logfile" >&2; die "build of $tag failed (log above)"; }
+  end=$(date +%s.%N)
+  python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.1f}")' "$start" "$end"
+}
+
+size_mb() { "$DOCKER" image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0f", $1 / 1e6}'; }
+
+# Was the step whose command contains PATTERN served from cache in this build log?
+step_cached() {
+  local logfile=$1 pattern=$2 step
+  step=$(grep -F "$pattern" "$logfile" | grep -oE '^#[0-9]+' | head -n1) || return 1
+  grep -qE "^${step} CACHED$" "$logfile"
+}
+
+naive_dockerfile() {
+  local app=$1 file=$2
+  # What a first Dockerfile usually looks like: one stage, the whole context copied before
+  # installing (any code change reinstalls everything), dev dependencies included, package
+  # manager caches and apt lists left in the image. The CA secret is used only so it can build here.
+  {
+    echo "ARG BASE_IMAGE"
+    echo "FROM \${BASE_IMAGE}"
+    echo "WORKDIR /app"
+    echo "COPY . ."
+    if [[ $app == django ]]; then
+      echo "RUN apt-get update && apt-get install -y libpq5"
+    fi
+    echo "RUN --mount=type=secret,id=ca if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca SSL_CERT_FILE=/run/secrets/ca; fi; \\"
+    echo "    python3 -m venv /opt/venv && /opt/venv/bin/pip install uv && \\"
+    echo "    UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never /opt/venv/bin/uv sync --frozen"
+    echo "ENV PATH=/opt/venv/bin:\$PATH"
+    echo "EXPOSE 8000"
+    echo 'CMD ["gunicorn", "--config", "gunicorn.conf.py"]'
+  } >"$file"
+}
+
+code_file() { if [[ $1 == fastapi ]]; then echo app/__init__.py; else echo config/__init__.py; fi; }
+
+ROWS=()
+bench_app() {
+  local app=$1 src=$WORK/$1
+  mkdir -p "$src"
+  tar -C "$REPO_ROOT/apps/$app" --exclude=.venv --exclude=__pycache__ --exclude=staticfiles \
+    --exclude=.pytest_cache -cf - . | tar -C "$src" -xf -
+  # Same Dockerfile, except the uv cache mount gets an id of its own: an empty download cache.
+  sed "s|--mount=type=cache,target=/root/.cache/uv|--mount=type=cache,id=bench-uv-$RUN_ID-$app,target=/root/.cache/uv|; s|--mount=type=cache,target=/root/.cache/pip|--mount=type=cache,id=bench-pip-$RUN_ID-$app,target=/root/.cache/pip|" \
+    "$src/Dockerfile" >"$WORK/$app.Dockerfile"
+  naive_dockerfile "$app" "$WORK/$app.naive.Dockerfile"
+
+  local tag=api-stack-bench/$app:multi-$RUN_ID naive=api-stack-bench/$app:naive-$RUN_ID
+  local cold warm naive_cold naive_warm reused naive_reused
+  TAGS+=("$tag" "$naive")
+  log "[$app] cold multi-stage build"
+  # --no-cache: no layer is reused (the base image is the only input taken as is).
+  cold=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.cold.log" --no-cache)
+  echo "# benchmark code change $RUN_ID" >>"$src/$(code_file "$app")"
+  log "[$app] warm rebuild after a code-only change"
+  warm=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.warm.log")
+  reused=no
+  step_cached "$WORK/$app.warm.log" "uv sync --frozen --no-dev" && reused=yes
+
+  log "[$app] naive single-stage build"
+  naive_cold=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-cold.log" --no-cache)
+  echo "# benchmark code change 2 $RUN_ID" >>"$src/$(code_file "$app")"
+  log "[$app] naive rebuild after a code-only change"
+  naive_warm=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-warm.log")
+  naive_reused=no
+  step_cached "$WORK/$app.naive-warm.log" "uv sync --frozen" && naive_reused=yes
+
+  ROWS+=("$app $cold $warm $reused $(size_mb "$tag") $naive_cold $naive_warm $naive_reused $(size_mb "$naive")")
+}
+
+apps=("$@")
+((${#apps[@]})) || apps=(fastapi django)
+for app in "${apps[@]}"; do
+  [[ $app == fastapi || $app == django ]] || die "unknown app '$app'"
+  phase "bench $app" bench_app "$app"
+done
+
+base_mb=$(size_mb "$BASE_IMAGE")
+python3 - "$base_mb" "$(nproc)" "${ROWS[@]}" <<'PY'
+import sys
+base_mb, cpus, rows = sys.argv[1], sys.argv[2], [r.split() for r in sys.argv[3:]]
+print(f"\nimage benchmark (base image {base_mb} MB, {cpus} CPUs; times in seconds, sizes in MB)\n")
+head = ["app", "cold build", "code-change rebuild", "deps reused", "size",
+        "naive size", "naive/multi size", "naive rebuild", "naive deps reused", "rebuild ratio"]
+table = []
+for app, cold, warm, reused, size, ncold, nwarm, nreused, nsize in rows:
+    table.append([app, cold, warm, reused, size, nsize,
+                  f"{float(nsize) / float(size):.2f}x", nwarm, nreused,
+                  f"{float(nwarm) / max(float(warm), 0.1):.1f}x"])
+widths = [max(len(str(r[i])) for r in [head] + table) for i in range(len(head))]
+for r in [head, ["-" * w for w in widths]] + table:
+    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+print("\nnaive cold builds (s): " + ", ".join(f"{r[0]} {r[5]}" for r in rows))
+PY

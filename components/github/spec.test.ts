@@ -45,7 +45,7 @@ describe("validateGithubConfig", () => {
   it("accepts a complete config", () => {
     assert.doesNotThrow(() => validateGithubConfig(config()));
     assert.doesNotThrow(() =>
-      validateGithubConfig(config({ pulumiAccessToken: undefined, pulumiBackendUrl: "s3://state-bucket/api-stack" })),
+      validateGithubConfig(config({ pulumiBackendUrl: "https://api.pulumi.internal.example.com" })),
     );
   });
 
@@ -61,9 +61,11 @@ describe("validateGithubConfig", () => {
     ["a negative wait timer", { prodWaitTimerMinutes: -1 }, /prodWaitTimerMinutes -1/],
     ["a wait timer over 30 days", { prodWaitTimerMinutes: 43201 }, /prodWaitTimerMinutes 43201/],
     ["zero approvals", { requiredApprovals: 0 }, /requiredApprovals 0/],
-    ["neither token nor backend", { pulumiAccessToken: undefined }, /access token .* or pulumiBackendUrl/],
+    ["no access token", { pulumiAccessToken: undefined as unknown as SecretValue }, /access token is missing or empty/],
+    ["an empty access token", { pulumiAccessToken: secret(" ") }, /access token is missing or empty/],
     ["a backend URL without a scheme", { pulumiBackendUrl: "state-bucket" }, /pulumiBackendUrl "state-bucket"/],
-    ["an empty access token", { pulumiAccessToken: secret("") }, /access token is empty/],
+    ["a cloud-storage backend", { pulumiBackendUrl: "s3://state-bucket/api-stack" }, /not the https:\/\/ URL of a Pulumi service/],
+    ["a file backend", { pulumiBackendUrl: "file:///var/pulumi" }, /pulumiBackendUrl "file:\/\/\/var\/pulumi"/],
     ["a missing stack", (c) => delete (c.stacks as Partial<GithubConfig["stacks"]>).prod, /stack prod has no credentials/],
     ["an extra stack", (c) => ((c.stacks as Record<string, unknown>).staging = c.stacks.dev), /unknown stack staging/],
     ["an empty kubeconfig", (c) => (c.stacks.dev.kubeconfig = secret("  ")), /stack dev: kubeconfig is empty/],
@@ -134,25 +136,26 @@ describe("environmentSecrets", () => {
   });
 
   it("leaves out what is not configured", () => {
-    const c = config({ pulumiAccessToken: undefined, pulumiBackendUrl: "gs://state" });
+    const c = config();
     delete c.stacks.dev.configPassphrase;
     const names = environmentSecrets(c).map((s) => `${s.environment}/${s.name}`);
-    assert.ok(!names.some((n) => n.endsWith("PULUMI_ACCESS_TOKEN")));
+    assert.equal(names.length, 10);
     assert.ok(!names.includes("dev/PULUMI_CONFIG_PASSPHRASE"));
+    assert.ok(!names.includes("dev-preview/PULUMI_CONFIG_PASSPHRASE"));
     assert.ok(names.includes("prod/PULUMI_CONFIG_PASSPHRASE"));
   });
 });
 
 describe("environmentVariables", () => {
-  it("names each environment's stack, and the backend when self-managed", () => {
+  it("names each environment's stack, and the backend when self-hosted", () => {
     assert.deepEqual(environmentVariables(config()), [
       { environment: "dev", name: "PULUMI_STACK", value: "dev" },
       { environment: "dev-preview", name: "PULUMI_STACK", value: "dev" },
       { environment: "prod", name: "PULUMI_STACK", value: "example-org/api-stack/prod" },
       { environment: "prod-preview", name: "PULUMI_STACK", value: "example-org/api-stack/prod" },
     ]);
-    const selfManaged = environmentVariables(config({ pulumiBackendUrl: "s3://state" }));
-    assert.equal(selfManaged.filter((v) => v.name === "PULUMI_BACKEND_URL" && v.value === "s3://state").length, 4);
+    const selfHosted = environmentVariables(config({ pulumiBackendUrl: "https://pulumi.example.com" }));
+    assert.equal(selfHosted.filter((v) => v.name === "PULUMI_BACKEND_URL" && v.value === "https://pulumi.example.com").length, 4);
   });
 });
 

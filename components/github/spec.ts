@@ -10,7 +10,7 @@ export type StackName = (typeof STACKS)[number];
 
 /** Secrets the workflows read, per environment. */
 export const SECRET_NAMES = {
-  /** Pulumi Cloud (or self-hosted Pulumi service) login. */
+  /** Login to Pulumi Cloud or a self-hosted Pulumi service. */
   pulumiAccessToken: "PULUMI_ACCESS_TOKEN",
   /** Decrypts the stack's `secure:` config (the passphrase secrets provider). */
   configPassphrase: "PULUMI_CONFIG_PASSPHRASE",
@@ -20,9 +20,9 @@ export const SECRET_NAMES = {
 
 /** Variables the workflows read, per environment. */
 export const VARIABLE_NAMES = {
-  /** Stack name as the backend knows it (`org/api-stack/prod` on Pulumi Cloud, `prod` on a self-managed backend). */
+  /** Stack name as the backend knows it: `prod`, or `my-org/api-stack/prod` outside the token's default organization. */
   stack: "PULUMI_STACK",
-  /** Self-managed backend URL (s3://, gs://, azblob://, file://); unset means Pulumi Cloud. */
+  /** URL of a self-hosted Pulumi service; unset means Pulumi Cloud. */
   backendUrl: "PULUMI_BACKEND_URL",
 } as const;
 
@@ -66,9 +66,9 @@ export interface GithubConfig {
   defaultBranch?: string;
   /** Token the GitHub provider uses. Unset: the provider reads GITHUB_TOKEN from the environment. */
   token?: SecretValue;
-  /** Pulumi Cloud access token, set in every environment. Required unless pulumiBackendUrl is set. */
-  pulumiAccessToken?: SecretValue;
-  /** Self-managed backend URL, set as a variable in every environment. */
+  /** Pulumi access token, set in every environment. */
+  pulumiAccessToken: SecretValue;
+  /** URL of a self-hosted Pulumi service (https://), set as a variable in every environment. Unset: Pulumi Cloud. */
   pulumiBackendUrl?: string;
   /** Numeric ids of the teams and users who may approve a prod deployment (at most 6 in all). */
   prodReviewers: { teams?: number[]; users?: number[] };
@@ -86,7 +86,7 @@ export interface GithubConfig {
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 const REPOSITORY = /^[A-Za-z0-9._-]{1,100}$/;
 const BRANCH = /^(?!\/|.*(?:\/\/|\.\.|@\{|\/$|\.lock$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
-const BACKEND_URL = /^(?:s3|gs|azblob|file|https?):\/\/\S+$/;
+const BACKEND_URL = /^https:\/\/[^\s/]+(?:\/\S*)?$/;
 const STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
 const MAX_REVIEWERS = 6;
 const MAX_WAIT_MINUTES = 43200;
@@ -131,13 +131,15 @@ export function validateGithubConfig(config: GithubConfig): void {
     fail(`requiredApprovals ${approvals} is not an integer from 1 to 6.`);
   }
   if (config.pulumiBackendUrl !== undefined && !BACKEND_URL.test(config.pulumiBackendUrl)) {
-    fail(`pulumiBackendUrl "${config.pulumiBackendUrl}" is not a backend URL (s3://, gs://, azblob://, file:// or https://).`);
+    // s3://, gs://, azblob:// state would also need that cloud's credentials in every job,
+    // which the workflows do not carry; file:// state does not outlive a runner.
+    fail(
+      `pulumiBackendUrl "${config.pulumiBackendUrl}" is not the https:// URL of a Pulumi service; ` +
+        "the workflows log in with a Pulumi access token, to Pulumi Cloud or a self-hosted Pulumi service.",
+    );
   }
-  if (config.pulumiAccessToken === undefined && config.pulumiBackendUrl === undefined) {
-    fail("set a Pulumi access token (Pulumi Cloud) or pulumiBackendUrl (self-managed backend); the workflows cannot log in with neither.");
-  }
-  if (config.pulumiAccessToken !== undefined && config.pulumiAccessToken.reveal() === "") {
-    fail("the Pulumi access token is empty.");
+  if (config.pulumiAccessToken === undefined || config.pulumiAccessToken.reveal().trim() === "") {
+    fail("the Pulumi access token is missing or empty; the workflows log in to the backend with it.");
   }
   for (const stack of STACKS) {
     const credentials = config.stacks?.[stack];
@@ -228,9 +230,7 @@ export function environmentSecrets(config: GithubConfig): SecretSpec[] {
     if (credentials.configPassphrase) {
       secrets.push({ environment: env.name, name: SECRET_NAMES.configPassphrase, value: credentials.configPassphrase });
     }
-    if (config.pulumiAccessToken) {
-      secrets.push({ environment: env.name, name: SECRET_NAMES.pulumiAccessToken, value: config.pulumiAccessToken });
-    }
+    secrets.push({ environment: env.name, name: SECRET_NAMES.pulumiAccessToken, value: config.pulumiAccessToken });
   }
   return secrets;
 }

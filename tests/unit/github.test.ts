@@ -212,12 +212,13 @@ describe("GithubRepository (mocks)", () => {
     assert.equal(byType(noToken, T.provider)[0].inputs.token, undefined);
   });
 
-  it("with a self-managed backend, sets its URL and no access token", async () => {
-    const selfManaged = await run(githubConfig({ pulumiAccessToken: undefined, pulumiBackendUrl: "s3://state/api-stack" }));
-    assert.equal(selfManaged.error, undefined);
-    assert.ok(!byType(selfManaged, T.secret).some((s) => s.inputs.secretName === "PULUMI_ACCESS_TOKEN"));
-    const urls = byType(selfManaged, T.variable).filter((v) => v.inputs.variableName === "PULUMI_BACKEND_URL");
-    assert.deepEqual(urls.map((v) => v.inputs.value), Array(4).fill("s3://state/api-stack"));
+  it("with a self-hosted Pulumi service, sets its URL in every environment", async () => {
+    const selfHosted = await run(githubConfig({ pulumiBackendUrl: "https://pulumi.example.com" }));
+    assert.equal(selfHosted.error, undefined);
+    const urls = byType(selfHosted, T.variable).filter((v) => v.inputs.variableName === "PULUMI_BACKEND_URL");
+    assert.deepEqual(urls.map((v) => v.inputs.environment).sort(), ["dev", "dev-preview", "prod", "prod-preview"]);
+    assert.ok(urls.every((v) => v.inputs.value === "https://pulumi.example.com"));
+    assert.equal(byType(selfHosted, T.secret).filter((s) => s.inputs.secretName === "PULUMI_ACCESS_TOKEN").length, 4);
   });
 
   it("creates nothing at all when its config is invalid", async () => {

@@ -166,7 +166,7 @@ export function probes(type: string, props: Props): string[] {
     const missing = ["livenessProbe", "readinessProbe"].filter((probe) => ref.container[probe] === undefined);
     if (missing.length > 0) {
       violations.push(
-        `${containerLabel(ref)} serves port ${served.join(", ")} without ${missing.join(" or ")}: ` +
+        `${containerLabel(ref)} serves port${served.length === 1 ? "" : "s"} ${served.join(", ")} without ${missing.join(" or ")}: ` +
           `add ${missing.length === 1 ? "it" : "them"} so Kubernetes restarts a hung process and routes only to ready pods ` +
           "(the app answers /health/live and /health/ready)",
       );

@@ -266,6 +266,11 @@ describe("policy rules", () => {
       assert.deepEqual(probes(T.deployment, object), [
         'container "api" serves port 8000 without livenessProbe or readinessProbe: add them so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
       ]);
+      apiContainer(object).ports.push({ name: "metrics", containerPort: 9100 });
+      apiContainer(object).readinessProbe = { httpGet: { path: "/health/ready", port: "http" } };
+      assert.deepEqual(probes(T.deployment, object), [
+        'container "api" serves ports 8000, 9100 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
+      ]);
     });
   });
 

@@ -72,7 +72,7 @@ export interface GithubConfig {
   pulumiBackendUrl?: string;
   /** Numeric ids of the teams and users who may approve a prod deployment (at most 6 in all). */
   prodReviewers: { teams?: number[]; users?: number[] };
-  /** Minutes a prod deployment waits after approval before it starts (0 to 43200). Default: 0. */
+  /** Minutes a prod deployment job waits after it is triggered before it may start (0 to 43200). Default: 0. */
   prodWaitTimerMinutes?: number;
   /** Approving reviews a pull request needs (1 to 6). Default: 1. */
   requiredApprovals?: number;

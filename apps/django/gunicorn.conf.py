@@ -60,11 +60,15 @@ workers = workers_from_env(default_workers())
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-# On SIGTERM, workers stop accepting and get this long to finish in-flight requests. Keep it below
-# the pod's terminationGracePeriodSeconds (30s by default).
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
-# Below typical load balancer idle timeouts, so the proxy closes idle connections first.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# On SIGTERM, workers stop accepting and get this long to finish in-flight requests, then the
+# master kills them. The kubelet's budget is terminationGracePeriodSeconds (30s by default) minus
+# the preStop pause (5s by default) that runs before SIGTERM; 20s leaves a margin inside the
+# remaining 25s so gunicorn, not a SIGKILL, ends the workers. Raise both together.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+# Idle keep-alive longer than the ingress proxy's upstream idle timeout (ingress-nginx: 60s), so
+# the proxy closes idle connections first; the other way round it may reuse a connection gunicorn
+# has just closed and answer 502.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # Heartbeat files in RAM: a disk-backed /tmp can stall on I/O and get healthy workers killed.
 worker_tmp_dir = "/dev/shm"
 

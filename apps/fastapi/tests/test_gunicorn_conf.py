@@ -62,5 +62,5 @@ def test_production_settings(conf) -> None:
     assert conf.worker_class == "uvicorn_worker.UvicornWorker"
     assert conf.worker_tmp_dir == "/dev/shm"
     assert conf.max_requests > 0 and conf.max_requests_jitter > 0
-    assert 0 < conf.graceful_timeout < 30  # below the pod's default termination grace period
+    assert 0 < conf.graceful_timeout <= 20  # inside 30s grace period minus the 5s preStop pause
     assert conf.timeout > 0 and conf.keepalive > 0

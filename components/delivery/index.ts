@@ -7,6 +7,8 @@ import type { ScaleTarget } from "../scaling/spec";
 import { deploymentSpec } from "../workload/spec";
 import {
   errorRateTemplateSpec,
+  PROMOTION_ANNOTATION,
+  releaseId,
   releaseState,
   ROLLOUT_API_VERSION,
   rolloutNames,
@@ -119,7 +121,14 @@ export class Delivery extends pulumi.ComponentResource {
       {
         apiVersion: ROLLOUT_API_VERSION,
         kind: "Rollout",
-        metadata,
+        metadata: {
+          ...metadata,
+          annotations: pulumi
+            .all([this.release, args.candidate])
+            .apply(([release, candidate]): Record<string, string> =>
+              release.promotedBy ? { [PROMOTION_ANNOTATION]: `${release.promotedBy}:${releaseId(candidate)}` } : {},
+            ),
+        },
         spec: rolloutSpec({
           naming,
           namespace,

@@ -21,7 +21,7 @@ const state = (delivery: DeliveryConfig, candidate: string, previousActive?: str
 
 describe("release state machine (blueGreen)", () => {
   it("makes the first release active at once (there is nothing to preview beside)", () => {
-    assert.deepEqual(state(blueGreen(), NEW), { strategy: "blueGreen", active: NEW });
+    assert.deepEqual(state(blueGreen(), NEW), { strategy: "blueGreen", active: NEW, promotedBy: "active" });
   });
 
   it("puts a new release in preview beside the active one, with the command that promotes it", () => {
@@ -37,6 +37,7 @@ describe("release state machine (blueGreen)", () => {
     assert.equal(s.active, NEW);
     assert.equal(s.preview, undefined);
     assert.equal(s.previous, OLD);
+    assert.equal(s.promotedBy, "promote");
   });
 
   it("is not sticky: the next release waits although `promote` still names the last one", () => {
@@ -46,12 +47,18 @@ describe("release state machine (blueGreen)", () => {
   });
 
   it("stays settled when nothing changed", () => {
-    assert.deepEqual(state(blueGreen({ promote: releaseId(NEW) }), NEW, NEW), { strategy: "blueGreen", active: NEW });
+    assert.deepEqual(state(blueGreen({ promote: releaseId(NEW) }), NEW, NEW), {
+      strategy: "blueGreen",
+      active: NEW,
+      promotedBy: "active",
+    });
   });
 
   it("promotes a rollback at once, and everything with autoPromote", () => {
-    assert.equal(state(blueGreen(), OLD, NEW, true).active, OLD);
-    assert.equal(state(blueGreen({ autoPromote: true }), NEXT, NEW).active, NEXT);
+    assert.equal(state(blueGreen(), OLD, NEW, true).promotedBy, "rollbackTo");
+    assert.equal(state(blueGreen({ autoPromote: true }), NEXT, NEW).promotedBy, "autoPromote");
+    assert.equal(state(blueGreen({ autoPromote: true, promote: releaseId(NEXT) }), NEXT, NEW).promotedBy, "promote");
+    assert.equal(state(blueGreen(), NEW, OLD).promotedBy, undefined);
   });
 
   it("rolling and canary releases head straight for active", () => {

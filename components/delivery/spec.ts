@@ -44,7 +44,16 @@ export interface ReleaseState {
   /** Exact commands for the operator's next step. */
   promoteCommand?: string;
   rollbackCommand?: string;
+  /**
+   * blueGreen: why `active` may take traffic without waiting (the policy pack checks it): it
+   * already was active (or is the first release), or the operator asked by rollbackTo, promote
+   * or autoPromote.
+   */
+  promotedBy?: "active" | "rollbackTo" | "promote" | "autoPromote";
 }
+
+/** Rollout annotation recording what promoted its release, `<promotedBy>:<release id>`. */
+export const PROMOTION_ANNOTATION = "api-stack.io/promotion";
 
 /**
  * The blue-green promotion state machine. A new image waits in preview unless the operator
@@ -58,15 +67,24 @@ export function releaseState(input: ReleaseInput): ReleaseState {
   const isNew = previousActive !== undefined && previousActive !== candidate;
   const rollbackCommand = (to: string) => `pulumi config set rollbackTo ${to} ${stackFlag} && pulumi up ${stackFlag}`;
 
-  if (delivery.strategy === "blueGreen" && isNew) {
-    const promoted = input.rollback || delivery.autoPromote || delivery.promote === releaseId(candidate);
-    if (!promoted) {
+  let promotedBy: ReleaseState["promotedBy"];
+  if (delivery.strategy === "blueGreen") {
+    promotedBy = !isNew
+      ? "active"
+      : input.rollback
+        ? "rollbackTo"
+        : delivery.promote === releaseId(candidate)
+          ? "promote"
+          : delivery.autoPromote
+            ? "autoPromote"
+            : undefined;
+    if (!promotedBy) {
       return {
         strategy: delivery.strategy,
-        active: previousActive,
+        active: previousActive!,
         preview: candidate,
         promoteCommand: `pulumi config set promote ${releaseId(candidate)} ${stackFlag} && pulumi up ${stackFlag}`,
-        rollbackCommand: rollbackCommand(previousActive),
+        rollbackCommand: rollbackCommand(previousActive!),
       };
     }
   }
@@ -74,6 +92,7 @@ export function releaseState(input: ReleaseInput): ReleaseState {
     strategy: delivery.strategy,
     active: candidate,
     ...(isNew ? { previous: previousActive, rollbackCommand: rollbackCommand(previousActive) } : {}),
+    ...(promotedBy ? { promotedBy } : {}),
   };
 }
 

@@ -143,14 +143,16 @@ describe("blue-green promotion by config, across updates (mocks)", () => {
   it("a new release waits in preview and the outputs say how to promote it", async () => {
     const run = await update(V2, V1);
     assert.equal(autoPromotion(run), false);
+    assert.equal(rolloutOf(run).metadata.annotations["api-stack.io/promotion"], undefined);
     assert.equal(release(run).active, V1);
     assert.equal(release(run).preview, V2);
     assert.equal(release(run).promoteCommand, "pulumi config set promote 222222222222 --stack prod && pulumi up --stack prod");
   });
 
-  it("the promote config promotes exactly that release", async () => {
+  it("the promote config promotes exactly that release, and the Rollout records why", async () => {
     const run = await update(V2, V1, { promote: "222222222222" });
     assert.equal(autoPromotion(run), true);
+    assert.equal(rolloutOf(run).metadata.annotations["api-stack.io/promotion"], "promote:222222222222");
     assert.equal(release(run).active, V2);
     assert.equal(release(run).previous, V1);
     assert.equal(release(run).preview, undefined);

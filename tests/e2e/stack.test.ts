@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { stackFileValues, type ConfigValues } from "../../scripts/automation";
+import { PROJECT_DIR, stackFileValues, type ConfigValues } from "../../scripts/automation";
 import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, progress } from "./env";
 import { buildReleases } from "./images";
 
@@ -117,6 +117,31 @@ describe("the main job on the local cluster", function () {
       });
     });
   }
+
+  describe("the policy pack on a real preview", () => {
+    // The pack runs as an analyzer plugin through policy/run-pack (see docs/policy.md).
+    const pack = path.join(PROJECT_DIR, "policy/run-pack");
+
+    it("passes the prod-shaped stack", async () => {
+      const stack = await newStack("e2epolicy", { ...prodConfig(image), namespace: "api-e2epolicy" }, SECRET_KEYS);
+      const preview = await stack.preview({ policyPacks: [pack], onOutput: () => undefined });
+      assert.ok(preview.changeSummary.create! > 10);
+    });
+
+    it("blocks a prod stack weakened by config, with the rule's message", async () => {
+      const stack = await newStack(
+        "e2epolicyweak",
+        { ...prodConfig(image), namespace: "api-e2epolicyweak", ingressTls: false, hpaMinReplicas: 1, replicas: 1 },
+        SECRET_KEYS,
+      );
+      await assert.rejects(stack.preview({ policyPacks: [pack], onOutput: () => undefined }), (error: Error) => {
+        assert.match(error.message, /ingress-tls/);
+        assert.match(error.message, /availability/);
+        return true;
+      });
+      assert.equal(exists("namespace", "api-e2epolicyweak"), false);
+    });
+  });
 
   it("invalid config fails before anything is created on the cluster", async () => {
     const stack = await newStack(

@@ -94,18 +94,19 @@ bench_app() {
   TAGS+=("$tag" "$naive")
   log "[$app] cold multi-stage build"
   # --no-cache: no layer is reused (the base image is the only input taken as is).
-  cold=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.cold.log" --no-cache)
+  # (Runs under lib.sh's `phase`, where `set -e` does not apply inside functions: check each step.)
+  cold=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.cold.log" --no-cache) || return 1
   echo "# benchmark code change $RUN_ID" >>"$src/$(code_file "$app")"
   log "[$app] warm rebuild after a code-only change"
-  warm=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.warm.log")
+  warm=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.warm.log") || return 1
   reused=no
   step_cached "$WORK/$app.warm.log" "uv sync --frozen --no-dev" && reused=yes
 
   log "[$app] naive single-stage build"
-  naive_cold=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-cold.log" --no-cache)
+  naive_cold=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-cold.log" --no-cache) || return 1
   echo "# benchmark code change 2 $RUN_ID" >>"$src/$(code_file "$app")"
   log "[$app] naive rebuild after a code-only change"
-  naive_warm=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-warm.log")
+  naive_warm=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-warm.log") || return 1
   naive_reused=no
   step_cached "$WORK/$app.naive-warm.log" "uv sync --frozen" && naive_reused=yes
 

@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiStack } from "./components/api-stack";
+import { GithubRepository } from "./components/github";
 import { loadStackConfig } from "./config";
 
 export = async () => {
@@ -19,5 +20,7 @@ export = async () => {
   }
 
   const api = new ApiStack(config.appName, config, opts);
-  return api.outputs;
+  // The repository's CI/CD settings are the project's, not the API's: a root of their own.
+  const github = config.github && new GithubRepository("github", { config: config.github });
+  return { ...api.outputs, ...(github ? { github: github.outputs } : {}) };
 };

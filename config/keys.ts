@@ -2,6 +2,14 @@
 // default and the sentence that explains it. `Pulumi.yaml` is generated from this table
 // (`npm run gen:project`), and the README's config reference quotes it, so the three never drift.
 import { z } from "zod";
+import {
+  GIT_BRANCH,
+  GITHUB_OWNER,
+  GITHUB_REPOSITORY,
+  MAX_WAIT_MINUTES,
+  PULUMI_SERVICE_URL,
+  PULUMI_STACK_NAME,
+} from "./github-patterns";
 import { parseQuantity } from "./quantity";
 
 /** The value types Pulumi project config can declare, plus `object` (JSON, set with --path). */
@@ -554,6 +562,144 @@ export const KEYS = {
     allowed: "an https URL or a local path of Argo Rollouts' install manifest (install.yaml)",
     description:
       "Install Argo Rollouts (CRDs and controller) from this manifest before any Rollout, for clusters that lack it.",
+  },
+
+  // --- the GitHub side of CI/CD (enable on one stack only: they share the repository) -----
+  githubEnabled: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description:
+      "Manage the repository's Actions environments, secrets, variables and branch protection from this stack.",
+    default: false,
+  },
+  githubOwner: {
+    kind: "string",
+    schema: z.string().regex(GITHUB_OWNER),
+    allowed: "a GitHub user or organization login",
+    description: "Owner of the repository. Required when githubEnabled.",
+  },
+  githubRepository: {
+    kind: "string",
+    schema: z.string().regex(GITHUB_REPOSITORY),
+    allowed: "a repository name without owner (letters, digits, '.', '_', '-')",
+    description: "The repository whose workflows deploy these stacks. Required when githubEnabled.",
+  },
+  githubDefaultBranch: {
+    kind: "string",
+    schema: z.string().regex(GIT_BRANCH),
+    allowed: "a valid branch name",
+    description: "Branch that deploys and that branch protection guards.",
+    default: "main",
+  },
+  githubToken: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a fine-grained token with Administration, Environments, Secrets and Variables write",
+    description: "Token of the GitHub provider. Unset: the provider reads GITHUB_TOKEN.",
+    secret: true,
+  },
+  githubProdReviewerTeams: {
+    kind: "object",
+    schema: z.array(z.number().int().positive()),
+    allowed: "a JSON list of numeric team ids, such as [1234567]",
+    description: "Teams that must approve every prod deployment (with githubProdReviewerUsers: 1 to 6 in all).",
+  },
+  githubProdReviewerUsers: {
+    kind: "object",
+    schema: z.array(z.number().int().positive()),
+    allowed: "a JSON list of numeric user ids, such as [583231]",
+    description: "Users who must approve every prod deployment (with githubProdReviewerTeams: 1 to 6 in all).",
+  },
+  githubProdWaitTimerMinutes: {
+    kind: "integer",
+    schema: int(0, MAX_WAIT_MINUTES),
+    allowed: ranged(0, MAX_WAIT_MINUTES),
+    description: "Minutes a prod deployment waits after approval.",
+    default: 0,
+  },
+  githubRequiredApprovals: {
+    kind: "integer",
+    schema: int(1, 6),
+    allowed: ranged(1, 6),
+    description: "Approving reviews a pull request needs on the default branch.",
+    default: 1,
+  },
+  githubEnforceAdmins: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description: "Apply branch protection to administrators too.",
+    default: true,
+  },
+  githubPulumiAccessToken: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a Pulumi access token",
+    description: "Token the workflows log in to the Pulumi backend with. Required when githubEnabled.",
+    secret: true,
+  },
+  githubPulumiBackendUrl: {
+    kind: "string",
+    schema: z.string().regex(PULUMI_SERVICE_URL),
+    allowed: "the https:// URL of a Pulumi service (unset: Pulumi Cloud)",
+    description: "Backend the workflows log in to.",
+  },
+  githubDevStackName: {
+    kind: "string",
+    schema: z.string().regex(PULUMI_STACK_NAME),
+    allowed: "a stack name such as dev or my-org/api-stack/dev",
+    description: "Stack the workflows preview and deploy as dev.",
+    default: "dev",
+  },
+  githubProdStackName: {
+    kind: "string",
+    schema: z.string().regex(PULUMI_STACK_NAME),
+    allowed: "a stack name such as prod or my-org/api-stack/prod",
+    description: "Stack the workflows preview and deploy as prod.",
+    default: "prod",
+  },
+  githubDevKubeconfig: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a kubeconfig (YAML) for the dev cluster",
+    description: "Kubeconfig of dev's deploy jobs. Required when githubEnabled.",
+    secret: true,
+  },
+  githubProdKubeconfig: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a kubeconfig (YAML) for the prod cluster",
+    description: "Kubeconfig of prod's deploy jobs. Required when githubEnabled.",
+    secret: true,
+  },
+  githubDevPreviewKubeconfig: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a kubeconfig (YAML), ideally read-only",
+    description: "Kubeconfig of dev's pull-request previews. Unset: githubDevKubeconfig.",
+    secret: true,
+  },
+  githubProdPreviewKubeconfig: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a kubeconfig (YAML), ideally read-only",
+    description: "Kubeconfig of prod's pull-request previews. Unset: githubProdKubeconfig.",
+    secret: true,
+  },
+  githubDevConfigPassphrase: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "the passphrase of dev's secrets provider",
+    description: "Passphrase for dev's stack secrets, for stacks that use the passphrase provider.",
+    secret: true,
+  },
+  githubProdConfigPassphrase: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "the passphrase of prod's secrets provider",
+    description: "Passphrase for prod's stack secrets, for stacks that use the passphrase provider.",
+    secret: true,
   },
 
   // --- output mode ---------------------------------------------------------------------

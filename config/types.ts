@@ -65,6 +65,45 @@ export type DeliveryConfig =
     }
   | { strategy: "canary"; steps: CanaryStep[]; analysis: AnalysisConfig };
 
+export interface GithubStackCredentials {
+  /** Stack name as the backend knows it. Default: the short name (dev, prod). */
+  stackName?: string;
+  /** Kubeconfig the deploy job uses. */
+  kubeconfig: SecretValue;
+  /**
+   * Kubeconfig for pull-request previews. Pulumi previews Kubernetes changes as server-side
+   * dry runs, so it needs get/list and dry-run patch, not write access. Default: kubeconfig.
+   */
+  previewKubeconfig?: SecretValue;
+  /** Passphrase of the stack's secrets provider, when it is the passphrase provider. */
+  configPassphrase?: SecretValue;
+}
+
+/** What the GitHub side of delivery needs (GithubRepository), as plain data. */
+export interface GithubConfig {
+  /** User or organization that owns the repository. */
+  owner: string;
+  /** Repository name, without the owner. */
+  repository: string;
+  /** Branch deploys run from and that branch protection guards. Default: main. */
+  defaultBranch?: string;
+  /** Token the GitHub provider uses. Unset: the provider reads GITHUB_TOKEN from the environment. */
+  token?: SecretValue;
+  /** Pulumi access token, set in every environment. */
+  pulumiAccessToken: SecretValue;
+  /** URL of a self-hosted Pulumi service (https://), set as a variable in every environment. Unset: Pulumi Cloud. */
+  pulumiBackendUrl?: string;
+  /** Numeric ids of the teams and users who may approve a prod deployment (at most 6 in all). */
+  prodReviewers: { teams?: number[]; users?: number[] };
+  /** Minutes a prod deployment job waits after it is triggered before it may start (0 to 43200). Default: 0. */
+  prodWaitTimerMinutes?: number;
+  /** Approving reviews a pull request needs (1 to 6). Default: 1. */
+  requiredApprovals?: number;
+  /** Whether administrators are held to branch protection too. Default: true. */
+  enforceAdmins?: boolean;
+  stacks: Record<"dev" | "prod", GithubStackCredentials>;
+}
+
 /** The whole stack, validated: plain data, no Outputs. Produced only by `validateConfig`. */
 export interface StackConfig {
   project: string;
@@ -109,5 +148,7 @@ export interface StackConfig {
   autoscaling?: AutoscalingConfig;
   pdb: { maxUnavailable: number };
   devServices?: DevServicesConfig;
+  /** Manage the repository's CI/CD settings (GithubRepository). */
+  github?: GithubConfig;
   renderYamlTo?: string;
 }

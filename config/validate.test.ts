@@ -58,6 +58,10 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "build arg with a bad name", base: prodInput, set: { imageBuildArgs: { "BASE IMAGE": "x" } }, key: "imageBuildArgs", says: /build-arg names/ },
   { name: "registry user without password", base: prodInput, set: { registryUsername: "ci" }, key: "registryPassword", says: /required together with api-stack:registryUsername/ },
   { name: "rate limit zero", base: prodInput, set: { rateLimitPerMinute: 0 }, key: "rateLimitPerMinute", says: /from 1 to 100000/ },
+  { name: "GitHub enabled without a repository", base: prodInput, set: { githubEnabled: true, githubOwner: "acme", githubPulumiAccessToken: "pul-token", githubDevKubeconfig: "k", githubProdKubeconfig: "k", githubProdReviewerUsers: [1] }, secret: ["githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"], key: "githubRepository", says: /required when api-stack:githubEnabled is true/ },
+  { name: "GitHub owner that is not a login", base: prodInput, set: { githubEnabled: true, githubOwner: "-acme-", githubRepository: "api", githubPulumiAccessToken: "pul-token", githubDevKubeconfig: "k", githubProdKubeconfig: "k", githubProdReviewerUsers: [1] }, secret: ["githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"], key: "githubOwner", says: /GitHub user or organization login/ },
+  { name: "GitHub settings while GitHub is off", base: prodInput, set: { githubOwner: "acme" }, key: "githubOwner", says: /must not be set while api-stack:githubEnabled is false/ },
+  { name: "prod without a reviewer", base: prodInput, set: { githubEnabled: true, githubOwner: "acme", githubRepository: "api", githubPulumiAccessToken: "pul-token", githubDevKubeconfig: "k", githubProdKubeconfig: "k" }, secret: ["githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"], key: "githubProdReviewerUsers", says: /0 reviewers in all; prod needs 1 to 6/ },
   { name: "platform not supported", base: prodInput, set: { imagePlatform: "windows/amd64" }, key: "imagePlatform", says: /linux\/amd64 or linux\/arm64/ },
 ];
 

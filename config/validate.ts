@@ -8,7 +8,8 @@ import type { z } from "zod";
 import { KEYS, type KeyName, type KeySpec } from "./keys";
 import { parseQuantity } from "./quantity";
 import { SecretValue } from "./secret";
-import type { DeliveryConfig, StackConfig } from "./types";
+import { MAX_REVIEWERS } from "./github-patterns";
+import type { DeliveryConfig, GithubConfig, StackConfig } from "./types";
 
 export interface RawConfig {
   /** Config as Pulumi passes it: "project:key" -> string value (JSON for lists and objects). */
@@ -215,6 +216,24 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     errors.push(`${full("backupEnabled")}: true is refused with ${full("devServicesEnabled")}; the in-cluster dev database is disposable.`);
   }
 
+  const githubKeys = (Object.keys(KEYS) as KeyName[]).filter((key) => key.startsWith("github") && key !== "githubEnabled");
+  if (v.githubEnabled) {
+    for (const key of ["githubOwner", "githubRepository", "githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"] as const) {
+      need(key, `when ${full("githubEnabled")} is true`);
+    }
+    const reviewers = (v.githubProdReviewerTeams?.length ?? 0) + (v.githubProdReviewerUsers?.length ?? 0);
+    if (usable("githubProdReviewerTeams", "githubProdReviewerUsers") && (reviewers < 1 || reviewers > MAX_REVIEWERS)) {
+      errors.push(
+        `${full("githubProdReviewerUsers")} and ${full("githubProdReviewerTeams")}: ${reviewers} reviewers in all; ` +
+          `prod needs 1 to ${MAX_REVIEWERS} (numeric ids), or nothing gates a prod deployment.`,
+      );
+    }
+  } else {
+    for (const key of githubKeys) {
+      refuse(key, `while ${full("githubEnabled")} is false`);
+    }
+  }
+
   if (v.environment === "prod") {
     if (v.debug) {
       errors.push(`${full("debug")}: true is refused in prod; debug mode leaks stack traces and settings.`);
@@ -329,7 +348,34 @@ function assemble(raw: RawConfig, v: Values): StackConfig {
           redis: { image: v.redisImage! },
         }
       : undefined,
+    github: v.githubEnabled ? github(v) : undefined,
     renderYamlTo: v.renderYamlTo === undefined ? undefined : path.resolve(raw.projectDir, v.renderYamlTo),
+  };
+}
+
+function github(v: Values): GithubConfig {
+  const secret = (text: string | undefined) => (text === undefined ? undefined : new SecretValue(text));
+  const stack = (stackName: string, kubeconfig: string, preview?: string, passphrase?: string) => ({
+    stackName,
+    kubeconfig: new SecretValue(kubeconfig),
+    previewKubeconfig: secret(preview),
+    configPassphrase: secret(passphrase),
+  });
+  return {
+    owner: v.githubOwner!,
+    repository: v.githubRepository!,
+    defaultBranch: v.githubDefaultBranch!,
+    token: secret(v.githubToken),
+    pulumiAccessToken: new SecretValue(v.githubPulumiAccessToken!),
+    pulumiBackendUrl: v.githubPulumiBackendUrl,
+    prodReviewers: { teams: v.githubProdReviewerTeams ?? [], users: v.githubProdReviewerUsers ?? [] },
+    prodWaitTimerMinutes: v.githubProdWaitTimerMinutes!,
+    requiredApprovals: v.githubRequiredApprovals!,
+    enforceAdmins: v.githubEnforceAdmins!,
+    stacks: {
+      dev: stack(v.githubDevStackName!, v.githubDevKubeconfig!, v.githubDevPreviewKubeconfig, v.githubDevConfigPassphrase),
+      prod: stack(v.githubProdStackName!, v.githubProdKubeconfig!, v.githubProdPreviewKubeconfig, v.githubProdConfigPassphrase),
+    },
   };
 }
 

@@ -3,6 +3,16 @@
 // The workflows in .github/workflows read exactly these names; tests/unit/workflows.test.ts
 // checks both sides against each other, so renaming one without the other fails the suite.
 import type { SecretValue } from "../../config/secret";
+import type { GithubConfig } from "../../config/types";
+import {
+  GIT_BRANCH,
+  GITHUB_OWNER,
+  GITHUB_REPOSITORY,
+  MAX_REVIEWERS,
+  MAX_WAIT_MINUTES,
+  PULUMI_SERVICE_URL,
+  PULUMI_STACK_NAME,
+} from "../../config/github-patterns";
 
 /** The stacks the workflows preview and deploy, in deploy order. */
 export const STACKS = ["dev", "prod"] as const;
@@ -42,68 +52,23 @@ export const deployEnvironment = (stack: StackName) => stack;
  */
 export const previewEnvironment = (stack: StackName) => `${stack}-preview`;
 
-export interface StackCredentials {
-  /** Stack name as the backend knows it. Default: the short name (dev, prod). */
-  stackName?: string;
-  /** Kubeconfig the deploy job uses. */
-  kubeconfig: SecretValue;
-  /**
-   * Kubeconfig for pull-request previews. Pulumi previews Kubernetes changes as server-side
-   * dry runs, so it needs get/list and dry-run patch, not write access. Default: kubeconfig.
-   */
-  previewKubeconfig?: SecretValue;
-  /** Passphrase of the stack's secrets provider, when it is the passphrase provider. */
-  configPassphrase?: SecretValue;
-}
+export type { GithubConfig, GithubStackCredentials as StackCredentials } from "../../config/types";
 
-/** Everything the GithubRepository component needs, as plain data. */
-export interface GithubConfig {
-  /** User or organization that owns the repository. */
-  owner: string;
-  /** Repository name, without the owner. */
-  repository: string;
-  /** Branch deploys run from and that branch protection guards. Default: main. */
-  defaultBranch?: string;
-  /** Token the GitHub provider uses. Unset: the provider reads GITHUB_TOKEN from the environment. */
-  token?: SecretValue;
-  /** Pulumi access token, set in every environment. */
-  pulumiAccessToken: SecretValue;
-  /** URL of a self-hosted Pulumi service (https://), set as a variable in every environment. Unset: Pulumi Cloud. */
-  pulumiBackendUrl?: string;
-  /** Numeric ids of the teams and users who may approve a prod deployment (at most 6 in all). */
-  prodReviewers: { teams?: number[]; users?: number[] };
-  /** Minutes a prod deployment job waits after it is triggered before it may start (0 to 43200). Default: 0. */
-  prodWaitTimerMinutes?: number;
-  /** Approving reviews a pull request needs (1 to 6). Default: 1. */
-  requiredApprovals?: number;
-  /** Whether administrators are held to branch protection too. Default: true. */
-  enforceAdmins?: boolean;
-  stacks: Record<StackName, StackCredentials>;
-}
 
-// GitHub's own limits: owner logins are alphanumeric with single inner hyphens, repository
-// names allow '.', '_' and '-', six reviewers per environment, a wait timer of at most 30 days.
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
-const REPOSITORY = /^[A-Za-z0-9._-]{1,100}$/;
-const BRANCH = /^(?!\/|.*(?:\/\/|\.\.|@\{|\/$|\.lock$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
-const BACKEND_URL = /^https:\/\/[^\s/]+(?:\/\S*)?$/;
-const STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
-const MAX_REVIEWERS = 6;
-const MAX_WAIT_MINUTES = 43200;
 
 /** Throws one sentence naming the first problem; returns normally when the config is usable. */
 export function validateGithubConfig(config: GithubConfig): void {
   const fail = (problem: string): never => {
     throw new Error(`GitHub repository settings: ${problem}`);
   };
-  if (!OWNER.test(config.owner ?? "")) {
+  if (!GITHUB_OWNER.test(config.owner ?? "")) {
     fail(`owner "${config.owner}" is not a GitHub user or organization name.`);
   }
-  if (!REPOSITORY.test(config.repository ?? "") || config.repository === "." || config.repository === "..") {
+  if (!GITHUB_REPOSITORY.test(config.repository ?? "")) {
     fail(`repository "${config.repository}" is not a repository name (letters, digits, '.', '_', '-'; no owner).`);
   }
   const branch = config.defaultBranch ?? "main";
-  if (!BRANCH.test(branch)) {
+  if (!GIT_BRANCH.test(branch)) {
     fail(`defaultBranch "${branch}" is not a valid branch name.`);
   }
   const teams = config.prodReviewers?.teams ?? [];
@@ -130,7 +95,7 @@ export function validateGithubConfig(config: GithubConfig): void {
   if (!Number.isInteger(approvals) || approvals < 1 || approvals > 6) {
     fail(`requiredApprovals ${approvals} is not an integer from 1 to 6.`);
   }
-  if (config.pulumiBackendUrl !== undefined && !BACKEND_URL.test(config.pulumiBackendUrl)) {
+  if (config.pulumiBackendUrl !== undefined && !PULUMI_SERVICE_URL.test(config.pulumiBackendUrl)) {
     // s3://, gs://, azblob:// state would also need that cloud's credentials in every job,
     // which the workflows do not carry; file:// state does not outlive a runner.
     fail(
@@ -146,7 +111,7 @@ export function validateGithubConfig(config: GithubConfig): void {
     if (!credentials) {
       fail(`stack ${stack} has no credentials (kubeconfig, passphrase); the workflows deploy both dev and prod.`);
     }
-    if (credentials.stackName !== undefined && !STACK_NAME.test(credentials.stackName)) {
+    if (credentials.stackName !== undefined && !PULUMI_STACK_NAME.test(credentials.stackName)) {
       fail(`stack ${stack}: stackName "${credentials.stackName}" is not a stack name such as ${stack} or my-org/api-stack/${stack}.`);
     }
     for (const [field, value] of [

@@ -82,7 +82,7 @@ for (const [stack, input] of [
       }
     });
 
-    it("parents every resource under the ApiStack component", () => {
+    it("parents every resource under the ApiStack component (GitHub is off)", () => {
       const roots = run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && r.parent === undefined);
       assert.deepEqual(roots.map((r) => r.key), ["api-stack:index:ApiStack::api"]);
     });
@@ -359,6 +359,28 @@ describe("stack variations (mocks)", () => {
     const run = await runProgram(withConfig(prebuilt(), { renderYamlTo: "rendered/prod" }));
     const provider = run.one("pulumi:providers:kubernetes");
     assert.equal(provider.inputs.renderYamlToDirectory, path.join(PROJECT_DIR, "rendered/prod"));
+  });
+
+  it("manages the GitHub side only when asked, as a root of its own", async () => {
+    assert.deepEqual((await runProgram(prebuilt())).all("api-stack:index:GithubRepository"), []);
+    const github = {
+      githubEnabled: true,
+      githubOwner: "acme",
+      githubRepository: "orders-api",
+      githubProdReviewerTeams: [4242],
+      githubPulumiAccessToken: "pul-unit-test-token",
+      githubDevKubeconfig: "apiVersion: v1\nkind: Config\n",
+      githubProdKubeconfig: "apiVersion: v1\nkind: Config\n",
+    };
+    const run = await runProgram(
+      withConfig(prebuilt(), github, ["githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"]),
+    );
+    const component = run.one("api-stack:index:GithubRepository");
+    assert.equal(component.parent, undefined);
+    assert.equal((run.outputs.github as { repository: string }).repository, "acme/orders-api");
+    const secrets = run.all("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
+    assert.ok(secrets.length >= 4);
+    assert.ok(!JSON.stringify(run.outputs).includes("pul-unit-test-token"));
   });
 
   it("takes the Django migration command from config", async () => {

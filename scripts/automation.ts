@@ -35,14 +35,23 @@ export function stackFileValues(stack: string): ConfigValues {
   );
 }
 
-/** Automation API config from short keys; `secret` names the ones stored encrypted. */
-export function configMap(values: ConfigValues, secret: string[] = []): ConfigMap {
-  return Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [
-      `${PROJECT}:${key}`,
-      { value: typeof value === "string" ? value : JSON.stringify(value), secret: secret.includes(key) },
-    ]),
-  );
+/**
+ * Sets config by short key; `secret` names the ones stored encrypted. Lists of strings are
+ * set element by element (as `pulumi config set --path key[0]`), so the CLI stores a real list
+ * and its type check against Pulumi.yaml passes; other structures are stored as JSON.
+ */
+export async function setConfig(stack: Stack, values: ConfigValues, secret: string[] = []): Promise<void> {
+  const config: ConfigMap = {};
+  for (const [key, value] of Object.entries(values)) {
+    const isSecret = secret.includes(key);
+    if (Array.isArray(value) && value.every((item) => typeof item === "string")) {
+      await stack.removeConfig(`${PROJECT}:${key}`).catch(() => undefined);
+      value.forEach((item, i) => (config[`${PROJECT}:${key}[${i}]`] = { value: item, secret: isSecret }));
+    } else {
+      config[`${PROJECT}:${key}`] = { value: typeof value === "string" ? value : JSON.stringify(value), secret: isSecret };
+    }
+  }
+  await stack.setAllConfig(config, true);
 }
 
 export interface SideStackOptions {

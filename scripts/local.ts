@@ -5,7 +5,7 @@
 //   ts-node scripts/local.ts [up|preview|destroy]
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { configMap, PROJECT_DIR, sideStack, stackFileValues } from "./automation";
+import { PROJECT_DIR, setConfig, sideStack, stackFileValues } from "./automation";
 import { buildAndPush } from "./images";
 
 const STATE = process.env.API_STACK_STATE;
@@ -46,10 +46,7 @@ async function main(action: string) {
       secrets[key] = randomBytes(24).toString("hex");
     }
   }
-  await stack.setAllConfig({
-    ...configMap({ ...dev, imageRef }),
-    ...configMap(secrets, Object.keys(secrets)),
-  });
+  await setConfig(stack, { ...dev, imageRef, ...secrets }, Object.keys(secrets));
 
   if (action === "preview") {
     await stack.preview({ onOutput: print });

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { configMap, sideStack, type ConfigValues } from "../../scripts/automation";
+import { setConfig, sideStack, type ConfigValues } from "../../scripts/automation";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -28,7 +28,7 @@ export async function newStack(name: string, values: ConfigValues, secret: strin
     passphrase: "api-stack-e2e",
     kubeconfig: KUBECONFIG,
   });
-  await stack.setAllConfig(configMap(values, secret));
+  await setConfig(stack, values, secret);
   return stack;
 }
 
@@ -67,6 +67,11 @@ export async function eventually<T>(what: string, seconds: number, check: () => 
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Operations in a change summary other than "same" and "read" (the stack's reference to itself). */
+export function changes(summary: Record<string, number> | undefined): string[] {
+  return Object.keys(summary ?? {}).filter((op) => op !== "same" && op !== "read");
 }
 
 export const releaseId = (ref: string) => ref.split("@sha256:")[1].slice(0, 12);

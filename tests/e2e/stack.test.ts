@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR, stackFileValues, type ConfigValues } from "../../scripts/automation";
-import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, progress } from "./env";
+import { changes, eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, progress } from "./env";
 import { buildReleases } from "./images";
 
 const SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789abcdef";
@@ -90,27 +90,22 @@ describe("the main job on the local cluster", function () {
       it("a second preview shows no changes and refresh finds no drift", async () => {
         progress(`${shape}: preview and refresh`);
         const preview = await stack.preview({ expectNoChanges: true, onOutput: () => undefined });
-        assert.deepEqual(
-          Object.keys(preview.changeSummary).filter((op) => op !== "same"),
-          [],
-          JSON.stringify(preview.changeSummary),
-        );
+        assert.deepEqual(changes(preview.changeSummary), [], JSON.stringify(preview.changeSummary));
         const refresh = await stack.refresh({ onOutput: () => undefined });
-        assert.deepEqual(
-          Object.keys(refresh.summary.resourceChanges ?? {}).filter((op) => op !== "same"),
-          [],
-          JSON.stringify(refresh.summary.resourceChanges),
-        );
+        assert.deepEqual(changes(refresh.summary.resourceChanges), [], JSON.stringify(refresh.summary.resourceChanges));
         const again = await stack.preview({ expectNoChanges: true, onOutput: () => undefined });
-        assert.deepEqual(Object.keys(again.changeSummary).filter((op) => op !== "same"), []);
+        assert.deepEqual(changes(again.changeSummary), []);
       });
 
       it("keeps secrets out of the state in plaintext", async () => {
+        assert.ok((await stack.outputs()).image, "the stack has been deployed");
         const state = JSON.stringify(await stack.exportStack());
+        assert.match(state, /4dabf18193072939515e22adb298388d/, "secret values are stored encrypted");
         assert.ok(!state.includes(SECRET_KEY), "the secret key appears in plaintext in the state");
       });
 
       it("`destroy` removes everything the stack created", async () => {
+        assert.ok(exists("namespace", namespace), "the stack has been deployed");
         progress(`${shape}: pulumi destroy`);
         await stack.destroy({ onOutput: () => undefined });
         await eventually(`namespace ${namespace} to be gone`, 180, () => (exists("namespace", namespace) ? undefined : true));

@@ -47,6 +47,20 @@ build() {
 
 size_mb() { "$DOCKER" image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0f", $1 / 1e6}'; }
 
+# "rebuilt/total" Dockerfile steps in a build log (BuildKit marks reused steps CACHED).
+steps_rebuilt() {
+  python3 - "$1" <<'PY'
+import re, sys
+steps, cached = set(), set()
+for line in open(sys.argv[1]):
+    if m := re.match(r"^#(\d+) \[(?:[^\]]* )?\d+/\d+\] (?!FROM )", line):  # FROM is never "rerun"
+        steps.add(m.group(1))
+    elif m := re.match(r"^#(\d+) CACHED$", line):
+        cached.add(m.group(1))
+print(f"{len(steps - cached)}/{len(steps)}")
+PY
+}
+
 # Was the step whose command contains PATTERN served from cache in this build log?
 step_cached() {
   local logfile=$1 pattern=$2 step
@@ -110,7 +124,7 @@ bench_app() {
   naive_reused=no
   step_cached "$WORK/$app.naive-warm.log" "uv sync --frozen" && naive_reused=yes
 
-  ROWS+=("$app $cold $warm $reused $(size_mb "$tag") $naive_cold $naive_warm $naive_reused $(size_mb "$naive")")
+  ROWS+=("$app $cold $warm $reused $(size_mb "$tag") $naive_cold $naive_warm $naive_reused $(size_mb "$naive") $(steps_rebuilt "$WORK/$app.warm.log") $(steps_rebuilt "$WORK/$app.naive-warm.log")")
 }
 
 apps=("$@")
@@ -125,15 +139,14 @@ python3 - "$base_mb" "$(nproc)" "${ROWS[@]}" <<'PY'
 import sys
 base_mb, cpus, rows = sys.argv[1], sys.argv[2], [r.split() for r in sys.argv[3:]]
 print(f"\nimage benchmark (base image {base_mb} MB, {cpus} CPUs; times in seconds, sizes in MB)\n")
-head = ["app", "cold build", "code-change rebuild", "deps reused", "size",
-        "naive size", "naive/multi size", "naive rebuild", "naive deps reused", "rebuild ratio"]
+head = ["app", "", "cold build", "rebuild after code change", "steps rerun", "deps layer reused", "image size"]
 table = []
-for app, cold, warm, reused, size, ncold, nwarm, nreused, nsize in rows:
-    table.append([app, cold, warm, reused, size, nsize,
-                  f"{float(nsize) / float(size):.2f}x", nwarm, nreused,
-                  f"{float(nwarm) / max(float(warm), 0.1):.1f}x"])
+for app, cold, warm, reused, size, ncold, nwarm, nreused, nsize, steps, nsteps in rows:
+    table.append([app, "multi-stage", f"{cold} s", f"{warm} s", steps, reused, f"{size} MB"])
+    table.append(["", "naive single-stage", f"{ncold} s", f"{nwarm} s", nsteps, nreused, f"{nsize} MB"])
+    table.append(["", "naive / multi-stage", f"{float(ncold) / float(cold):.2f}x",
+                  f"{float(nwarm) / max(float(warm), 0.1):.1f}x", "", "", f"{float(nsize) / float(size):.2f}x"])
 widths = [max(len(str(r[i])) for r in [head] + table) for i in range(len(head))]
 for r in [head, ["-" * w for w in widths]] + table:
     print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
-print("\nnaive cold builds (s): " + ", ".join(f"{r[0]} {r[5]}" for r in rows))
 PY

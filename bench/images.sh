@@ -20,11 +20,14 @@ export DOCKER_BUILDKIT=1
 RUN_ID=$(date +%s)-$$
 WORK=$(mktemp -d)
 TAGS=()
+IDS=()
 cleanup() {
   local t
-  for t in "${TAGS[@]}"; do "$DOCKER" rmi "$t" >/dev/null 2>&1 || true; done
+  # Tags first, then the images a rebuild left untagged (never forced: shared images stay).
+  for t in "${TAGS[@]}" "${IDS[@]}"; do "$DOCKER" rmi "$t" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
+image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1"; }
 trap cleanup EXIT
 
 [[ -r ${SSL_CERT_FILE:-} ]] || die "SSL_CERT_FILE must name the CA bundle passed as the build secret"
@@ -110,17 +113,21 @@ bench_app() {
   # --no-cache: no layer is reused (the base image is the only input taken as is).
   # (Runs under lib.sh's `phase`, where `set -e` does not apply inside functions: check each step.)
   cold=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.cold.log" --no-cache) || return 1
+  IDS+=("$(image_id "$tag")")
   echo "# benchmark code change $RUN_ID" >>"$src/$(code_file "$app")"
   log "[$app] warm rebuild after a code-only change"
   warm=$(build "$src" "$WORK/$app.Dockerfile" "$tag" "$WORK/$app.warm.log") || return 1
+  IDS+=("$(image_id "$tag")")
   reused=no
   step_cached "$WORK/$app.warm.log" "uv sync --frozen --no-dev" && reused=yes
 
   log "[$app] naive single-stage build"
   naive_cold=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-cold.log" --no-cache) || return 1
+  IDS+=("$(image_id "$naive")")
   echo "# benchmark code change 2 $RUN_ID" >>"$src/$(code_file "$app")"
   log "[$app] naive rebuild after a code-only change"
   naive_warm=$(build "$src" "$WORK/$app.naive.Dockerfile" "$naive" "$WORK/$app.naive-warm.log") || return 1
+  IDS+=("$(image_id "$naive")")
   naive_reused=no
   step_cached "$WORK/$app.naive-warm.log" "uv sync --frozen" && naive_reused=yes
 

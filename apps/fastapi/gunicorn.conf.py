@@ -2,56 +2,28 @@
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
-from pathlib import Path
+import sys
+
+# Gunicorn reads this file before it changes into the app directory and puts that on sys.path;
+# make the `app` package importable from here regardless of how gunicorn was started.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from app.cpu import available_cpus, concurrency_from_env  # noqa: E402
 
 wsgi_app = "app.main:create_app()"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "uvicorn_worker.UvicornWorker"
 
 
-def cpu_limit(cgroup_root: str = "/sys/fs/cgroup") -> float | None:
-    """CPUs this container may use according to its CFS quota, or None when it has no quota.
-
-    os.cpu_count() reports the node's cores: a pod limited to 1 CPU on a 64-core node would start
-    64+ workers, each with its own memory and DB pool, and get throttled. The quota is the truth.
-    """
-    root = Path(cgroup_root)
-    try:  # cgroup v2: "<quota> <period>" or "max <period>"
-        quota, period = (root / "cpu.max").read_text().split()[:2]
-        return None if quota == "max" else int(quota) / int(period)
-    except (OSError, ValueError):
-        pass
-    for v1 in (root / "cpu", root / "cpu,cpuacct", root):  # cgroup v1, depending on how it is mounted
-        try:
-            quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
-            period_us = int((v1 / "cpu.cfs_period_us").read_text())
-        except (OSError, ValueError):
-            continue
-        return None if quota_us <= 0 or period_us <= 0 else quota_us / period_us
-    return None
-
-
 def default_workers(cgroup_root: str = "/sys/fs/cgroup") -> int:
-    """One async worker per CPU of quota (rounded up), at least 2 so a recycled worker never drops
-    the pod to zero capacity. Without a quota, the CPUs this process may run on (its cpuset)."""
-    limit = cpu_limit(cgroup_root)
-    cpus = math.ceil(limit) if limit else len(os.sched_getaffinity(0))
-    return max(2, cpus)
+    """One async worker per CPU of quota (see app/cpu.py), at least 2 so a recycled worker never
+    drops the pod to zero capacity."""
+    return max(2, available_cpus(cgroup_root))
 
 
-def workers_from_env(default: int) -> int:
-    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise SystemExit(f"WEB_CONCURRENCY must be a positive integer, got {raw!r}")
-    return int(raw)
-
-
-workers = workers_from_env(default_workers())
+workers = concurrency_from_env("WEB_CONCURRENCY", default_workers())
 
 # Recycle workers now and then so slow leaks in any dependency cannot grow without bound; the
 # jitter keeps all workers from restarting at the same moment.

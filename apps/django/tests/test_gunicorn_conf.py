@@ -60,3 +60,4 @@ def test_production_settings(conf) -> None:
     assert conf.worker_tmp_dir == "/dev/shm"
     assert conf.max_requests > 0 and conf.max_requests_jitter > 0
     assert 0 < conf.graceful_timeout <= 20  # inside 30s grace period minus the 5s preStop pause
+    assert conf.keepalive > 60  # longer than the ingress idle timeout

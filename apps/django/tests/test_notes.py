@@ -27,6 +27,8 @@ def test_validation(client) -> None:
     assert client.post("/notes", "not json", content_type="application/json").status_code == 400
     assert client.get("/notes", {"limit": "0"}).status_code == 422
     assert client.put("/notes").status_code == 405
+    # Far beyond the bigint id column: no such note, not a database error.
+    assert client.get("/notes/99999999999999999999").status_code == 404
 
 
 def test_metrics_by_route_template(client) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.cpu import available_cpus, concurrency_from_env
 from app.db import Note, make_sync_engine
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ def make_celery() -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"socket_connect_timeout": 3, "socket_timeout": 10},
         worker_hijack_root_logger=False,
+        # Celery's default is the node's core count; size the prefork pool from the container's CPU
+        # quota instead (CELERY_CONCURRENCY or `--concurrency` override it).
+        worker_concurrency=concurrency_from_env("CELERY_CONCURRENCY", available_cpus()),
     )
     return celery
 

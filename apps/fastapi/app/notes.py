@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,10 @@ from app.db import Note
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/notes", tags=["notes"])
+
+# notes.id is a Postgres integer: a larger id cannot exist, and passing it to the database would
+# fail with an out-of-range error (a 500) instead of a client error.
+NoteId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class NoteIn(BaseModel):
@@ -66,7 +72,7 @@ async def list_notes(request: Request, limit: int = Query(default=50, ge=1, le=2
 
 
 @router.get("/{note_id}", response_model=NoteOut)
-async def get_note(note_id: int, request: Request) -> Note:
+async def get_note(note_id: NoteId, request: Request) -> Note:
     async with _session(request) as session:
         note = await session.get(Note, note_id)
     if note is None:
@@ -75,7 +81,7 @@ async def get_note(note_id: int, request: Request) -> Note:
 
 
 @router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_note(note_id: int, request: Request) -> None:
+async def delete_note(note_id: NoteId, request: Request) -> None:
     async with _session(request) as session:
         note = await session.get(Note, note_id)
         if note is None:

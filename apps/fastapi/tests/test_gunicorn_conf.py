@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from app.cpu import available_cpus, concurrency_from_env, cpu_limit
+
 from .conftest import APP_DIR
 
 
@@ -29,24 +31,26 @@ def write(path: Path, text: str) -> None:
 
 def test_cgroup_v2_quota(conf, tmp_path: Path) -> None:
     write(tmp_path / "cpu.max", "250000 100000\n")
-    assert conf.cpu_limit(str(tmp_path)) == 2.5
+    assert cpu_limit(str(tmp_path)) == 2.5
+    assert available_cpus(str(tmp_path)) == 3
     assert conf.default_workers(str(tmp_path)) == 3
 
 
 def test_cgroup_v1_quota(conf, tmp_path: Path) -> None:
     write(tmp_path / "cpu" / "cpu.cfs_quota_us", "50000\n")
     write(tmp_path / "cpu" / "cpu.cfs_period_us", "100000\n")
-    assert conf.cpu_limit(str(tmp_path)) == 0.5
-    assert conf.default_workers(str(tmp_path)) == 2  # never fewer than two
+    assert cpu_limit(str(tmp_path)) == 0.5
+    assert available_cpus(str(tmp_path)) == 1
+    assert conf.default_workers(str(tmp_path)) == 2  # never fewer than two web workers
 
 
 def test_no_quota_uses_the_cpuset_not_the_host(conf, tmp_path: Path) -> None:
     write(tmp_path / "cpu.max", "max 100000\n")
-    assert conf.cpu_limit(str(tmp_path)) is None
-    assert conf.default_workers(str(tmp_path)) == max(2, len(os.sched_getaffinity(0)))
+    assert cpu_limit(str(tmp_path)) is None
+    assert available_cpus(str(tmp_path)) == len(os.sched_getaffinity(0))
     write(tmp_path / "v1" / "cpu" / "cpu.cfs_quota_us", "-1\n")
     write(tmp_path / "v1" / "cpu" / "cpu.cfs_period_us", "100000\n")
-    assert conf.cpu_limit(str(tmp_path / "v1")) is None
+    assert cpu_limit(str(tmp_path / "v1")) is None
 
 
 def test_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,10 +61,19 @@ def test_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
         load_conf()
 
 
+def test_celery_pool_follows_the_quota_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert concurrency_from_env("CELERY_CONCURRENCY", 3) == 3
+    monkeypatch.setenv("CELERY_CONCURRENCY", "5")
+    assert concurrency_from_env("CELERY_CONCURRENCY", 3) == 5
+    from app.celery import celery_app
+
+    assert celery_app.conf.worker_concurrency == available_cpus()
+
+
 def test_production_settings(conf) -> None:
     assert conf.bind == "0.0.0.0:8000"
     assert conf.worker_class == "uvicorn_worker.UvicornWorker"
     assert conf.worker_tmp_dir == "/dev/shm"
     assert conf.max_requests > 0 and conf.max_requests_jitter > 0
     assert 0 < conf.graceful_timeout <= 20  # inside 30s grace period minus the 5s preStop pause
-    assert conf.timeout > 0 and conf.keepalive > 0
+    assert conf.timeout > 0 and conf.keepalive > 60  # longer than the ingress idle timeout

@@ -30,6 +30,9 @@ def test_validation(client: TestClient) -> None:
     assert client.post("/notes", json={"title": "x" * 201}).status_code == 422
     assert client.get("/notes", params={"limit": 0}).status_code == 422
     assert client.get("/notes/not-a-number").status_code == 422
+    # Beyond the id column's range: a client error, never a database error.
+    assert client.get("/notes/9999999999").status_code == 422
+    assert client.delete("/notes/0").status_code == 422
 
 
 def test_metrics_by_route_template(client: TestClient) -> None:

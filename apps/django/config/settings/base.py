@@ -94,6 +94,9 @@ if _database:
             "max_idle": 300,
         },
     }
+    # Check each pooled connection before handing it out (one round trip): after a database
+    # restart or failover the pool would otherwise serve dead connections, one 500 each.
+    _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -69,3 +69,19 @@ def test_invalid_settings_are_rejected(overrides: dict, message: str) -> None:
     assert proc.returncode != 0
     assert "invalid configuration" in proc.stderr and message in proc.stderr
     assert SECRET not in proc.stderr and "api-test-password" not in proc.stderr
+
+
+def test_sentry_only_with_a_dsn() -> None:
+    code = (
+        "import django; django.setup(); import sentry_sdk; c = sentry_sdk.get_client();"
+        "print(c.is_active(), c.options.get('environment'), c.options.get('release'),"
+        " (c.options.get('data_collection') or {}).get('user_info'))"
+    )
+    run = lambda **env: subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env={**os.environ, **env},
+                                       capture_output=True, text=True, timeout=60)
+    off = run(SENTRY_DSN="")
+    assert off.returncode == 0, off.stderr
+    assert off.stdout.split()[0] == "False"
+    on = run(SENTRY_DSN="http://publickey@127.0.0.1:9/42")  # never contacted: no event is sent
+    assert on.returncode == 0, on.stderr
+    assert on.stdout.split() == ["True", "test", "notes-test@1.2.3", "False"]

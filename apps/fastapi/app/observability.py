@@ -20,8 +20,9 @@ def init_sentry(settings: Settings) -> None:
         dsn=settings.sentry_dsn.get_secret_value(),
         environment=settings.environment,
         release=f"{settings.app_name}@{settings.app_version}",
-        # Request bodies and user data stay out of error reports unless explicitly enabled.
-        send_default_pii=False,
+        # No user identity and no request bodies in error reports; other data is collected with
+        # the SDK's sensitive-value scrubbing.
+        data_collection={"user_info": False, "http_bodies": []},
         traces_sample_rate=0.0,
     )
 

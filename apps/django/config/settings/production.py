@@ -35,6 +35,8 @@ if SENTRY_DSN:
         dsn=SENTRY_DSN,
         environment=ENVIRONMENT,
         release=f"{APP_NAME}@{APP_VERSION}",
-        send_default_pii=False,
+        # No user identity and no request bodies in error reports; other data is collected with
+        # the SDK's sensitive-value scrubbing.
+        data_collection={"user_info": False, "http_bodies": []},
         traces_sample_rate=0.0,
     )

@@ -357,6 +357,14 @@ export const KEYS = {
     description: "cert-manager ClusterIssuer for the TLS certificate.",
     default: "letsencrypt-staging",
   },
+  ingressWaitForAddress: {
+    kind: "boolean",
+    schema: z.boolean(),
+    allowed: "true or false",
+    description:
+      "Wait until the ingress controller publishes an address for the Ingress. Turn off where no controller publishes one.",
+    default: true,
+  },
   rateLimitPerMinute: {
     kind: "integer",
     schema: int(1, 100000),

@@ -29,6 +29,8 @@ export interface IngressConfig {
   /** cert-manager ClusterIssuer; absent when TLS is off. */
   tls?: { clusterIssuer: string; secretName: string };
   rateLimitPerMinute: number;
+  /** Wait for the controller to publish an address (the provider's default for an Ingress). */
+  waitForAddress: boolean;
 }
 
 export interface AutoscalingConfig {

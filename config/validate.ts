@@ -327,6 +327,7 @@ function assemble(raw: RawConfig, v: Values): StackConfig {
           className: v.ingressClassName!,
           tls: v.ingressTls ? { clusterIssuer: v.clusterIssuer!, secretName: `${appName}-tls` } : undefined,
           rateLimitPerMinute: v.rateLimitPerMinute!,
+          waitForAddress: v.ingressWaitForAddress!,
         }
       : undefined,
     autoscaling: v.hpaEnabled

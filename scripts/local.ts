@@ -46,7 +46,8 @@ async function main(action: string) {
       secrets[key] = randomBytes(24).toString("hex");
     }
   }
-  await setConfig(stack, { ...dev, imageRef, ...secrets }, Object.keys(secrets));
+  // The local environment has no ingress controller to publish an Ingress address.
+  await setConfig(stack, { ...dev, imageRef, ingressWaitForAddress: false, ...secrets }, Object.keys(secrets));
 
   if (action === "preview") {
     await stack.preview({ onOutput: print });

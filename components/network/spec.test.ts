@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { apiUrl, ingressAnnotations, ingressSpec } from "./spec";
 
-const ingress = { host: "api.example.com", className: "nginx", rateLimitPerMinute: 60 };
+const ingress = { host: "api.example.com", className: "nginx", rateLimitPerMinute: 60, waitForAddress: true };
 
 describe("ingress", () => {
   it("asks cert-manager for a certificate only with TLS", () => {
@@ -11,6 +11,11 @@ describe("ingress", () => {
     assert.deepEqual((ingressSpec({ ingress: tls, serviceName: "api" }) as any).tls, [
       { hosts: ["api.example.com"], secretName: "api-tls" },
     ]);
+  });
+
+  it("waits for the controller's address unless told not to", () => {
+    assert.equal(ingressAnnotations(ingress)["pulumi.com/skipAwait"], undefined);
+    assert.equal(ingressAnnotations({ ...ingress, waitForAddress: false })["pulumi.com/skipAwait"], "true");
   });
 
   it("passes the rate limit to ingress-nginx as a string", () => {

@@ -20,6 +20,7 @@ export interface IngressInput {
 
 export function ingressAnnotations(ingress: IngressConfig): Record<string, string> {
   return {
+    ...(ingress.waitForAddress ? {} : { "pulumi.com/skipAwait": "true" }),
     // ingress-nginx limits per client IP; the burst multiplier absorbs short spikes.
     "nginx.ingress.kubernetes.io/limit-rpm": String(ingress.rateLimitPerMinute),
     "nginx.ingress.kubernetes.io/limit-burst-multiplier": "2",

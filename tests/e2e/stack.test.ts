@@ -11,12 +11,14 @@ import { changes, eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack
 import { buildReleases } from "./images";
 
 const SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789abcdef";
+/** The local environment has no ingress controller to publish an Ingress address. */
+const LOCAL = { ingressWaitForAddress: false };
 const SECRET_KEYS = ["secretKey", "devPostgresPassword", "databaseUrl", "redisUrl"];
 
 /** Dev as committed, deploying a prebuilt release instead of building one. */
 function devConfig(image: string): ConfigValues {
   const { imageRepository: _repository, imageBuildArgs: _args, ...dev } = stackFileValues("dev");
-  return { ...dev, imageRef: image, secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" };
+  return { ...dev, ...LOCAL, imageRef: image, secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" };
 }
 
 /** Prod's shape (replicas, HPA, TLS ingress) on the local cluster, with stand-in external services. */
@@ -24,6 +26,7 @@ function prodConfig(image: string): ConfigValues {
   const { imageRepository: _repository, ...prod } = stackFileValues("prod");
   return {
     ...prod,
+    ...LOCAL,
     imageRef: image,
     secretKey: SECRET_KEY,
     databaseUrl: "postgresql://app:e2e-password@postgres.databases.svc:5432/app",

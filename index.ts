@@ -16,7 +16,10 @@ export = async () => {
       `renderYamlTo: manifests go to ${config.renderYamlTo} instead of a cluster. ` +
         "Kubernetes Secrets are written there in PLAINTEXT: keep that directory out of version control.",
     );
-    opts.providers = { kubernetes: new k8s.Provider("render", { renderYamlToDirectory: config.renderYamlTo }) };
+    // An empty kubeconfig, because the SDK would otherwise fill it from $KUBECONFIG and the
+    // provider refuses any cluster setting beside renderYamlToDirectory.
+    const render = new k8s.Provider("render", { renderYamlToDirectory: config.renderYamlTo, kubeconfig: "" });
+    opts.providers = { kubernetes: render };
   }
 
   const api = new ApiStack(config.appName, config, opts);

@@ -77,6 +77,8 @@ function statefulSet(
   return {
     serviceName: naming.name(service),
     replicas: 1,
+    // Dev data is disposable: deleting the stack deletes its volumes too.
+    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
     selector: { matchLabels: naming.selector(service) },
     template: {
       metadata: { labels: naming.labels(service) },

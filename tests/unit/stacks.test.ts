@@ -282,6 +282,10 @@ for (const [stack, input] of [
           "1Gi",
         );
         assert.ok(isSecretValue(run.one(T.secret, "api-dev-postgres").inputs.stringData));
+        assert.deepEqual(
+          asManifest(run.one(T.statefulSet, "api-dev-postgres")).spec.persistentVolumeClaimRetentionPolicy,
+          { whenDeleted: "Delete", whenScaled: "Retain" },
+        );
         assert.ok(run.one("api-stack:index:Workload").dependsOn.includes("api-stack:index:DevServices::api-dev"));
       });
 
@@ -359,6 +363,7 @@ describe("stack variations (mocks)", () => {
     const run = await runProgram(withConfig(prebuilt(), { renderYamlTo: "rendered/prod" }));
     const provider = run.one("pulumi:providers:kubernetes");
     assert.equal(provider.inputs.renderYamlToDirectory, path.join(PROJECT_DIR, "rendered/prod"));
+    assert.equal(provider.inputs.kubeconfig, "", "no cluster settings beside renderYamlToDirectory");
   });
 
   it("manages the GitHub side only when asked, as a root of its own", async () => {

@@ -95,7 +95,17 @@ describe("the main job on the local cluster", function () {
         const preview = await stack.preview({ expectNoChanges: true, onOutput: () => undefined });
         assert.deepEqual(changes(preview.changeSummary), [], JSON.stringify(preview.changeSummary));
         const refresh = await stack.refresh({ onOutput: () => undefined });
-        assert.deepEqual(changes(refresh.summary.resourceChanges), [], JSON.stringify(refresh.summary.resourceChanges));
+        // The stack's reference to its own last outputs picks up what the first `up` exported;
+        // that is bookkeeping, not drift. Every deployed object must read back unchanged.
+        const updated = refresh.stdout.split("\n").filter((line) => / updated \(/.test(line));
+        const drifted = updated.filter((line) => !line.includes("pulumi:pulumi:StackReference"));
+        assert.deepEqual(drifted, []);
+        assert.deepEqual(
+          changes(refresh.summary.resourceChanges).filter((op) => op !== "update"),
+          [],
+          JSON.stringify(refresh.summary.resourceChanges),
+        );
+        assert.ok((refresh.summary.resourceChanges?.update ?? 0) <= 1);
         const again = await stack.preview({ expectNoChanges: true, onOutput: () => undefined });
         assert.deepEqual(changes(again.changeSummary), []);
       });

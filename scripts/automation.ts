@@ -54,6 +54,16 @@ export async function setConfig(stack: Stack, values: ConfigValues, secret: stri
   await stack.setAllConfig(config, true);
 }
 
+/**
+ * A committed stack's shape (dev or prod) for the local environment: its plain values, the
+ * given prebuilt image instead of a build, the given secrets, and no wait for an Ingress
+ * address (the local cluster runs no ingress controller).
+ */
+export function localShape(stack: "dev" | "prod", imageRef: string, secrets: Record<string, string>): ConfigValues {
+  const { imageRepository: _repository, imageBuildArgs: _buildArgs, ...values } = stackFileValues(stack);
+  return { ...values, imageRef, ingressWaitForAddress: false, ...secrets };
+}
+
 export interface SideStackOptions {
   /** Directory for the stack's project copy and stack file. */
   workDir: string;

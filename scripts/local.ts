@@ -5,7 +5,8 @@
 //   ts-node scripts/local.ts [up|preview|destroy]
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { PROJECT_DIR, setConfig, sideStack, stackFileValues } from "./automation";
+import { KEYS } from "../config/keys";
+import { localShape, PROJECT_DIR, setConfig, sideStack, stackFileValues } from "./automation";
 import { buildAndPush } from "./images";
 
 const STATE = process.env.API_STACK_STATE;
@@ -29,10 +30,11 @@ async function main(action: string) {
     return;
   }
 
-  const { imageRepository, imageBuildArgs, ...dev } = stackFileValues("dev");
-  console.log(`==> building ${dev.imageContext ?? "apps/fastapi"} and pushing it to ${imageRepository}`);
+  const { imageRepository, imageBuildArgs, imageContext } = stackFileValues("dev");
+  const context = String(imageContext ?? KEYS.imageContext.default);
+  console.log(`==> building ${context} and pushing it to ${imageRepository}`);
   const imageRef = buildAndPush({
-    context: path.join(PROJECT_DIR, String(dev.imageContext ?? "apps/fastapi")),
+    context: path.join(PROJECT_DIR, context),
     tag: `${imageRepository}:local`,
     buildArgs: imageBuildArgs as Record<string, string>,
   });
@@ -46,8 +48,7 @@ async function main(action: string) {
       secrets[key] = randomBytes(24).toString("hex");
     }
   }
-  // The local environment has no ingress controller to publish an Ingress address.
-  await setConfig(stack, { ...dev, imageRef, ingressWaitForAddress: false, ...secrets }, Object.keys(secrets));
+  await setConfig(stack, localShape("dev", imageRef, secrets), Object.keys(secrets));
 
   if (action === "preview") {
     await stack.preview({ onOutput: print });

@@ -6,33 +6,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_DIR, stackFileValues, type ConfigValues } from "../../scripts/automation";
+import { localShape, PROJECT_DIR, type ConfigValues } from "../../scripts/automation";
 import { changes, eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, progress } from "./env";
 import { buildReleases } from "./images";
 
 const SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789abcdef";
-/** The local environment has no ingress controller to publish an Ingress address. */
-const LOCAL = { ingressWaitForAddress: false };
-const SECRET_KEYS = ["secretKey", "devPostgresPassword", "databaseUrl", "redisUrl"];
-
-/** Dev as committed, deploying a prebuilt release instead of building one. */
-function devConfig(image: string): ConfigValues {
-  const { imageRepository: _repository, imageBuildArgs: _args, ...dev } = stackFileValues("dev");
-  return { ...dev, ...LOCAL, imageRef: image, secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" };
-}
-
-/** Prod's shape (replicas, HPA, TLS ingress) on the local cluster, with stand-in external services. */
-function prodConfig(image: string): ConfigValues {
-  const { imageRepository: _repository, ...prod } = stackFileValues("prod");
-  return {
-    ...prod,
-    ...LOCAL,
-    imageRef: image,
+const SECRETS = {
+  dev: { secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" },
+  prod: {
     secretKey: SECRET_KEY,
     databaseUrl: "postgresql://app:e2e-password@postgres.databases.svc:5432/app",
     redisUrl: "redis://redis.databases.svc:6379/0",
-  };
-}
+  },
+};
+const SECRET_KEYS = [...Object.keys(SECRETS.dev), ...Object.keys(SECRETS.prod)];
+const devConfig = (image: string): ConfigValues => localShape("dev", image, SECRETS.dev);
+/** Prod's shape (replicas, HPA, TLS ingress) with stand-in external services. */
+const prodConfig = (image: string): ConfigValues => localShape("prod", image, SECRETS.prod);
 
 describe("the main job on the local cluster", function () {
   this.timeout(20 * 60_000);

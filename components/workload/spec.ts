@@ -34,6 +34,15 @@ export interface PodInput {
   spread?: boolean;
 }
 
+/** Every pod this program runs from the app's image (and the backup) runs as uid 1000 only. */
+const podSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: RUN_AS_USER,
+  runAsGroup: RUN_AS_USER,
+  fsGroup: RUN_AS_USER,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
 const containerSecurityContext = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -86,13 +95,7 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
       serviceAccountName: input.serviceAccountName,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: RUN_AS_USER,
-        runAsGroup: RUN_AS_USER,
-        fsGroup: RUN_AS_USER,
-        seccompProfile: { type: "RuntimeDefault" },
-      },
+      securityContext: podSecurityContext,
       terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
       restartPolicy: input.restartPolicy ?? "Always",
       ...(input.spread
@@ -181,13 +184,7 @@ export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.J
         restartPolicy: "Never",
         automountServiceAccountToken: false,
         enableServiceLinks: false,
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: RUN_AS_USER,
-          runAsGroup: RUN_AS_USER,
-          fsGroup: RUN_AS_USER,
-          seccompProfile: { type: "RuntimeDefault" },
-        },
+        securityContext: podSecurityContext,
         containers: [
           {
             name: "backup",

@@ -1,6 +1,7 @@
 // The real engine against the local cluster, side by side with kubectl: `pulumi up` (create and
 // no-change), `pulumi preview` with no changes, and `kubectl apply --server-side --dry-run=server`
-// of the same stack rendered to manifests, for the dev and prod shapes, in one run.
+// of the same stack rendered to manifests (over the live objects, so conflicts with Pulumi's
+// field manager are forced: it is a dry run), for the dev and prod shapes, in one run.
 // Figures, not assertions. Run through bench/engine.sh, which brings up the environment.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -61,8 +62,8 @@ async function measure(shape: "dev" | "prod", image: string) {
     const kubectl = await median(() =>
       execFileSync(
         "kubectl",
-        ["--kubeconfig", KUBECONFIG, "apply", "--server-side", "--dry-run=server", "-R", "-f", path.join(manifests, "1-manifest")],
-        { stdio: "ignore" },
+        ["--kubeconfig", KUBECONFIG, "apply", "--server-side", "--force-conflicts", "--dry-run=server", "-R", "-f", path.join(manifests, "1-manifest")],
+        { stdio: ["ignore", "ignore", "inherit"] },
       ),
     );
     return { shape, create, upNoChange, preview, kubectl };

@@ -8,8 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { localShape, PROJECT_DIR, setConfig, sideStack } from "../scripts/automation";
-import { buildAndPush } from "../scripts/images";
+import { buildDevImage, localShape, setConfig, sideStack } from "../scripts/automation";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const KUBECONFIG = process.env.KUBECONFIG!;
@@ -73,11 +72,7 @@ async function measure(shape: "dev" | "prod", image: string) {
 }
 
 async function main() {
-  const image = buildAndPush({
-    context: path.join(PROJECT_DIR, "apps/fastapi"),
-    tag: "127.0.0.1:5000/api-stack/bench:latest",
-    buildArgs: { BASE_IMAGE: process.env.API_STACK_BASE_IMAGE ?? "api-stack/python-base:bookworm" },
-  });
+  const image = buildDevImage("127.0.0.1:5000/api-stack/bench:latest");
   const rows = [await measure("dev", image), await measure("prod", image)];
   const s = (ms: number) => (ms / 1000).toFixed(1);
   console.log(`\nmedian of ${ROUNDS} rounds (create: one), local kwok cluster, Pulumi CLI 3.259.0\n`);

@@ -5,6 +5,8 @@ import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/autom
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
+import { KEYS } from "../config/keys";
+import { buildAndPush } from "./images";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 export const PROJECT = "api-stack";
@@ -52,6 +54,19 @@ export async function setConfig(stack: Stack, values: ConfigValues, secret: stri
     }
   }
   await stack.setAllConfig(config, true);
+}
+
+/**
+ * Builds the app the dev stack builds (its imageContext and build args, such as the locally
+ * built BASE_IMAGE) with dockerd, pushes it as `tag`, and returns its digest-pinned reference.
+ */
+export function buildDevImage(tag: string): string {
+  const { imageContext, imageBuildArgs } = stackFileValues("dev");
+  return buildAndPush({
+    context: path.join(PROJECT_DIR, String(imageContext ?? KEYS.imageContext.default)),
+    tag,
+    buildArgs: imageBuildArgs as Record<string, string> | undefined,
+  });
 }
 
 /**

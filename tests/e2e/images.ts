@@ -1,21 +1,17 @@
-// Release images for the end-to-end scenarios: the FastAPI app built with the real dockerd from
+// Release images for the end-to-end scenarios: the dev stack's app built with the real dockerd from
 // its multi-stage Dockerfile and pushed to the loopback registry, plus follow-up releases that
 // differ only by a label (distinct digests, same content) for blue-green and canary to move between.
-import * as path from "node:path";
-import { PROJECT_DIR } from "../../scripts/automation";
-import { buildAndPush, docker, push } from "../../scripts/images";
+import { buildDevImage } from "../../scripts/automation";
+import { docker, push } from "../../scripts/images";
 import { progress } from "./env";
 
-export const BASE_IMAGE = process.env.API_STACK_BASE_IMAGE ?? "api-stack/python-base:bookworm";
 const REPOSITORY = "127.0.0.1:5000/api-stack/e2e";
 
 /** Builds and pushes `count` releases; returns their digest-pinned references, oldest first. */
 export function buildReleases(count: number): string[] {
-  progress(`building apps/fastapi on ${BASE_IMAGE}`);
+  progress("building the dev stack's image");
   const first = `${REPOSITORY}:r1`;
-  const refs = [
-    buildAndPush({ context: path.join(PROJECT_DIR, "apps/fastapi"), tag: first, buildArgs: { BASE_IMAGE } }),
-  ];
+  const refs = [buildDevImage(first)];
   for (let release = 2; release <= count; release++) {
     const tag = `${REPOSITORY}:r${release}`;
     const container = docker("create", first);

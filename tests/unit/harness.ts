@@ -116,7 +116,7 @@ export interface RunResult {
   all(type: string): Registered[];
 }
 
-export const fakeDigest = (seed: string) => createHash("sha256").update(seed).digest("hex");
+const fakeDigest = (seed: string) => createHash("sha256").update(seed).digest("hex");
 
 /**
  * Runs index.ts with the given config under mocks and returns every resource it registered,

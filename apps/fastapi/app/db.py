@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, create_engine, func
 from sqlalchemy.engine import Engine
@@ -31,25 +32,21 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-def make_async_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
-        settings.async_database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+def _pool_options(settings: Settings) -> dict[str, Any]:
+    """Pool settings both engines share."""
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
         # Connections die with failovers and idle timeouts; test them before use.
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        pool_timeout=10,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-    )
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    }
+
+
+def make_async_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(settings.async_database_url, pool_timeout=10, **_pool_options(settings))
 
 
 def make_sync_engine(settings: Settings) -> Engine:
-    return create_engine(
-        settings.sync_database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-    )
+    return create_engine(settings.sync_database_url, **_pool_options(settings))

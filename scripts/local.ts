@@ -5,9 +5,7 @@
 //   ts-node scripts/local.ts [up|preview|destroy]
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { KEYS } from "../config/keys";
-import { localShape, PROJECT_DIR, setConfig, sideStack, stackFileValues } from "./automation";
-import { buildAndPush } from "./images";
+import { buildDevImage, localShape, setConfig, sideStack, stackFileValues } from "./automation";
 
 const STATE = process.env.API_STACK_STATE;
 if (!STATE) {
@@ -30,14 +28,9 @@ async function main(action: string) {
     return;
   }
 
-  const { imageRepository, imageBuildArgs, imageContext } = stackFileValues("dev");
-  const context = String(imageContext ?? KEYS.imageContext.default);
-  console.log(`==> building ${context} and pushing it to ${imageRepository}`);
-  const imageRef = buildAndPush({
-    context: path.join(PROJECT_DIR, context),
-    tag: `${imageRepository}:local`,
-    buildArgs: imageBuildArgs as Record<string, string>,
-  });
+  const { imageRepository } = stackFileValues("dev");
+  console.log(`==> building the dev stack's image and pushing it to ${imageRepository}`);
+  const imageRef = buildDevImage(`${imageRepository}:local`);
   console.log(`==> built ${imageRef}`);
 
   // Secrets are made once and kept in the stack, so re-running does not roll the pods.
@@ -51,10 +44,12 @@ async function main(action: string) {
   await setConfig(stack, localShape("dev", imageRef, secrets), Object.keys(secrets));
 
   if (action === "preview") {
-    await stack.preview({ onOutput: print });
+    await stack.preview({ onOutput: print, refresh: true });
     return;
   }
-  const result = await stack.up({ onOutput: print });
+  // The cluster does not outlive `scripts/local-env down`, but this state does: read the
+  // cluster first, so objects that went away with it are created again instead of patched.
+  const result = await stack.up({ onOutput: print, refresh: true });
   console.log(`\n==> stack outputs (the passphrase is public: ${PASSPHRASE_NOTE})`);
   for (const [name, output] of Object.entries(result.outputs)) {
     console.log(`    ${name}: ${JSON.stringify(output.value)}`);

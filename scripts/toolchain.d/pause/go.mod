@@ -1,0 +1,3 @@
+module api-stack.local/toolchain/pause
+
+go 1.24

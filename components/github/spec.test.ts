@@ -1,181 +1,292 @@
 import { strict as assert } from "node:assert";
-import { SecretValue } from "../../config/secret";
 import {
-  branchProtectionSpec,
   environmentSecrets,
   environmentSpecs,
   environmentVariables,
-  REQUIRED_CHECKS,
-  validateGithubConfig,
-  type GithubConfig,
+  GITHUB_ACTIONS_APP_ID,
+  githubRepositoryProblems,
+  repositoryVariables,
+  requiredChecks,
+  rulesetSpec,
+  type EnvironmentArgs,
+  type GithubRepositoryArgs,
 } from "./spec";
 
-const secret = (value: string) => new SecretValue(value);
+// Secrets are opaque to the specs; tagged strings show where each one ends up.
+type Args = GithubRepositoryArgs<string>;
+const DIGEST = "a".repeat(64);
 
-function config(overrides: Partial<GithubConfig> = {}): GithubConfig {
+function environment(name: string, overrides: Partial<EnvironmentArgs<string>> = {}): EnvironmentArgs<string> {
   return {
-    owner: "example-org",
-    repository: "api-stack",
-    pulumiAccessToken: secret("pul-0123456789abcdef"),
-    prodReviewers: { teams: [4321], users: [1234567] },
-    prodWaitTimerMinutes: 10,
-    stacks: {
-      dev: { kubeconfig: secret("dev-kubeconfig"), configPassphrase: secret("dev-passphrase") },
-      prod: {
-        stackName: "example-org/api-stack/prod",
-        kubeconfig: secret("prod-kubeconfig"),
-        previewKubeconfig: secret("prod-preview-kubeconfig"),
-        configPassphrase: secret("prod-passphrase"),
-      },
-    },
+    name,
+    secretsProvider: { kind: "service" },
+    kubeconfig: `${name}-deploy-kubeconfig`,
+    previewKubeconfig: `${name}-preview-kubeconfig`,
     ...overrides,
   };
 }
 
-const SECRET_VALUES = [
-  "pul-0123456789abcdef",
-  "dev-kubeconfig",
-  "dev-passphrase",
-  "prod-kubeconfig",
-  "prod-preview-kubeconfig",
-  "prod-passphrase",
-];
+function args(overrides: Partial<Args> = {}): Args {
+  return {
+    owner: "example-org",
+    repository: "api-stack",
+    token: "github-token",
+    pulumi: { organization: "example-org" },
+    build: { imageRepository: "registry.example.com/platform/api", baseImage: `python@sha256:${DIGEST}` },
+    environments: [
+      environment("dev", {
+        secretsProvider: { kind: "passphrase" },
+        configPassphrase: "dev-passphrase",
+        pullRequestPreview: { kubeconfig: "dev-pr-kubeconfig" },
+      }),
+      environment("staging", { stack: "example-org/api-stack/staging", reviewers: { teams: [11] } }),
+      environment("prod", {
+        stack: "example-org/api-stack/prod",
+        url: "https://api.example.com",
+        reviewers: { teams: [4321], users: [1234567] },
+        waitTimerMinutes: 10,
+        secretsProvider: { kind: "awskms", roleArn: "arn:aws:iam::123456789012:role/api-prod-kms", region: "eu-west-1" },
+      }),
+    ],
+    ...overrides,
+  };
+}
 
-describe("validateGithubConfig", () => {
-  it("accepts a complete config", () => {
-    assert.doesNotThrow(() => validateGithubConfig(config()));
-    assert.doesNotThrow(() =>
-      validateGithubConfig(config({ pulumiBackendUrl: "https://api.pulumi.internal.example.com" })),
-    );
+const withEnvironment = (index: number, change: Partial<EnvironmentArgs<string>>) => (a: Args) => {
+  a.environments[index] = { ...a.environments[index], ...change };
+};
+
+describe("githubRepositoryProblems", () => {
+  it("accepts a complete config with any number of environments", () => {
+    assert.deepEqual(githubRepositoryProblems(args()), []);
+    assert.deepEqual(githubRepositoryProblems(args({ environments: [environment("prod", { reviewers: { users: [1] } })] })), []);
+    const five = ["dev", "qa", "staging", "prod-eu", "prod-us"].map((name) => environment(name));
+    assert.deepEqual(githubRepositoryProblems(args({ environments: five })), []);
   });
 
-  const invalid: [string, Partial<GithubConfig> | ((c: GithubConfig) => void), RegExp][] = [
-    ["an owner with a slash", { owner: "example-org/api-stack" }, /owner "example-org\/api-stack"/],
-    ["an owner with a leading hyphen", { owner: "-org" }, /owner/],
-    ["a repository with the owner in it", { repository: "example-org/api-stack" }, /repository "example-org\/api-stack"/],
-    ["a branch with '..'", { defaultBranch: "main..dev" }, /defaultBranch "main\.\.dev"/],
-    ["no prod reviewer", { prodReviewers: {} }, /at least one required reviewer/],
-    ["a reviewer given by name", { prodReviewers: { users: ["octocat" as unknown as number] } }, /reviewer id octocat is not a positive integer/],
-    ["seven reviewers", { prodReviewers: { users: [1, 2, 3, 4, 5, 6, 7] } }, /7 required reviewers; GitHub allows at most 6/],
-    ["a duplicate reviewer", { prodReviewers: { users: [5, 5] } }, /same id twice/],
-    ["a negative wait timer", { prodWaitTimerMinutes: -1 }, /prodWaitTimerMinutes -1/],
-    ["a wait timer over 30 days", { prodWaitTimerMinutes: 43201 }, /prodWaitTimerMinutes 43201/],
-    ["zero approvals", { requiredApprovals: 0 }, /requiredApprovals 0/],
-    ["no access token", { pulumiAccessToken: undefined as unknown as SecretValue }, /access token is missing or empty/],
-    ["an empty access token", { pulumiAccessToken: secret(" ") }, /access token is missing or empty/],
-    ["a backend URL without a scheme", { pulumiBackendUrl: "state-bucket" }, /pulumiBackendUrl "state-bucket"/],
-    ["a cloud-storage backend", { pulumiBackendUrl: "s3://state-bucket/api-stack" }, /not the https:\/\/ URL of a Pulumi service/],
-    ["a file backend", { pulumiBackendUrl: "file:///var/pulumi" }, /pulumiBackendUrl "file:\/\/\/var\/pulumi"/],
-    ["a missing stack", (c) => delete (c.stacks as Partial<GithubConfig["stacks"]>).prod, /stack prod has no credentials/],
-    ["an extra stack", (c) => ((c.stacks as Record<string, unknown>).staging = c.stacks.dev), /unknown stack staging/],
-    ["an empty kubeconfig", (c) => (c.stacks.dev.kubeconfig = secret("  ")), /stack dev: kubeconfig is empty/],
-    ["a missing kubeconfig", (c) => delete (c.stacks.prod as Partial<GithubConfig["stacks"]["prod"]>).kubeconfig, /stack prod has no kubeconfig/],
-    ["a malformed stack name", (c) => (c.stacks.prod.stackName = "org/api stack/prod"), /stackName "org\/api stack\/prod"/],
+  const invalid: [string, Partial<Args> | ((a: Args) => void), string, RegExp][] = [
+    ["an owner with a slash", { owner: "example-org/api-stack" }, "owner", /"example-org\/api-stack" is not allowed; expected a GitHub user/],
+    ["a repository with the owner in it", { repository: "example-org/api-stack" }, "repository", /without the owner/],
+    ["a branch with '..'", { defaultBranch: "main..dev" }, "defaultBranch", /"main\.\.dev"/],
+    ["zero approvals", { requiredApprovals: 0 }, "requiredApprovals", /0 is not allowed; expected an integer from 1 to 6/],
+    ["a file backend", { pulumi: { organization: "example-org", backendUrl: "file:///var/pulumi" } }, "pulumi.backendUrl", /https:\/\/ URL of a self-hosted Pulumi service/],
+    ["a base image by tag", (a) => (a.build.baseImage = "python:3.12-slim"), "build.baseImage", /"python:3\.12-slim" is not allowed; expected a base image pinned by digest/],
+    ["an image repository with a tag", (a) => (a.build.imageRepository = "registry.example.com/api:latest"), "build.imageRepository", /without tag or digest/],
+    ["a registry user without a password", (a) => (a.build.registryUsername = "ci"), "build.registryPassword", /set together/],
+    ["no environment", { environments: [] }, "environments", /undefined is not allowed; expected at least one environment/],
+    ["a duplicate environment", (a) => a.environments.push(environment("dev")), "environments[3].name", /"dev" is not allowed; expected a name no other environment has/],
+    ["an environment named like a preview one", withEnvironment(1, { name: "staging-preview" }), "environments[1].name", /not ending in -preview or -pr/],
+    ["an environment named build", withEnvironment(1, { name: "build" }), "environments[1].name", /not build/],
+    ["a reviewer given by name", withEnvironment(2, { reviewers: { users: ["octocat" as unknown as number] } }), "environments[2].reviewers.users", /positive integer ids/],
+    ["seven reviewers", withEnvironment(2, { reviewers: { users: [1, 2, 3, 4, 5, 6, 7] } }), "environments[2].reviewers", /at most 6 reviewers/],
+    ["a duplicate reviewer", withEnvironment(2, { reviewers: { users: [5, 5] } }), "environments[2].reviewers.users", /each id once/],
+    ["a wait timer over 30 days", withEnvironment(2, { waitTimerMinutes: 43201 }), "environments[2].waitTimerMinutes", /43201 is not allowed/],
+    ["no deploy branch", withEnvironment(2, { deployBranches: [] }), "environments[2].deployBranches", /non-empty list/],
+    ["a malformed stack name", withEnvironment(2, { stack: "org/api stack/prod" }), "environments[2].stack", /"org\/api stack\/prod"/],
+    ["an http URL", withEnvironment(2, { url: "http://api.example.com" }), "environments[2].url", /https:\/\/ URL/],
+    ["an unknown secrets provider", withEnvironment(1, { secretsProvider: { kind: "gcpkms" } as never }), "environments[1].secretsProvider.kind", /service, awskms or passphrase/],
+    ["a KMS role that is not an ARN", withEnvironment(2, { secretsProvider: { kind: "awskms", roleArn: "api-prod-kms", region: "eu-west-1" } }), "environments[2].secretsProvider.roleArn", /IAM role ARN/],
+    [
+      "a passphrase where deployments need approval",
+      withEnvironment(2, { secretsProvider: { kind: "passphrase" }, configPassphrase: "prod-passphrase" }),
+      "environments[2].secretsProvider.kind",
+      /a passphrase is for local and dev stacks only/,
+    ],
+    ["a passphrase without the passphrase provider", withEnvironment(1, { configPassphrase: "x" }), "environments[1].configPassphrase", /exactly when secretsProvider.kind is passphrase/],
+    ["the passphrase provider without a passphrase", withEnvironment(0, { configPassphrase: undefined }), "environments[0].configPassphrase", /exactly when/],
+    ["no preview kubeconfig", withEnvironment(2, { previewKubeconfig: undefined }), "environments[2].previewKubeconfig", /no fallback to the deploy one/],
+    ["no deploy kubeconfig", withEnvironment(2, { kubeconfig: undefined as never }), "environments[2].kubeconfig", /deploy job's kubeconfig/],
+    [
+      "a pull-request preview of an environment with reviewers",
+      withEnvironment(1, { secretsProvider: { kind: "passphrase" }, configPassphrase: "p", pullRequestPreview: { kubeconfig: "k" } }),
+      "environments[1].pullRequestPreview",
+      /unreviewed code with that environment's identity/,
+    ],
+    [
+      "a pull-request preview of a stack whose secrets a read token decrypts",
+      withEnvironment(1, { reviewers: undefined, pullRequestPreview: { kubeconfig: "k" } }),
+      "environments[1].pullRequestPreview",
+      /only with the passphrase provider/,
+    ],
+    ["a pull-request preview without its kubeconfig", withEnvironment(0, { pullRequestPreview: { kubeconfig: undefined as never } }), "environments[0].pullRequestPreview.kubeconfig", /no fallback/],
   ];
-  for (const [what, change, message] of invalid) {
-    it(`refuses ${what} with a sentence naming it, and no secret`, () => {
-      const bad = config(typeof change === "function" ? {} : change);
+  for (const [what, change, path, message] of invalid) {
+    it(`refuses ${what}, naming ${path} and what is allowed`, () => {
+      const bad = args(typeof change === "function" ? {} : change);
       if (typeof change === "function") {
         change(bad);
       }
-      assert.throws(() => validateGithubConfig(bad), (e: Error) => {
-        assert.match(e.message, /^GitHub repository settings: /);
-        assert.match(e.message, message);
-        for (const value of SECRET_VALUES) {
-          assert.ok(!e.message.includes(value), `the error prints the secret ${value}`);
-        }
-        return true;
-      });
+      const problems = githubRepositoryProblems(bad);
+      const problem = problems.find((p) => p.path === path);
+      assert.ok(problem, `no problem at ${path}: ${JSON.stringify(problems)}`);
+      assert.match(`${JSON.stringify(problem.value)} is not allowed; expected ${problem.allowed}`, message);
+      for (const secret of ["github-token", "dev-passphrase", "prod-passphrase", "-deploy-kubeconfig", "-preview-kubeconfig", "dev-pr-kubeconfig"]) {
+        assert.ok(!JSON.stringify(problems).includes(secret), `a problem prints the secret ${secret}`);
+      }
     });
   }
 });
 
 describe("environmentSpecs", () => {
-  it("has a deploy and a preview environment per stack, and gates only prod's deploy", () => {
-    const specs = environmentSpecs(config());
+  const specs = environmentSpecs(args());
+  const spec = (name: string) => specs.find((s) => s.name === name)!;
+
+  it("has the build environment, then per environment a deploy, a post-merge preview and, if asked for, a pull-request one", () => {
     assert.deepEqual(
-      specs.map((s) => s.name),
-      ["dev", "dev-preview", "prod", "prod-preview"],
+      specs.map((s) => `${s.name}:${s.purpose}`),
+      [
+        "build:build",
+        "dev:deploy",
+        "dev-preview:preview",
+        "dev-pr:pull-request",
+        "staging:deploy",
+        "staging-preview:preview",
+        "prod:deploy",
+        "prod-preview:preview",
+      ],
     );
-    const prod = specs.find((s) => s.name === "prod")!;
-    assert.deepEqual(prod.reviewers, { teams: [4321], users: [1234567] });
-    assert.equal(prod.waitTimer, 10);
-    assert.equal(prod.preventSelfReview, true);
-    assert.equal(prod.canAdminsBypass, false);
-    assert.equal(prod.protectedBranchesOnly, true);
-    for (const ungated of specs.filter((s) => s.name !== "prod")) {
-      assert.equal(ungated.reviewers, undefined, ungated.name);
-      assert.equal(ungated.waitTimer, 0, ungated.name);
-    }
-    // Pull-request refs match no branch policy, so a restricted preview environment would refuse every preview.
-    for (const preview of specs.filter((s) => s.purpose === "preview")) {
-      assert.equal(preview.protectedBranchesOnly, false);
-    }
-    assert.equal(specs.find((s) => s.name === "dev")!.protectedBranchesOnly, true);
   });
 
-  it("defaults the prod wait timer to none", () => {
-    assert.equal(environmentSpecs(config({ prodWaitTimerMinutes: undefined })).find((s) => s.name === "prod")!.waitTimer, 0);
+  it("gates each environment with its own reviewers and wait timer; administrators cannot skip them", () => {
+    assert.deepEqual(spec("prod").reviewers, { teams: [4321], users: [1234567] });
+    assert.equal(spec("prod").waitTimer, 10);
+    assert.deepEqual(spec("staging").reviewers, { teams: [11], users: [] });
+    for (const gated of ["staging", "prod"]) {
+      assert.equal(spec(gated).preventSelfReview, true);
+      assert.equal(spec(gated).canAdminsBypass, false);
+    }
+    for (const ungated of ["dev", "dev-preview", "dev-pr", "staging-preview", "prod-preview", "build"]) {
+      assert.equal(spec(ungated).reviewers, undefined, ungated);
+      assert.equal(spec(ungated).waitTimer, 0, ungated);
+    }
+  });
+
+  it("opens deploy, preview and build environments to the deploy branches only, and only the pull-request one to pull requests", () => {
+    for (const s of specs.filter((s) => s.purpose !== "pull-request")) {
+      assert.deepEqual(s.branches, ["main"], s.name);
+    }
+    assert.equal(spec("dev-pr").branches, undefined);
+    const custom = environmentSpecs(args({ defaultBranch: "trunk", environments: [environment("prod", { deployBranches: ["release/*"] })] }));
+    assert.deepEqual(
+      custom.map((s) => [s.name, s.branches]),
+      [
+        ["build", ["trunk"]],
+        ["prod", ["release/*"]],
+        ["prod-preview", ["release/*"]],
+      ],
+    );
   });
 });
 
 describe("environmentSecrets", () => {
-  it("gives every environment its stack's kubeconfig, passphrase and the access token", () => {
-    const secrets = environmentSecrets(config());
-    const value = (env: string, name: string) => secrets.find((s) => s.environment === env && s.name === name)?.value.reveal();
-    assert.equal(secrets.length, 12);
-    assert.equal(value("dev", "KUBE_CONFIG"), "dev-kubeconfig");
-    assert.equal(value("dev-preview", "KUBE_CONFIG"), "dev-kubeconfig");
-    assert.equal(value("prod", "KUBE_CONFIG"), "prod-kubeconfig");
-    assert.equal(value("prod-preview", "KUBE_CONFIG"), "prod-preview-kubeconfig");
-    assert.equal(value("prod-preview", "PULUMI_CONFIG_PASSPHRASE"), "prod-passphrase");
-    assert.equal(value("dev", "PULUMI_ACCESS_TOKEN"), "pul-0123456789abcdef");
-    for (const s of secrets) {
-      assert.ok(s.value instanceof SecretValue, `${s.environment}/${s.name} is not held as a SecretValue`);
+  const secrets = environmentSecrets(args({ notifyWebhookUrl: "webhook", registryRead: { username: "reader", password: "read-token" } }));
+  const value = (env: string, name: string) => secrets.find((s) => s.environment === env && s.name === name)?.value;
+  const names = (env: string) => secrets.filter((s) => s.environment === env).map((s) => s.name).sort();
+
+  it("gives each environment and purpose its own kubeconfig, never another's", () => {
+    for (const env of ["dev", "staging", "prod"]) {
+      assert.equal(value(env, "KUBE_CONFIG"), `${env}-deploy-kubeconfig`);
+      assert.equal(value(`${env}-preview`, "KUBE_CONFIG"), `${env}-preview-kubeconfig`);
     }
+    assert.equal(value("dev-pr", "KUBE_CONFIG"), "dev-pr-kubeconfig");
   });
 
-  it("leaves out what is not configured", () => {
-    const c = config();
-    delete c.stacks.dev.configPassphrase;
-    const names = environmentSecrets(c).map((s) => `${s.environment}/${s.name}`);
-    assert.equal(names.length, 10);
-    assert.ok(!names.includes("dev/PULUMI_CONFIG_PASSPHRASE"));
-    assert.ok(!names.includes("dev-preview/PULUMI_CONFIG_PASSPHRASE"));
-    assert.ok(names.includes("prod/PULUMI_CONFIG_PASSPHRASE"));
+  it("puts a passphrase only where the passphrase provider is used, and no Pulumi token anywhere (OIDC)", () => {
+    assert.equal(value("dev", "PULUMI_CONFIG_PASSPHRASE"), "dev-passphrase");
+    assert.equal(value("dev-pr", "PULUMI_CONFIG_PASSPHRASE"), "dev-passphrase");
+    for (const env of ["staging", "staging-preview", "prod", "prod-preview"]) {
+      assert.equal(value(env, "PULUMI_CONFIG_PASSPHRASE"), undefined, env);
+    }
+    assert.ok(!secrets.some((s) => s.name === "PULUMI_ACCESS_TOKEN"));
+  });
+
+  it("keeps the push token in the build environment, the webhook in deploy environments, and both away from pull requests", () => {
+    assert.deepEqual(names("build"), []);
+    assert.deepEqual(names("dev-pr"), ["KUBE_CONFIG", "PULUMI_CONFIG_PASSPHRASE"]);
+    assert.deepEqual(names("prod"), ["KUBE_CONFIG", "NOTIFY_WEBHOOK_URL", "REGISTRY_READ_PASSWORD"]);
+    assert.deepEqual(names("prod-preview"), ["KUBE_CONFIG", "REGISTRY_READ_PASSWORD"]);
+    const pushing = environmentSecrets(args({ build: { ...args().build, registryUsername: "ci", registryPassword: "push-token" } }));
+    assert.deepEqual(
+      pushing.filter((s) => s.value === "push-token").map((s) => s.environment),
+      ["build"],
+    );
   });
 });
 
-describe("environmentVariables", () => {
-  it("names each environment's stack, and the backend when self-hosted", () => {
-    assert.deepEqual(environmentVariables(config()), [
-      { environment: "dev", name: "PULUMI_STACK", value: "dev" },
-      { environment: "dev-preview", name: "PULUMI_STACK", value: "dev" },
-      { environment: "prod", name: "PULUMI_STACK", value: "example-org/api-stack/prod" },
-      { environment: "prod-preview", name: "PULUMI_STACK", value: "example-org/api-stack/prod" },
+describe("environmentVariables and repositoryVariables", () => {
+  const variables = environmentVariables(args({ registryRead: { username: "reader", password: "read-token" } }));
+  const value = (env: string, name: string) => variables.find((v) => v.environment === env && v.name === name)?.value;
+
+  it("names each environment's stack and the Pulumi team its OIDC token is scoped to, per purpose", () => {
+    assert.equal(value("dev", "PULUMI_STACK"), "dev");
+    assert.equal(value("prod", "PULUMI_STACK"), "example-org/api-stack/prod");
+    assert.equal(value("prod-preview", "PULUMI_STACK"), "example-org/api-stack/prod");
+    assert.equal(value("prod", "PULUMI_TOKEN_SCOPE"), "team:api-stack-prod");
+    assert.equal(value("prod-preview", "PULUMI_TOKEN_SCOPE"), "team:api-stack-prod-preview");
+    assert.equal(value("dev-pr", "PULUMI_TOKEN_SCOPE"), "team:api-stack-dev-pr");
+    const named = environmentVariables(args({ environments: [environment("prod", { pulumiTeams: { deploy: "deployers" } })] }));
+    assert.equal(named.find((v) => v.environment === "prod" && v.name === "PULUMI_TOKEN_SCOPE")!.value, "team:deployers");
+    assert.equal(named.find((v) => v.environment === "prod-preview" && v.name === "PULUMI_TOKEN_SCOPE")!.value, "team:api-stack-prod-preview");
+  });
+
+  it("tells the jobs which secrets provider to log in for, with the KMS role only where it is used", () => {
+    assert.equal(value("dev", "SECRETS_PROVIDER"), "passphrase");
+    assert.equal(value("staging", "SECRETS_PROVIDER"), "service");
+    assert.equal(value("prod", "SECRETS_PROVIDER"), "awskms");
+    assert.equal(value("prod", "AWS_ROLE_ARN"), "arn:aws:iam::123456789012:role/api-prod-kms");
+    assert.equal(value("prod-preview", "AWS_REGION"), "eu-west-1");
+    assert.equal(value("staging", "AWS_ROLE_ARN"), undefined);
+    assert.equal(value("prod", "ENVIRONMENT_URL"), "https://api.example.com");
+    assert.equal(value("prod-preview", "ENVIRONMENT_URL"), undefined);
+    assert.equal(value("prod", "REGISTRY_READ_USERNAME"), "reader");
+    assert.equal(value("dev-pr", "REGISTRY_READ_USERNAME"), undefined);
+  });
+
+  it("gives the build environment the repository, the digest-pinned base image and the app", () => {
+    assert.equal(value("build", "IMAGE_REPOSITORY"), "registry.example.com/platform/api");
+    assert.equal(value("build", "BASE_IMAGE"), `python@sha256:${DIGEST}`);
+    assert.equal(value("build", "APP"), "fastapi");
+  });
+
+  it("lists the environments in promotion order, and those previewed for pull requests, as repository variables", () => {
+    assert.deepEqual(repositoryVariables(args()), [
+      { name: "DEPLOY_ENVIRONMENTS", value: '["dev","staging","prod"]' },
+      { name: "PULL_REQUEST_PREVIEWS", value: '["dev"]' },
+      { name: "PULUMI_ORGANIZATION", value: "example-org" },
     ]);
-    const selfHosted = environmentVariables(config({ pulumiBackendUrl: "https://pulumi.example.com" }));
-    assert.equal(selfHosted.filter((v) => v.name === "PULUMI_BACKEND_URL" && v.value === "https://pulumi.example.com").length, 4);
+    const selfHosted = repositoryVariables(args({ pulumi: { organization: "o", backendUrl: "https://pulumi.example.com" } }));
+    assert.deepEqual(selfHosted.at(-1), { name: "PULUMI_BACKEND_URL", value: "https://pulumi.example.com" });
   });
 });
 
-describe("branchProtectionSpec", () => {
-  it("requires the ci and per-stack preview checks, up to date, and a fresh review", () => {
-    const spec = branchProtectionSpec(config());
-    assert.equal(spec.pattern, "main");
-    assert.deepEqual(spec.requiredStatusChecks, { strict: true, contexts: ["ci", "preview (dev)", "preview (prod)"] });
-    assert.deepEqual(spec.requiredStatusChecks.contexts, [...REQUIRED_CHECKS]);
-    assert.equal(spec.requiredPullRequestReviews.requiredApprovingReviewCount, 1);
-    assert.equal(spec.requiredPullRequestReviews.dismissStaleReviews, true);
-    assert.equal(spec.enforceAdmins, true);
-    assert.equal(spec.allowsForcePushes, false);
-    assert.equal(spec.allowsDeletions, false);
+describe("rulesetSpec", () => {
+  it("requires ci and each pull-request preview, from the GitHub Actions app only, up to date", () => {
+    const spec = rulesetSpec(args());
+    assert.deepEqual(spec.rules.requiredStatusChecks, {
+      strictRequiredStatusChecksPolicy: true,
+      requiredChecks: [
+        { context: "ci", integrationId: GITHUB_ACTIONS_APP_ID },
+        { context: "preview (dev)", integrationId: GITHUB_ACTIONS_APP_ID },
+      ],
+    });
+    assert.equal(GITHUB_ACTIONS_APP_ID, 15368);
+    assert.deepEqual(requiredChecks(args({ environments: [environment("prod")] })), [{ context: "ci", integrationId: 15368 }]);
   });
 
-  it("follows the configured branch, approvals and admin enforcement", () => {
-    const spec = branchProtectionSpec(config({ defaultBranch: "trunk", requiredApprovals: 2, enforceAdmins: false }));
-    assert.equal(spec.pattern, "trunk");
-    assert.equal(spec.requiredPullRequestReviews.requiredApprovingReviewCount, 2);
-    assert.equal(spec.enforceAdmins, false);
+  it("requires a fresh code-owner review, resolved threads, and forbids force pushes and deletion, for administrators too", () => {
+    const spec = rulesetSpec(args({ requiredApprovals: 2 }));
+    assert.deepEqual(spec.includes, ["refs/heads/main"]);
+    assert.deepEqual(spec.rules.pullRequest, {
+      requiredApprovingReviewCount: 2,
+      dismissStaleReviewsOnPush: true,
+      requireCodeOwnerReview: true,
+      requireLastPushApproval: true,
+      requiredReviewThreadResolution: true,
+    });
+    assert.equal(spec.rules.nonFastForward, true);
+    assert.equal(spec.rules.deletion, true);
+    assert.deepEqual(spec.bypassActors, []);
+    assert.equal(rulesetSpec(args({ enforceAdmins: false })).bypassActors.length, 1);
+    assert.deepEqual(rulesetSpec(args({ defaultBranch: "trunk" })).includes, ["refs/heads/trunk"]);
   });
 });

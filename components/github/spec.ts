@@ -1,254 +1,501 @@
 // Pure builders for the GitHub side of delivery: which Actions environments exist, what each
-// holds (secrets, variables), who must approve prod, and what protects the default branch.
+// holds (secrets, variables), who must approve a deployment, and what guards the default branch.
 // The workflows in .github/workflows read exactly these names; tests/unit/workflows.test.ts
 // checks both sides against each other, so renaming one without the other fails the suite.
-import type { SecretValue } from "../../config/secret";
-import type { GithubConfig } from "../../config/types";
-import {
-  GIT_BRANCH,
-  GITHUB_OWNER,
-  GITHUB_REPOSITORY,
-  MAX_REVIEWERS,
-  MAX_WAIT_MINUTES,
-  PULUMI_SERVICE_URL,
-  PULUMI_STACK_NAME,
-} from "../../config/github-patterns";
+//
+// Self-contained: no stack config, no Pulumi runtime. Secret values are passed through as they
+// come (a string or an Output); the component marks them secret.
 
-/** The stacks the workflows preview and deploy, in deploy order. */
-export const STACKS = ["dev", "prod"] as const;
-export type StackName = (typeof STACKS)[number];
+/** The GitHub Actions app: required checks must come from it, not from any status a writer can post. */
+export const GITHUB_ACTIONS_APP_ID = 15368;
+
+// GitHub's own naming limits.
+export const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+export const GITHUB_REPOSITORY = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+export const GIT_BRANCH = /^(?!\/|.*(?:\/\/|\.\.|@\{|\/$|\.lock$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
+/** A branch name pattern as GitHub's deployment branch policies take it (fnmatch). */
+export const BRANCH_PATTERN = /^[^\s~^:\\\x00-\x1f\x7f]{1,255}$/;
+export const MAX_REVIEWERS = 6;
+export const MAX_WAIT_MINUTES = 43200;
+export const PULUMI_SERVICE_URL = /^https:\/\/[^\s/]+(?:\/\S*)?$/;
+export const PULUMI_STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
+/** Pulumi organization and team names. */
+export const PULUMI_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** An environment name: lower case, and free of the suffixes the derived environments use. */
+export const ENVIRONMENT_NAME = /^(?!.*-(?:preview|pr)$)(?!build$)[a-z][a-z0-9-]{0,30}$/;
+/** An image pinned by digest: the only kind of base image a reproducible build may start from. */
+export const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
+/** An image repository without tag or digest. */
+export const IMAGE_REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
+/** A directory under apps/ holding a Dockerfile. */
+export const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const AWS_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+export const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+export const HTTPS_URL = /^https:\/\/[^\s/]+(?:\/\S*)?$/;
+
+/** Environment that builds, signs and pushes the image (deploy.yml's `build` job). */
+export const BUILD_ENVIRONMENT = "build";
+/** Environment a stack deploys from (release.yml's deploy job): gated by the environment's reviewers. */
+export const deployEnvironment = (environment: string) => environment;
+/**
+ * Environment the same stack is previewed from after merge, before the approval gate: open to
+ * the deploy branches only (reviewed code), without reviewers so the reviewer sees the preview
+ * before approving.
+ */
+export const previewEnvironment = (environment: string) => `${environment}-preview`;
+/** Environment of a pull-request preview (preview.yml): reachable by unreviewed code. */
+export const pullRequestEnvironment = (environment: string) => `${environment}-pr`;
+
+/** Check names a pull request needs before it can merge. */
+export const CI_CHECK = "ci";
+export const pullRequestCheck = (environment: string) => `preview (${environment})`;
 
 /** Secrets the workflows read, per environment. */
 export const SECRET_NAMES = {
-  /** Login to Pulumi Cloud or a self-hosted Pulumi service. */
-  pulumiAccessToken: "PULUMI_ACCESS_TOKEN",
-  /** Decrypts the stack's `secure:` config (the passphrase secrets provider). */
-  configPassphrase: "PULUMI_CONFIG_PASSPHRASE",
   /** Kubeconfig file content; the job writes it to a private temp file. */
   kubeconfig: "KUBE_CONFIG",
+  /** Decrypts the stack's `secure:` config when its secrets provider is the passphrase (local/dev only). */
+  configPassphrase: "PULUMI_CONFIG_PASSPHRASE",
+  /** Password or token to push to the image registry (build environment only). */
+  registryPassword: "REGISTRY_PASSWORD",
+  /** Password or token to read the image registry, to verify signatures before a preview or deploy. */
+  registryReadPassword: "REGISTRY_READ_PASSWORD",
+  /** Slack-compatible incoming webhook that hears of every deploy and promotion. */
+  notifyWebhookUrl: "NOTIFY_WEBHOOK_URL",
 } as const;
 
 /** Variables the workflows read, per environment. */
 export const VARIABLE_NAMES = {
-  /** Stack name as the backend knows it: `prod`, or `my-org/api-stack/prod` outside the token's default organization. */
+  /** Stack name as the backend knows it: `prod`, or `my-org/api-stack/prod`. */
   stack: "PULUMI_STACK",
-  /** URL of a self-hosted Pulumi service; unset means Pulumi Cloud. */
+  /** Pulumi Cloud token scope the job's OIDC token is exchanged for: `team:<name>`. */
+  tokenScope: "PULUMI_TOKEN_SCOPE",
+  /** passphrase, service or awskms: which cloud login (if any) the job needs before Pulumi can decrypt. */
+  secretsProvider: "SECRETS_PROVIDER",
+  /** Role the job assumes through OIDC to use the stack's KMS key (awskms). */
+  awsRoleArn: "AWS_ROLE_ARN",
+  awsRegion: "AWS_REGION",
+  /** Public URL of the environment, shown on its deployments. */
+  environmentUrl: "ENVIRONMENT_URL",
+  /** User for REGISTRY_READ_PASSWORD. */
+  registryReadUsername: "REGISTRY_READ_USERNAME",
+  // The build environment's.
+  imageRepository: "IMAGE_REPOSITORY",
+  baseImage: "BASE_IMAGE",
+  app: "APP",
+  registryUsername: "REGISTRY_USERNAME",
+} as const;
+
+/** Variables of the repository, readable by every workflow (nothing secret). */
+export const REPOSITORY_VARIABLE_NAMES = {
+  /** JSON list of the environments in promotion order: deploy.yml releases to each in turn. */
+  deployEnvironments: "DEPLOY_ENVIRONMENTS",
+  /** JSON list of the environments previewed for every pull request. */
+  pullRequestPreviews: "PULL_REQUEST_PREVIEWS",
+  /** Pulumi Cloud organization the OIDC token exchange asks. */
+  pulumiOrganization: "PULUMI_ORGANIZATION",
+  /** Self-hosted Pulumi service; unset, Pulumi Cloud. */
   backendUrl: "PULUMI_BACKEND_URL",
 } as const;
 
+export type SecretsProvider =
+  /** The stack's key is kept by Pulumi Cloud (or ESC), per stack: the OIDC token is all a job needs. */
+  | { kind: "service" }
+  /** An AWS KMS key: the job assumes `roleArn` through GitHub's OIDC token. */
+  | { kind: "awskms"; roleArn: string; region: string }
+  /** A passphrase: only for environments without reviewers, whose secrets are disposable (local, dev). */
+  | { kind: "passphrase" };
+
+export interface ReviewersArgs {
+  /** Numeric team ids (`gh api orgs/ORG/teams/SLUG --jq .id`). */
+  teams?: number[];
+  /** Numeric user ids (`gh api users/NAME --jq .id`). */
+  users?: number[];
+}
+
 /**
- * Job names (check-run contexts) that must pass before a pull request merges: the CI gate job
- * of ci.yml and one preview per stack from preview.yml's matrix.
+ * One deployment environment (dev, staging, prod, ...). Each has its own identities: a deploy
+ * one, a post-merge preview one and, only if asked for, a pull-request one. None falls back to
+ * another environment's or to another purpose's.
  */
-export const CI_CHECK = "ci";
-export const previewCheck = (stack: StackName) => `preview (${stack})`;
-export const REQUIRED_CHECKS: readonly string[] = [CI_CHECK, ...STACKS.map(previewCheck)];
+export interface EnvironmentArgs<S> {
+  /** Environment name; also the default stack name. Lower case; not ending in -preview or -pr; not `build`. */
+  name: string;
+  /** Stack name as the backend knows it (`my-org/api-stack/prod`). Default: `name`. */
+  stack?: string;
+  /** Public URL of what the environment serves, shown on each deployment. */
+  url?: string;
+  /** Who must approve each deployment (1 to 6 in all). None: the environment deploys as soon as the one before it succeeded. */
+  reviewers?: ReviewersArgs;
+  /** Minutes a deployment waits after approval before it starts (0 to 43200). Default: 0. */
+  waitTimerMinutes?: number;
+  /** Branch name patterns that may deploy here (and preview after merge). Default: the default branch only. */
+  deployBranches?: string[];
+  /**
+   * Pulumi Cloud teams whose short-lived tokens (OIDC) each purpose receives. Defaults:
+   * `<repository>-<name>`, `<repository>-<name>-preview`, `<repository>-<name>-pr`.
+   */
+  pulumiTeams?: { deploy?: string; preview?: string; pullRequest?: string };
+  secretsProvider: SecretsProvider;
+  /** Kubeconfig of the deploy job. */
+  kubeconfig: S;
+  /**
+   * Kubeconfig of the post-merge preview. Kubernetes authorizes a dry run like the write it
+   * simulates, so this identity can change what it can preview: scope it to the namespace.
+   */
+  previewKubeconfig: S;
+  /** Passphrase of the stack's secrets; only with the passphrase provider. */
+  configPassphrase?: S;
+  /**
+   * Preview every pull request against this environment, with its own identity. Only for an
+   * environment without reviewers whose secrets are disposable (passphrase provider): the
+   * pull request's own code runs with it.
+   */
+  pullRequestPreview?: { kubeconfig: S };
+}
 
-/** Environment a stack deploys from (deploy.yml, promote.yml). */
-export const deployEnvironment = (stack: StackName) => stack;
-/**
- * Environment a pull request previews a stack from (preview.yml). Separate from the deploy
- * environment so prod's required reviewers gate deployments, not every preview.
- */
-export const previewEnvironment = (stack: StackName) => `${stack}-preview`;
-
-export type { GithubConfig, GithubStackCredentials as StackCredentials } from "../../config/types";
-
-
-
-/** Throws one sentence naming the first problem; returns normally when the config is usable. */
-export function validateGithubConfig(config: GithubConfig): void {
-  const fail = (problem: string): never => {
-    throw new Error(`GitHub repository settings: ${problem}`);
+export interface GithubRepositoryArgs<S> {
+  /** User or organization that owns the repository. */
+  owner: string;
+  /** Repository name, without the owner. */
+  repository: string;
+  /** Branch deploys run from and that the ruleset guards. Default: main. */
+  defaultBranch?: string;
+  /** Token of the GitHub provider. Unset: the provider reads GITHUB_TOKEN. */
+  token?: S;
+  /** Approving reviews a pull request needs (1 to 6), one of them a code owner's. Default: 1. */
+  requiredApprovals?: number;
+  /** Hold administrators to the ruleset too. Default: true. */
+  enforceAdmins?: boolean;
+  /** Pulumi Cloud organization the workflows get OIDC tokens from, and a self-hosted service's URL. */
+  pulumi: { organization: string; backendUrl?: string };
+  /** What deploy.yml builds once and every environment then deploys by digest. */
+  build: {
+    /** Repository the image is pushed to, e.g. registry.example.com/team/api. */
+    imageRepository: string;
+    /** Base image pinned by digest. */
+    baseImage: string;
+    /** Directory under apps/ that is built. Default: fastapi. */
+    app?: string;
+    registryUsername?: string;
+    registryPassword?: S;
   };
-  if (!GITHUB_OWNER.test(config.owner ?? "")) {
-    fail(`owner "${config.owner}" is not a GitHub user or organization name.`);
-  }
-  if (!GITHUB_REPOSITORY.test(config.repository ?? "")) {
-    fail(`repository "${config.repository}" is not a repository name (letters, digits, '.', '_', '-'; no owner).`);
-  }
-  const branch = config.defaultBranch ?? "main";
-  if (!GIT_BRANCH.test(branch)) {
-    fail(`defaultBranch "${branch}" is not a valid branch name.`);
-  }
-  const teams = config.prodReviewers?.teams ?? [];
-  const users = config.prodReviewers?.users ?? [];
-  for (const id of [...teams, ...users]) {
-    if (!Number.isSafeInteger(id) || id <= 0) {
-      fail(`prod reviewer id ${id} is not a positive integer (use the numeric team or user id, not a name).`);
+  /** Read-only registry login for verifying signatures, when the registry is private. */
+  registryRead?: { username: string; password: S };
+  /** Slack-compatible webhook told of every deploy and promotion (each deploy environment). */
+  notifyWebhookUrl?: S;
+  /** Environments in promotion order. */
+  environments: EnvironmentArgs<S>[];
+}
+
+export interface Problem {
+  /** Where, as a path into the args: `environments[2].reviewers`. */
+  path: string;
+  /** The offending value (never a secret's), or undefined when it is missing. */
+  value?: unknown;
+  /** What is allowed instead. */
+  allowed: string;
+}
+
+export const describeProblem = (p: Problem, name: (path: string) => string = (path) => path) =>
+  `${name(p.path)}: ${p.value === undefined ? "missing" : JSON.stringify(p.value)} is not allowed; expected ${p.allowed}.`;
+
+/** Every problem at once; empty when the args are usable. Secret values are only checked for presence. */
+export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Problem[] {
+  const problems: Problem[] = [];
+  const check = (ok: boolean, path: string, value: unknown, allowed: string) => {
+    if (!ok) {
+      problems.push({ path, value, allowed });
     }
+  };
+  const matches = (pattern: RegExp, value: unknown) => typeof value === "string" && pattern.test(value);
+  const intIn = (value: unknown, min: number, max: number) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+  check(matches(GITHUB_OWNER, args.owner), "owner", args.owner, "a GitHub user or organization login");
+  check(matches(GITHUB_REPOSITORY, args.repository), "repository", args.repository, "a repository name without the owner");
+  const branch = args.defaultBranch ?? "main";
+  check(matches(GIT_BRANCH, branch), "defaultBranch", branch, "a valid branch name");
+  check(intIn(args.requiredApprovals ?? 1, 1, 6), "requiredApprovals", args.requiredApprovals, "an integer from 1 to 6");
+  check(matches(PULUMI_NAME, args.pulumi?.organization), "pulumi.organization", args.pulumi?.organization, "a Pulumi organization name");
+  if (args.pulumi?.backendUrl !== undefined) {
+    // The OIDC exchange is a Pulumi service's: s3://, gs://, azblob:// or file:// state would need
+    // other credentials in every job (and file:// does not outlive a runner).
+    check(matches(PULUMI_SERVICE_URL, args.pulumi.backendUrl), "pulumi.backendUrl", args.pulumi.backendUrl, "the https:// URL of a self-hosted Pulumi service");
   }
-  if (teams.length + users.length === 0) {
-    fail("prod needs at least one required reviewer (a team or user id); without one nothing gates a prod deployment.");
-  }
-  if (teams.length + users.length > MAX_REVIEWERS) {
-    fail(`prod has ${teams.length + users.length} required reviewers; GitHub allows at most ${MAX_REVIEWERS}.`);
-  }
-  if (new Set(teams).size !== teams.length || new Set(users).size !== users.length) {
-    fail("prod reviewers list the same id twice.");
-  }
-  const wait = config.prodWaitTimerMinutes ?? 0;
-  if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_MINUTES) {
-    fail(`prodWaitTimerMinutes ${wait} is not an integer from 0 to ${MAX_WAIT_MINUTES}.`);
-  }
-  const approvals = config.requiredApprovals ?? 1;
-  if (!Number.isInteger(approvals) || approvals < 1 || approvals > 6) {
-    fail(`requiredApprovals ${approvals} is not an integer from 1 to 6.`);
-  }
-  if (config.pulumiBackendUrl !== undefined && !PULUMI_SERVICE_URL.test(config.pulumiBackendUrl)) {
-    // s3://, gs://, azblob:// state would also need that cloud's credentials in every job,
-    // which the workflows do not carry; file:// state does not outlive a runner.
-    fail(
-      `pulumiBackendUrl "${config.pulumiBackendUrl}" is not the https:// URL of a Pulumi service; ` +
-        "the workflows log in with a Pulumi access token, to Pulumi Cloud or a self-hosted Pulumi service.",
+  check(matches(IMAGE_REPOSITORY, args.build?.imageRepository), "build.imageRepository", args.build?.imageRepository, "an image repository without tag or digest, such as registry.example.com/team/api");
+  check(matches(DIGEST_REF, args.build?.baseImage), "build.baseImage", args.build?.baseImage, "a base image pinned by digest, repository@sha256:<64 hex digits> (a tag can change under the build)");
+  check(matches(APP_NAME, args.build?.app ?? "fastapi"), "build.app", args.build?.app, "the name of a directory under apps/");
+  check(
+    (args.build?.registryUsername === undefined) === (args.build?.registryPassword === undefined),
+    "build.registryPassword",
+    args.build?.registryPassword === undefined ? undefined : "[secret]",
+    "registryUsername and registryPassword set together, or neither",
+  );
+
+  const environments = args.environments ?? [];
+  check(environments.length > 0, "environments", undefined, "at least one environment, in promotion order");
+  const seen = new Set<string>();
+  environments.forEach((env, i) => {
+    const at = (field: string) => `environments[${i}].${field}`;
+    check(matches(ENVIRONMENT_NAME, env.name), at("name"), env.name, "a lower-case name (letters, digits, '-'), not ending in -preview or -pr, not build");
+    check(!seen.has(env.name), at("name"), env.name, "a name no other environment has");
+    seen.add(env.name);
+    if (env.stack !== undefined) {
+      check(matches(PULUMI_STACK_NAME, env.stack), at("stack"), env.stack, `a stack name such as ${env.name} or my-org/api-stack/${env.name}`);
+    }
+    if (env.url !== undefined) {
+      check(matches(HTTPS_URL, env.url), at("url"), env.url, "an https:// URL");
+    }
+    const teams = env.reviewers?.teams ?? [];
+    const users = env.reviewers?.users ?? [];
+    for (const [kind, ids] of [["teams", teams], ["users", users]] as const) {
+      check(ids.every((id) => intIn(id, 1, Number.MAX_SAFE_INTEGER)), at(`reviewers.${kind}`), ids, "positive integer ids (not names)");
+      check(new Set(ids).size === ids.length, at(`reviewers.${kind}`), ids, "each id once");
+    }
+    const reviewers = teams.length + users.length;
+    check(reviewers <= MAX_REVIEWERS, at("reviewers"), env.reviewers, `at most ${MAX_REVIEWERS} reviewers in all (GitHub's limit)`);
+    check(intIn(env.waitTimerMinutes ?? 0, 0, MAX_WAIT_MINUTES), at("waitTimerMinutes"), env.waitTimerMinutes, `an integer from 0 to ${MAX_WAIT_MINUTES}`);
+    const deployBranches = env.deployBranches ?? [branch];
+    check(
+      deployBranches.length > 0 && deployBranches.every((p) => matches(BRANCH_PATTERN, p)),
+      at("deployBranches"),
+      env.deployBranches,
+      "a non-empty list of branch name patterns",
     );
-  }
-  if (config.pulumiAccessToken === undefined || config.pulumiAccessToken.reveal().trim() === "") {
-    fail("the Pulumi access token is missing or empty; the workflows log in to the backend with it.");
-  }
-  for (const stack of STACKS) {
-    const credentials = config.stacks?.[stack];
-    if (!credentials) {
-      fail(`stack ${stack} has no credentials (kubeconfig, passphrase); the workflows deploy both dev and prod.`);
+    for (const [purpose, team] of Object.entries(env.pulumiTeams ?? {})) {
+      check(matches(PULUMI_NAME, team), at(`pulumiTeams.${purpose}`), team, "a Pulumi Cloud team name");
     }
-    if (credentials.stackName !== undefined && !PULUMI_STACK_NAME.test(credentials.stackName)) {
-      fail(`stack ${stack}: stackName "${credentials.stackName}" is not a stack name such as ${stack} or my-org/api-stack/${stack}.`);
+    check(["service", "awskms", "passphrase"].includes(env.secretsProvider?.kind), at("secretsProvider.kind"), env.secretsProvider?.kind, "service, awskms or passphrase");
+    if (env.secretsProvider?.kind === "awskms") {
+      check(matches(AWS_ROLE_ARN, env.secretsProvider.roleArn), at("secretsProvider.roleArn"), env.secretsProvider.roleArn, "an IAM role ARN, arn:aws:iam::<account>:role/<name>");
+      check(matches(AWS_REGION, env.secretsProvider.region), at("secretsProvider.region"), env.secretsProvider.region, "an AWS region such as eu-west-1");
     }
-    for (const [field, value] of [
-      ["kubeconfig", credentials.kubeconfig],
-      ["previewKubeconfig", credentials.previewKubeconfig],
-      ["configPassphrase", credentials.configPassphrase],
-    ] as const) {
-      if (value !== undefined && value.reveal().trim() === "") {
-        fail(`stack ${stack}: ${field} is empty.`);
-      }
+    const passphrase = env.secretsProvider?.kind === "passphrase";
+    // A passphrase is one shared key that decrypts every secret of the stack, offline and forever:
+    // acceptable for throwaway secrets only, never where a deployment needs approval.
+    check(!(passphrase && reviewers > 0), at("secretsProvider.kind"), "passphrase", "service or awskms for an environment with reviewers (a passphrase is for local and dev stacks only)");
+    check(passphrase === (env.configPassphrase !== undefined), at("configPassphrase"), env.configPassphrase === undefined ? undefined : "[secret]", "a passphrase exactly when secretsProvider.kind is passphrase");
+    check(env.kubeconfig !== undefined, at("kubeconfig"), undefined, "the deploy job's kubeconfig");
+    check(env.previewKubeconfig !== undefined, at("previewKubeconfig"), undefined, "the post-merge preview's own kubeconfig (no fallback to the deploy one)");
+    if (env.pullRequestPreview !== undefined) {
+      check(env.pullRequestPreview.kubeconfig !== undefined, at("pullRequestPreview.kubeconfig"), undefined, "the pull-request preview's own kubeconfig (no fallback)");
+      // The pull request's own code runs with this identity before anyone reviewed it.
+      check(reviewers === 0, at("pullRequestPreview"), "enabled", "no pull-request preview of an environment with reviewers: it would run unreviewed code with that environment's identity");
+      check(passphrase, at("pullRequestPreview"), "enabled", "a pull-request preview only with the passphrase provider, whose secrets are disposable (a Pulumi Cloud read token can decrypt service-provider secrets)");
     }
-    if (credentials.kubeconfig === undefined) {
-      fail(`stack ${stack} has no kubeconfig; its jobs could not reach the cluster.`);
-    }
+  });
+  if (args.registryRead !== undefined) {
+    check(typeof args.registryRead.username === "string" && args.registryRead.username !== "", "registryRead.username", args.registryRead.username, "a user name");
+    check(args.registryRead.password !== undefined, "registryRead.password", undefined, "the read token");
   }
-  const extra = Object.keys(config.stacks).filter((stack) => !(STACKS as readonly string[]).includes(stack));
-  if (extra.length > 0) {
-    fail(`unknown stack ${extra.join(", ")}; the workflows know only ${STACKS.join(" and ")}.`);
-  }
+  return problems;
 }
 
 export interface EnvironmentSpec {
   name: string;
-  stack: StackName;
-  purpose: "deploy" | "preview";
+  /** The configured environment this one belongs to; undefined for the build environment. */
+  of?: string;
+  purpose: "build" | "deploy" | "preview" | "pull-request";
   waitTimer: number;
   reviewers?: { teams: number[]; users: number[] };
   /** Approvers may not approve a run they triggered themselves. */
   preventSelfReview: boolean;
-  /** Administrators may skip the reviewers: never for prod. */
+  /** Administrators may skip the reviewers: never where there are reviewers. */
   canAdminsBypass: boolean;
-  /** Only protected branches (the default branch) may deploy here. */
-  protectedBranchesOnly: boolean;
+  /** Branch patterns that may run jobs here; undefined: any ref, pull requests included. */
+  branches?: string[];
 }
 
-/** Deploy and preview environments of every stack; only prod's deploy environment is gated. */
-export function environmentSpecs(config: GithubConfig): EnvironmentSpec[] {
-  const specs: EnvironmentSpec[] = [];
-  for (const stack of STACKS) {
-    const gated = stack === "prod";
+const teamOf = (args: GithubRepositoryArgs<unknown>, env: EnvironmentArgs<unknown>, purpose: "deploy" | "preview" | "pullRequest") =>
+  env.pulumiTeams?.[purpose] ??
+  `${args.repository}-${env.name}${purpose === "deploy" ? "" : purpose === "preview" ? "-preview" : "-pr"}`;
+
+/** The build environment, then per configured environment: deploy, post-merge preview, and the pull-request one if asked for. */
+export function environmentSpecs<S>(args: GithubRepositoryArgs<S>): EnvironmentSpec[] {
+  const main = [args.defaultBranch ?? "main"];
+  const specs: EnvironmentSpec[] = [
+    { name: BUILD_ENVIRONMENT, purpose: "build", waitTimer: 0, preventSelfReview: false, canAdminsBypass: true, branches: main },
+  ];
+  for (const env of args.environments) {
+    const teams = [...(env.reviewers?.teams ?? [])];
+    const users = [...(env.reviewers?.users ?? [])];
+    const gated = teams.length + users.length > 0;
+    const branches = [...(env.deployBranches ?? main)];
     specs.push({
-      name: deployEnvironment(stack),
-      stack,
+      name: deployEnvironment(env.name),
+      of: env.name,
       purpose: "deploy",
-      waitTimer: gated ? (config.prodWaitTimerMinutes ?? 0) : 0,
-      reviewers: gated
-        ? { teams: [...(config.prodReviewers.teams ?? [])], users: [...(config.prodReviewers.users ?? [])] }
-        : undefined,
+      waitTimer: env.waitTimerMinutes ?? 0,
+      reviewers: gated ? { teams, users } : undefined,
       preventSelfReview: gated,
       canAdminsBypass: !gated,
-      // A workflow started from any other branch cannot deploy, nor read the deploy secrets.
-      protectedBranchesOnly: true,
+      branches,
     });
     specs.push({
-      name: previewEnvironment(stack),
-      stack,
+      name: previewEnvironment(env.name),
+      of: env.name,
       purpose: "preview",
       waitTimer: 0,
       preventSelfReview: false,
       canAdminsBypass: true,
-      // Pull-request runs use refs/pull/N/merge, which no branch policy matches.
-      protectedBranchesOnly: false,
+      branches,
     });
+    if (env.pullRequestPreview) {
+      // Pull-request runs use refs/pull/N/merge, which no branch policy matches.
+      specs.push({ name: pullRequestEnvironment(env.name), of: env.name, purpose: "pull-request", waitTimer: 0, preventSelfReview: false, canAdminsBypass: true });
+    }
   }
   return specs;
 }
 
-export interface SecretSpec {
+export interface SecretSpec<S> {
   environment: string;
   name: string;
-  value: SecretValue;
+  value: S;
 }
 
-/** Every environment's secrets; the preview environment gets the preview kubeconfig when there is one. */
-export function environmentSecrets(config: GithubConfig): SecretSpec[] {
-  const secrets: SecretSpec[] = [];
-  for (const env of environmentSpecs(config)) {
-    const credentials = config.stacks[env.stack];
-    const kubeconfig = env.purpose === "preview" ? (credentials.previewKubeconfig ?? credentials.kubeconfig) : credentials.kubeconfig;
-    secrets.push({ environment: env.name, name: SECRET_NAMES.kubeconfig, value: kubeconfig });
-    if (credentials.configPassphrase) {
-      secrets.push({ environment: env.name, name: SECRET_NAMES.configPassphrase, value: credentials.configPassphrase });
+/** Every environment's secrets: each purpose its own kubeconfig, never another's. */
+export function environmentSecrets<S>(args: GithubRepositoryArgs<S>): SecretSpec<S>[] {
+  const secrets: SecretSpec<S>[] = [];
+  const add = (environment: string, name: string, value: S | undefined) => {
+    if (value !== undefined) {
+      secrets.push({ environment, name, value });
     }
-    secrets.push({ environment: env.name, name: SECRET_NAMES.pulumiAccessToken, value: config.pulumiAccessToken });
+  };
+  add(BUILD_ENVIRONMENT, SECRET_NAMES.registryPassword, args.build.registryPassword);
+  const byName = new Map(args.environments.map((env) => [env.name, env]));
+  for (const spec of environmentSpecs(args).filter((s) => s.of !== undefined)) {
+    const env = byName.get(spec.of!)!;
+    const kubeconfig = { deploy: env.kubeconfig, preview: env.previewKubeconfig, "pull-request": env.pullRequestPreview?.kubeconfig }[
+      spec.purpose as "deploy" | "preview" | "pull-request"
+    ];
+    add(spec.name, SECRET_NAMES.kubeconfig, kubeconfig);
+    add(spec.name, SECRET_NAMES.configPassphrase, env.configPassphrase);
+    if (spec.purpose !== "pull-request") {
+      add(spec.name, SECRET_NAMES.registryReadPassword, args.registryRead?.password);
+    }
+    if (spec.purpose === "deploy") {
+      add(spec.name, SECRET_NAMES.notifyWebhookUrl, args.notifyWebhookUrl);
+    }
   }
   return secrets;
 }
 
 export interface VariableSpec {
-  environment: string;
+  /** Undefined for a repository variable. */
+  environment?: string;
   name: string;
   value: string;
 }
 
-export function environmentVariables(config: GithubConfig): VariableSpec[] {
+export function environmentVariables<S>(args: GithubRepositoryArgs<S>): VariableSpec[] {
   const variables: VariableSpec[] = [];
-  for (const env of environmentSpecs(config)) {
-    variables.push({ environment: env.name, name: VARIABLE_NAMES.stack, value: config.stacks[env.stack].stackName ?? env.stack });
-    if (config.pulumiBackendUrl) {
-      variables.push({ environment: env.name, name: VARIABLE_NAMES.backendUrl, value: config.pulumiBackendUrl });
+  const add = (environment: string, name: string, value: string | undefined) => {
+    if (value !== undefined) {
+      variables.push({ environment, name, value });
+    }
+  };
+  add(BUILD_ENVIRONMENT, VARIABLE_NAMES.imageRepository, args.build.imageRepository);
+  add(BUILD_ENVIRONMENT, VARIABLE_NAMES.baseImage, args.build.baseImage);
+  add(BUILD_ENVIRONMENT, VARIABLE_NAMES.app, args.build.app ?? "fastapi");
+  add(BUILD_ENVIRONMENT, VARIABLE_NAMES.registryUsername, args.build.registryUsername);
+  const byName = new Map(args.environments.map((env) => [env.name, env]));
+  for (const spec of environmentSpecs(args).filter((s) => s.of !== undefined)) {
+    const env = byName.get(spec.of!)!;
+    const purpose = ({ deploy: "deploy", preview: "preview", "pull-request": "pullRequest" } as const)[spec.purpose as "deploy" | "preview" | "pull-request"];
+    add(spec.name, VARIABLE_NAMES.stack, env.stack ?? env.name);
+    add(spec.name, VARIABLE_NAMES.tokenScope, `team:${teamOf(args, env, purpose)}`);
+    add(spec.name, VARIABLE_NAMES.secretsProvider, env.secretsProvider.kind);
+    if (env.secretsProvider.kind === "awskms" && spec.purpose !== "pull-request") {
+      add(spec.name, VARIABLE_NAMES.awsRoleArn, env.secretsProvider.roleArn);
+      add(spec.name, VARIABLE_NAMES.awsRegion, env.secretsProvider.region);
+    }
+    if (spec.purpose !== "pull-request") {
+      add(spec.name, VARIABLE_NAMES.registryReadUsername, args.registryRead?.username);
+    }
+    if (spec.purpose === "deploy") {
+      add(spec.name, VARIABLE_NAMES.environmentUrl, env.url);
     }
   }
   return variables;
 }
 
-export interface BranchProtectionSpec {
-  pattern: string;
-  enforceAdmins: boolean;
-  allowsForcePushes: boolean;
-  allowsDeletions: boolean;
-  requireConversationResolution: boolean;
-  requiredStatusChecks: { strict: boolean; contexts: string[] };
-  requiredPullRequestReviews: {
-    requiredApprovingReviewCount: number;
-    dismissStaleReviews: boolean;
-    requireLastPushApproval: boolean;
+export function repositoryVariables<S>(args: GithubRepositoryArgs<S>): VariableSpec[] {
+  const variables: VariableSpec[] = [
+    { name: REPOSITORY_VARIABLE_NAMES.deployEnvironments, value: JSON.stringify(args.environments.map((env) => env.name)) },
+    {
+      name: REPOSITORY_VARIABLE_NAMES.pullRequestPreviews,
+      value: JSON.stringify(args.environments.filter((env) => env.pullRequestPreview).map((env) => env.name)),
+    },
+    { name: REPOSITORY_VARIABLE_NAMES.pulumiOrganization, value: args.pulumi.organization },
+  ];
+  if (args.pulumi.backendUrl !== undefined) {
+    variables.push({ name: REPOSITORY_VARIABLE_NAMES.backendUrl, value: args.pulumi.backendUrl });
+  }
+  return variables;
+}
+
+export interface RequiredCheck {
+  context: string;
+  /** The app that must report it: a status any writer posts under the same name does not count. */
+  integrationId: number;
+}
+
+/** ci.yml's gate job and one pull-request preview per environment that has them. */
+export function requiredChecks<S>(args: GithubRepositoryArgs<S>): RequiredCheck[] {
+  return [CI_CHECK, ...args.environments.filter((env) => env.pullRequestPreview).map((env) => pullRequestCheck(env.name))].map(
+    (context) => ({ context, integrationId: GITHUB_ACTIONS_APP_ID }),
+  );
+}
+
+export interface RulesetSpec {
+  name: string;
+  target: "branch";
+  enforcement: "active";
+  includes: string[];
+  /** Who may skip the rules: nobody, unless administrators are exempted on purpose. */
+  bypassActors: { actorType: "RepositoryRole"; actorId: number; bypassMode: "always" }[];
+  rules: {
+    deletion: boolean;
+    nonFastForward: boolean;
+    pullRequest: {
+      requiredApprovingReviewCount: number;
+      dismissStaleReviewsOnPush: boolean;
+      requireCodeOwnerReview: boolean;
+      requireLastPushApproval: boolean;
+      requiredReviewThreadResolution: boolean;
+    };
+    requiredStatusChecks: { strictRequiredStatusChecksPolicy: boolean; requiredChecks: RequiredCheck[] };
   };
 }
 
-export function branchProtectionSpec(config: GithubConfig): BranchProtectionSpec {
+/** GitHub's id of the built-in repository admin role, as a ruleset bypass actor. */
+const REPOSITORY_ADMIN_ROLE = 5;
+
+export function rulesetSpec<S>(args: GithubRepositoryArgs<S>): RulesetSpec {
   return {
-    pattern: config.defaultBranch ?? "main",
-    enforceAdmins: config.enforceAdmins ?? true,
-    allowsForcePushes: false,
-    allowsDeletions: false,
-    requireConversationResolution: true,
-    requiredStatusChecks: {
-      // Up to date with the branch before merging: the merge result is the tree CI and the
-      // previews ran on, so deploy.yml does not test again after the merge.
-      strict: true,
-      contexts: [...REQUIRED_CHECKS],
-    },
-    requiredPullRequestReviews: {
-      requiredApprovingReviewCount: config.requiredApprovals ?? 1,
-      // A push after approval (new code) needs a fresh approval, from someone other than its author.
-      dismissStaleReviews: true,
-      requireLastPushApproval: true,
+    name: `protect ${args.defaultBranch ?? "main"}`,
+    target: "branch",
+    enforcement: "active",
+    includes: [`refs/heads/${args.defaultBranch ?? "main"}`],
+    bypassActors: (args.enforceAdmins ?? true) ? [] : [{ actorType: "RepositoryRole", actorId: REPOSITORY_ADMIN_ROLE, bypassMode: "always" }],
+    rules: {
+      deletion: true,
+      nonFastForward: true,
+      pullRequest: {
+        requiredApprovingReviewCount: args.requiredApprovals ?? 1,
+        // A push after approval (new code) needs a fresh approval, from someone other than its author.
+        dismissStaleReviewsOnPush: true,
+        requireLastPushApproval: true,
+        // .github/CODEOWNERS: the workflows, the policy pack, stack files and this project need their owners.
+        requireCodeOwnerReview: true,
+        requiredReviewThreadResolution: true,
+      },
+      requiredStatusChecks: {
+        // Up to date with the branch: the merged tree is the one CI tested.
+        strictRequiredStatusChecksPolicy: true,
+        requiredChecks: requiredChecks(args),
+      },
     },
   };
 }

@@ -1,243 +1,283 @@
-// The GithubRepository component under Pulumi's mocks: what it would ask the GitHub API for,
-// that every credential reaches the provider as a Pulumi secret, and that a bad config or an
-// unused component creates nothing.
-import * as pulumi from "@pulumi/pulumi";
+// The GithubRepository component and the GitHub project (github/) under Pulumi's mocks: what
+// they would ask the GitHub API for, that every credential reaches the provider as a Pulumi
+// secret, and that a bad config creates nothing and names each bad key.
 import { strict as assert } from "node:assert";
-import { GithubRepository, type GithubConfig } from "../../components/github";
-import { SecretValue } from "../../config/secret";
-import { devInput, execute, isSecretValue, prodInput, runProgram, type Registered } from "./harness";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { load } from "js-yaml";
+import { GithubRepository, type GithubRepositoryArgs } from "../../components/github";
+import { githubProgram, GITHUB_PROJECT_DIR, isSecret, plainStrings, reveal, runMocked, type MockedRun } from "./github-mocks";
 
 const T = {
   component: "api-stack:index:GithubRepository",
   provider: "pulumi:providers:github",
   environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
+  policy: "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
   secret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
   variable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
-  protection: "github:index/branchProtection:BranchProtection",
+  repositoryVariable: "github:index/actionsVariable:ActionsVariable",
+  ruleset: "github:index/repositoryRuleset:RepositoryRuleset",
 };
 
 const CREDENTIALS = {
   githubToken: "github_pat_unit_test_0123456789",
-  pulumiToken: "pul-unit-test-0123456789",
-  devKubeconfig: "apiVersion: v1\nkind: Config\n# dev\n",
-  prodKubeconfig: "apiVersion: v1\nkind: Config\n# prod\n",
-  prodPreviewKubeconfig: "apiVersion: v1\nkind: Config\n# prod, read and dry-run only\n",
+  devKubeconfig: "apiVersion: v1\nkind: Config\n# dev deploy\n",
+  devPreviewKubeconfig: "apiVersion: v1\nkind: Config\n# dev preview\n",
+  devPullRequestKubeconfig: "apiVersion: v1\nkind: Config\n# dev pull requests\n",
+  prodKubeconfig: "apiVersion: v1\nkind: Config\n# prod deploy\n",
+  prodPreviewKubeconfig: "apiVersion: v1\nkind: Config\n# prod preview\n",
   devPassphrase: "dev-passphrase-unit-test",
-  prodPassphrase: "prod-passphrase-unit-test",
+  webhook: "https://hooks.example.com/services/unit-test-webhook",
+  registryPassword: "registry-push-token-unit-test",
 };
+const DIGEST = "b".repeat(64);
 
-function githubConfig(overrides: Partial<GithubConfig> = {}): GithubConfig {
+const byType = (r: MockedRun, type: string) => r.resources.filter((x) => x.type === type);
+const environmentNames = (r: MockedRun) => byType(r, T.environment).map((e) => e.inputs.environment).sort();
+
+function componentArgs(): GithubRepositoryArgs {
   return {
     owner: "example-org",
     repository: "api-stack",
-    token: new SecretValue(CREDENTIALS.githubToken),
-    pulumiAccessToken: new SecretValue(CREDENTIALS.pulumiToken),
-    prodReviewers: { teams: [4321], users: [1234567] },
-    prodWaitTimerMinutes: 15,
+    token: CREDENTIALS.githubToken,
     requiredApprovals: 2,
-    stacks: {
-      dev: {
-        kubeconfig: new SecretValue(CREDENTIALS.devKubeconfig),
-        configPassphrase: new SecretValue(CREDENTIALS.devPassphrase),
-      },
-      prod: {
-        stackName: "example-org/api-stack/prod",
-        kubeconfig: new SecretValue(CREDENTIALS.prodKubeconfig),
-        previewKubeconfig: new SecretValue(CREDENTIALS.prodPreviewKubeconfig),
-        configPassphrase: new SecretValue(CREDENTIALS.prodPassphrase),
-      },
+    pulumi: { organization: "example-org" },
+    build: {
+      imageRepository: "registry.example.com/platform/api",
+      baseImage: `python@sha256:${DIGEST}`,
+      registryUsername: "ci",
+      registryPassword: CREDENTIALS.registryPassword,
     },
-    ...overrides,
+    notifyWebhookUrl: CREDENTIALS.webhook,
+    environments: [
+      {
+        name: "dev",
+        secretsProvider: { kind: "passphrase" },
+        configPassphrase: CREDENTIALS.devPassphrase,
+        kubeconfig: CREDENTIALS.devKubeconfig,
+        previewKubeconfig: CREDENTIALS.devPreviewKubeconfig,
+        pullRequestPreview: { kubeconfig: CREDENTIALS.devPullRequestKubeconfig },
+      },
+      {
+        name: "prod",
+        stack: "example-org/api-stack/prod",
+        url: "https://api.example.com",
+        reviewers: { teams: [4321], users: [1234567] },
+        waitTimerMinutes: 15,
+        secretsProvider: { kind: "service" },
+        kubeconfig: CREDENTIALS.prodKubeconfig,
+        previewKubeconfig: CREDENTIALS.prodPreviewKubeconfig,
+      },
+    ],
   };
 }
 
-interface Run {
-  resources: Registered[];
-  outputs?: Record<string, unknown>;
-  error?: Error;
-  /** The provider each resource was given, by `type::name` (resource options never reach the mocks). */
-  providerOf: Map<string, string | undefined>;
-}
-
-async function run(config: GithubConfig): Promise<Run> {
-  const providerOf = new Map<string, string | undefined>();
-  const result = await execute(
-    { values: {}, secretKeys: [] },
-    {
-      program: async () => {
-        pulumi.runtime.registerStackTransformation((args) => {
-          const provider = args.opts.provider as (pulumi.ProviderResource & { __name?: string }) | undefined;
-          providerOf.set(`${args.type}::${args.name}`, provider && (provider as unknown as { __name: string }).__name);
-          if (args.type.startsWith("pulumi:providers:")) {
-            (args.resource as unknown as { __name: string }).__name = args.name;
-          }
-          return undefined;
-        });
-        const repo = new GithubRepository("repo", { config });
-        return { github: repo.outputs };
-      },
-    },
-  );
-  return { ...result, providerOf };
-}
-
-const byType = (r: Run, type: string) => r.resources.filter((x) => x.type === type);
-const unwrap = (value: unknown) => (isSecretValue(value) ? (value as { value: unknown }).value : value);
-
 describe("GithubRepository (mocks)", () => {
-  let r: Run;
+  let r: MockedRun;
   before(async () => {
-    r = await run(githubConfig());
+    r = await runMocked(() => ({ github: new GithubRepository("repo", componentArgs()).outputs }));
     if (r.error) {
       throw r.error;
     }
   });
 
-  it("creates a deploy and a preview environment per stack", () => {
-    const names = byType(r, T.environment).map((e) => e.inputs.environment).sort();
-    assert.deepEqual(names, ["dev", "dev-preview", "prod", "prod-preview"]);
-    for (const env of byType(r, T.environment)) {
-      assert.equal(env.inputs.repository, "api-stack");
-    }
+  it("creates the build environment and per environment a deploy, a post-merge preview and the asked-for pull-request one", () => {
+    assert.deepEqual(environmentNames(r), ["build", "dev", "dev-pr", "dev-preview", "prod", "prod-preview"]);
     assert.deepEqual(r.outputs!.github, {
       repository: "example-org/api-stack",
-      environments: ["dev", "dev-preview", "prod", "prod-preview"],
-      requiredChecks: ["ci", "preview (dev)", "preview (prod)"],
+      environments: ["build", "dev", "dev-preview", "dev-pr", "prod", "prod-preview"],
+      requiredChecks: ["ci (app 15368)", "preview (dev) (app 15368)"],
     });
   });
 
-  it("gates prod behind the configured reviewers and wait timer, from protected branches only", () => {
-    const prod = byType(r, T.environment).find((e) => e.inputs.environment === "prod")!.inputs;
-    assert.deepEqual(prod.reviewers, [{ teams: [4321], users: [1234567] }]);
-    assert.equal(prod.waitTimer, 15);
-    assert.equal(prod.preventSelfReview, true);
-    assert.equal(prod.canAdminsBypass, false);
-    assert.deepEqual(prod.deploymentBranchPolicy, { protectedBranches: true, customBranchPolicies: false });
-    for (const name of ["dev", "dev-preview", "prod-preview"]) {
-      const env = byType(r, T.environment).find((e) => e.inputs.environment === name)!.inputs;
-      assert.equal(env.reviewers, undefined, name);
-      assert.equal(env.waitTimer, 0, name);
+  it("gates prod behind its reviewers and wait timer, and opens every environment but the pull-request one to main only", () => {
+    const env = (name: string) => byType(r, T.environment).find((e) => e.inputs.environment === name)!.inputs;
+    assert.deepEqual(env("prod").reviewers, [{ teams: [4321], users: [1234567] }]);
+    assert.equal(env("prod").waitTimer, 15);
+    assert.equal(env("prod").preventSelfReview, true);
+    assert.equal(env("prod").canAdminsBypass, false);
+    for (const name of ["build", "dev", "dev-preview", "prod", "prod-preview"]) {
+      assert.deepEqual(env(name).deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true }, name);
     }
-    const preview = byType(r, T.environment).find((e) => e.inputs.environment === "prod-preview")!.inputs;
-    assert.equal(preview.deploymentBranchPolicy, undefined);
+    assert.equal(env("dev-pr").deploymentBranchPolicy, undefined);
+    const policies = byType(r, T.policy).map((p) => `${p.inputs.environment}:${p.inputs.branchPattern}`).sort();
+    assert.deepEqual(policies, ["build:main", "dev-preview:main", "dev:main", "prod-preview:main", "prod:main"]);
   });
 
-  it("stores every environment secret as a Pulumi secret, with the right value in the right place", () => {
+  it("stores every secret as a Pulumi secret, each kubeconfig in its own environment only", () => {
     const secrets = byType(r, T.secret);
-    assert.equal(secrets.length, 12);
-    const valueOf = (env: string, name: string) => {
-      const found = secrets.find((s) => s.inputs.environment === env && s.inputs.secretName === name);
-      assert.ok(found, `no ${name} in ${env}`);
-      assert.ok(isSecretValue(found.inputs.value), `${env}/${name} is not marked secret`);
-      return unwrap(found.inputs.value);
-    };
     for (const s of secrets) {
-      assert.ok(isSecretValue(s.inputs.value), `${s.name} is not marked secret`);
+      assert.ok(isSecret(s.inputs.value), `${s.name} is not marked secret`);
       assert.equal(s.inputs.plaintextValue, undefined);
     }
-    assert.equal(valueOf("dev", "KUBE_CONFIG"), CREDENTIALS.devKubeconfig);
-    assert.equal(valueOf("prod", "KUBE_CONFIG"), CREDENTIALS.prodKubeconfig);
-    assert.equal(valueOf("prod-preview", "KUBE_CONFIG"), CREDENTIALS.prodPreviewKubeconfig);
-    assert.equal(valueOf("dev-preview", "PULUMI_CONFIG_PASSPHRASE"), CREDENTIALS.devPassphrase);
-    assert.equal(valueOf("prod", "PULUMI_CONFIG_PASSPHRASE"), CREDENTIALS.prodPassphrase);
-    assert.equal(valueOf("prod", "PULUMI_ACCESS_TOKEN"), CREDENTIALS.pulumiToken);
+    const where = (value: string) =>
+      secrets
+        .filter((s) => reveal(s.inputs.value) === value)
+        .map((s) => `${s.inputs.environment}/${s.inputs.secretName}`)
+        .sort();
+    assert.deepEqual(where(CREDENTIALS.prodKubeconfig), ["prod/KUBE_CONFIG"]);
+    assert.deepEqual(where(CREDENTIALS.prodPreviewKubeconfig), ["prod-preview/KUBE_CONFIG"]);
+    assert.deepEqual(where(CREDENTIALS.devPullRequestKubeconfig), ["dev-pr/KUBE_CONFIG"]);
+    assert.deepEqual(where(CREDENTIALS.registryPassword), ["build/REGISTRY_PASSWORD"]);
+    assert.deepEqual(where(CREDENTIALS.webhook), ["dev/NOTIFY_WEBHOOK_URL", "prod/NOTIFY_WEBHOOK_URL"]);
+    assert.deepEqual(where(CREDENTIALS.devPassphrase), ["dev-pr/PULUMI_CONFIG_PASSPHRASE", "dev-preview/PULUMI_CONFIG_PASSPHRASE", "dev/PULUMI_CONFIG_PASSPHRASE"]);
   });
 
   it("keeps every credential out of plain inputs", () => {
-    const plain = (value: unknown): string[] => {
-      if (isSecretValue(value)) {
-        return [];
-      }
-      if (typeof value === "string") {
-        return [value];
-      }
-      if (value !== null && typeof value === "object") {
-        return Object.values(value).flatMap(plain);
-      }
-      return [];
-    };
-    const visible = r.resources.flatMap((x) => plain(x.inputs)).join("\n");
+    const visible = r.resources.flatMap((x) => plainStrings(x.inputs)).join("\n");
     for (const [name, value] of Object.entries(CREDENTIALS)) {
       assert.ok(!visible.includes(value), `${name} appears unencrypted in some resource's inputs`);
     }
   });
 
-  it("sets each environment's stack name as a variable", () => {
-    const variables = byType(r, T.variable).map((v) => [v.inputs.environment, v.inputs.variableName, v.inputs.value]);
-    assert.deepEqual(variables.sort(), [
-      ["dev", "PULUMI_STACK", "dev"],
-      ["dev-preview", "PULUMI_STACK", "dev"],
-      ["prod", "PULUMI_STACK", "example-org/api-stack/prod"],
-      ["prod-preview", "PULUMI_STACK", "example-org/api-stack/prod"],
+  it("sets each environment's variables and the repository's environment lists", () => {
+    const variables = byType(r, T.variable).map((v) => `${v.inputs.environment}/${v.inputs.variableName}=${v.inputs.value}`);
+    for (const expected of [
+      "prod/PULUMI_STACK=example-org/api-stack/prod",
+      "prod/PULUMI_TOKEN_SCOPE=team:api-stack-prod",
+      "prod-preview/PULUMI_TOKEN_SCOPE=team:api-stack-prod-preview",
+      "dev-pr/PULUMI_TOKEN_SCOPE=team:api-stack-dev-pr",
+      "prod/SECRETS_PROVIDER=service",
+      "prod/ENVIRONMENT_URL=https://api.example.com",
+      `build/BASE_IMAGE=python@sha256:${DIGEST}`,
+    ]) {
+      assert.ok(variables.includes(expected), `missing ${expected}`);
+    }
+    const repository = byType(r, T.repositoryVariable)
+      .map((v) => [v.inputs.variableName, v.inputs.value])
+      .sort();
+    assert.deepEqual(repository, [
+      ["DEPLOY_ENVIRONMENTS", '["dev","prod"]'],
+      ["PULL_REQUEST_PREVIEWS", '["dev"]'],
+      ["PULUMI_ORGANIZATION", "example-org"],
     ]);
   });
 
-  it("protects main: CI and both previews green and up to date, reviewed, no force push", () => {
-    const [protection] = byType(r, T.protection);
-    assert.equal(byType(r, T.protection).length, 1);
-    const p = protection.inputs;
-    assert.equal(p.repositoryId, "api-stack");
-    assert.equal(p.pattern, "main");
-    assert.deepEqual(p.requiredStatusChecks, [{ strict: true, contexts: ["ci", "preview (dev)", "preview (prod)"] }]);
-    assert.deepEqual(p.requiredPullRequestReviews, [
-      { requiredApprovingReviewCount: 2, dismissStaleReviews: true, requireLastPushApproval: true },
+  it("guards main with a ruleset: code-owner review, checks pinned to the GitHub Actions app, no force push", () => {
+    const [ruleset] = byType(r, T.ruleset);
+    assert.equal(byType(r, T.ruleset).length, 1);
+    const { rules, conditions, bypassActors, enforcement } = ruleset.inputs;
+    assert.equal(enforcement, "active");
+    assert.deepEqual(conditions.refName.includes, ["refs/heads/main"]);
+    assert.deepEqual(bypassActors, []);
+    assert.deepEqual(rules.requiredStatusChecks.requiredChecks, [
+      { context: "ci", integrationId: 15368 },
+      { context: "preview (dev)", integrationId: 15368 },
     ]);
-    assert.equal(p.enforceAdmins, true);
-    assert.equal(p.allowsForcePushes, false);
-    assert.equal(p.allowsDeletions, false);
-    assert.equal(p.requireConversationResolution, true);
+    assert.equal(rules.requiredStatusChecks.strictRequiredStatusChecksPolicy, true);
+    assert.equal(rules.pullRequest.requireCodeOwnerReview, true);
+    assert.equal(rules.pullRequest.requiredApprovingReviewCount, 2);
+    assert.equal(rules.nonFastForward, true);
+    assert.equal(rules.deletion, true);
   });
 
-  it("talks to GitHub through its own provider, for the configured owner with a secret token", () => {
+  it("talks to GitHub through its own provider, with a secret token, and parents everything under the component", () => {
     const [provider] = byType(r, T.provider);
-    assert.equal(byType(r, T.provider).length, 1);
     assert.equal(provider.inputs.owner, "example-org");
-    assert.ok(isSecretValue(provider.inputs.token), "the GitHub token is not marked secret");
-    assert.equal(unwrap(provider.inputs.token), CREDENTIALS.githubToken);
+    assert.ok(isSecret(provider.inputs.token));
+    assert.equal(reveal(provider.inputs.token), CREDENTIALS.githubToken);
     for (const resource of r.resources.filter((x) => x.type.startsWith("github:"))) {
-      assert.equal(r.providerOf.get(resource.key), "repo", `${resource.key} does not use the component's provider`);
+      assert.equal(resource.provider, "repo", `${resource.key} does not use the component's provider`);
+      assert.equal(resource.parent, `${T.component}::repo`, `${resource.key} is not parented to the component`);
     }
   });
 
-  it("parents everything under the component", () => {
-    const roots = r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack" && x.parent === undefined);
-    assert.deepEqual(roots.map((x) => x.key), [`${T.component}::repo`]);
-    const children = r.resources.filter((x) => x.parent === `${T.component}::repo`);
-    assert.equal(children.length, r.resources.length - 2);
-  });
-
-  it("without a token, leaves the provider to read GITHUB_TOKEN", async () => {
-    const noToken = await run(githubConfig({ token: undefined }));
-    assert.equal(noToken.error, undefined);
-    assert.equal(byType(noToken, T.provider)[0].inputs.token, undefined);
-  });
-
-  it("with a self-hosted Pulumi service, sets its URL in every environment", async () => {
-    const selfHosted = await run(githubConfig({ pulumiBackendUrl: "https://pulumi.example.com" }));
-    assert.equal(selfHosted.error, undefined);
-    const urls = byType(selfHosted, T.variable).filter((v) => v.inputs.variableName === "PULUMI_BACKEND_URL");
-    assert.deepEqual(urls.map((v) => v.inputs.environment).sort(), ["dev", "dev-preview", "prod", "prod-preview"]);
-    assert.ok(urls.every((v) => v.inputs.value === "https://pulumi.example.com"));
-    assert.equal(byType(selfHosted, T.secret).filter((s) => s.inputs.secretName === "PULUMI_ACCESS_TOKEN").length, 4);
-  });
-
-  it("creates nothing at all when its config is invalid", async () => {
-    const bad = await run(githubConfig({ prodReviewers: {} }));
-    assert.match(bad.error!.message, /prod needs at least one required reviewer/);
+  it("creates nothing at all when its args are invalid, and lists every problem", async () => {
+    const args = componentArgs();
+    args.environments[1].secretsProvider = { kind: "passphrase" };
+    args.build.baseImage = "python:3.12-slim";
+    const bad = await runMocked(() => ({ github: new GithubRepository("repo", args).outputs }));
+    assert.match(bad.error!.message, /build\.baseImage: "python:3\.12-slim" is not allowed/);
+    assert.match(bad.error!.message, /environments\[1\]\.secretsProvider\.kind: "passphrase" is not allowed/);
     assert.deepEqual(bad.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"), []);
   });
 });
 
-describe("stacks without the GitHub component (mocks)", () => {
-  for (const [stack, input] of [
-    ["dev", devInput],
-    ["prod", prodInput],
-  ] as const) {
-    it(`${stack}: registers no GitHub resource`, async () => {
-      const result = await runProgram(input(), { stack });
-      const github = result.resources.filter((x) => x.type.startsWith("github:") || x.type === T.provider || x.type === T.component);
-      assert.ok(result.resources.length > 10);
-      assert.deepEqual(github.map((x) => x.key), []);
+// The example stack file, with stand-ins for the secrets an operator sets with `pulumi config set --secret`.
+function exampleConfig(): { config: Record<string, unknown>; secret: string[] } {
+  const file = load(fs.readFileSync(path.join(GITHUB_PROJECT_DIR, "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const config = Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(/^api-stack-github:/, ""), value]));
+  const secrets: Record<string, string> = {
+    token: CREDENTIALS.githubToken,
+    registryPassword: CREDENTIALS.registryPassword,
+    notifyWebhookUrl: CREDENTIALS.webhook,
+    "configPassphrase-dev": CREDENTIALS.devPassphrase,
+    "pullRequestKubeconfig-dev": CREDENTIALS.devPullRequestKubeconfig,
+  };
+  for (const env of ["dev", "staging", "prod"]) {
+    secrets[`kubeconfig-${env}`] = `apiVersion: v1\nkind: Config\n# ${env} deploy\n`;
+    secrets[`previewKubeconfig-${env}`] = `apiVersion: v1\nkind: Config\n# ${env} preview\n`;
+  }
+  return { config: { ...config, ...secrets }, secret: Object.keys(secrets) };
+}
+
+describe("GitHub project github/ (mocks)", () => {
+  it("declares its own project, apart from the app's", () => {
+    const project = load(fs.readFileSync(path.join(GITHUB_PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { name: string; runtime: { name: string } };
+    assert.equal(project.name, "api-stack-github");
+    assert.equal(project.runtime.name, "nodejs");
+  });
+
+  it("runs the example stack: three environments in order, each with its own identities", async () => {
+    const { config, secret } = exampleConfig();
+    const r = await runMocked(githubProgram, config, secret);
+    assert.equal(r.error, undefined, r.error?.message);
+    assert.deepEqual(environmentNames(r), ["build", "dev", "dev-pr", "dev-preview", "prod", "prod-preview", "staging", "staging-preview"]);
+    const variable = (env: string, name: string) =>
+      byType(r, T.variable).find((v) => v.inputs.environment === env && v.inputs.variableName === name)?.inputs.value;
+    assert.equal(variable("prod", "SECRETS_PROVIDER"), "awskms");
+    assert.equal(variable("prod", "AWS_ROLE_ARN"), "arn:aws:iam::123456789012:role/api-stack-prod-kms");
+    assert.equal(variable("staging", "SECRETS_PROVIDER"), "service");
+    const prod = byType(r, T.environment).find((e) => e.inputs.environment === "prod")!.inputs;
+    assert.deepEqual(prod.reviewers, [{ teams: [4321], users: [1234567] }]);
+    assert.equal(prod.waitTimer, 10);
+    const staging = byType(r, T.environment).find((e) => e.inputs.environment === "staging")!.inputs;
+    assert.deepEqual(staging.reviewers, [{ teams: [4321], users: [] }]);
+    assert.equal(byType(r, T.repositoryVariable).find((v) => v.inputs.variableName === "DEPLOY_ENVIRONMENTS")!.inputs.value, '["dev","staging","prod"]');
+    const visible = r.resources.flatMap((x) => plainStrings(x.inputs)).join("\n");
+    for (const key of secret) {
+      assert.ok(!visible.includes(String(config[key])), `${key} appears unencrypted`);
+    }
+  });
+
+  const invalid: [string, (c: Record<string, unknown>, secret: string[]) => void, RegExp][] = [
+    ["a kubeconfig stored in plaintext", (_c, s) => s.splice(s.indexOf("kubeconfig-prod"), 1), /api-stack-github:kubeconfig-prod: the value is stored in plaintext; it must be a secret/],
+    ["a missing preview kubeconfig", (c) => delete c["previewKubeconfig-prod"], /api-stack-github:previewKubeconfig-prod: missing is not allowed; expected the post-merge preview's own kubeconfig/],
+    ["a secret for an environment that does not exist", (c, s) => ((c["kubeconfig-qa"] = "k"), s.push("kubeconfig-qa")), /api-stack-github:kubeconfig-qa is not a known key; expected there is no environment named "qa"/],
+    ["a misspelt key", (c) => (c.requiredApproval = 2), /api-stack-github:requiredApproval is not a known key/],
+    ["a base image by tag", (c) => (c.baseImage = "python:3.12-slim"), /api-stack-github:baseImage: "python:3\.12-slim" is not allowed; expected a base image pinned by digest/],
+    ["approvals that are not a number", (c) => (c.requiredApprovals = "two"), /api-stack-github:requiredApprovals: "two" is not allowed; expected an integer from 1 to 6/],
+    [
+      "an environment field of the wrong type",
+      (c) => ((c.environments as Record<string, unknown>[])[2].waitTimerMinutes = "ten"),
+      /api-stack-github:environments\[2\]\.waitTimerMinutes: "ten" is not allowed; expected number/,
+    ],
+    ["an unknown environment field", (c) => ((c.environments as Record<string, unknown>[])[0].reviewer = [1]), /api-stack-github:environments\[0\]\.reviewer: \[1\] is not allowed; expected only the fields name, stack/],
+    [
+      "a passphrase on a gated environment",
+      (c) => ((c.environments as Record<string, unknown>[])[2] = { ...(c.environments as Record<string, unknown>[])[2], secretsProvider: "passphrase", awsRoleArn: undefined, awsRegion: undefined }),
+      /api-stack-github:environments\[2\]\.secretsProvider: "passphrase" is not allowed; expected service or awskms for an environment with reviewers/,
+    ],
+    [
+      "a KMS role on a service-provider environment",
+      (c) => ((c.environments as Record<string, unknown>[])[1].awsRoleArn = "arn:aws:iam::123456789012:role/x"),
+      /api-stack-github:environments\[1\]\.awsRoleArn: .* expected it only with secretsProvider awskms/,
+    ],
+    ["an http webhook", (c) => (c.notifyWebhookUrl = "http://hooks.example.com/x"), /api-stack-github:notifyWebhookUrl: \[secret\] is not allowed; expected an https:\/\/ webhook URL/],
+    ["no environments", (c) => delete c.environments, /api-stack-github:environments: missing is not allowed; expected a list of environments/],
+  ];
+  for (const [what, change, message] of invalid) {
+    it(`refuses ${what}, naming the key, and creates nothing`, async () => {
+      const { config, secret } = exampleConfig();
+      change(config, secret);
+      const r = await runMocked(githubProgram, JSON.parse(JSON.stringify(config)), secret);
+      assert.ok(r.error, "the program accepted it");
+      assert.match(r.error.message, /^Invalid stack configuration \(\d+ problems?\); nothing was created or changed:/);
+      assert.match(r.error.message, message);
+      for (const value of Object.values(CREDENTIALS)) {
+        assert.ok(!r.error.message.includes(value), "the error prints a secret");
+      }
+      assert.deepEqual(r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"), []);
     });
   }
 });

@@ -3,11 +3,22 @@
 // which stack config key changes it (config/keys.ts), so a failed preview reads as a to-do list.
 // The pack (pack.ts) decides where each rule applies and how hard it blocks; tests call these
 // functions directly.
+//
+// Kinds are matched by API group and kind, whatever the version, and Patch resources are checked
+// like the objects they patch, for what they set: a field a patch leaves out keeps the value of
+// the object it patches (whose creator the rules judged), one it sets to null asks for its
+// removal, and one it sets to a weaker value weakens it. So a rule that requires a field blames a
+// patch only for removing or weakening it, never for leaving it out.
 import {
   containerLabel,
   containersOf,
+  groupKind,
+  HELM_RELEASE,
   isApiPod,
+  isPatch,
+  isRenderer,
   kindOf,
+  kubeType,
   podTemplateOf,
   ports,
   REPLICATED,
@@ -15,6 +26,7 @@ import {
   type Environment,
   type Props,
 } from "./kube";
+import { DIGEST_REF_PATTERN, PROMOTION_ANNOTATION, PROMOTION_SOURCES, readPromotionRecord, releaseIdOf } from "./release";
 
 const key = (name: string) => `api-stack:${name}`;
 
@@ -39,6 +51,8 @@ export interface StackResource {
   type: string;
   props: Props;
   urn?: string;
+  /** The URN of the resource's parent (a component), which tells what rendered it. */
+  parent?: string;
 }
 
 export interface StackViolation {
@@ -47,9 +61,21 @@ export interface StackViolation {
   urn?: string;
 }
 
+/** What a stack rule may be configured with (policy config) and look things up in. */
+export interface StackContext {
+  /** availability: the fewest replicas a serving workload may have. */
+  minReplicas: number;
+  /** gateway-tls: `<namespace>/<gateway>/<listener>` of listeners, outside the stack, known to serve HTTPS. */
+  httpsListeners: readonly string[];
+  /** Every resource the stack registers, in the rule's scope or not: facts to look things up in. */
+  registered?: readonly StackResource[];
+}
+
 export interface StackRule extends RuleBase {
   kind: "stack";
-  check(resources: StackResource[], options: { minReplicas: number }): StackViolation[];
+  /** The policy config this rule takes beyond `environments` and `exempt`. */
+  options: readonly ("minReplicas" | "httpsListeners")[];
+  check(resources: StackResource[], context: StackContext): StackViolation[];
 }
 
 export type Rule = ResourceRule | StackRule;
@@ -57,65 +83,182 @@ export type Rule = ResourceRule | StackRule;
 const ALL: readonly Environment[] = ["dev", "staging", "prod"];
 const PROD: readonly Environment[] = ["prod"];
 
+const list = (value: unknown): any[] => (Array.isArray(value) ? value : []);
+
+/** A field of a value that may be null: null, a removal in a patch, removes what is below it too. */
+const field = (value: any, name: string): any => (value === null ? null : value?.[name]);
+
+/**
+ * Whether a field that must hold a strong value fails: missing from a full object, or, in a
+ * patch, set to null (removed) or to a weaker value. A patch that leaves it out passes.
+ */
+function fails(patch: boolean, value: unknown, strong: (value: any) => boolean): boolean {
+  if (value === undefined) {
+    return !patch;
+  }
+  return value === null || !strong(value);
+}
+
 // --- pod security ---------------------------------------------------------------------------
 
 /** Capabilities the restricted Pod Security level lets a container add back after dropping ALL. */
 const ADDABLE_CAPABILITIES = new Set(["NET_BIND_SERVICE"]);
 
-/** Pods whose containers do not all run as the restricted Pod Security level requires. */
+interface SecuritySettings {
+  runAsUser?: unknown;
+  runAsNonRoot?: unknown;
+  seccomp?: unknown;
+  readOnlyRootFilesystem?: unknown;
+  privileged?: unknown;
+  allowPrivilegeEscalation?: unknown;
+  capabilities?: unknown;
+}
+
+function securityViolations(who: string, s: SecuritySettings, patch: boolean): string[] {
+  const violations: string[] = [];
+  if (s.runAsUser === 0) {
+    violations.push(`${who} runs as UID 0: set securityContext.runAsUser to a non-zero UID and runAsNonRoot: true`);
+  } else if (fails(patch, s.runAsNonRoot, (v) => v === true)) {
+    violations.push(`${who} may run as root: set securityContext.runAsNonRoot: true on the pod or the container`);
+  }
+  if (fails(patch, s.readOnlyRootFilesystem, (v) => v === true)) {
+    violations.push(
+      `${who} has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true ` +
+        "and mount an emptyDir where it must write (such as /tmp)",
+    );
+  }
+  if (s.privileged === true) {
+    violations.push(`${who} is privileged: remove securityContext.privileged`);
+  }
+  // Unset means allowed: Kubernetes defaults allowPrivilegeEscalation to true.
+  if (fails(patch, s.allowPrivilegeEscalation, (v) => v === false)) {
+    violations.push(`${who} may escalate privileges: set securityContext.allowPrivilegeEscalation: false`);
+  }
+  const drop = field(s.capabilities, "drop");
+  if (fails(patch, drop, (v) => list(v).some((cap) => String(cap).toUpperCase() === "ALL"))) {
+    violations.push(`${who} keeps its Linux capabilities: set securityContext.capabilities.drop: ["ALL"]`);
+  }
+  const added = list(field(s.capabilities, "add")).filter((cap) => !ADDABLE_CAPABILITIES.has(String(cap).toUpperCase()));
+  if (added.length > 0) {
+    violations.push(
+      `${who} adds capabilities ${added.join(", ")}: remove them from securityContext.capabilities.add ` +
+        "(only NET_BIND_SERVICE may be added back)",
+    );
+  }
+  if (fails(patch, s.seccomp, (v) => v === "RuntimeDefault")) {
+    violations.push(
+      `${who} runs ${typeof s.seccomp === "string" ? `with seccomp profile ${s.seccomp}` : "without a seccomp profile"}: ` +
+        "set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container",
+    );
+  }
+  return violations;
+}
+
+const seccompOf = (sc: unknown) => field(field(sc, "seccompProfile"), "type");
+
+/**
+ * Pods whose containers do not all run as the restricted Pod Security level requires. A full
+ * object is judged per container, the container's settings over the pod's as the kubelet applies
+ * them; a patch is judged on each level it sets, since the other level is the patched object's.
+ */
 export function podSecurity(type: string, props: Props): string[] {
   const template = podTemplateOf(type, props);
   if (!template) {
     return [];
   }
-  const pod = template.spec!.securityContext ?? {};
-  const violations: string[] = [];
-  for (const ref of containersOf(template.spec!)) {
-    const sc = ref.container.securityContext ?? {};
-    const who = containerLabel(ref);
-    // Container settings override the pod's, as the kubelet applies them.
-    const runAsNonRoot = sc.runAsNonRoot ?? pod.runAsNonRoot;
-    const runAsUser = sc.runAsUser ?? pod.runAsUser;
-    const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;
-    if (runAsUser === 0) {
-      violations.push(`${who} runs as UID 0: set securityContext.runAsUser to a non-zero UID and runAsNonRoot: true`);
-    } else if (runAsNonRoot !== true) {
-      violations.push(`${who} may run as root: set securityContext.runAsNonRoot: true on the pod or the container`);
-    }
-    if (sc.readOnlyRootFilesystem !== true) {
-      violations.push(
-        `${who} has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true ` +
-          "and mount an emptyDir where it must write (such as /tmp)",
-      );
-    }
-    if (sc.privileged === true) {
-      violations.push(`${who} is privileged: remove securityContext.privileged`);
-    }
-    // Unset means allowed: Kubernetes defaults allowPrivilegeEscalation to true.
-    if (sc.allowPrivilegeEscalation !== false) {
-      violations.push(`${who} may escalate privileges: set securityContext.allowPrivilegeEscalation: false`);
-    }
-    const drop: string[] = Array.isArray(sc.capabilities?.drop) ? sc.capabilities.drop : [];
-    if (!drop.some((cap) => String(cap).toUpperCase() === "ALL")) {
-      violations.push(`${who} keeps its Linux capabilities: set securityContext.capabilities.drop: ["ALL"]`);
-    }
-    const added: string[] = (Array.isArray(sc.capabilities?.add) ? sc.capabilities.add : []).filter(
-      (cap: string) => !ADDABLE_CAPABILITIES.has(String(cap).toUpperCase()),
+  const pod = template.spec!.securityContext;
+  const containers = containersOf(template.spec!);
+  const own = (sc: unknown): SecuritySettings => ({
+    runAsUser: field(sc, "runAsUser"),
+    runAsNonRoot: field(sc, "runAsNonRoot"),
+    seccomp: seccompOf(sc),
+    readOnlyRootFilesystem: field(sc, "readOnlyRootFilesystem"),
+    privileged: field(sc, "privileged"),
+    allowPrivilegeEscalation: field(sc, "allowPrivilegeEscalation"),
+    capabilities: field(sc, "capabilities"),
+  });
+  if (isPatch(type)) {
+    const podLevel = { runAsUser: field(pod, "runAsUser"), runAsNonRoot: field(pod, "runAsNonRoot"), seccomp: seccompOf(pod) };
+    return [
+      ...securityViolations("pod", podLevel, true),
+      ...containers.flatMap((ref) => securityViolations(containerLabel(ref), own(ref.container.securityContext), true)),
+    ];
+  }
+  return containers.flatMap((ref) => {
+    const sc = ref.container.securityContext;
+    const settings = own(sc);
+    return securityViolations(
+      containerLabel(ref),
+      {
+        ...settings,
+        runAsUser: settings.runAsUser ?? field(pod, "runAsUser"),
+        runAsNonRoot: settings.runAsNonRoot ?? field(pod, "runAsNonRoot"),
+        seccomp: settings.seccomp ?? seccompOf(pod),
+      },
+      false,
     );
-    if (added.length > 0) {
-      violations.push(
-        `${who} adds capabilities ${added.join(", ")}: remove them from securityContext.capabilities.add ` +
-          "(only NET_BIND_SERVICE may be added back)",
-      );
-    }
-    if (seccomp !== "RuntimeDefault") {
-      violations.push(
-        `${who} runs ${seccomp ? `with seccomp profile ${seccomp}` : "without a seccomp profile"}: ` +
-          "set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container",
-      );
-    }
+  });
+}
+
+// --- the node's namespaces, files and ports ----------------------------------------------------
+
+const HOST_NAMESPACES = [
+  ["hostNetwork", "the node's network namespace, so it can bind the node's ports and reach every service listening on the node"],
+  ["hostPID", "the node's process namespace, so it can see, and signal, every process on the node"],
+  ["hostIPC", "the node's IPC namespace, so it can read other processes' shared memory"],
+] as const;
+
+/** Pods that share a namespace with the node, or run as a Windows host process. */
+export function hostNamespaces(type: string, props: Props): string[] {
+  const template = podTemplateOf(type, props);
+  if (!template) {
+    return [];
+  }
+  const spec = template.spec!;
+  const violations: string[] = HOST_NAMESPACES.filter(([name]) => spec[name] === true).map(
+    ([name, what]) => `pod shares ${what}: remove spec.${name}`,
+  );
+  const hostProcess = (sc: unknown) => field(field(sc, "windowsOptions"), "hostProcess") === true;
+  const who = [
+    ...(hostProcess(spec.securityContext) ? ["pod"] : []),
+    ...containersOf(spec).filter((ref) => hostProcess(ref.container.securityContext)).map(containerLabel),
+  ];
+  for (const subject of who) {
+    violations.push(`${subject} runs as a Windows host process, with the node's privileges: remove securityContext.windowsOptions.hostProcess`);
   }
   return violations;
+}
+
+/** Pods that mount a directory of the node. */
+export function hostPath(type: string, props: Props): string[] {
+  const template = podTemplateOf(type, props);
+  if (!template) {
+    return [];
+  }
+  return list(template.spec!.volumes)
+    .filter((volume) => volume?.hostPath)
+    .map(
+      (volume) =>
+        `pod mounts the node's ${volume.hostPath.path} (volume "${volume.name}"), which lets it read or change the node: ` +
+        "use an emptyDir, a ConfigMap or Secret, or a PersistentVolumeClaim instead of a hostPath volume",
+    );
+}
+
+/** Containers that bind a port of the node. */
+export function hostPorts(type: string, props: Props): string[] {
+  const template = podTemplateOf(type, props);
+  if (!template) {
+    return [];
+  }
+  return containersOf(template.spec!).flatMap((ref) =>
+    list(ref.container.ports)
+      .filter((port) => port?.hostPort)
+      .map(
+        (port) =>
+          `${containerLabel(ref)} binds port ${port.hostPort} of its node (hostPort of containerPort ${port.containerPort}), ` +
+          "around its Service and the Ingress and onto every address of the node: remove hostPort",
+      ),
+  );
 }
 
 // --- resources ------------------------------------------------------------------------------
@@ -127,16 +270,20 @@ const RESOURCE_FIELDS = [
   ["limits", "memory", "memoryLimit"],
 ] as const;
 
-/** Containers without CPU and memory requests and limits: unschedulable guesses, noisy neighbours. */
+/**
+ * Containers without CPU and memory requests and limits: unschedulable guesses, noisy neighbours.
+ * A patch fails only where it removes one.
+ */
 export function resources(type: string, props: Props): string[] {
   const template = podTemplateOf(type, props);
   if (!template) {
     return [];
   }
+  const patch = isPatch(type);
   const violations: string[] = [];
   for (const ref of containersOf(template.spec!)) {
-    const set = ref.container.resources ?? {};
-    const missing = RESOURCE_FIELDS.filter(([group, resource]) => set[group]?.[resource] === undefined);
+    const set = ref.container.resources;
+    const missing = RESOURCE_FIELDS.filter(([group, resource]) => fails(patch, field(field(set, group), resource), () => true));
     if (missing.length > 0) {
       violations.push(
         `${containerLabel(ref)} lacks ${missing.map(([group, resource]) => `resources.${group}.${resource}`).join(", ")}: ` +
@@ -150,25 +297,38 @@ export function resources(type: string, props: Props): string[] {
 
 // --- probes ---------------------------------------------------------------------------------
 
-/** Containers that serve a port without liveness and readiness probes. */
+const PROBES = ["livenessProbe", "readinessProbe"] as const;
+const PROBES_WHY = "so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)";
+
+/**
+ * Containers that serve a port without liveness and readiness probes. A patch cannot show
+ * whether the container it changes serves a port, so it fails wherever it removes a probe.
+ */
 export function probes(type: string, props: Props): string[] {
   const template = podTemplateOf(type, props);
   if (!template) {
     return [];
   }
+  const patch = isPatch(type);
   const violations: string[] = [];
-  for (const ref of containersOf(template.spec!)) {
-    const served = ports(ref.container);
-    // Init containers run to completion before the pod serves; probes do not apply to them.
-    if (ref.init || served.length === 0) {
+  // Init containers run to completion before the pod serves; probes do not apply to them.
+  for (const ref of containersOf(template.spec!).filter((ref) => !ref.init)) {
+    if (patch) {
+      const removed = PROBES.filter((probe) => ref.container[probe] === null);
+      if (removed.length > 0) {
+        violations.push(`${containerLabel(ref)}: the patch removes its ${removed.join(" and ")}: keep ${removed.length === 1 ? "it" : "them"} ${PROBES_WHY}`);
+      }
       continue;
     }
-    const missing = ["livenessProbe", "readinessProbe"].filter((probe) => ref.container[probe] === undefined);
+    const served = ports(ref.container);
+    if (served.length === 0) {
+      continue;
+    }
+    const missing = PROBES.filter((probe) => ref.container[probe] === undefined);
     if (missing.length > 0) {
       violations.push(
         `${containerLabel(ref)} serves port${served.length === 1 ? "" : "s"} ${served.join(", ")} without ${missing.join(" or ")}: ` +
-          `add ${missing.length === 1 ? "it" : "them"} so Kubernetes restarts a hung process and routes only to ready pods ` +
-          "(the app answers /health/live and /health/ready)",
+          `add ${missing.length === 1 ? "it" : "them"} ${PROBES_WHY}`,
       );
     }
   }
@@ -184,18 +344,21 @@ const IMAGE_KEYS: Record<string, string> = {
   redis: "redisImage",
 };
 
-const DIGEST = /@sha256:[a-f0-9]{64}$/;
-
 /** Images referenced by a tag (or by nothing, which means latest) rather than a digest. */
 export function imageDigest(type: string, props: Props): string[] {
   const template = podTemplateOf(type, props);
   if (!template) {
     return [];
   }
+  const patch = isPatch(type);
   const violations: string[] = [];
   for (const ref of containersOf(template.spec!)) {
+    // A patch that does not set a container's image keeps the patched object's.
+    if (patch && ref.container.image === undefined) {
+      continue;
+    }
     const image = String(ref.container.image ?? "");
-    if (DIGEST.test(image)) {
+    if (DIGEST_REF_PATTERN.test(image)) {
       continue;
     }
     const fix =
@@ -222,32 +385,57 @@ export function imageDigest(type: string, props: Props): string[] {
 
 // --- network --------------------------------------------------------------------------------
 
-/** Services that reach past the Ingress: LoadBalancer and NodePort. */
+const AROUND_INGRESS = "around the Ingress (its TLS, rate limit and host rules)";
+const THROUGH_INGRESS = `publish the API through the Ingress (${key("ingressEnabled")}, ${key("ingressHost")})`;
+
+/**
+ * Services that reach past the Ingress: LoadBalancer and NodePort, and external IPs, for which
+ * every node forwards traffic to the Service, whoever else owns the address (CVE-2020-8554).
+ */
 export function noExternalService(type: string, props: Props): string[] {
-  if (type !== "kubernetes:core/v1:Service") {
+  if (groupKind(type) !== "core/Service") {
     return [];
   }
+  const violations: string[] = [];
   const serviceType = props.spec?.type;
-  if (serviceType !== "LoadBalancer" && serviceType !== "NodePort") {
-    return [];
+  if (serviceType === "LoadBalancer" || serviceType === "NodePort") {
+    violations.push(`Service of type ${serviceType} exposes the API ${AROUND_INGRESS}: use type ClusterIP and ${THROUGH_INGRESS}`);
   }
-  return [
-    `Service of type ${serviceType} exposes the API around the Ingress (its TLS, rate limit and host rules): ` +
-      `use type ClusterIP and publish the API through the Ingress (${key("ingressEnabled")}, ${key("ingressHost")})`,
-  ];
+  const externalIPs = list(props.spec?.externalIPs);
+  if (externalIPs.length > 0) {
+    violations.push(
+      `Service claims the external IPs ${externalIPs.join(", ")}, so every node forwards their traffic to it, ${AROUND_INGRESS} ` +
+        `and over whoever else owns those addresses: remove spec.externalIPs and ${THROUGH_INGRESS}`,
+    );
+  }
+  return violations;
 }
 
-/** Ingress hosts served without a TLS entry. */
+const INGRESS_KINDS = new Set(["networking.k8s.io/Ingress", "extensions/Ingress"]);
+
+/**
+ * Ingress hosts served without a TLS entry. An IngressPatch that sets spec.rules replaces them
+ * (a list applied whole), and the pack cannot see the TLS of the Ingress it patches, so such a
+ * patch must list the TLS of its hosts itself; one that empties spec.tls removes it.
+ */
 export function ingressTls(type: string, props: Props): string[] {
-  if (type !== "kubernetes:networking.k8s.io/v1:Ingress") {
+  if (!INGRESS_KINDS.has(groupKind(type) ?? "")) {
     return [];
   }
   const spec = props.spec ?? {};
-  const tls: Props[] = Array.isArray(spec.tls) ? spec.tls : [];
+  if (isPatch(type) && spec.rules === undefined) {
+    return spec.tls === null || (Array.isArray(spec.tls) && spec.tls.length === 0)
+      ? [
+          `${kindOf(type)} empties spec.tls, so the Ingress it patches serves every host over plain HTTP: ` +
+            `keep ${key("ingressTls")} true so spec.tls lists each host with its certificate`,
+        ]
+      : [];
+  }
+  const tls = list(spec.tls);
   // An entry without hosts serves the controller's certificate for every host.
   const coversAll = tls.some((entry) => !Array.isArray(entry.hosts) || entry.hosts.length === 0);
-  const covered = new Set(tls.flatMap((entry) => (Array.isArray(entry.hosts) ? entry.hosts : [])));
-  const rules: Props[] = Array.isArray(spec.rules) ? spec.rules : [];
+  const covered = new Set(tls.flatMap((entry) => list(entry.hosts)));
+  const rules = list(spec.rules);
   const hosts = rules.length > 0 ? rules.map((rule) => rule.host ?? "*") : ["*"];
   const plain = [...new Set(hosts)].filter((host) => !coversAll && !covered.has(host));
   if (plain.length === 0) {
@@ -255,9 +443,150 @@ export function ingressTls(type: string, props: Props): string[] {
   }
   const what = plain.map((host) => (host === "*" ? "every host" : host)).join(", ");
   return [
-    `Ingress serves ${what} over plain HTTP: set ${key("ingressTls")} to true so cert-manager ` +
+    `${kindOf(type)} serves ${what} over plain HTTP: set ${key("ingressTls")} to true so cert-manager ` +
       `(${key("clusterIssuer")}) issues a certificate and spec.tls lists ${plain.length === 1 ? "the host" : "each host"}`,
   ];
+}
+
+const GATEWAY_GROUP = "gateway.networking.k8s.io";
+const ROUTE_KINDS = new Set([`${GATEWAY_GROUP}/HTTPRoute`, `${GATEWAY_GROUP}/GRPCRoute`]);
+const isWildcard = (host: unknown) => typeof host === "string" && host.includes("*");
+
+/**
+ * Ingresses and Gateway API routes that answer for hosts nobody named: a rule without a host,
+ * a default backend, a route without hostnames (every host its listener accepts), or a wildcard.
+ */
+export function explicitHosts(type: string, props: Props): string[] {
+  const kind = groupKind(type) ?? "";
+  const spec = props.spec ?? {};
+  const patch = isPatch(type);
+  const who = kindOf(type);
+  const violations: string[] = [];
+  if (INGRESS_KINDS.has(kind)) {
+    const fix = `give every rule the API's host (${key("ingressHost")})`;
+    if (!patch || spec.rules !== undefined) {
+      const hosts = list(spec.rules).map((rule) => rule?.host);
+      if (hosts.some((host) => !host)) {
+        violations.push(`${who} has a rule without host, which answers for every host: ${fix}`);
+      }
+      for (const host of new Set(hosts.filter(isWildcard))) {
+        violations.push(`${who} answers for the wildcard host ${host}: ${fix}`);
+      }
+    }
+    const fallback = spec.defaultBackend ?? spec.backend;
+    if (fallback) {
+      violations.push(`${who} has a default backend, which answers for every host: remove it and ${fix}`);
+    }
+    return violations;
+  }
+  if (!ROUTE_KINDS.has(kind) || (patch && spec.hostnames === undefined)) {
+    return [];
+  }
+  const hostnames = list(spec.hostnames);
+  const fix = "list each host the API serves in spec.hostnames";
+  if (hostnames.length === 0) {
+    violations.push(`${who} has no spec.hostnames, so it answers for every host its Gateway listener accepts: ${fix}`);
+  }
+  for (const host of new Set(hostnames.filter(isWildcard))) {
+    violations.push(`${who} answers for the wildcard host ${host}: ${fix}`);
+  }
+  return violations;
+}
+
+const namespaceOf = (props: Props) => props.metadata?.namespace ?? "default";
+
+/** A route whose every rule redirects to https serves nothing over plain HTTP. */
+function redirectsToHttps(spec: Props): boolean {
+  const rules = list(spec.rules);
+  return (
+    rules.length > 0 &&
+    rules.every(
+      (rule) =>
+        list(rule?.backendRefs).length === 0 &&
+        list(rule?.filters).some((filter) => filter?.type === "RequestRedirect" && filter.requestRedirect?.scheme === "https"),
+    )
+  );
+}
+
+/**
+ * Gateway API routes in prod are served over TLS, like an Ingress. A route has no TLS of its
+ * own: its Gateway's listeners terminate it. So a route (HTTPRoute, GRPCRoute) passes when every
+ * Gateway listener it attaches to is HTTPS:
+ * - a Gateway this stack registers is read directly (the listeners its parentRef selects by
+ *   sectionName and port);
+ * - a Gateway the stack does not register (the platform team's) cannot be seen, so the route
+ *   must name the listener (parentRefs[].sectionName) and the policy config must list it as
+ *   HTTPS in `httpsListeners`, as `<namespace>/<gateway>/<listener>`.
+ * A route that only redirects to https passes anywhere. Each HTTPS listener of a Gateway the
+ * stack registers must name its certificate (tls.certificateRefs, which cert-manager fills).
+ */
+export function gatewayTls(
+  resources: StackResource[],
+  { httpsListeners, registered = resources }: Pick<StackContext, "httpsListeners" | "registered">,
+): StackViolation[] {
+  const violations: StackViolation[] = [];
+  const gateways = registered.filter((r) => groupKind(r.type) === `${GATEWAY_GROUP}/Gateway` && !isPatch(r.type));
+
+  for (const gateway of resources.filter((r) => groupKind(r.type) === `${GATEWAY_GROUP}/Gateway`)) {
+    for (const listener of list(gateway.props.spec?.listeners)) {
+      if (listener?.protocol === "HTTPS" && list(listener.tls?.certificateRefs).length === 0) {
+        violations.push({
+          urn: gateway.urn,
+          message:
+            `${kindOf(gateway.type)} listener "${listener.name}" is HTTPS without tls.certificateRefs, so it has no certificate to serve: ` +
+            "list the Secret that cert-manager issues for its hostname in tls.certificateRefs (with the Gateway annotated cert-manager.io/cluster-issuer)",
+        });
+      }
+    }
+  }
+
+  for (const route of resources.filter((r) => ROUTE_KINDS.has(groupKind(r.type) ?? ""))) {
+    const spec = route.props.spec ?? {};
+    if ((isPatch(route.type) && spec.parentRefs === undefined) || redirectsToHttps(spec)) {
+      continue;
+    }
+    const who = kindOf(route.type);
+    const hostnames = list(spec.hostnames);
+    const hosts = hostnames.length > 0 ? hostnames.join(", ") : "every host";
+    const report = (message: string) => violations.push({ urn: route.urn, message });
+    for (const ref of list(spec.parentRefs).filter(Boolean)) {
+      const refKind = ref.kind ?? "Gateway";
+      // A Service parent is a mesh route between workloads, not exposed by a Gateway.
+      if (refKind === "Service") {
+        continue;
+      }
+      const id = `${ref.namespace ?? namespaceOf(route.props)}/${ref.name}`;
+      const gateway =
+        refKind === "Gateway" && (ref.group ?? GATEWAY_GROUP) === GATEWAY_GROUP
+          ? gateways.find((g) => `${namespaceOf(g.props)}/${g.props.metadata?.name}` === id)
+          : undefined;
+      if (gateway) {
+        const attached = list(gateway.props.spec?.listeners).filter(
+          (listener) =>
+            (ref.sectionName === undefined || listener?.name === ref.sectionName) && (ref.port === undefined || listener?.port === ref.port),
+        );
+        for (const listener of attached.filter((listener) => listener?.protocol !== "HTTPS")) {
+          report(
+            `${who} serves ${hosts} over plain HTTP through listener "${listener.name}" (${listener.protocol}) of Gateway ${id}: ` +
+              "attach it to an HTTPS listener only (spec.parentRefs[].sectionName), or make it only redirect to https",
+          );
+        }
+      } else if (ref.sectionName === undefined) {
+        report(
+          `${who} attaches to every listener of ${refKind} ${id}, which this stack does not create, so the pack cannot tell ` +
+            `that they all serve TLS: name the HTTPS listener in spec.parentRefs[].sectionName and list "${id}/<listener>" ` +
+            "in the gateway-tls policy config's httpsListeners",
+        );
+      } else if (!httpsListeners.includes(`${id}/${ref.sectionName}`)) {
+        report(
+          `${who} serves ${hosts} through listener "${ref.sectionName}" of ${refKind} ${id}, which this stack does not create, ` +
+            `so the pack cannot see that it serves TLS: once it is an HTTPS listener with a certificate, list "${id}/${ref.sectionName}" ` +
+            "in the gateway-tls policy config's httpsListeners",
+        );
+      }
+    }
+  }
+  return violations;
 }
 
 // --- settings -------------------------------------------------------------------------------
@@ -292,9 +621,9 @@ export function looksSecret(name: string): boolean {
 /** A URL with a password in it (scheme://user:password@host), the way credentials hide in settings. */
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i;
 
-/** ConfigMap keys or values that belong in a Secret. */
+/** ConfigMap keys or values that belong in a Secret (a ConfigMapPatch's keys too). */
 export function noSecretsInConfigMap(type: string, props: Props): string[] {
-  if (type !== "kubernetes:core/v1:ConfigMap") {
+  if (groupKind(type) !== "core/ConfigMap") {
     return [];
   }
   const fix = (name: string) =>
@@ -318,39 +647,35 @@ export function noSecretsInConfigMap(type: string, props: Props): string[] {
 // --- blue-green promotion -------------------------------------------------------------------
 
 /**
- * The Rollout annotation in which the program records why it lets Argo promote a blue-green
- * release, as `<source>:<release id>` (the release id is the first 12 hex digits of the image
- * digest, as in the `promote` config key):
- * - `promote:<id>`     the `promote` config key names this release;
- * - `rollbackTo:<id>`  the `rollbackTo` config key deploys this earlier release;
- * - `active:<id>`      the release is already the active one (the stack's first release, or an
- *                      update that keeps the image), so nothing waits in preview;
- * - `autoPromote:<id>` the `autoPromote` config key promotes every release (refused in prod).
- * The program writes it whenever it sets spec.strategy.blueGreen.autoPromotionEnabled to true.
+ * Blue-green Rollouts that promote a release nobody promoted by config, as the program records
+ * it (PROMOTION_ANNOTATION). A RolloutPatch is judged when it turns auto-promotion on (true, or
+ * null, which restores Argo's default of true), and must then set the image it promotes.
  */
-export const PROMOTION_ANNOTATION = "api-stack.io/promotion";
-export const PROMOTION_SOURCES = ["promote", "rollbackTo", "active", "autoPromote"] as const;
-
-const RELEASE_ID = /@sha256:([a-f0-9]{12})[a-f0-9]{52}$/;
-
-/** Blue-green Rollouts that promote a release nobody promoted by config. */
 export function blueGreenPromotion(type: string, props: Props): string[] {
-  if (type !== "kubernetes:argoproj.io/v1alpha1:Rollout") {
+  if (groupKind(type) !== "argoproj.io/Rollout") {
     return [];
   }
+  const who = kindOf(type);
   const blueGreen = props.spec?.strategy?.blueGreen;
   // Argo promotes automatically unless told not to: unset counts as true.
-  if (!blueGreen || blueGreen.autoPromotionEnabled === false) {
+  const autoPromotion = blueGreen?.autoPromotionEnabled;
+  if (!blueGreen || autoPromotion === false || (isPatch(type) && autoPromotion === undefined)) {
     return [];
   }
   const containers = containersOf(props.spec?.template?.spec ?? {}).filter((ref) => !ref.init);
   const app = containers.find((ref) => ref.container.name === "api") ?? containers[0];
-  const image = String(app?.container.image ?? "");
-  const release = RELEASE_ID.exec(image)?.[1];
   const wait = "set spec.strategy.blueGreen.autoPromotionEnabled: false so the release waits in preview, then";
+  if (isPatch(type) && app?.container.image === undefined) {
+    return [
+      `${who} turns on auto-promotion without setting the image it promotes, so no promotion by config can name the release: ` +
+        `${wait} promote it with ${key("promote")}`,
+    ];
+  }
+  const image = String(app?.container.image ?? "");
+  const release = releaseIdOf(image);
   if (!release) {
     return [
-      `Rollout auto-promotes image "${image}", which has no digest, so no promotion by config can name it: ` +
+      `${who} auto-promotes image "${image}", which has no digest, so no promotion by config can name it: ` +
         `deploy a digest-pinned image and promote it with ${key("promote")}`,
     ];
   }
@@ -358,21 +683,21 @@ export function blueGreenPromotion(type: string, props: Props): string[] {
   const recorded = props.metadata?.annotations?.[PROMOTION_ANNOTATION];
   if (recorded === undefined) {
     return [
-      `Rollout auto-promotes release ${release} without a promotion by config (no ${PROMOTION_ANNOTATION} annotation): ` +
+      `${who} auto-promotes release ${release} without a promotion by config (no ${PROMOTION_ANNOTATION} annotation): ` +
         `${wait} promote it with \`${promoteWith}\` (${key("promote")})`,
     ];
   }
-  const match = /^([A-Za-z]+):([a-f0-9]{12})$/.exec(String(recorded));
-  if (!match || !(PROMOTION_SOURCES as readonly string[]).includes(match[1])) {
+  const record = readPromotionRecord(String(recorded));
+  if (!record) {
     return [
-      `Rollout auto-promotes release ${release} with an unreadable ${PROMOTION_ANNOTATION} annotation "${recorded}" ` +
+      `${who} auto-promotes release ${release} with an unreadable ${PROMOTION_ANNOTATION} annotation "${recorded}" ` +
         `(expected ${PROMOTION_SOURCES.join("|")}:<release id>): ${wait} promote it with \`${promoteWith}\` (${key("promote")})`,
     ];
   }
-  const [, source, promoted] = match;
+  const { source, release: promoted } = record;
   if (source === "autoPromote") {
     return [
-      `Rollout auto-promotes release ${release} because ${key("autoPromote")} is true, which is refused in prod: ` +
+      `${who} auto-promotes release ${release} because ${key("autoPromote")} is true, which is refused in prod: ` +
         `unset it (pulumi config rm autoPromote) and promote each release with \`${promoteWith}\` (${key("promote")})`,
     ];
   }
@@ -384,7 +709,7 @@ export function blueGreenPromotion(type: string, props: Props): string[] {
           ? `${key("rollbackTo")} names release ${promoted}`
           : `the active release is ${promoted}`;
     return [
-      `Rollout auto-promotes release ${release} but ${named}: a promotion applies to exactly one release; ` +
+      `${who} auto-promotes release ${release} but ${named}: a promotion applies to exactly one release; ` +
         `${wait} promote it with \`${promoteWith}\` (${key("promote")})`,
     ];
   }
@@ -393,42 +718,83 @@ export function blueGreenPromotion(type: string, props: Props): string[] {
 
 // --- availability (stack) -------------------------------------------------------------------
 
-const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
-const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+const HPA = "autoscaling/HorizontalPodAutoscaler";
+const PDB = "policy/PodDisruptionBudget";
 
-const namespaceOf = (props: Props) => props.metadata?.namespace ?? "default";
+/** A budget that lets a drain evict every pod it selects protects nothing. */
+function evictsAll(pdb: Props): string | undefined {
+  const { minAvailable, maxUnavailable } = pdb.spec ?? {};
+  if (minAvailable === 0 || minAvailable === "0%") {
+    return `minAvailable: ${JSON.stringify(minAvailable)}`;
+  }
+  if (maxUnavailable === "100%") {
+    return `maxUnavailable: "100%"`;
+  }
+  return undefined;
+}
 
 /**
- * Serving workloads (a Deployment, StatefulSet or Rollout with a container that serves a port)
- * must survive a node drain: at least `minReplicas` pods (the HPA's floor, or the replica count
- * without one) and a PodDisruptionBudget selecting them.
+ * Serving workloads (a Deployment, StatefulSet, ReplicaSet or Rollout with a container that
+ * serves a port) must survive a node drain: at least `minReplicas` pods (the HPA's floor, or the
+ * replica count without one) and a PodDisruptionBudget selecting them that keeps some. Patches:
+ * one that lowers an HPA's floor or a workload's replicas (a serving one, by its own template or
+ * the stack's object it patches), or lets a budget evict everything, fails; none is blamed for a
+ * budget or an autoscaler it does not create.
  */
-export function availability(resources: StackResource[], { minReplicas }: { minReplicas: number }): StackViolation[] {
+export function availability(
+  resources: StackResource[],
+  { minReplicas, registered = resources }: Pick<StackContext, "minReplicas" | "registered">,
+): StackViolation[] {
   const violations: StackViolation[] = [];
-  const hpas = resources.filter((r) => r.type === HPA);
-  const pdbs = resources.filter((r) => r.type === PDB);
+  const hpas = registered.filter((r) => groupKind(r.type) === HPA);
+  const pdbs = registered.filter((r) => groupKind(r.type) === PDB && !isPatch(r.type));
 
-  for (const hpa of hpas) {
+  for (const hpa of resources.filter((r) => groupKind(r.type) === HPA)) {
+    const set = hpa.props.spec?.minReplicas;
+    if (isPatch(hpa.type) && set === undefined) {
+      continue;
+    }
     // Kubernetes defaults minReplicas to 1.
-    const floor = hpa.props.spec?.minReplicas ?? 1;
+    const floor = set ?? 1;
     if (floor < minReplicas) {
       violations.push({
         urn: hpa.urn,
         message:
-          `HorizontalPodAutoscaler ${hpa.props.metadata?.name} may scale down to ${floor} ` +
+          `${kindOf(hpa.type)} ${hpa.props.metadata?.name} may scale down to ${floor} ` +
           `replica${floor === 1 ? "" : "s"}: set ${key("hpaMinReplicas")} to ${minReplicas} or more`,
       });
     }
   }
 
-  for (const workload of resources.filter((r) => REPLICATED.has(r.type))) {
-    const template = podTemplateOf(workload.type, workload.props);
-    if (!template || !containersOf(template.spec!).some((ref) => !ref.init && ports(ref.container).length > 0)) {
-      continue;
+  for (const pdb of resources.filter((r) => groupKind(r.type) === PDB)) {
+    const setting = evictsAll(pdb.props);
+    if (setting) {
+      violations.push({
+        urn: pdb.urn,
+        message:
+          `${kindOf(pdb.type)} ${pdb.props.metadata?.name} lets a node drain evict every pod it selects (${setting}): ` +
+          `set maxUnavailable below the replica count (the program's Scaling component sets it from ${key("pdbMaxUnavailable")})`,
+      });
     }
-    const kind = kindOf(workload.type);
+  }
+
+  const serves = (template: { spec?: Props } | undefined) =>
+    template !== undefined && containersOf(template.spec ?? {}).some((ref) => !ref.init && ports(ref.container).length > 0);
+
+  for (const workload of resources.filter((r) => REPLICATED.has(groupKind(r.type) ?? ""))) {
+    const patch = isPatch(workload.type);
+    const kind = kubeType(workload.type)!.kind;
     const name = workload.props.metadata?.name;
     const namespace = namespaceOf(workload.props);
+    const same = (r: StackResource) => groupKind(r.type) === groupKind(workload.type) && !isPatch(r.type);
+    const patched = patch
+      ? registered.find((r) => same(r) && r.props.metadata?.name === name && namespaceOf(r.props) === namespace)
+      : undefined;
+    const template = podTemplateOf(workload.type, workload.props);
+    const serving = serves(template) || (patched !== undefined && serves(podTemplateOf(patched.type, patched.props)));
+    if (!serving || (patch && workload.props.spec?.replicas === undefined)) {
+      continue;
+    }
     const scaled = hpas.some((hpa) => {
       const target = hpa.props.spec?.scaleTargetRef ?? {};
       return namespaceOf(hpa.props) === namespace && target.kind === kind && target.name === name;
@@ -438,18 +804,18 @@ export function availability(resources: StackResource[], { minReplicas }: { minR
       violations.push({
         urn: workload.urn,
         message:
-          `${kind} ${name} runs ${replicas} replica${replicas === 1 ? "" : "s"} without an autoscaler: ` +
+          `${kindOf(workload.type)} ${name} runs ${replicas} replica${replicas === 1 ? "" : "s"} without an autoscaler: ` +
           `set ${key("replicas")} to ${minReplicas} or more (or enable ${key("hpaEnabled")} with ${key("hpaMinReplicas")} >= ${minReplicas})`,
       });
     }
     const budgeted = pdbs.some(
-      (pdb) => namespaceOf(pdb.props) === namespace && selects(pdb.props.spec?.selector, template.metadata?.labels),
+      (pdb) => namespaceOf(pdb.props) === namespace && selects(pdb.props.spec?.selector, template?.metadata?.labels),
     );
-    if (!budgeted) {
+    if (!patch && !budgeted) {
       violations.push({
         urn: workload.urn,
         message:
-          `${kind} ${name} has no PodDisruptionBudget, so a node drain may evict all its pods at once: ` +
+          `${kindOf(workload.type)} ${name} has no PodDisruptionBudget, so a node drain may evict all its pods at once: ` +
           `add one whose selector matches its pod labels (the program's Scaling component does, sized by ${key("pdbMaxUnavailable")})`,
       });
     }
@@ -457,7 +823,23 @@ export function availability(resources: StackResource[], { minReplicas }: { minR
   return violations;
 }
 
+// --- objects no policy can see ----------------------------------------------------------------
+
+/** Helm releases, which install objects that Pulumi never registers. */
+export function visibleObjects(type: string, props: Props): string[] {
+  if (type !== HELM_RELEASE) {
+    return [];
+  }
+  return [
+    `Helm Release of chart ${props.chart} installs objects that only Helm sees, so no policy can check them: ` +
+      "install the chart with kubernetes.helm.v4.Chart, which registers each object, or exempt this release " +
+      "in the visible-objects policy config (docs/policy.md, Exemptions)",
+  ];
+}
+
 // --- advisory -------------------------------------------------------------------------------
+// These rules ask for what a good object has; a patch leaves what it does not set to the object
+// it patches, so they judge full objects only.
 
 export const RECOMMENDED_LABELS = [
   "app.kubernetes.io/name",
@@ -468,9 +850,9 @@ export const RECOMMENDED_LABELS = [
   "app.kubernetes.io/managed-by",
 ] as const;
 
-/** Kubernetes objects proper (not providers, nor the components that render manifests). */
+/** Kubernetes objects proper (not providers, patches, nor the components that render manifests). */
 function isKubernetesObject(type: string): boolean {
-  return type.startsWith("kubernetes:") && !/^kubernetes:(yaml|helm\.sh|kustomize)\//.test(type);
+  return type.startsWith("kubernetes:") && !isRenderer(type) && type !== HELM_RELEASE && !isPatch(type);
 }
 
 export function recommendedLabels(type: string, props: Props): string[] {
@@ -494,7 +876,7 @@ export const SCRAPE_ANNOTATIONS: Record<string, string | undefined> = { "prometh
 /** API pods that Prometheus would not scrape. */
 export function prometheusScrape(type: string, props: Props): string[] {
   const template = podTemplateOf(type, props);
-  if (!template || !isApiPod(template)) {
+  if (!template || isPatch(type) || !isApiPod(template)) {
     return [];
   }
   const annotations = template.metadata?.annotations ?? {};
@@ -512,7 +894,7 @@ export function prometheusScrape(type: string, props: Props): string[] {
 
 /** Multi-replica API workloads whose pods may all land in one zone or on one node. */
 export function topologySpread(type: string, props: Props): string[] {
-  if (!REPLICATED.has(type)) {
+  if (!REPLICATED.has(groupKind(type) ?? "") || isPatch(type)) {
     return [];
   }
   const template = podTemplateOf(type, props);
@@ -538,10 +920,34 @@ export const RULES: readonly Rule[] = [
     kind: "resource",
     name: "pod-security",
     description:
-      "Containers run as non-root with a read-only root filesystem, no privilege escalation, all capabilities dropped and seccomp RuntimeDefault.",
+      "Containers run as non-root with a read-only root filesystem, no privilege escalation, not privileged, all capabilities dropped (NET_BIND_SERVICE alone added back) and seccomp RuntimeDefault.",
     enforcementLevel: "mandatory",
     environments: ALL,
     check: podSecurity,
+  },
+  {
+    kind: "resource",
+    name: "host-namespaces",
+    description: "No pod shares the node's network, process or IPC namespace (hostNetwork, hostPID, hostIPC) or runs as a Windows host process.",
+    enforcementLevel: "mandatory",
+    environments: ALL,
+    check: hostNamespaces,
+  },
+  {
+    kind: "resource",
+    name: "host-path",
+    description: "No pod mounts a hostPath volume.",
+    enforcementLevel: "mandatory",
+    environments: ALL,
+    check: hostPath,
+  },
+  {
+    kind: "resource",
+    name: "host-ports",
+    description: "No container binds a hostPort.",
+    enforcementLevel: "mandatory",
+    environments: ALL,
+    check: hostPorts,
   },
   {
     kind: "resource",
@@ -571,7 +977,7 @@ export const RULES: readonly Rule[] = [
   {
     kind: "resource",
     name: "no-external-service",
-    description: "No Service of type LoadBalancer or NodePort: the API is reached through its Ingress.",
+    description: "No Service of type LoadBalancer or NodePort and no Service externalIPs: the API is reached through its Ingress.",
     enforcementLevel: "mandatory",
     environments: ALL,
     check: noExternalService,
@@ -583,6 +989,23 @@ export const RULES: readonly Rule[] = [
     enforcementLevel: "mandatory",
     environments: PROD,
     check: ingressTls,
+  },
+  {
+    kind: "stack",
+    name: "gateway-tls",
+    description: "Every Gateway API route (HTTPRoute, GRPCRoute) is served only by HTTPS Gateway listeners, and those have a certificate.",
+    enforcementLevel: "mandatory",
+    environments: PROD,
+    options: ["httpsListeners"],
+    check: gatewayTls,
+  },
+  {
+    kind: "resource",
+    name: "explicit-hosts",
+    description: "Ingresses and Gateway API routes name every host they answer for: no host-less rule, default backend or wildcard.",
+    enforcementLevel: "mandatory",
+    environments: PROD,
+    check: explicitHosts,
   },
   {
     kind: "resource",
@@ -603,10 +1026,19 @@ export const RULES: readonly Rule[] = [
   {
     kind: "stack",
     name: "availability",
-    description: "Serving workloads keep at least two replicas (HPA minReplicas) and have a PodDisruptionBudget.",
+    description: "Serving workloads keep at least two replicas (HPA minReplicas) and have a PodDisruptionBudget that keeps some.",
     enforcementLevel: "mandatory",
     environments: PROD,
+    options: ["minReplicas"],
     check: availability,
+  },
+  {
+    kind: "resource",
+    name: "visible-objects",
+    description: "Every Kubernetes object is registered with Pulumi, where policies see it: no Helm Release, whose objects only Helm sees.",
+    enforcementLevel: "mandatory",
+    environments: ALL,
+    check: visibleObjects,
   },
   {
     kind: "resource",

@@ -33,11 +33,13 @@ export interface KubeType {
 }
 
 export function kubeType(type: string): KubeType | undefined {
-  const match = /^kubernetes:([^:/]+)\/([^:/]+):([A-Za-z0-9]+)$/.exec(type);
+  // A CustomResource's token is `kubernetes:<apiVersion>:<kind>`, so a core kind made through one
+  // reads `kubernetes:v1:Pod`, without a group.
+  const match = /^kubernetes:(?:([^:/]+)\/)?([^:/]+):([A-Za-z0-9]+)$/.exec(type);
   if (!match) {
     return undefined;
   }
-  const [, group, version, name] = match;
+  const [, group = "core", version, name] = match;
   const patch = name.endsWith("Patch") && name !== "Patch";
   return { group, version, kind: patch ? name.slice(0, -"Patch".length) : name, patch };
 }

@@ -164,7 +164,7 @@ export interface ResourceValidationArgs {
 }
 
 export interface StackValidationArgs {
-  resources: { type: string; props: Props; urn: string; parent?: { urn: string } }[];
+  resources: { type: string; props: Props; urn: string; opts: { parent?: string } }[];
   getConfig<T extends object>(): T;
   notApplicable(reason?: string): never;
 }
@@ -272,7 +272,8 @@ export function policies(): (ResourcePolicy | StackPolicy)[] {
       ...base,
       validateStack: (args, report) => {
         const settings = configuredSettings(rule, args.getConfig<PolicyConfig>());
-        const resources = args.resources.map(({ type, props, urn, parent }) => ({ type, props, urn, parent: parent?.urn }));
+        // opts.parent, the URN: the resource's `parent` is filled in only when the parent is in the list too.
+        const resources = args.resources.map(({ type, props, urn, opts }) => ({ type, props, urn, parent: opts.parent }));
         stackFindings(rule, resources, settings).forEach(({ message, urn }) => report(message, urn));
       },
     };

@@ -973,6 +973,11 @@ describe("policy pack", () => {
     assert.equal(groupKind("kubernetes:argoproj.io/v1alpha1:RolloutPatch"), "argoproj.io/Rollout");
     assert.equal(groupKind("kubernetes:extensions/v1beta1:Ingress"), "extensions/Ingress");
     assert.equal(kubeType("pulumi:providers:kubernetes"), undefined);
+    // A core kind made through a CustomResource has no group in its token.
+    assert.equal(groupKind("kubernetes:v1:Pod"), "core/Pod");
+    const pod = POD_BEARING.find(([type]) => type === T.pod)![1]();
+    pod.spec.hostNetwork = true;
+    assert.equal(hostNamespaces("kubernetes:v1:PodPatch", pod).length, 1);
   });
 
   describe("objects rendered from manifests and charts", () => {
@@ -1142,11 +1147,12 @@ describe("policy pack", () => {
       assert.ok("validateStack" in policy);
       const single = deployment();
       single.spec.replicas = 1;
-      const run = (props: Props, config: object, stack = "prod") => {
+      const run = (props: Props, config: object, stack = "prod", parents: string[] = []) => {
         const reported: [string, string | undefined][] = [];
+        const parent = parents.length > 0 ? urn(stack, parents.at(-1)!, "chart", parents.slice(0, -1)) : undefined;
         policy.validateStack(
           {
-            resources: [{ type: T.deployment, props, urn: urn(stack, T.deployment) }],
+            resources: [{ type: T.deployment, props, urn: urn(stack, T.deployment, "api", parents), opts: { parent } }],
             getConfig: <T extends object>() => config as T,
             notApplicable: (): never => {
               throw new Error("unexpected");
@@ -1163,6 +1169,10 @@ describe("policy pack", () => {
       assert.deepEqual(run(dev(clone(single)), {}, "dev"), []);
       assert.equal(run(dev(clone(single)), {}).length, 2);
       assert.equal(run(single, { minReplicas: 1 }).length, 1);
+      // Rendered by a chart: checked, and exempt only by the config.
+      const chart = ["kubernetes:helm.sh/v4:Chart"];
+      assert.equal(run(single, {}, "prod", chart).length, 2);
+      assert.deepEqual(run(single, { exempt: [{ component: "chart", reason: "the chart's own replica count" }] }, "prod", chart), []);
     });
 
     it("calls an exempt rendered object not applicable, with the config's reason, and points at the component otherwise", () => {

@@ -1,29 +1,30 @@
 // api-stack: one containerized Python API on Kubernetes, one stack per environment.
-// 1. validate the whole stack config (nothing is created when it is wrong),
-// 2. build the components, 3. export what users and CI need to know.
+// 1. read and validate the whole stack config (nothing is created when it is wrong),
+// 2. build the ApiStack from the args config assembled, 3. export what users and CI need to know.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { clusterReleaseReader, noClusterReader, type ReleaseReader } from "./components/api/cluster-reader";
 import { ApiStack } from "./components/api-stack";
-import { GithubRepository } from "./components/github";
 import { loadStackConfig } from "./config";
 
-export = async () => {
-  const config = loadStackConfig();
+/** `readRelease` stands in for the cluster's API server (unit tests pass a fake cluster). */
+export = async (readRelease?: ReleaseReader) => {
+  const { name, args, renderYamlTo, cluster } = loadStackConfig();
 
   const opts: pulumi.ComponentResourceOptions = {};
-  if (config.renderYamlTo) {
+  let reader = readRelease ?? clusterReleaseReader(cluster);
+  if (renderYamlTo) {
     pulumi.log.warn(
-      `renderYamlTo: manifests go to ${config.renderYamlTo} instead of a cluster. ` +
+      `renderYamlTo: manifests go to ${renderYamlTo} instead of a cluster. ` +
         "Kubernetes Secrets are written there in PLAINTEXT: keep that directory out of version control.",
     );
     // An empty kubeconfig, because the SDK would otherwise fill it from $KUBECONFIG and the
     // provider refuses any cluster setting beside renderYamlToDirectory.
-    const render = new k8s.Provider("render", { renderYamlToDirectory: config.renderYamlTo, kubeconfig: "" });
+    const render = new k8s.Provider("render", { renderYamlToDirectory: renderYamlTo, kubeconfig: "" });
     opts.providers = { kubernetes: render };
+    reader = noClusterReader("render mode writes manifests and reads no cluster");
   }
 
-  const api = new ApiStack(config.appName, config, opts);
-  // The repository's CI/CD settings are the project's, not the API's: a root of their own.
-  const github = config.github && new GithubRepository("github", { config: config.github });
-  return { ...api.outputs, ...(github ? { github: github.outputs } : {}) };
+  const api = new ApiStack(name, { ...args, readRelease: reader }, opts);
+  return api.outputs;
 };

@@ -2,14 +2,15 @@
 // declare every resource, for dev, prod and fleets of 10 and 50 APIs in one program. Figures,
 // not assertions: `npm run bench` prints a table; the README records one run.
 import { performance } from "node:perf_hooks";
+import type { ReleaseReader } from "../components/api/cluster-reader";
 import { ApiStack } from "../components/api-stack";
 import { validateConfig } from "../config";
-import { devInput, execute, PROJECT, PROJECT_DIR, prodInput, type StackInput } from "../tests/unit/harness";
+import { devInput, execute, PROJECT, PROJECT_DIR, prodInput, type StackInput } from "../tests/support/harness";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-function fleet(size: number, input: StackInput): () => Promise<Record<string, unknown>> {
-  return async () => {
+function fleet(size: number, input: StackInput): (readRelease: ReleaseReader) => Promise<Record<string, unknown>> {
+  return async (readRelease) => {
     const result = validateConfig({
       values: input.values,
       secretKeys: new Set(input.secretKeys),
@@ -20,9 +21,10 @@ function fleet(size: number, input: StackInput): () => Promise<Record<string, un
     if (!result.ok) {
       throw new Error(result.errors.join("\n"));
     }
+    const { args } = result.config;
     for (let i = 0; i < size; i++) {
       const appName = `api${i}`;
-      new ApiStack(appName, { ...result.config, appName, namespace: `${appName}-prod` });
+      new ApiStack(appName, { ...args, app: { ...args.app, appName }, namespace: `${appName}-prod`, readRelease });
     }
     return {};
   };

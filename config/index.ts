@@ -1,14 +1,14 @@
-// The only module that reads Pulumi config. Everything else receives a StackConfig.
+// The only module that reads Pulumi config. Everything else receives typed values.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import type { ProgramConfig } from "./args";
 import { validateConfig } from "./validate";
-import type { StackConfig } from "./types";
 
+export { APP_ENVIRONMENT, type ProgramConfig } from "./args";
 export { KEYS } from "./keys";
-export type { KeyName, KeySpec, Kind } from "./keys";
-export { SecretValue } from "./secret";
-export type * from "./types";
-export { validateConfig } from "./validate";
+export type { KeyName, KeySpec, Kind, Values } from "./keys";
+export { RULES, type Rule } from "./rules";
+export { validateConfig, type RawConfig } from "./validate";
 
 /** Thrown for invalid stack config; Pulumi prints a RunError's message without a stack trace. */
 export class ConfigError extends pulumi.RunError {
@@ -27,7 +27,7 @@ const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: 
  * Reads and validates the whole stack config before any resource exists. Throws ConfigError
  * listing every problem, so a bad config never leaves a half-deployed stack.
  */
-export function loadStackConfig(projectDir = path.resolve(__dirname, "..")): StackConfig {
+export function loadStackConfig(projectDir = path.resolve(__dirname, "..")): ProgramConfig {
   const values = pulumi.runtime.allConfig();
   const secretKeys = new Set(Object.keys(values).filter((key) => runtime.isConfigSecret(key)));
   const result = validateConfig({

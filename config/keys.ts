@@ -1,15 +1,10 @@
 // Every stack config key the program accepts, in one table: its Pulumi type, its schema, its
-// default and the sentence that explains it. `Pulumi.yaml` is generated from this table
-// (`npm run gen:project`), and the README's config reference quotes it, so the three never drift.
+// default and the sentence that explains it. The value types are inferred from the schemas
+// (`Values`), "allowed" texts of integers and booleans are derived from their bounds by the key
+// constructors, and `Pulumi.yaml` and docs/config.md are generated from this table
+// (`npm run gen:project`), so none of them can drift.
 import { z } from "zod";
-import {
-  GIT_BRANCH,
-  GITHUB_OWNER,
-  GITHUB_REPOSITORY,
-  MAX_WAIT_MINUTES,
-  PULUMI_SERVICE_URL,
-  PULUMI_STACK_NAME,
-} from "./github-patterns";
+import { DIGEST_REF_PATTERN, RELEASE_ID_LENGTH, RELEASE_ID_PATTERN } from "../components/release";
 import { parseQuantity } from "./quantity";
 
 /** The value types Pulumi project config can declare, plus `object` (JSON, set with --path). */
@@ -33,9 +28,10 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 // An image repository without tag or digest: optional registry host[:port], then path components.
 const REPOSITORY = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Both apps refuse a shorter SECRET_KEY outside development (Django's own rule). */
+export const SECRET_KEY_MIN_LENGTH = 50;
 
 const label = (max: number) => z.string().max(max).regex(DNS_LABEL);
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -55,7 +51,13 @@ const urlWithScheme = (...schemes: string[]) =>
   });
 const command = z.array(z.string().min(1)).min(1);
 
-const ranged = (min: number, max: number) => `an integer from ${min} to ${max}`;
+/** An integer key: the bounds are written once, for the schema and the "allowed" text. */
+const integer = (min: number, max: number, unit?: string) => ({
+  kind: "integer" as const,
+  schema: int(min, max),
+  allowed: `an integer from ${min} to ${max}${unit ? ` (${unit})` : ""}`,
+});
+const flag = () => ({ kind: "boolean" as const, schema: z.boolean(), allowed: "true or false" });
 
 export const KEYS = {
   // --- the application -----------------------------------------------------------------
@@ -87,9 +89,7 @@ export const KEYS = {
     description: "Namespace to create and deploy into. Default: <appName>-<environment>.",
   },
   debug: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "DEBUG for the app. Refused in prod.",
     default: false,
   },
@@ -104,7 +104,7 @@ export const KEYS = {
   // --- the image -----------------------------------------------------------------------
   imageRef: {
     kind: "string",
-    schema: z.string().regex(DIGEST_REF),
+    schema: z.string().regex(DIGEST_REF_PATTERN),
     allowed: "an image reference pinned by digest, repository@sha256:<64 hex digits>",
     description:
       "Deploy this prebuilt image instead of building one (e.g. the digest dev already runs). Excludes the image* build keys.",
@@ -166,9 +166,7 @@ export const KEYS = {
 
   // --- the workload --------------------------------------------------------------------
   replicas: {
-    kind: "integer",
-    schema: int(1, 100),
-    allowed: ranged(1, 100),
+    ...integer(1, 100),
     description: "API pods. With the HPA on, the starting count; the HPA owns it afterwards.",
     default: 2,
   },
@@ -201,23 +199,17 @@ export const KEYS = {
     default: "512Mi",
   },
   terminationGracePeriodSeconds: {
-    kind: "integer",
-    schema: int(5, 600),
-    allowed: ranged(5, 600),
+    ...integer(5, 600),
     description: "Time a pod gets to drain in-flight requests after SIGTERM.",
     default: 30,
   },
   preStopSleepSeconds: {
-    kind: "integer",
-    schema: int(0, 120),
-    allowed: ranged(0, 120),
+    ...integer(0, 120),
     description: "Pause before SIGTERM so endpoints stop routing to the pod first.",
     default: 5,
   },
   migrationsEnabled: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "Run migrationCommand as a Job before each new image rolls out.",
     default: true,
   },
@@ -229,16 +221,12 @@ export const KEYS = {
     default: ["alembic", "upgrade", "head"],
   },
   migrationTimeoutSeconds: {
-    kind: "integer",
-    schema: int(30, 7200),
-    allowed: ranged(30, 7200),
-    description: "Deadline of the migration Job; past it the release stops.",
+    ...integer(30, 7200),
+    description: "Deadline of the migration Job (and of the backup Job); past it the release stops.",
     default: 600,
   },
   workerEnabled: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "Deploy the Celery worker from the same image and settings.",
     default: true,
   },
@@ -250,39 +238,29 @@ export const KEYS = {
     default: ["celery", "-A", "app.celery", "worker", "-l", "info"],
   },
   workerReplicas: {
-    kind: "integer",
-    schema: int(1, 100),
-    allowed: ranged(1, 100),
+    ...integer(1, 100),
     description: "Worker pods.",
     default: 1,
   },
 
   // --- settings (ConfigMap) and secrets (Secret) ----------------------------------------
   dbPoolSize: {
-    kind: "integer",
-    schema: int(1, 100),
-    allowed: ranged(1, 100),
+    ...integer(1, 100),
     description: "DB_POOL_SIZE for the app.",
     default: 5,
   },
   dbMaxOverflow: {
-    kind: "integer",
-    schema: int(0, 100),
-    allowed: ranged(0, 100),
+    ...integer(0, 100),
     description: "DB_MAX_OVERFLOW for the app.",
     default: 10,
   },
   accessTokenExpireMinutes: {
-    kind: "integer",
-    schema: int(1, 1440),
-    allowed: ranged(1, 1440),
+    ...integer(1, 1440),
     description: "ACCESS_TOKEN_EXPIRE_MINUTES for the app.",
     default: 30,
   },
   refreshTokenExpireDays: {
-    kind: "integer",
-    schema: int(1, 365),
-    allowed: ranged(1, 365),
+    ...integer(1, 365),
     description: "REFRESH_TOKEN_EXPIRE_DAYS for the app.",
     default: 7,
   },
@@ -308,8 +286,8 @@ export const KEYS = {
   },
   secretKey: {
     kind: "string",
-    schema: z.string().min(32),
-    allowed: "a secret of at least 32 characters (e.g. `openssl rand -hex 32`)",
+    schema: z.string().min(SECRET_KEY_MIN_LENGTH),
+    allowed: `a secret of at least ${SECRET_KEY_MIN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
     description: "SECRET_KEY the app signs tokens with.",
     secret: true,
     required: true,
@@ -324,9 +302,7 @@ export const KEYS = {
 
   // --- networking ------------------------------------------------------------------------
   ingressEnabled: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "Expose the API through an Ingress.",
     default: false,
   },
@@ -344,9 +320,7 @@ export const KEYS = {
     default: "nginx",
   },
   ingressTls: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "Serve HTTPS with a certificate from cert-manager.",
     default: true,
   },
@@ -358,70 +332,52 @@ export const KEYS = {
     default: "letsencrypt-staging",
   },
   ingressWaitForAddress: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description:
       "Wait until the ingress controller publishes an address for the Ingress. Turn off where no controller publishes one.",
     default: true,
   },
   rateLimitPerMinute: {
-    kind: "integer",
-    schema: int(1, 100000),
-    allowed: ranged(1, 100000),
+    ...integer(1, 100000),
     description: "Requests per minute per client IP, enforced by ingress-nginx.",
     default: 100,
   },
 
   // --- autoscaling and disruption ---------------------------------------------------------
   hpaEnabled: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "Scale API pods with a HorizontalPodAutoscaler (autoscaling/v2).",
     default: true,
   },
   hpaMinReplicas: {
-    kind: "integer",
-    schema: int(1, 1000),
-    allowed: ranged(1, 1000),
+    ...integer(1, 1000),
     description: "Fewest API pods the HPA keeps.",
     default: 2,
   },
   hpaMaxReplicas: {
-    kind: "integer",
-    schema: int(1, 1000),
-    allowed: ranged(1, 1000),
+    ...integer(1, 1000),
     description: "Most API pods the HPA allows.",
     default: 5,
   },
   hpaCpuUtilization: {
-    kind: "integer",
-    schema: int(1, 100),
-    allowed: ranged(1, 100) + " (percent)",
+    ...integer(1, 100, "percent"),
     description: "Average CPU utilization the HPA aims for, in percent of requests.",
     default: 70,
   },
   hpaMemoryUtilization: {
-    kind: "integer",
-    schema: int(1, 100),
-    allowed: ranged(1, 100) + " (percent)",
+    ...integer(1, 100, "percent"),
     description: "Average memory utilization the HPA aims for, in percent of requests.",
     default: 80,
   },
   pdbMaxUnavailable: {
-    kind: "integer",
-    schema: int(1, 1000),
-    allowed: ranged(1, 1000),
+    ...integer(1, 1000),
     description: "API pods a voluntary disruption (node drain) may take down at once.",
     default: 1,
   },
 
   // --- in-cluster dependencies for dev -----------------------------------------------------
   devServicesEnabled: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "Run Postgres and Redis in the namespace and point DATABASE_URL/REDIS_URL at them. Refused in prod.",
     default: false,
   },
@@ -465,43 +421,35 @@ export const KEYS = {
   },
   promote: {
     kind: "string",
-    schema: z.string().regex(/^[a-f0-9]{12}$/),
-    allowed: "a release id: the first 12 hex digits of the image digest (stack output release.preview)",
+    schema: z.string().regex(RELEASE_ID_PATTERN),
+    allowed: `a release id: the first ${RELEASE_ID_LENGTH} hex digits of the image digest (stack output release.preview)`,
     description:
       "blueGreen: promote exactly this release from preview to active. A later release waits again; the key need not be removed.",
   },
   autoPromote: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "blueGreen: promote every release without waiting for `promote`. Refused in prod.",
     default: false,
   },
   rollbackTo: {
     kind: "string",
-    schema: z.string().regex(DIGEST_REF),
+    schema: z.string().regex(DIGEST_REF_PATTERN),
     allowed: "an image reference pinned by digest (stack output release.previous)",
     description:
       "Deploy this earlier image instead of building, promoted at once and without migrations. Remove it to resume releases.",
   },
   scaleDownDelaySeconds: {
-    kind: "integer",
-    schema: int(0, 3600),
-    allowed: ranged(0, 3600),
+    ...integer(0, 3600),
     description: "blueGreen: how long the previous release keeps running after a promotion, for in-flight requests and quick rollback.",
     default: 30,
   },
   prePromotionAnalysis: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "blueGreen: before promotion, smoke-test the preview Service's /health/ready; a failure aborts the release.",
     default: true,
   },
   postPromotionAnalysis: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "blueGreen: after promotion, watch the 5xx ratio in Prometheus; a failure rolls back to the previous release.",
     default: false,
   },
@@ -537,16 +485,12 @@ export const KEYS = {
     description: "Prometheus the release analysis queries. Required for canary and for postPromotionAnalysis.",
   },
   maxErrorRatePercent: {
-    kind: "integer",
-    schema: int(1, 100),
-    allowed: ranged(1, 100) + " (percent)",
+    ...integer(1, 100, "percent"),
     description: "Analysis fails, and the release aborts, when more than this share of the new release's responses are 5xx.",
     default: 5,
   },
   backupEnabled: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
+    ...flag(),
     description: "Before migrations, pg_dump the database to a volume, once per release; a failed backup stops the release.",
     default: false,
   },
@@ -572,144 +516,6 @@ export const KEYS = {
       "Install Argo Rollouts (CRDs and controller) from this manifest before any Rollout, for clusters that lack it.",
   },
 
-  // --- the GitHub side of CI/CD (enable on one stack only: they share the repository) -----
-  githubEnabled: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
-    description:
-      "Manage the repository's Actions environments, secrets, variables and branch protection from this stack.",
-    default: false,
-  },
-  githubOwner: {
-    kind: "string",
-    schema: z.string().regex(GITHUB_OWNER),
-    allowed: "a GitHub user or organization login",
-    description: "Owner of the repository. Required when githubEnabled.",
-  },
-  githubRepository: {
-    kind: "string",
-    schema: z.string().regex(GITHUB_REPOSITORY),
-    allowed: "a repository name without owner (letters, digits, '.', '_', '-')",
-    description: "The repository whose workflows deploy these stacks. Required when githubEnabled.",
-  },
-  githubDefaultBranch: {
-    kind: "string",
-    schema: z.string().regex(GIT_BRANCH),
-    allowed: "a valid branch name",
-    description: "Branch that deploys and that branch protection guards.",
-    default: "main",
-  },
-  githubToken: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "a fine-grained token with Administration, Environments, Secrets and Variables write",
-    description: "Token of the GitHub provider. Unset: the provider reads GITHUB_TOKEN.",
-    secret: true,
-  },
-  githubProdReviewerTeams: {
-    kind: "object",
-    schema: z.array(z.number().int().positive()),
-    allowed: "a JSON list of numeric team ids, such as [1234567]",
-    description: "Teams that must approve every prod deployment (with githubProdReviewerUsers: 1 to 6 in all).",
-  },
-  githubProdReviewerUsers: {
-    kind: "object",
-    schema: z.array(z.number().int().positive()),
-    allowed: "a JSON list of numeric user ids, such as [583231]",
-    description: "Users who must approve every prod deployment (with githubProdReviewerTeams: 1 to 6 in all).",
-  },
-  githubProdWaitTimerMinutes: {
-    kind: "integer",
-    schema: int(0, MAX_WAIT_MINUTES),
-    allowed: ranged(0, MAX_WAIT_MINUTES),
-    description: "Minutes a prod deployment waits after approval.",
-    default: 0,
-  },
-  githubRequiredApprovals: {
-    kind: "integer",
-    schema: int(1, 6),
-    allowed: ranged(1, 6),
-    description: "Approving reviews a pull request needs on the default branch.",
-    default: 1,
-  },
-  githubEnforceAdmins: {
-    kind: "boolean",
-    schema: z.boolean(),
-    allowed: "true or false",
-    description: "Apply branch protection to administrators too.",
-    default: true,
-  },
-  githubPulumiAccessToken: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "a Pulumi access token",
-    description: "Token the workflows log in to the Pulumi backend with. Required when githubEnabled.",
-    secret: true,
-  },
-  githubPulumiBackendUrl: {
-    kind: "string",
-    schema: z.string().regex(PULUMI_SERVICE_URL),
-    allowed: "the https:// URL of a Pulumi service (unset: Pulumi Cloud)",
-    description: "Backend the workflows log in to.",
-  },
-  githubDevStackName: {
-    kind: "string",
-    schema: z.string().regex(PULUMI_STACK_NAME),
-    allowed: "a stack name such as dev or my-org/api-stack/dev",
-    description: "Stack the workflows preview and deploy as dev.",
-    default: "dev",
-  },
-  githubProdStackName: {
-    kind: "string",
-    schema: z.string().regex(PULUMI_STACK_NAME),
-    allowed: "a stack name such as prod or my-org/api-stack/prod",
-    description: "Stack the workflows preview and deploy as prod.",
-    default: "prod",
-  },
-  githubDevKubeconfig: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "a kubeconfig (YAML) for the dev cluster",
-    description: "Kubeconfig of dev's deploy jobs. Required when githubEnabled.",
-    secret: true,
-  },
-  githubProdKubeconfig: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "a kubeconfig (YAML) for the prod cluster",
-    description: "Kubeconfig of prod's deploy jobs. Required when githubEnabled.",
-    secret: true,
-  },
-  githubDevPreviewKubeconfig: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "a kubeconfig (YAML), ideally read-only",
-    description: "Kubeconfig of dev's pull-request previews. Unset: githubDevKubeconfig.",
-    secret: true,
-  },
-  githubProdPreviewKubeconfig: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "a kubeconfig (YAML), ideally read-only",
-    description: "Kubeconfig of prod's pull-request previews. Unset: githubProdKubeconfig.",
-    secret: true,
-  },
-  githubDevConfigPassphrase: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "the passphrase of dev's secrets provider",
-    description: "Passphrase for dev's stack secrets, for stacks that use the passphrase provider.",
-    secret: true,
-  },
-  githubProdConfigPassphrase: {
-    kind: "string",
-    schema: z.string().min(1),
-    allowed: "the passphrase of prod's secrets provider",
-    description: "Passphrase for prod's stack secrets, for stacks that use the passphrase provider.",
-    secret: true,
-  },
-
   // --- output mode ---------------------------------------------------------------------
   renderYamlTo: {
     kind: "string",
@@ -721,3 +527,10 @@ export const KEYS = {
 } satisfies Record<string, KeySpec>;
 
 export type KeyName = keyof typeof KEYS;
+
+type ValueOf<K extends KeyName> = z.infer<(typeof KEYS)[K]["schema"]>;
+
+/** A validated stack config: keys with a default or required by every stack always have a value. */
+export type Values = {
+  [K in KeyName]: (typeof KEYS)[K] extends { default: unknown } | { required: boolean } ? ValueOf<K> : ValueOf<K> | undefined;
+};

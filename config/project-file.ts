@@ -1,7 +1,9 @@
-// Renders Pulumi.yaml from the key table, so `pulumi config` and the CLI's own checks describe
-// exactly what the program validates. `npm run gen:project` writes it; a test keeps it current.
+// Renders Pulumi.yaml and docs/config.md from the key table and the rule list, so `pulumi
+// config`, the CLI's own checks and the reference describe exactly what the program validates.
+// `npm run gen:project` writes both; a test keeps them current.
 import { dump } from "js-yaml";
 import { KEYS, type KeySpec } from "./keys";
+import { RULES } from "./rules";
 
 const HEADER = {
   name: "api-stack",
@@ -32,7 +34,7 @@ export function renderProjectFile(): string {
   return banner + dump({ ...HEADER, config }, { lineWidth: 120, noRefs: true, flowLevel: 3 });
 }
 
-/** The config reference (docs/config.md): every key, its default, what it accepts. */
+/** The config reference (docs/config.md): every key, its default, what it accepts, and the rules between keys. */
 export function renderConfigReference(): string {
   const rows = (Object.entries(KEYS) as [string, KeySpec][]).map(([name, spec]) => {
     const shown = "default" in spec ? `\`${JSON.stringify(spec.default)}\`` : spec.required ? "required" : "unset";
@@ -42,7 +44,7 @@ export function renderConfigReference(): string {
   return [
     "# Stack configuration",
     "",
-    "Generated from `config/keys.ts` by `npm run gen:project`. Set a key with",
+    "Generated from `config/keys.ts` and `config/rules.ts` by `npm run gen:project`. Set a key with",
     "`pulumi config set KEY VALUE` (secrets: `pulumi config set --secret KEY VALUE`; lists and objects:",
     "JSON). The program validates every key before it creates anything and names the key, the value",
     "and what is allowed in each error.",
@@ -50,6 +52,15 @@ export function renderConfigReference(): string {
     "| key | kind | default | meaning |",
     "|---|---|---|---|",
     ...rows,
+    "",
+    "## Rules between keys",
+    "",
+    "Generated from `config/rules.ts`. Checked after every key has parsed on its own; a rule says",
+    "nothing about a key that was itself invalid.",
+    "",
+    "| rule | keys |",
+    "|---|---|",
+    ...RULES.map((rule) => `| ${rule.rule} | ${rule.keys.map((key) => `\`${key}\``).join(", ")} |`),
     "",
   ].join("\n");
 }

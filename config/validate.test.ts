@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { validateConfig, type RawConfig } from "./validate";
-import { devInput, execute, prodInput, PROJECT, PROJECT_DIR, TEST_SECRETS, withConfig, type StackInput } from "../tests/unit/harness";
+import { devInput, execute, prodInput, PROJECT, PROJECT_DIR, TEST_SECRETS, withConfig, type StackInput } from "../tests/support/harness";
 
 const raw = (input: StackInput): RawConfig => ({
   values: input.values,
@@ -44,7 +44,7 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "imageRef and a build key", base: prodInput, set: { imageRef: DIGEST_REF }, key: "imageRepository", says: /must not be set together with api-stack:imageRef/ },
   { name: "no repository and no imageRef", base: prodInput, set: { imageRepository: undefined }, key: "imageRepository", says: /is required to push the built image/ },
   { name: "secret key stored in plaintext", base: prodInput, set: { secretKey: TEST_SECRETS.secretKey }, secret: [], key: "secretKey", says: /stored in plaintext; it must be a secret/ },
-  { name: "secret key too short", base: prodInput, set: { secretKey: "short" }, secret: ["secretKey"], key: "secretKey", says: /at least 32 characters/ },
+  { name: "secret key too short", base: prodInput, set: { secretKey: "short" }, secret: ["secretKey"], key: "secretKey", says: /at least 50 characters/ },
   { name: "database URL not postgres", base: prodInput, set: { databaseUrl: "mysql://db/app" }, secret: ["databaseUrl"], key: "databaseUrl", says: /postgresql:\/\// },
   { name: "prod without database URL", base: prodInput, set: { databaseUrl: undefined }, key: "databaseUrl", says: /required unless api-stack:devServicesEnabled/ },
   { name: "debug in prod", base: prodInput, set: { debug: true }, key: "debug", says: /refused in prod/ },
@@ -58,10 +58,6 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "build arg with a bad name", base: prodInput, set: { imageBuildArgs: { "BASE IMAGE": "x" } }, key: "imageBuildArgs", says: /build-arg names/ },
   { name: "registry user without password", base: prodInput, set: { registryUsername: "ci" }, key: "registryPassword", says: /required together with api-stack:registryUsername/ },
   { name: "rate limit zero", base: prodInput, set: { rateLimitPerMinute: 0 }, key: "rateLimitPerMinute", says: /from 1 to 100000/ },
-  { name: "GitHub enabled without a repository", base: prodInput, set: { githubEnabled: true, githubOwner: "acme", githubPulumiAccessToken: "pul-token", githubDevKubeconfig: "k", githubProdKubeconfig: "k", githubProdReviewerUsers: [1] }, secret: ["githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"], key: "githubRepository", says: /required when api-stack:githubEnabled is true/ },
-  { name: "GitHub owner that is not a login", base: prodInput, set: { githubEnabled: true, githubOwner: "-acme-", githubRepository: "api", githubPulumiAccessToken: "pul-token", githubDevKubeconfig: "k", githubProdKubeconfig: "k", githubProdReviewerUsers: [1] }, secret: ["githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"], key: "githubOwner", says: /GitHub user or organization login/ },
-  { name: "GitHub settings while GitHub is off", base: prodInput, set: { githubOwner: "acme" }, key: "githubOwner", says: /must not be set while api-stack:githubEnabled is false/ },
-  { name: "prod without a reviewer", base: prodInput, set: { githubEnabled: true, githubOwner: "acme", githubRepository: "api", githubPulumiAccessToken: "pul-token", githubDevKubeconfig: "k", githubProdKubeconfig: "k" }, secret: ["githubPulumiAccessToken", "githubDevKubeconfig", "githubProdKubeconfig"], key: "githubProdReviewerUsers", says: /0 reviewers in all; prod needs 1 to 6/ },
   { name: "platform not supported", base: prodInput, set: { imagePlatform: "windows/amd64" }, key: "imagePlatform", says: /linux\/amd64 or linux\/arm64/ },
 ];
 
@@ -74,14 +70,15 @@ describe("stack config validation", () => {
   it("fills defaults and derives the namespace", () => {
     const result = validateConfig(raw(prodInput()));
     assert.ok(result.ok);
-    assert.equal(result.config.namespace, "api-prod");
-    assert.equal(result.config.ingress?.rateLimitPerMinute, 100);
-    assert.deepEqual(result.config.api.resources, {
+    const { args } = result.config;
+    assert.equal(args.namespace, "api-prod");
+    assert.equal(args.ingress?.rateLimitPerMinute, 100);
+    assert.deepEqual(args.api.resources, {
       requests: { cpu: "250m", memory: "256Mi" },
       limits: { cpu: "500m", memory: "512Mi" },
     });
-    assert.deepEqual(result.config.autoscaling, { minReplicas: 3, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 });
-    assert.equal(result.config.ingress?.tls?.clusterIssuer, "letsencrypt-prod");
+    assert.deepEqual(args.autoscaling, { minReplicas: 3, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 });
+    assert.equal(args.ingress?.tls?.clusterIssuer, "letsencrypt-prod");
   });
 
   it("lists the prod secrets an operator still has to set", () => {

@@ -6,24 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { KEYS } from "../config/keys";
+import { loadProgram, PROJECT, PROJECT_DIR } from "../tests/support/program";
 import { buildAndPush } from "./images";
-
-export const PROJECT_DIR = path.resolve(__dirname, "..");
-export const PROJECT = "api-stack";
-
-/**
- * Runs index.ts exactly as the CLI would, from a fresh module cache each time (an
- * Automation API program may run many times in one process).
- */
-export async function loadProgram(): Promise<Record<string, unknown>> {
-  for (const key of Object.keys(require.cache)) {
-    const own = key.startsWith(PROJECT_DIR) && !key.includes("node_modules");
-    if (own && !key.includes(`${path.sep}tests${path.sep}`) && !key.includes(`${path.sep}scripts${path.sep}`)) {
-      delete require.cache[key];
-    }
-  }
-  return (require(path.join(PROJECT_DIR, "index.ts")) as () => Promise<Record<string, unknown>>)();
-}
 
 export type ConfigValues = Record<string, string | number | boolean | object>;
 

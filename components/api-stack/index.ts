@@ -1,17 +1,56 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretValue, type StackConfig } from "../../config";
-import { Delivery } from "../delivery";
-import type { ReleaseState } from "../delivery/spec";
+import { Api } from "../api";
+import type { ReleaseReader } from "../api/cluster-reader";
+import type { DeliveryConfig } from "../api/delivery";
+import type { ReleaseState } from "../api/release-state";
 import { DevServices } from "../dev-services";
-import { devServiceUrls } from "../dev-services/spec";
-import { Image } from "../image";
-import { naming as makeNaming } from "../names";
-import { Network } from "../network";
-import { Scaling } from "../scaling";
+import { devServiceUrls, type DevServicesConfig } from "../dev-services/spec";
+import { Image, type ImageBuild, type ImagePrebuilt } from "../image";
+import { naming as makeNaming, type NamingInput } from "../names";
+import type { IngressConfig } from "../network/spec";
+import type { AutoscalingConfig } from "../scaling/spec";
+import { SecretValue } from "../secret";
 import { Settings } from "../settings";
-import { settingsData, type DevServiceUrls } from "../settings/spec";
-import { Workload } from "../workload";
+import type { AppSecrets, AppSettings } from "../settings/spec";
+import { Workload, type WorkloadArgs } from "../workload";
+import type { Resources } from "../workload/spec";
+
+/** One API, as plain data (no Outputs): what `config/` assembles from stack config. */
+export interface ApiStackArgs {
+  /** Names and labels every object: app name, environment (in the instance label), version, project. */
+  app: NamingInput;
+  /** Namespace to create and deploy into (Pod Security `restricted`). */
+  namespace: string;
+  /** Stack name: the image's cache tag and the `--stack` of the release commands. */
+  stack: string;
+  image: ImageBuild | ImagePrebuilt;
+  /** An earlier digest-pinned image to return to: deployed instead of `image`, promoted at once, no migrations. */
+  rollbackTo?: string;
+  settings: AppSettings;
+  /** External database and Redis; leave the URLs out when `devServices` provides them. */
+  secrets: { secretKey: SecretValue; sentryDsn?: SecretValue; databaseUrl?: SecretValue; redisUrl?: SecretValue };
+  /** In-cluster Postgres and Redis (dev). Unset: none. */
+  devServices?: DevServicesConfig;
+  api: {
+    replicas: number;
+    resources: Resources;
+    terminationGracePeriodSeconds: number;
+    preStopSleepSeconds: number;
+    /** Pods a voluntary disruption may take down at once. Default: 1. */
+    maxUnavailable?: number;
+  };
+  /** Unset: no HPA. */
+  autoscaling?: AutoscalingConfig;
+  delivery: DeliveryConfig;
+  argoRolloutsManifest?: string;
+  ingress?: IngressConfig;
+  backup?: WorkloadArgs["backup"];
+  migration?: WorkloadArgs["migration"];
+  worker?: WorkloadArgs["worker"];
+  /** Reads the live release of the API. Default: the cluster of $KUBECONFIG or ~/.kube/config. */
+  readRelease?: ReleaseReader;
+}
 
 export interface ApiStackOutputs {
   namespace: string;
@@ -25,22 +64,23 @@ export interface ApiStackOutputs {
 }
 
 /**
- * One API, production-shaped: namespace, image, settings, release gates, workload, delivery,
- * networking, autoscaling and, for dev, its own Postgres and Redis.
+ * One API, production-shaped: namespace, image, settings, release gates and worker
+ * (Workload), the API itself with its delivery, networking and scaling (Api) and, for dev, its
+ * own Postgres and Redis.
  */
 export class ApiStack extends pulumi.ComponentResource {
   readonly outputs: ApiStackOutputs;
 
-  constructor(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ApiStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("api-stack:index:ApiStack", name, {}, opts);
-    const naming = makeNaming(config);
+    const naming = makeNaming(args.app);
     const child = { parent: this };
 
     const namespace = new k8s.core.v1.Namespace(
       name,
       {
         metadata: {
-          name: config.namespace,
+          name: args.namespace,
           labels: {
             ...naming.labels("api"),
             // Admission refuses any pod in this namespace that is not fully locked down.
@@ -54,80 +94,78 @@ export class ApiStack extends pulumi.ComponentResource {
     const ns = namespace.metadata.name;
 
     let devServices: DevServices | undefined;
-    let devUrls: DevServiceUrls | undefined;
-    if (config.devServices) {
-      devServices = new DevServices(`${name}-dev`, { naming, namespace: ns, config: config.devServices }, child);
-      const urls = devServiceUrls(naming, config.namespace, config.devServices.postgres.password.reveal());
-      devUrls = { databaseUrl: new SecretValue(urls.databaseUrl), redisUrl: urls.redisUrl };
+    let connections: Pick<AppSecrets, "databaseUrl" | "redisUrl">;
+    if (args.devServices) {
+      devServices = new DevServices(`${name}-dev`, { naming, namespace: ns, config: args.devServices }, child);
+      const urls = devServiceUrls(naming, args.namespace, args.devServices.postgres.password.reveal());
+      // The in-cluster Redis has no password, so its URL is an ordinary setting.
+      connections = { databaseUrl: new SecretValue(urls.databaseUrl), redisUrl: urls.redisUrl };
+    } else {
+      if (!args.secrets.databaseUrl || !args.secrets.redisUrl) {
+        throw new Error(`ApiStack ${name}: secrets.databaseUrl and secrets.redisUrl are required without devServices`);
+      }
+      connections = { databaseUrl: args.secrets.databaseUrl, redisUrl: args.secrets.redisUrl };
     }
 
     // A rollback deploys an image that was built before; nothing is built this time.
-    const candidate = config.rollbackTo
-      ? pulumi.output(config.rollbackTo)
-      : new Image(name, { image: config.image, cacheTag: config.stack }, child).ref;
-    const settings = new Settings(name, { naming, namespace: ns, data: settingsData(config, devUrls) }, child);
+    const rollback = args.rollbackTo !== undefined;
+    const image = args.rollbackTo
+      ? pulumi.output(args.rollbackTo)
+      : new Image(name, { source: args.image, cacheTag: args.stack }, child).ref;
+    const settings = new Settings(
+      name,
+      { naming, namespace: ns, settings: args.settings, secrets: { ...args.secrets, ...connections } },
+      child,
+    );
     const workload = new Workload(
       name,
       {
-        config,
         naming,
         namespace: ns,
-        image: candidate,
-        configMapName: settings.configMapName,
-        secretName: settings.secretName,
-        settingsChecksum: settings.checksum,
-        rollback: config.rollbackTo !== undefined,
+        image,
+        env: settings.env,
+        resources: args.api.resources,
+        terminationGracePeriodSeconds: args.api.terminationGracePeriodSeconds,
+        // A rollback returns to an image whose migrations already ran.
+        backup: rollback ? undefined : args.backup,
+        migration: rollback ? undefined : args.migration,
+        worker: args.worker,
       },
       { parent: this, dependsOn: devServices ? [settings, devServices] : [settings] },
     );
 
-    // The stack's own last outputs say which release is active now: that is what a new
-    // blue-green release is previewed beside, and what a rollback returns to.
-    const self = new pulumi.StackReference(
-      `${name}-previous`,
-      { name: `${pulumi.getOrganization()}/${config.project}/${config.stack}` },
-      child,
-    );
-    const previousActive = self
-      .getOutput("release")
-      .apply((release) => (release as ReleaseState | undefined)?.active);
-
-    const delivery = new Delivery(
+    const api = new Api(
       name,
       {
-        config,
         naming,
-        namespace: config.namespace,
-        template: workload.apiTemplate,
-        candidate,
-        previousActive,
+        namespace: args.namespace,
+        stack: args.stack,
+        image,
+        rollback,
+        env: settings.env,
+        serviceAccountName: workload.serviceAccount.metadata.name,
+        resources: args.api.resources,
+        terminationGracePeriodSeconds: args.api.terminationGracePeriodSeconds,
+        preStopSleepSeconds: args.api.preStopSleepSeconds,
+        replicas: args.api.replicas,
+        autoscaling: args.autoscaling,
+        maxUnavailable: args.api.maxUnavailable,
+        delivery: args.delivery,
+        argoRolloutsManifest: args.argoRolloutsManifest,
+        ingress: args.ingress,
         gates: workload.gates,
+        readRelease: args.readRelease,
       },
       { parent: this, dependsOn: [namespace] },
     );
-    const network = new Network(name, { naming, namespace: config.namespace, ingress: config.ingress }, {
-      parent: this,
-      dependsOn: [namespace],
-    });
-    new Scaling(
-      name,
-      {
-        naming,
-        namespace: ns,
-        target: delivery.scaleTarget,
-        autoscaling: config.autoscaling,
-        maxUnavailable: config.pdb.maxUnavailable,
-      },
-      child,
-    );
 
     this.outputs = {
-      namespace: config.namespace,
-      image: candidate,
-      serviceName: network.serviceName,
-      url: network.url,
-      migrationJob: workload.migrationJobName,
-      release: delivery.release,
+      namespace: args.namespace,
+      image,
+      serviceName: api.network.serviceName,
+      url: api.network.url,
+      migrationJob: workload.migrationJob?.metadata.name,
+      release: api.release,
     };
     this.registerOutputs(this.outputs);
   }

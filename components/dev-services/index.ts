@@ -1,8 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { DevServicesConfig } from "../../config";
 import type { Naming } from "../names";
-import { devServiceSpec, postgresStatefulSetSpec, redisStatefulSetSpec } from "./spec";
+import { devServiceSpec, postgresStatefulSetSpec, redisStatefulSetSpec, type DevServicesConfig } from "./spec";
 
 export interface DevServicesArgs {
   naming: Naming;

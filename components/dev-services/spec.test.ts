@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { naming } from "../names";
 import { devServiceUrls, postgresStatefulSetSpec } from "./spec";
-import { SecretValue } from "../../config/secret";
+import { SecretValue } from "../secret";
 
 const n = naming({ appName: "api", environment: "dev", appVersion: "0.1.0", project: "api-stack" });
 

@@ -2,8 +2,14 @@
 // volume and one Service each. They run under the namespace's "restricted" Pod Security
 // level like the app, as the images' own unprivileged users.
 import type * as k8s from "@pulumi/kubernetes";
-import type { DevServicesConfig } from "../../config";
 import type { Naming } from "../names";
+import type { SecretValue } from "../secret";
+
+/** The in-cluster Postgres and Redis of a dev stack. */
+export interface DevServicesConfig {
+  postgres: { image: string; storage: string; password: SecretValue };
+  redis: { image: string };
+}
 
 export const POSTGRES = { port: 5432, user: "app", database: "app", uid: 70 } as const;
 export const REDIS = { port: 6379, uid: 999 } as const;

@@ -1,9 +1,22 @@
 // Pure builders for how the API is reached: a ClusterIP Service and, optionally, an Ingress.
 import type * as k8s from "@pulumi/kubernetes";
-import type { IngressConfig } from "../../config";
+import type * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 
 export const SERVICE_PORT = 80;
+
+/** How the API is reached from outside the cluster through an ingress controller. */
+export interface IngressConfig {
+  host: string;
+  /** spec.ingressClassName. */
+  className: string;
+  /** cert-manager ClusterIssuer and the Secret it writes the certificate to. Unset: plain HTTP. */
+  tls?: { clusterIssuer: string; secretName: string };
+  /** Requests per minute per client IP, enforced by ingress-nginx. */
+  rateLimitPerMinute: number;
+  /** Wait for the controller to publish an address (the provider's default for an Ingress). */
+  waitForAddress: boolean;
+}
 
 export function serviceSpec(naming: Naming): k8s.types.input.core.v1.ServiceSpec {
   return {
@@ -15,7 +28,8 @@ export function serviceSpec(naming: Naming): k8s.types.input.core.v1.ServiceSpec
 
 export interface IngressInput {
   ingress: IngressConfig;
-  serviceName: string;
+  // The Service object's name, so the Ingress follows the Service it routes to.
+  serviceName: pulumi.Input<string>;
 }
 
 export function ingressAnnotations(ingress: IngressConfig): Record<string, string> {

@@ -1,12 +1,20 @@
 // Pure builders for autoscaling (autoscaling/v2 HPA) and voluntary-disruption limits (PDB).
 import type * as k8s from "@pulumi/kubernetes";
-import type { AutoscalingConfig } from "../../config";
-import type { Naming } from "../names";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Labels } from "../names";
+
+/** autoscaling/v2 HPA settings; utilizations are percent of the pods' requests. */
+export interface AutoscalingConfig {
+  minReplicas: number;
+  maxReplicas: number;
+  cpuUtilization: number;
+  memoryUtilization: number;
+}
 
 export interface ScaleTarget {
-  apiVersion: string;
-  kind: string;
-  name: string;
+  apiVersion: pulumi.Input<string>;
+  kind: pulumi.Input<string>;
+  name: pulumi.Input<string>;
 }
 
 export function hpaSpec(
@@ -31,10 +39,10 @@ export function hpaSpec(
   };
 }
 
-export function pdbSpec(naming: Naming, maxUnavailable: number): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+export function pdbSpec(selector: Labels, maxUnavailable: number): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
   return {
     maxUnavailable,
-    selector: { matchLabels: naming.selector("api") },
+    selector: { matchLabels: selector },
     // Pods that never became healthy must not block node drains.
     unhealthyPodEvictionPolicy: "AlwaysAllow",
   };

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { SecretValue } from "../../config/secret";
+import { SecretValue } from "../secret";
 import { settingsChecksum, type SettingsData } from "./spec";
 
 const data = (secretKey: string, plain: Record<string, string> = { A: "1", B: "2" }): SettingsData => ({

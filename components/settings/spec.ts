@@ -1,7 +1,39 @@
 // Pure builder for the app's environment: which settings go to the ConfigMap, which to the
-// Secret, and the checksum that rolls the pods when either changes.
+// Secret, and the checksum that rolls the pods when either changes. The variable names and
+// values are the contract with the apps (docs/apps.md).
 import { createHash } from "node:crypto";
-import type { SecretValue, StackConfig } from "../../config";
+import type { SecretValue } from "../secret";
+
+/** ENVIRONMENT as both apps accept it; they refuse to start on anything else. */
+export type AppEnvironment = "development" | "test" | "staging" | "production";
+
+/** The app's non-secret settings (ConfigMap). */
+export interface AppSettings {
+  environment: AppEnvironment;
+  appName: string;
+  appVersion: string;
+  debug: boolean;
+  corsOrigins: string[];
+  dbPoolSize: number;
+  dbMaxOverflow: number;
+  accessTokenExpireMinutes: number;
+  refreshTokenExpireDays: number;
+  /** Unset: tracing export off. */
+  otelExporterOtlpEndpoint?: string;
+}
+
+/** The app's secrets and connection URLs (Secret). */
+export interface AppSecrets {
+  secretKey: SecretValue;
+  databaseUrl: SecretValue;
+  /**
+   * A URL that carries credentials stays a secret; a plain string (a password-less in-cluster
+   * Redis) is an ordinary setting.
+   */
+  redisUrl: SecretValue | string;
+  /** Unset: error reporting off. */
+  sentryDsn?: SecretValue;
+}
 
 export interface SettingsData {
   /** Non-secret settings (ConfigMap data). */
@@ -10,18 +42,11 @@ export interface SettingsData {
   secret: Record<string, SecretValue>;
 }
 
-/** Connection URLs of in-cluster dev services, when the stack runs them. */
-export interface DevServiceUrls {
-  databaseUrl: SecretValue;
-  redisUrl: string;
-}
-
-export function settingsData(config: StackConfig, dev?: DevServiceUrls): SettingsData {
-  const { settings, secrets } = config;
+export function settingsData(settings: AppSettings, secrets: AppSecrets): SettingsData {
   const plain: Record<string, string> = {
-    ENVIRONMENT: config.environment,
-    APP_NAME: config.appName,
-    APP_VERSION: config.appVersion,
+    ENVIRONMENT: settings.environment,
+    APP_NAME: settings.appName,
+    APP_VERSION: settings.appVersion,
     DEBUG: String(settings.debug),
     CORS_ORIGINS: settings.corsOrigins.join(","),
     DB_POOL_SIZE: String(settings.dbPoolSize),
@@ -32,21 +57,13 @@ export function settingsData(config: StackConfig, dev?: DevServiceUrls): Setting
   if (settings.otelExporterOtlpEndpoint) {
     plain.OTEL_EXPORTER_OTLP_ENDPOINT = settings.otelExporterOtlpEndpoint;
   }
-  const secret: Record<string, SecretValue> = { SECRET_KEY: secrets.secretKey };
+  const secret: Record<string, SecretValue> = { SECRET_KEY: secrets.secretKey, DATABASE_URL: secrets.databaseUrl };
   if (secrets.sentryDsn) {
     secret.SENTRY_DSN = secrets.sentryDsn;
   }
-
-  // The in-cluster Redis has no password, so its URL is an ordinary setting; an external
-  // Redis URL carries credentials and stays secret. The database URL always carries them.
-  if (dev) {
-    plain.REDIS_URL = dev.redisUrl;
-    secret.DATABASE_URL = dev.databaseUrl;
+  if (typeof secrets.redisUrl === "string") {
+    plain.REDIS_URL = secrets.redisUrl;
   } else {
-    if (!secrets.databaseUrl || !secrets.redisUrl) {
-      throw new Error("settingsData: databaseUrl and redisUrl are required without dev services");
-    }
-    secret.DATABASE_URL = secrets.databaseUrl;
     secret.REDIS_URL = secrets.redisUrl;
   }
   return { plain, secret };

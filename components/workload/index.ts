@@ -1,70 +1,70 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../../config";
 import type { Naming } from "../names";
-import {
-  backupJobSpec,
-  deploymentSpec,
-  migrationJobSpec,
-  podTemplate,
-  releaseJobName,
-  type PodInput,
-} from "./spec";
+import { releaseJobName } from "../release";
+import { backupJobSpec, deploymentSpec, migrationJobSpec, podTemplate, type PodInput, type Resources } from "./spec";
 
-type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
+/** What every pod of the app's image reads its environment from (the Settings component's objects). */
+export interface PodEnvironment {
+  configMapName: pulumi.Input<string>;
+  secretName: pulumi.Input<string>;
+  /** Changes whenever a setting or secret changes, so the pods roll to pick it up. */
+  settingsChecksum: string;
+}
 
 export interface WorkloadArgs {
-  config: StackConfig;
   naming: Naming;
   namespace: pulumi.Input<string>;
-  /** Digest-pinned image reference. */
+  /** Digest-pinned image reference (`repository@sha256:...`) the Jobs and the worker run. */
   image: pulumi.Input<string>;
-  configMapName: string;
-  secretName: string;
-  settingsChecksum: string;
-  /** A rollback returns to an image whose migrations already ran: no backup, no migration. */
-  rollback: boolean;
+  env: PodEnvironment;
+  /** Requests and limits of the migration Job and the worker (the API's too: one size for the app). */
+  resources: Resources;
+  terminationGracePeriodSeconds: number;
+  /** pg_dump of DATABASE_URL to a retained volume before migrations, once per release. Unset: no backup. */
+  backup?: { image: string; storage: string; timeoutSeconds: number };
+  /** Runs once per release before the API and the worker roll. Unset: no migration Job. */
+  migration?: { command: string[]; timeoutSeconds: number };
+  /** The Celery worker. Unset: none. */
+  worker?: { command: string[]; replicas: number };
 }
 
 /**
- * What runs the image besides the API controller: a ServiceAccount without a token, the
- * release gates (database backup, then migrations, once per image digest) and the Celery
- * worker. The API's pod template is built here too, for Delivery to run.
+ * What runs the app's image beside the API: the ServiceAccount every app pod uses (without a
+ * token), the release gates (database backup, then migrations, once per image digest) and the
+ * Celery worker. A rollback passes neither backup nor migration: its schema already exists.
  */
 export class Workload extends pulumi.ComponentResource {
-  readonly serviceAccountName: string;
-  /** The API pod template, shared by a Deployment and an Argo Rollout. */
-  readonly apiTemplate: PodTemplateSpec;
+  readonly serviceAccount: k8s.core.v1.ServiceAccount;
   /** Everything the API must wait for: new pods start only after these succeeded. */
   readonly gates: pulumi.Resource[];
-  readonly migrationJobName?: pulumi.Output<string>;
+  readonly migrationJob?: k8s.batch.v1.Job;
 
   constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super("api-stack:index:Workload", name, {}, opts);
-    const { config, naming, namespace } = args;
-    this.serviceAccountName = naming.name("api");
+    const { naming, namespace } = args;
 
-    const serviceAccount = new k8s.core.v1.ServiceAccount(
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(
       name,
       {
-        metadata: { name: this.serviceAccountName, namespace, labels: naming.labels("api") },
+        metadata: { name: naming.name("api"), namespace, labels: naming.labels("api") },
         // The app never calls the Kubernetes API; a mounted token would only be a liability.
         automountServiceAccountToken: false,
       },
       { parent: this },
     );
-    this.gates = [serviceAccount];
+    this.gates = [this.serviceAccount];
 
-    const pod = (component: PodInput["component"], extra: Partial<PodInput> = {}) =>
+    const pod = (component: PodInput["component"], extra: Partial<PodInput>) =>
       podTemplate({
         naming,
         component,
         image: args.image,
-        resources: config.api.resources,
-        configMapName: args.configMapName,
-        secretName: args.secretName,
-        serviceAccountName: this.serviceAccountName,
-        terminationGracePeriodSeconds: config.api.terminationGracePeriodSeconds,
+        resources: args.resources,
+        configMapName: args.env.configMapName,
+        secretName: args.env.secretName,
+        serviceAccountName: this.serviceAccount.metadata.name,
+        terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
         ...extra,
       });
     const jobName = (component: "migration" | "backup") =>
@@ -72,12 +72,12 @@ export class Workload extends pulumi.ComponentResource {
 
     // The deployment checklist as dependencies: backup, then migrate, then roll. The provider
     // waits for each Job to complete, so a failed one stops the update before any new API pod.
-    if (config.backup && !args.rollback) {
+    if (args.backup) {
       const claim = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-backups`,
         {
           metadata: { name: naming.name("backup"), namespace, labels: naming.labels("backup") },
-          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: config.backup.storage } } },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.backup.storage } } },
         },
         // Backups outlive the stack's other objects: `pulumi destroy` must not delete them.
         { parent: this, retainOnDelete: true },
@@ -89,40 +89,33 @@ export class Workload extends pulumi.ComponentResource {
           metadata: { name: backupName, namespace, labels: naming.labels("backup") },
           spec: backupJobSpec({
             naming,
-            image: config.backup.image,
-            secretName: args.secretName,
-            claimName: naming.name("backup"),
+            image: args.backup.image,
+            secretName: args.env.secretName,
+            claimName: claim.metadata.name,
             fileName: pulumi.interpolate`${backupName}.dump`,
-            timeoutSeconds: config.migration?.timeoutSeconds ?? 600,
+            timeoutSeconds: args.backup.timeoutSeconds,
           }),
         },
         { parent: this, dependsOn: [claim] },
       );
       this.gates = [...this.gates, backup];
     }
-    if (config.migration && !args.rollback) {
-      const migration = new k8s.batch.v1.Job(
+    if (args.migration) {
+      this.migrationJob = new k8s.batch.v1.Job(
         `${name}-migration`,
         {
           metadata: { name: jobName("migration"), namespace, labels: naming.labels("migration") },
           spec: migrationJobSpec({
-            template: pod("migration", { command: config.migration.command, restartPolicy: "Never" }),
-            timeoutSeconds: config.migration.timeoutSeconds,
+            template: pod("migration", { command: args.migration.command, restartPolicy: "Never" }),
+            timeoutSeconds: args.migration.timeoutSeconds,
           }),
         },
         { parent: this, dependsOn: this.gates },
       );
-      this.migrationJobName = migration.metadata.name;
-      this.gates = [...this.gates, migration];
+      this.gates = [...this.gates, this.migrationJob];
     }
 
-    this.apiTemplate = pod("api", {
-      settingsChecksum: args.settingsChecksum,
-      http: { preStopSleepSeconds: config.api.preStopSleepSeconds },
-      spread: config.api.replicas > 1 || (config.autoscaling?.maxReplicas ?? 1) > 1,
-    });
-
-    if (config.worker) {
+    if (args.worker) {
       new k8s.apps.v1.Deployment(
         `${name}-worker`,
         {
@@ -130,14 +123,14 @@ export class Workload extends pulumi.ComponentResource {
           spec: deploymentSpec({
             naming,
             component: "worker",
-            replicas: config.worker.replicas,
-            template: pod("worker", { command: config.worker.command, settingsChecksum: args.settingsChecksum }),
+            replicas: args.worker.replicas,
+            template: pod("worker", { command: args.worker.command, settingsChecksum: args.env.settingsChecksum }),
           }),
         },
         { parent: this, dependsOn: this.gates },
       );
     }
 
-    this.registerOutputs({ migrationJobName: this.migrationJobName });
+    this.registerOutputs({ migrationJobName: this.migrationJob?.metadata.name });
   }
 }

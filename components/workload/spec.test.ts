@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { naming } from "../names";
-import { deploymentSpec, podTemplate, releaseJobName, type PodInput } from "./spec";
+import { deploymentSpec, podTemplate, type PodInput } from "./spec";
 
 const n = naming({ appName: "api", environment: "dev", appVersion: "0.1.0", project: "api-stack" });
 const ref = `127.0.0.1:5000/api@sha256:${"d".repeat(64)}`;
@@ -56,15 +56,5 @@ describe("deploymentSpec", () => {
     const spec = deploymentSpec({ naming: n, component: "api", replicas: 2, template: podTemplate(base) }) as any;
     assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
     assert.deepEqual(spec.selector.matchLabels, n.selector("api"));
-  });
-});
-
-describe("releaseJobName", () => {
-  it("derives the name from the digest", () => {
-    assert.equal(releaseJobName(n, "migration", ref), "api-migration-dddddddddddd");
-  });
-
-  it("refuses a reference without a digest", () => {
-    assert.throws(() => releaseJobName(n, "backup", "127.0.0.1:5000/api:latest"), /digest-pinned/);
   });
 });

@@ -4,7 +4,6 @@
 // string in tests, which is why it is typed as an Input.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { Resources } from "../../config";
 import { SETTINGS_CHECKSUM_ANNOTATION, type Component, type Naming } from "../names";
 
 type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
@@ -14,6 +13,12 @@ export const HTTP_PORT = 8000;
 export const RUN_AS_USER = 1000;
 export const HEALTH = { live: "/health/live", ready: "/health/ready", metrics: "/metrics" } as const;
 
+/** Requests and limits of one container, as Kubernetes quantities. */
+export interface Resources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
 export interface PodInput {
   naming: Naming;
   component: Extract<Component, "api" | "worker" | "migration">;
@@ -21,9 +26,9 @@ export interface PodInput {
   /** Overrides the image's CMD (worker, migrations); the API runs the image's own CMD. */
   command?: string[];
   resources: Resources;
-  configMapName: string;
-  secretName: string;
-  serviceAccountName: string;
+  configMapName: pulumi.Input<string>;
+  secretName: pulumi.Input<string>;
+  serviceAccountName: pulumi.Input<string>;
   /** Changes whenever a setting or secret changes, so the pods roll to pick it up. */
   settingsChecksum?: string;
   terminationGracePeriodSeconds: number;
@@ -152,21 +157,12 @@ export function migrationJobSpec(input: MigrationJobInput): k8s.types.input.batc
   };
 }
 
-/** Job name per image digest: a new image runs its Job once, an unchanged one never again. */
-export function releaseJobName(naming: Naming, component: "migration" | "backup", imageRef: string): string {
-  const digest = /@sha256:([a-f0-9]{64})$/.exec(imageRef)?.[1];
-  if (!digest) {
-    throw new Error(`a ${component} Job needs a digest-pinned image reference, got "${imageRef}"`);
-  }
-  return naming.name(component, digest.slice(0, 12));
-}
-
 export interface BackupJobInput {
   naming: Naming;
   /** Image with pg_dump (not the app's). */
   image: string;
-  secretName: string;
-  claimName: string;
+  secretName: pulumi.Input<string>;
+  claimName: pulumi.Input<string>;
   /** File name of this release's dump on the volume. */
   fileName: pulumi.Input<string>;
   timeoutSeconds: number;

@@ -9,6 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { setConfig, sideStack, type ConfigValues } from "../../scripts/automation";
 
+export { releaseId } from "../../components/release";
+
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {
@@ -74,7 +76,6 @@ export function changes(summary: Record<string, number> | undefined): string[] {
   return Object.keys(summary ?? {}).filter((op) => op !== "same" && op !== "read");
 }
 
-export const releaseId = (ref: string) => ref.split("@sha256:")[1].slice(0, 12);
 
 /** Progress lines for long steps, so a CI log shows where the time goes. */
 export function progress(message: string): void {

@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localShape, PROJECT_DIR, type ConfigValues } from "../../scripts/automation";
+import { localShape, type ConfigValues } from "../../scripts/automation";
+import { PROJECT_DIR } from "../support/program";
 import { changes, eventually, exists, kubectl, kubectlJson, KUBECONFIG, newStack, progress } from "./env";
 import { buildReleases } from "./images";
 

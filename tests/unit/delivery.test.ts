@@ -2,9 +2,23 @@
 // HPA target, the promotion state machine across updates, rollback, and the order
 // backup -> migrate -> rollout. The same scenarios run against a real cluster in tests/e2e.
 import { strict as assert } from "node:assert";
-import { validateArgoManifest } from "./argo-schema";
-import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "./harness";
-import { validateManifest } from "./k8s-schema";
+import { validateArgoManifest } from "../support/argo-schema";
+import type { ReleaseReader } from "../../components/api/cluster-reader";
+import type { LiveRelease } from "../../components/api/release-state";
+import { ApiStack } from "../../components/api-stack";
+import { validateConfig } from "../../config";
+import {
+  asManifest,
+  devInput,
+  PROJECT,
+  PROJECT_DIR,
+  prodInput,
+  runProgram,
+  withConfig,
+  type RunResult,
+  type StackInput,
+} from "../support/harness";
+import { validateManifest } from "../support/k8s-schema";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
@@ -132,12 +146,14 @@ for (const [stack, input] of [
   });
 }
 
+/** A cluster in which prod's API serves `active` (what Argo's status and ReplicaSets say). */
+const serving = (active: string, namespace = "api-prod", name = "api"): Record<string, LiveRelease> => ({
+  [`${namespace}/${name}`]: { kind: "live", active },
+});
+
 describe("blue-green promotion by config, across updates (mocks)", () => {
-  const update = (image: string, previousActive: string | undefined, extra: Record<string, unknown> = {}) =>
-    runProgram(blueGreen(prodWith(image), extra), {
-      stack: "prod",
-      previousOutputs: previousActive ? { release: { active: previousActive } } : {},
-    });
+  const update = (image: string, active: string | undefined, extra: Record<string, unknown> = {}) =>
+    runProgram(blueGreen(prodWith(image), extra), { stack: "prod", cluster: active ? serving(active) : {} });
   const autoPromotion = (run: RunResult) => rolloutOf(run).spec.strategy.blueGreen.autoPromotionEnabled;
 
   it("a new release waits in preview and the outputs say how to promote it", async () => {
@@ -172,13 +188,97 @@ describe("blue-green promotion by config, across updates (mocks)", () => {
   it("rolls back by config: the earlier image, promoted at once, without migrations or a build", async () => {
     const run = await runProgram(blueGreen(prodInput, { rollbackTo: V1, promote: "333333333333" }), {
       stack: "prod",
-      previousOutputs: { release: { active: V3 } },
+      cluster: serving(V3),
     });
     assert.equal(autoPromotion(run), true);
     assert.equal(rolloutOf(run).spec.template.spec.containers[0].image, V1);
     assert.equal(release(run).active, V1);
     assert.deepEqual(run.all(JOB), []);
     assert.deepEqual(run.all("docker:index/image:Image"), []);
+  });
+});
+
+describe("the live release comes from the cluster, and fails closed (mocks)", () => {
+  const autoPromotion = (run: RunResult) => rolloutOf(run).spec.strategy.blueGreen.autoPromotionEnabled;
+
+  it("reads the live release of this API's own Rollout, not the stack's outputs", async () => {
+    const run = await runProgram(blueGreen(prodWith(V2)), { stack: "prod" });
+    assert.deepEqual(run.reads, [{ kind: "Rollout", namespace: "api-prod", name: "api", container: "api" }]);
+    assert.deepEqual(run.resources.filter((r) => r.type === "pulumi:pulumi:StackReference"), []);
+  });
+
+  it("a release waits while another serves, even with no record of it in the stack's outputs", async () => {
+    // The stack's `release` output is gone (reshaped, moved backend, lost); the cluster still runs V1.
+    const run = await runProgram(blueGreen(prodWith(V2)), { stack: "prod", cluster: serving(V1) });
+    assert.equal(autoPromotion(run), false);
+    assert.equal(rolloutOf(run).metadata.annotations["api-stack.io/promotion"], undefined);
+    assert.equal(release(run).active, V1);
+    assert.equal(release(run).preview, V2);
+  });
+
+  it("an unreadable live state waits, claims no promotion and says so", async () => {
+    const run = await runProgram(blueGreen(prodWith(V2)), {
+      stack: "prod",
+      cluster: { "api-prod/api": { kind: "unknown", reason: "GET Rollout api-prod/api: HTTP 403" } },
+    });
+    assert.equal(autoPromotion(run), false);
+    assert.equal(rolloutOf(run).metadata.annotations["api-stack.io/promotion"], undefined);
+    assert.equal(release(run).active, undefined);
+    assert.equal(release(run).preview, V2);
+    assert.match(String(release(run).note), /could not be read \(GET Rollout api-prod\/api: HTTP 403\)/);
+  });
+
+  it("render mode reads no cluster, so a new release waits there too", async () => {
+    const input = withConfig(blueGreen(prodWith(V2)), { renderYamlTo: "rendered/prod" });
+    const run = await runProgram(input, { stack: "prod", cluster: serving(V2) });
+    assert.deepEqual(run.reads, []);
+    assert.equal(autoPromotion(run), false);
+    assert.match(String(release(run).note), /render mode/);
+  });
+
+  it("two ApiStacks in one program promote and roll back independently", async () => {
+    const config = validateConfig({
+      values: blueGreen(prodWith(V2)).values,
+      secretKeys: new Set(blueGreen(prodWith(V2)).secretKeys),
+      project: PROJECT,
+      stack: "prod",
+      projectDir: PROJECT_DIR,
+    });
+    assert.ok(config.ok);
+    const { args } = config.config;
+    const bg = args.delivery as Extract<typeof args.delivery, { strategy: "blueGreen" }>;
+    const api = (name: string, extra: Partial<typeof args>) => (readRelease: ReleaseReader) =>
+      new ApiStack(name, { ...args, app: { ...args.app, appName: name }, namespace: `${name}-prod`, readRelease, ...extra });
+    const program = async (readRelease: ReleaseReader) => {
+      const stacks = [
+        api("orders", { delivery: { ...bg, promote: "222222222222" } })(readRelease),
+        api("billing", { rollbackTo: V1 })(readRelease),
+        api("search", {})(readRelease),
+      ];
+      return Object.fromEntries(stacks.map((stack, i) => [["orders", "billing", "search"][i], stack.outputs.release]));
+    };
+    const run = await runProgram(blueGreen(prodWith(V2)), {
+      stack: "prod",
+      program,
+      cluster: { ...serving(V1, "orders-prod", "orders"), ...serving(V2, "billing-prod", "billing"), ...serving(V1, "search-prod", "search") },
+    });
+    assert.deepEqual(
+      run.reads.map((r) => `${r.namespace}/${r.name}`),
+      ["orders-prod/orders", "billing-prod/billing", "search-prod/search"],
+    );
+    const rolloutIn = (namespace: string) => run.all(ROLLOUT).map(asManifest).find((r) => r.metadata.namespace === namespace)!;
+    const promotion = (namespace: string) => [
+      rolloutIn(namespace).spec.strategy.blueGreen.autoPromotionEnabled,
+      rolloutIn(namespace).metadata.annotations["api-stack.io/promotion"],
+      rolloutIn(namespace).spec.template.spec.containers[0].image,
+    ];
+    assert.deepEqual(promotion("orders-prod"), [true, "promote:222222222222", V2]);
+    assert.deepEqual(promotion("billing-prod"), [true, "rollbackTo:111111111111", V1]);
+    assert.deepEqual(promotion("search-prod"), [false, undefined, V2]);
+    const outputs = run.outputs as Record<string, Record<string, string | undefined>>;
+    assert.deepEqual([outputs.orders.active, outputs.orders.previous], [V2, V1]);
+    assert.deepEqual([outputs.billing.active, outputs.billing.previous], [V1, V2]);
+    assert.deepEqual([outputs.search.active, outputs.search.preview], [V1, V2]);
   });
 });
 

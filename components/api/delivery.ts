@@ -1,100 +1,42 @@
 // Pure builders for progressive delivery: the Argo Rollout that replaces the API Deployment
-// (same pod template), its AnalysisTemplates, and the release state machine that turns stack
-// config into "promote now or wait" without a kubectl in sight.
+// (same pod template) and its AnalysisTemplates.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { AnalysisConfig, DeliveryConfig } from "../../config";
 import type { Naming } from "../names";
 import { HEALTH } from "../workload/spec";
 import { SERVICE_PORT } from "../network/spec";
 
 export const ROLLOUT_API_VERSION = "argoproj.io/v1alpha1";
 
-type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
-type RolloutDelivery = Exclude<DeliveryConfig, { strategy: "rolling" }>;
-
-/** A release is named by the first 12 hex digits of its image digest, as in `promote`. */
-export function releaseId(imageRef: string): string {
-  const digest = /@sha256:([a-f0-9]{64})$/.exec(imageRef)?.[1];
-  if (!digest) {
-    throw new Error(`a release needs a digest-pinned image reference, got "${imageRef}"`);
-  }
-  return digest.slice(0, 12);
+export interface AnalysisConfig {
+  /** Prometheus the analysis queries, an http(s) URL. */
+  prometheusAddress: string;
+  /** The new release fails analysis above this share of 5xx responses (0..1). */
+  maxErrorRatio: number;
 }
 
-export interface ReleaseInput {
-  delivery: DeliveryConfig;
-  stack: string;
-  /** The image this update deploys. */
-  candidate: string;
-  /** The release that was active after the previous update (its stack output), if any. */
-  previousActive?: string;
-  /** The candidate is a rollback the operator asked for. */
-  rollback: boolean;
-}
+export type CanaryStep = { setWeight: number } | { pause: { duration?: string } };
 
-export interface ReleaseState {
-  strategy: DeliveryConfig["strategy"];
-  /** Serves all traffic once this update settles. */
-  active: string;
-  /** Deployed beside `active`, waiting for `promote` (blueGreen only). */
-  preview?: string;
-  /** The release before `active`, the one `rollbackTo` returns to. */
-  previous?: string;
-  /** Exact commands for the operator's next step. */
-  promoteCommand?: string;
-  rollbackCommand?: string;
-  /**
-   * blueGreen: why `active` may take traffic without waiting (the policy pack checks it): it
-   * already was active (or is the first release), or the operator asked by rollbackTo, promote
-   * or autoPromote.
-   */
-  promotedBy?: "active" | "rollbackTo" | "promote" | "autoPromote";
-}
-
-/** Rollout annotation recording what promoted its release, `<promotedBy>:<release id>`. */
-export const PROMOTION_ANNOTATION = "api-stack.io/promotion";
-
-/**
- * The blue-green promotion state machine. A new image waits in preview unless the operator
- * named exactly this release in `promote` (or asked for autoPromote, or a rollback). Because
- * promotion is bound to a release id, the flag is never sticky: the next image has another id
- * and waits again, even though `promote` still holds the old one.
- */
-export function releaseState(input: ReleaseInput): ReleaseState {
-  const { delivery, candidate, previousActive } = input;
-  const stackFlag = `--stack ${input.stack}`;
-  const isNew = previousActive !== undefined && previousActive !== candidate;
-  const rollbackCommand = (to: string) => `pulumi config set rollbackTo ${to} ${stackFlag} && pulumi up ${stackFlag}`;
-
-  let promotedBy: ReleaseState["promotedBy"];
-  if (delivery.strategy === "blueGreen") {
-    promotedBy = !isNew
-      ? "active"
-      : input.rollback
-        ? "rollbackTo"
-        : delivery.promote === releaseId(candidate)
-          ? "promote"
-          : delivery.autoPromote
-            ? "autoPromote"
-            : undefined;
-    if (!promotedBy) {
-      return {
-        strategy: delivery.strategy,
-        active: previousActive!,
-        preview: candidate,
-        promoteCommand: `pulumi config set promote ${releaseId(candidate)} ${stackFlag} && pulumi up ${stackFlag}`,
-        rollbackCommand: rollbackCommand(previousActive!),
-      };
+/** How a new image reaches users. `rolling` is a plain Deployment; the others an Argo Rollout. */
+export type DeliveryConfig =
+  | { strategy: "rolling" }
+  | {
+      strategy: "blueGreen";
+      /** Release id (components/release.ts) the operator promoted, if any. */
+      promote?: string;
+      /** Promote every release without waiting for `promote`. */
+      autoPromote: boolean;
+      /** How long the previous release keeps running after a promotion. */
+      scaleDownDelaySeconds: number;
+      /** Smoke-test the preview Service before promotion. */
+      prePromotionAnalysis: boolean;
+      /** Watch the 5xx ratio after promotion and roll back above it. Unset: no analysis. */
+      postPromotionAnalysis?: AnalysisConfig;
     }
-  }
-  return {
-    strategy: delivery.strategy,
-    active: candidate,
-    ...(isNew ? { previous: previousActive, rollbackCommand: rollbackCommand(previousActive) } : {}),
-    ...(promotedBy ? { promotedBy } : {}),
-  };
-}
+  | { strategy: "canary"; steps: CanaryStep[]; analysis: AnalysisConfig };
+
+type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
+export type RolloutDelivery = Exclude<DeliveryConfig, { strategy: "rolling" }>;
 
 export interface RolloutNames {
   /** Service that sends production traffic (blueGreen: active; canary: stable). */
@@ -120,7 +62,7 @@ export interface RolloutInput {
   delivery: RolloutDelivery;
   replicas: number;
   template: PodTemplateSpec;
-  /** Whether this update promotes its release (from releaseState: no preview left). */
+  /** blueGreen: whether Argo may promote this update's release without waiting (releaseState). */
   promoted: pulumi.Input<boolean>;
 }
 

@@ -1,0 +1,173 @@
+// Reads what the cluster runs for one API, with GETs only (so `pulumi preview` under a read-only
+// identity works), through the kubeconfig the default Kubernetes provider uses. Any failure is
+// an observation too: `unknown`, which the release state machine answers by waiting.
+//
+// A small client of its own instead of @kubernetes/client-node: that package is ESM-only and
+// pulls in some twenty runtime dependencies (websockets, tar, OIDC) for what is here two GETs.
+// Kubeconfig support covers what clusters hand out: CA, client certificates, tokens (inline or
+// file), basic auth, insecure-skip-tls-verify and exec credential plugins (EKS, GKE, AKS).
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as os from "node:os";
+import * as path from "node:path";
+import { load } from "js-yaml";
+import { observeRelease, type LiveRelease } from "./release-state";
+
+/** The API object whose release is read, and the name of the app's container in its pods. */
+export interface ReleaseTarget {
+  kind: "Deployment" | "Rollout";
+  namespace: string;
+  name: string;
+  container: string;
+}
+
+/** Reads the live release of one API; never throws (a failure is `unknown`). */
+export type ReleaseReader = (target: ReleaseTarget) => Promise<LiveRelease>;
+
+/** Where the cluster is, as the Kubernetes provider is told (`kubernetes:kubeconfig`, `kubernetes:context`). */
+export interface ClusterAccess {
+  /** Kubeconfig contents (YAML or JSON) or a path to one. Default: $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig?: string;
+  /** Context to use. Default: the kubeconfig's current-context. */
+  context?: string;
+}
+
+/** For render mode, which applies nothing and so reads nothing either. */
+export const noClusterReader =
+  (reason: string): ReleaseReader =>
+  async () => ({ kind: "unknown", reason });
+
+const PATHS = {
+  Rollout: (ns: string, name: string) => `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts/${name}`,
+  Deployment: (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
+};
+
+export function clusterReleaseReader(access: ClusterAccess = {}): ReleaseReader {
+  return async (target) => {
+    try {
+      const client = await connect(access);
+      const workload = await client.get(PATHS[target.kind](target.namespace, target.name));
+      if (workload.status === 404) {
+        return { kind: "absent" };
+      }
+      const object = expectOk(workload, `${target.kind} ${target.namespace}/${target.name}`);
+      const selector = Object.entries((object.spec?.selector?.matchLabels ?? {}) as Record<string, string>)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(",");
+      const sets = expectOk(
+        await client.get(`/apis/apps/v1/namespaces/${target.namespace}/replicasets?labelSelector=${encodeURIComponent(selector)}`),
+        `ReplicaSets of ${target.kind} ${target.namespace}/${target.name}`,
+      );
+      return observeRelease({ workload: object, replicaSets: sets.items ?? [], container: target.container });
+    } catch (error) {
+      return { kind: "unknown", reason: (error as Error).message };
+    }
+  };
+}
+
+interface Response {
+  status: number;
+  body: string;
+}
+
+function expectOk(response: Response, what: string): any {
+  if (response.status !== 200) {
+    throw new Error(`GET ${what}: HTTP ${response.status}`);
+  }
+  return JSON.parse(response.body);
+}
+
+interface Client {
+  get(path: string): Promise<Response>;
+}
+
+async function connect(access: ClusterAccess): Promise<Client> {
+  const { config, dir } = readKubeconfig(access.kubeconfig);
+  const contextName = access.context ?? config["current-context"];
+  const context = named(config.contexts, contextName, "context")?.context;
+  const cluster = named(config.clusters, context?.cluster, "cluster")?.cluster;
+  const user = named(config.users, context?.user, "user")?.user ?? {};
+  if (!cluster?.server) {
+    throw new Error(`kubeconfig context "${contextName}" names no cluster with a server`);
+  }
+  const file = (p: string) => fs.readFileSync(path.resolve(dir, p));
+  const data = (inline: string | undefined, p: string | undefined) =>
+    inline !== undefined ? Buffer.from(inline, "base64") : p !== undefined ? file(p) : undefined;
+
+  const credential = user.exec ? execCredential(user.exec) : {};
+  const token: string | undefined =
+    credential.token ?? user.token ?? (user.tokenFile ? file(user.tokenFile).toString("utf8").trim() : undefined);
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (token) {
+    headers.authorization = `Bearer ${token}`;
+  } else if (user.username !== undefined) {
+    headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`;
+  }
+  const server = new URL(cluster.server);
+  const tls: https.RequestOptions = {
+    ca: data(cluster["certificate-authority-data"], cluster["certificate-authority"]),
+    cert: credential.clientCertificateData ?? data(user["client-certificate-data"], user["client-certificate"]),
+    key: credential.clientKeyData ?? data(user["client-key-data"], user["client-key"]),
+    rejectUnauthorized: cluster["insecure-skip-tls-verify"] !== true,
+    servername: cluster["tls-server-name"],
+  };
+  const base = server.pathname.replace(/\/$/, "");
+  return {
+    get: (requestPath) =>
+      new Promise((resolve, reject) => {
+        const options = { method: "GET", headers, timeout: 10_000, ...(server.protocol === "https:" ? tls : {}) };
+        const request = (server.protocol === "https:" ? https : http).request(
+          new URL(base + requestPath, server.origin),
+          options,
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+            response.on("error", reject);
+          },
+        );
+        request.on("timeout", () => request.destroy(new Error(`GET ${server.origin}${requestPath}: no answer within 10 s`)));
+        request.on("error", reject);
+        request.end();
+      }),
+  };
+}
+
+function readKubeconfig(given: string | undefined): { config: any; dir: string } {
+  // Like the provider: a value with a line break or a brace is the kubeconfig itself.
+  if (given !== undefined && /[\n{]/.test(given)) {
+    return { config: load(given), dir: process.cwd() };
+  }
+  const candidates = given !== undefined ? [given] : (process.env.KUBECONFIG?.split(path.delimiter).filter(Boolean) ?? []);
+  if (candidates.length === 0) {
+    candidates.push(path.join(os.homedir(), ".kube", "config"));
+  }
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) {
+    throw new Error(`no kubeconfig found (looked at ${candidates.join(", ")})`);
+  }
+  return { config: load(fs.readFileSync(found, "utf8")), dir: path.dirname(path.resolve(found)) };
+}
+
+function named(list: Array<{ name: string; [key: string]: any }> | undefined, name: string | undefined, what: string) {
+  const entry = list?.find((item) => item.name === name);
+  if (name !== undefined && !entry) {
+    throw new Error(`kubeconfig has no ${what} named "${name}"`);
+  }
+  return entry;
+}
+
+/** Runs a client-go exec credential plugin, as kubectl would, and returns its credential. */
+function execCredential(exec: { command: string; args?: string[]; env?: Array<{ name: string; value: string }>; apiVersion?: string }) {
+  const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map(({ name, value }) => [name, value])) };
+  env.KUBERNETES_EXEC_INFO = JSON.stringify({
+    apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1",
+    kind: "ExecCredential",
+    spec: { interactive: false },
+  });
+  const output = execFileSync(exec.command, exec.args ?? [], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+  const status = (JSON.parse(output) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } }).status ?? {};
+  return status;
+}

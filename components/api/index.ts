@@ -1,0 +1,195 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Naming } from "../names";
+import { Network } from "../network";
+import type { IngressConfig } from "../network/spec";
+import { PROMOTION_ANNOTATION, promotionRecord } from "../release";
+import { Scaling, type ScaledWorkload } from "../scaling";
+import type { AutoscalingConfig } from "../scaling/spec";
+import { serviceSpec } from "../network/spec";
+import type { PodEnvironment } from "../workload";
+import { deploymentSpec, podTemplate, type Resources } from "../workload/spec";
+import { clusterReleaseReader, type ReleaseReader } from "./cluster-reader";
+import {
+  errorRateTemplateSpec,
+  ROLLOUT_API_VERSION,
+  rolloutNames,
+  rolloutSpec,
+  smokeTemplateSpec,
+  type DeliveryConfig,
+} from "./delivery";
+import { promotes, releaseState, type ReleaseState } from "./release-state";
+
+export interface ApiArgs {
+  naming: Naming;
+  /** Literal, because the smoke test and the in-cluster URL name Services by their DNS names in it. */
+  namespace: string;
+  /** Stack name, for the release commands in the outputs (`--stack <stack>`). */
+  stack: string;
+  /** Digest-pinned image reference this update deploys. */
+  image: pulumi.Input<string>;
+  /** The image is an earlier release the operator rolls back to: promoted at once. Default: false. */
+  rollback?: boolean;
+  /** The Settings component's ConfigMap, Secret and checksum. */
+  env: PodEnvironment;
+  serviceAccountName: pulumi.Input<string>;
+  resources: Resources;
+  /** Time a pod gets to drain after SIGTERM. */
+  terminationGracePeriodSeconds: number;
+  /** Pause before SIGTERM so endpoints stop routing to the pod first. */
+  preStopSleepSeconds: number;
+  /** API pods; with `autoscaling`, only the starting count (the HPA owns it afterwards). */
+  replicas: number;
+  /** Unset: no HPA. */
+  autoscaling?: AutoscalingConfig;
+  /** Pods a voluntary disruption may take down at once. Default: 1. */
+  maxUnavailable?: number;
+  delivery: DeliveryConfig;
+  /** Install Argo Rollouts from this manifest (https URL or absolute path) before the Rollout. Unset: already installed. */
+  argoRolloutsManifest?: string;
+  /** Unset: no Ingress. */
+  ingress?: IngressConfig;
+  /** What new API pods wait for (the migration Job and what it waits for). Default: nothing. */
+  gates?: pulumi.Resource[];
+  /**
+   * Reads what the cluster runs for this API before the update, for the release state.
+   * Default: `clusterReleaseReader()`, the cluster of $KUBECONFIG or ~/.kube/config.
+   */
+  readRelease?: ReleaseReader;
+}
+
+/**
+ * The API and every Kubernetes object that serves it: the pod template; a Deployment
+ * (`rolling`) or an Argo Rollout (`blueGreen`, `canary`) with the Service for the new release,
+ * its AnalysisTemplates and, when asked, Argo Rollouts itself; the Service and Ingress
+ * (Network); the HPA and PodDisruptionBudget (Scaling). Which release is live is read from the
+ * cluster per API, so several Apis in one program promote and roll back independently.
+ */
+export class Api extends pulumi.ComponentResource {
+  /** The Deployment or Rollout that runs the API pods. */
+  readonly workload: ScaledWorkload;
+  readonly network: Network;
+  readonly release: pulumi.Output<ReleaseState>;
+
+  constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    // This component was `Delivery` before it took over the API's Service, HPA and PDB.
+    super("api-stack:index:Api", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "api-stack:index:Delivery" }] });
+    const { naming, namespace, delivery } = args;
+    const apiName = naming.name("api");
+    const metadata = { name: apiName, namespace, labels: naming.labels("api") };
+    // One answer to "is the HPA on": it owns the replica count, and more than one pod is spread.
+    const autoscaled = args.autoscaling !== undefined;
+    const replicaOwner = autoscaled ? { ignoreChanges: ["spec.replicas"] } : {};
+    // Network and Scaling were children of the ApiStack before this component grouped them.
+    const formerParent: pulumi.Alias = { parent: opts?.parent ?? pulumi.rootStackResource };
+
+    const template = podTemplate({
+      naming,
+      component: "api",
+      image: args.image,
+      resources: args.resources,
+      configMapName: args.env.configMapName,
+      secretName: args.env.secretName,
+      serviceAccountName: args.serviceAccountName,
+      settingsChecksum: args.env.settingsChecksum,
+      terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+      http: { preStopSleepSeconds: args.preStopSleepSeconds },
+      spread: args.replicas > 1 || (args.autoscaling?.maxReplicas ?? 1) > 1,
+    });
+
+    const readRelease = args.readRelease ?? clusterReleaseReader();
+    const live = pulumi.output(
+      readRelease({ kind: delivery.strategy === "rolling" ? "Deployment" : "Rollout", namespace, name: apiName, container: "api" }),
+    );
+    this.release = pulumi
+      .all([args.image, live])
+      .apply(([candidate, live]) =>
+        releaseState({ delivery, stack: args.stack, candidate, live, rollback: args.rollback ?? false }),
+      );
+
+    this.network = new Network(name, { naming, namespace, ingress: args.ingress }, { parent: this, aliases: [formerParent] });
+    const gates = args.gates ?? [];
+
+    if (delivery.strategy === "rolling") {
+      this.workload = new k8s.apps.v1.Deployment(
+        name,
+        { metadata, spec: deploymentSpec({ naming, component: "api", replicas: args.replicas, template }) },
+        { parent: this, dependsOn: gates, ...replicaOwner },
+      );
+    } else {
+      const names = rolloutNames(naming, delivery);
+      const argo = args.argoRolloutsManifest
+        ? [new k8s.yaml.v2.ConfigFile(`${name}-argo-rollouts`, { file: args.argoRolloutsManifest }, { parent: this })]
+        : [];
+
+      // The new release's Service has endpoints only while a release is in flight, so the
+      // provider must not wait for them; its selector hash is Argo's to write.
+      new k8s.core.v1.Service(
+        `${name}-${delivery.strategy === "blueGreen" ? "preview" : "canary"}`,
+        {
+          metadata: { ...metadata, name: names.candidate, annotations: { "pulumi.com/skipAwait": "true" } },
+          spec: serviceSpec(naming),
+        },
+        { parent: this },
+      );
+
+      const templates: pulumi.Resource[] = [];
+      const analysisTemplate = (templateName: string, spec: Record<string, unknown>) =>
+        templates.push(
+          new k8s.apiextensions.CustomResource(
+            `${name}-${templateName}`,
+            { apiVersion: ROLLOUT_API_VERSION, kind: "AnalysisTemplate", metadata: { ...metadata, name: templateName }, spec },
+            { parent: this, dependsOn: argo },
+          ),
+        );
+      if (delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis) {
+        analysisTemplate(names.smokeTemplate, smokeTemplateSpec());
+      }
+      const errorRate = delivery.strategy === "canary" ? delivery.analysis : delivery.postPromotionAnalysis;
+      if (errorRate) {
+        analysisTemplate(names.errorRateTemplate, errorRateTemplateSpec(naming, namespace, errorRate));
+      }
+
+      // Names its Services literally (rolloutNames), not through their outputs: a Rollout that waited for the Service would deadlock with a Service waiting
+      // for the Rollout's pods.
+      this.workload = new k8s.apiextensions.CustomResource(
+        name,
+        {
+          apiVersion: ROLLOUT_API_VERSION,
+          kind: "Rollout",
+          metadata: {
+            ...metadata,
+            annotations: pulumi
+              .all([this.release, args.image])
+              .apply(([release, candidate]): Record<string, string> =>
+                release.promotedBy ? { [PROMOTION_ANNOTATION]: promotionRecord(release.promotedBy, candidate) } : {},
+              ),
+          },
+          spec: rolloutSpec({
+            naming,
+            namespace,
+            delivery,
+            replicas: args.replicas,
+            template,
+            promoted: this.release.apply(promotes),
+          }),
+        },
+        { parent: this, dependsOn: [...gates, ...argo, ...templates], ...replicaOwner },
+      );
+    }
+
+    new Scaling(
+      name,
+      {
+        naming,
+        namespace,
+        target: this.workload,
+        selector: naming.selector("api"),
+        autoscaling: args.autoscaling,
+        maxUnavailable: args.maxUnavailable,
+      },
+      { parent: this, aliases: [formerParent] },
+    );
+    this.registerOutputs({ release: this.release });
+  }
+}

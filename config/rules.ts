@@ -1,0 +1,228 @@
+// The cross-field rules of stack config, as a list: each says in one sentence what it requires
+// (docs/config.md lists them) and checks it against the values that parsed. Rules run after
+// every key has been parsed on its own; a rule does not speak about a key that was itself
+// invalid, so every message is about a real conflict, not an echo of a parse error.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { KEYS, type KeyName, type KeySpec, type Values } from "./keys";
+import { parseQuantity } from "./quantity";
+
+export interface RuleContext {
+  /** Parsed values, defaults filled in; a key that failed to parse is absent. */
+  v: Partial<Values>;
+  /** Set in the stack with a value other than its default. */
+  given(key: KeyName): boolean;
+  /** Parsed without error (or not set at all). */
+  usable(...keys: KeyName[]): boolean;
+  /** "project:key", as errors name keys. */
+  full(key: KeyName): string;
+  /** A "required" problem when the key has no value (and did not fail to parse). */
+  need(key: KeyName, why: string): string[];
+  /** A "must not be set" problem when the key was given. */
+  refuse(key: KeyName, why: string): string[];
+  projectDir: string;
+}
+
+export interface Rule {
+  /** What the rule requires, for docs/config.md. */
+  rule: string;
+  /** Keys the rule reads. */
+  keys: KeyName[];
+  check(context: RuleContext): string[];
+}
+
+const BUILD_KEYS = [
+  "imageRepository",
+  "imageContext",
+  "imageDockerfile",
+  "imageTarget",
+  "imagePlatform",
+  "imageBuildArgs",
+  "registryUsername",
+  "registryPassword",
+] as const satisfies readonly KeyName[];
+
+const BLUE_GREEN_KEYS = ["promote", "autoPromote", "scaleDownDelaySeconds", "prePromotionAnalysis", "postPromotionAnalysis"] as const;
+
+const REQUIRED = (Object.entries(KEYS) as [KeyName, KeySpec][]).filter(([, spec]) => spec.required).map(([name]) => name);
+
+const limitCoversRequest = (request: "cpuRequest" | "memoryRequest", limit: "cpuLimit" | "memoryLimit"): Rule => ({
+  rule: `${limit} is at least ${request}.`,
+  keys: [request, limit],
+  check: ({ v, usable, full }) =>
+    usable(request, limit) && parseQuantity(v[limit]!)! < parseQuantity(v[request]!)!
+      ? [`${full(limit)}: "${v[limit]}" is below ${full(request)} "${v[request]}"; a limit must be at least the request.`]
+      : [],
+});
+
+const refusedInProd = (key: "debug" | "devServicesEnabled" | "autoPromote", why: string): Rule => ({
+  rule: `prod refuses ${key} = true.`,
+  keys: ["environment", key],
+  check: ({ v, full }) => (v.environment === "prod" && v[key] ? [`${full(key)}: true is refused in prod; ${why}`] : []),
+});
+
+export const RULES: readonly Rule[] = [
+  {
+    rule: `Every stack sets ${REQUIRED.join(", ")}.`,
+    keys: REQUIRED,
+    check: ({ need }) => REQUIRED.flatMap((key) => need(key, "for every stack")),
+  },
+  limitCoversRequest("cpuRequest", "cpuLimit"),
+  limitCoversRequest("memoryRequest", "memoryLimit"),
+  {
+    rule: "preStopSleepSeconds is less than terminationGracePeriodSeconds, so a pod has time to drain.",
+    keys: ["preStopSleepSeconds", "terminationGracePeriodSeconds"],
+    check: ({ v, usable, full }) =>
+      usable("preStopSleepSeconds", "terminationGracePeriodSeconds") && v.preStopSleepSeconds! >= v.terminationGracePeriodSeconds!
+        ? [
+            `${full("preStopSleepSeconds")}: ${v.preStopSleepSeconds} leaves no time to drain; it must be less than ` +
+              `${full("terminationGracePeriodSeconds")} (${v.terminationGracePeriodSeconds}).`,
+          ]
+        : [],
+  },
+  {
+    rule: "With the HPA on, hpaMinReplicas ≤ hpaMaxReplicas and replicas lies within them.",
+    keys: ["hpaEnabled", "hpaMinReplicas", "hpaMaxReplicas", "replicas"],
+    check: ({ v, usable, full }) => {
+      if (!v.hpaEnabled || !usable("hpaMinReplicas", "hpaMaxReplicas", "replicas")) {
+        return [];
+      }
+      if (v.hpaMinReplicas! > v.hpaMaxReplicas!) {
+        return [
+          `${full("hpaMinReplicas")}: ${v.hpaMinReplicas} is above ${full("hpaMaxReplicas")} (${v.hpaMaxReplicas}); ` +
+            `the minimum must not exceed the maximum.`,
+        ];
+      }
+      return v.replicas! < v.hpaMinReplicas! || v.replicas! > v.hpaMaxReplicas!
+        ? [
+            `${full("replicas")}: ${v.replicas} is outside the HPA range ${v.hpaMinReplicas}..${v.hpaMaxReplicas} ` +
+              `(${full("hpaMinReplicas")}..${full("hpaMaxReplicas")}); the starting count must lie within it.`,
+          ]
+        : [];
+    },
+  },
+  {
+    rule: `imageRef excludes the build keys (${BUILD_KEYS.join(", ")}); without it, imageRepository is required and imageContext/imageDockerfile must exist.`,
+    keys: ["imageRef", ...BUILD_KEYS],
+    check: ({ v, given, usable, full, need, refuse, projectDir }) => {
+      if (given("imageRef")) {
+        return BUILD_KEYS.flatMap((key) => refuse(key, `together with ${full("imageRef")}: a prebuilt image is not built or pushed`));
+      }
+      const problems = need("imageRepository", "to push the built image (or set imageRef to deploy a prebuilt one)");
+      if (usable("imageContext", "imageDockerfile")) {
+        const context = path.resolve(projectDir, v.imageContext!);
+        if (!isDirectory(context)) {
+          problems.push(`${full("imageContext")}: "${v.imageContext}" is not a directory (resolved to ${context}).`);
+        } else if (!isFile(path.resolve(context, v.imageDockerfile!))) {
+          problems.push(`${full("imageDockerfile")}: "${v.imageDockerfile}" is not a file in the build context ${context}.`);
+        }
+      }
+      return problems;
+    },
+  },
+  {
+    rule: "registryUsername and registryPassword are set together.",
+    keys: ["registryUsername", "registryPassword"],
+    check: ({ given, need, full }) => {
+      if (given("registryUsername") === given("registryPassword")) {
+        return [];
+      }
+      const missing: KeyName = given("registryUsername") ? "registryPassword" : "registryUsername";
+      return need(missing, `together with ${full(missing === "registryPassword" ? "registryUsername" : "registryPassword")}`);
+    },
+  },
+  {
+    rule: "ingressHost is set exactly when ingressEnabled is true.",
+    keys: ["ingressEnabled", "ingressHost"],
+    check: ({ v, need, refuse, full }) =>
+      v.ingressEnabled
+        ? need("ingressHost", `when ${full("ingressEnabled")} is true`)
+        : refuse("ingressHost", `while ${full("ingressEnabled")} is false (did you mean to enable the Ingress?)`),
+  },
+  {
+    rule: "devServicesEnabled needs devPostgresPassword and excludes databaseUrl and redisUrl; without it, databaseUrl and redisUrl are required.",
+    keys: ["devServicesEnabled", "devPostgresPassword", "databaseUrl", "redisUrl"],
+    check: ({ v, need, refuse, full }) =>
+      v.devServicesEnabled
+        ? [
+            ...need("devPostgresPassword", `when ${full("devServicesEnabled")} is true`),
+            ...refuse("databaseUrl", `while ${full("devServicesEnabled")} provides Postgres`),
+            ...refuse("redisUrl", `while ${full("devServicesEnabled")} provides Redis`),
+          ]
+        : [
+            ...need("databaseUrl", `unless ${full("devServicesEnabled")} is true`),
+            ...need("redisUrl", `unless ${full("devServicesEnabled")} is true`),
+            ...refuse("devPostgresPassword", `while ${full("devServicesEnabled")} is false`),
+          ],
+  },
+  {
+    rule: `${BLUE_GREEN_KEYS.join(", ")} only with strategy blueGreen; canarySteps only with strategy canary.`,
+    keys: ["strategy", ...BLUE_GREEN_KEYS, "canarySteps"],
+    check: ({ v, usable, refuse, full }) => {
+      if (!usable("strategy")) {
+        return [];
+      }
+      const unless = (strategy: string) => `unless ${full("strategy")} is ${strategy} (it is ${v.strategy})`;
+      return [
+        ...(v.strategy !== "blueGreen" ? BLUE_GREEN_KEYS.flatMap((key) => refuse(key, unless("blueGreen"))) : []),
+        ...(v.strategy !== "canary" ? refuse("canarySteps", unless("canary")) : []),
+      ];
+    },
+  },
+  {
+    rule: "canary needs prometheusAddress, and its setWeight steps increase.",
+    keys: ["strategy", "prometheusAddress", "canarySteps"],
+    check: ({ v, usable, need, full }) => {
+      if (v.strategy !== "canary") {
+        return [];
+      }
+      const problems = need("prometheusAddress", `when ${full("strategy")} is canary, for the error-rate analysis`);
+      if (usable("canarySteps")) {
+        const weights = v.canarySteps!.flatMap((step) => ("setWeight" in step ? [step.setWeight] : []));
+        if (weights.some((weight, i) => i > 0 && weight <= weights[i - 1])) {
+          problems.push(`${full("canarySteps")}: weights ${weights.join(", ")} must increase from step to step.`);
+        }
+      }
+      return problems;
+    },
+  },
+  {
+    rule: "postPromotionAnalysis needs prometheusAddress; prometheusAddress is refused while no analysis uses it.",
+    keys: ["strategy", "postPromotionAnalysis", "prometheusAddress"],
+    check: ({ v, given, need, refuse, full }) => [
+      ...(v.strategy === "blueGreen" && v.postPromotionAnalysis
+        ? need("prometheusAddress", `when ${full("postPromotionAnalysis")} is true`)
+        : []),
+      ...(given("prometheusAddress") && !(v.strategy === "canary" || v.postPromotionAnalysis)
+        ? refuse("prometheusAddress", "while no analysis uses it (strategy canary, or blueGreen with postPromotionAnalysis)")
+        : []),
+    ],
+  },
+  {
+    rule: "argoRolloutsManifest is refused with strategy rolling.",
+    keys: ["strategy", "argoRolloutsManifest"],
+    check: ({ v, given, refuse, full }) =>
+      given("argoRolloutsManifest") && v.strategy === "rolling"
+        ? refuse("argoRolloutsManifest", `while ${full("strategy")} is rolling (no Rollout needs it)`)
+        : [],
+  },
+  {
+    rule: "backupEnabled is refused with devServicesEnabled.",
+    keys: ["backupEnabled", "devServicesEnabled"],
+    check: ({ v, full }) =>
+      v.backupEnabled && v.devServicesEnabled
+        ? [`${full("backupEnabled")}: true is refused with ${full("devServicesEnabled")}; the in-cluster dev database is disposable.`]
+        : [],
+  },
+  refusedInProd("debug", "debug mode leaks stack traces and settings."),
+  refusedInProd("devServicesEnabled", "use managed Postgres/Redis via databaseUrl and redisUrl."),
+  refusedInProd("autoPromote", "promote each release with `pulumi config set promote <release id>`."),
+];
+
+function isDirectory(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+function isFile(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}

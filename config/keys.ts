@@ -31,7 +31,7 @@ const REPOSITORY = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Both apps refuse a shorter SECRET_KEY outside development (Django's own rule). */
-export const SECRET_KEY_MIN_LENGTH = 50;
+const SECRET_KEY_MIN_LENGTH = 50;
 
 const label = (max: number) => z.string().max(max).regex(DNS_LABEL);
 const int = (min: number, max: number) => z.number().int().min(min).max(max);

@@ -48,7 +48,10 @@ export interface ApiStackArgs {
   backup?: WorkloadArgs["backup"];
   migration?: WorkloadArgs["migration"];
   worker?: WorkloadArgs["worker"];
-  /** Reads the live release of the API. Default: the cluster of $KUBECONFIG or ~/.kube/config. */
+  /**
+   * Reads the live release of the API. Default: the cluster of $KUBECONFIG or ~/.kube/config;
+   * with an explicit Kubernetes provider, pass `clusterReleaseReader({ kubeconfig })` of its cluster.
+   */
   readRelease?: ReleaseReader;
 }
 

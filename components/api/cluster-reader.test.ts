@@ -110,6 +110,19 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
     assert.match(await unknown(clusterReleaseReader({ kubeconfig: "/nonexistent/kubeconfig" })), /no kubeconfig found/);
   });
 
+  it("runs an exec credential plugin for its token, and never quotes a kubeconfig in a reason", async () => {
+    const plugin = {
+      command: process.execPath,
+      args: ["-e", `console.log(JSON.stringify({ kind: "ExecCredential", status: { token: "${TOKEN}" } }))`],
+    };
+    const withExec = kubeconfig.replace(`{ token: ${TOKEN} }`, `{ exec: ${JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", ...plugin })} }`);
+    assert.equal((await clusterReleaseReader({ kubeconfig: withExec })(target("api-prod"))).kind, "live");
+
+    const broken = `${kubeconfig}users: [{ name: reader, user: { token: s3cr3t-token ] }\n`;
+    const observed = await clusterReleaseReader({ kubeconfig: broken })(target("api-prod"));
+    assert.deepEqual(observed, { kind: "unknown", reason: "the kubeconfig in kubernetes:kubeconfig is not valid YAML" });
+  });
+
   it("reads nothing in render mode", async () => {
     requests.length = 0;
     assert.deepEqual(await noClusterReader("render mode")(target("api-prod")), { kind: "unknown", reason: "render mode" });

@@ -138,7 +138,7 @@ async function connect(access: ClusterAccess): Promise<Client> {
 function readKubeconfig(given: string | undefined): { config: any; dir: string } {
   // Like the provider: a value with a line break or a brace is the kubeconfig itself.
   if (given !== undefined && /[\n{]/.test(given)) {
-    return { config: load(given), dir: process.cwd() };
+    return { config: parse(given, "the kubeconfig in kubernetes:kubeconfig"), dir: process.cwd() };
   }
   const candidates = given !== undefined ? [given] : (process.env.KUBECONFIG?.split(path.delimiter).filter(Boolean) ?? []);
   if (candidates.length === 0) {
@@ -148,7 +148,16 @@ function readKubeconfig(given: string | undefined): { config: any; dir: string }
   if (!found) {
     throw new Error(`no kubeconfig found (looked at ${candidates.join(", ")})`);
   }
-  return { config: load(fs.readFileSync(found, "utf8")), dir: path.dirname(path.resolve(found)) };
+  return { config: parse(fs.readFileSync(found, "utf8"), found), dir: path.dirname(path.resolve(found)) };
+}
+
+// The reason ends up in the stack's outputs: never quote a kubeconfig, it holds credentials.
+function parse(text: string, what: string): any {
+  try {
+    return load(text);
+  } catch {
+    throw new Error(`${what} is not valid YAML`);
+  }
 }
 
 function named(list: Array<{ name: string; [key: string]: any }> | undefined, name: string | undefined, what: string) {
@@ -167,7 +176,16 @@ function execCredential(exec: { command: string; args?: string[]; env?: Array<{ 
     kind: "ExecCredential",
     spec: { interactive: false },
   });
-  const output = execFileSync(exec.command, exec.args ?? [], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
-  const status = (JSON.parse(output) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } }).status ?? {};
-  return status;
+  let output: string;
+  try {
+    output = execFileSync(exec.command, exec.args ?? [], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+  } catch (error) {
+    throw new Error(`the kubeconfig's exec credential plugin ${exec.command} failed (${(error as { status?: number }).status ?? "no exit status"})`);
+  }
+  type Credential = { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } };
+  try {
+    return (JSON.parse(output) as Credential).status ?? {};
+  } catch {
+    throw new Error(`the kubeconfig's exec credential plugin ${exec.command} printed no ExecCredential`);
+  }
 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import sys
+import tempfile
 
 # Gunicorn reads this file before it changes into the app directory and puts that on sys.path;
 # make the `app` package importable from here regardless of how gunicorn was started.
@@ -42,33 +44,76 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # has just closed and answer 502.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 
+# No runtime control socket (gunicornc): Kubernetes manages the process, and the default path is
+# under $HOME, which the read-only image does not have and which masters on one host would share.
+control_socket_disable = True
+
 # Heartbeat files in RAM: a disk-backed /tmp can stall on I/O and get healthy workers killed.
 worker_tmp_dir = "/dev/shm"
 
+# Uvicorn writes the access log (client address, request line, status) through gunicorn's handlers.
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Remote address, request line, status, size, duration in microseconds, user agent.
-access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
-# Behind the ingress the client address is in X-Forwarded-For; trust it from any proxy in-cluster.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+
+def trusted_proxies(raw: str) -> str:
+    """FORWARDED_ALLOW_IPS: the peers (IPs or CIDR networks, comma-separated) whose X-Forwarded-For
+    and X-Forwarded-Proto are believed; from anyone else they are ignored, so a client inside the
+    cluster cannot claim another address or HTTPS. `*` trusts every peer."""
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError:
+            raise SystemExit(
+                f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8); "
+                "expected a comma-separated list of them, or *"
+            ) from None
+    return ",".join(entries)
+
+
+# Only the loopback by default: the platform names its ingress controller's addresses.
+forwarded_allow_ips = trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
 def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
     # Fail fast in the master, with the readable message, before any worker forks.
     from app.config import load_settings
 
-    load_settings()
-    # Metrics from all workers are aggregated through files in this directory (see app/metrics.py).
-    # Stale files from a previous run would add old counts, so start empty.
-    prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if prom_dir:
-        shutil.rmtree(prom_dir, ignore_errors=True)
-        os.makedirs(prom_dir, exist_ok=True)
+    settings = load_settings()
+    if any(addr.endswith(f":{settings.metrics_port}") for addr in server.cfg.bind):
+        raise SystemExit(f"METRICS_PORT: {settings.metrics_port} is the app's port too (GUNICORN_BIND); choose another")
+    # Every worker writes its samples to files here and the master aggregates them (app/metrics.py).
+    # The images set it; anywhere else this master gets a directory of its own. Set before the
+    # workers fork, so they inherit it. Stale files from a previous run would add old counts.
+    prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = prom_dir
+    shutil.rmtree(prom_dir, ignore_errors=True)
+    os.makedirs(prom_dir, exist_ok=True)
+
+
+def when_ready(server) -> None:  # noqa: ANN001
+    # The master serves /metrics on its own port and checks the dependencies for it, once per pod.
+    from app import metrics
+    from app.config import get_settings
+    from app.dependencies import DependencyMonitor, postgres_check, redis_check
+
+    settings = get_settings()
+    monitor = DependencyMonitor(
+        {"postgres": postgres_check(settings), "redis": redis_check(settings)}, log=server.log
+    )
+    try:
+        metrics.serve(settings.metrics_port, [monitor])
+    except OSError as exc:
+        raise SystemExit(f"METRICS_PORT: cannot listen on {settings.metrics_port}: {exc.strerror}") from None
+    monitor.start()
+    server.log.info("metrics on port %s", settings.metrics_port)
 
 
 def child_exit(server, worker) -> None:  # noqa: ANN001
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)

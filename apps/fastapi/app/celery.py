@@ -6,10 +6,11 @@ import logging
 import re
 from functools import lru_cache
 
-from celery import Celery
+from celery import Celery, bootsteps
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from app import worker_liveness
 from app.config import get_settings
 from app.cpu import available_cpus, concurrency_from_env
 from app.db import Note, make_sync_engine
@@ -32,11 +33,21 @@ def make_celery() -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        # A hung task must not occupy a worker slot forever.
-        task_time_limit=60,
-        task_soft_time_limit=50,
+        # A hung task must not occupy a worker slot forever, nor hold up a warm shutdown for longer
+        # than the pod's terminationGracePeriodSeconds (which must exceed the hard limit).
+        task_time_limit=settings.celery_task_time_limit,
+        task_soft_time_limit=settings.celery_task_soft_time_limit,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"socket_connect_timeout": 3, "socket_timeout": 10},
+        # A task is redelivered when unacknowledged for this long: longer than the hard limit, so a
+        # task that is still running is never handed to a second worker (config.py checks it).
+        broker_transport_options={
+            "socket_connect_timeout": 3,
+            "socket_timeout": 10,
+            "visibility_timeout": settings.celery_visibility_timeout,
+        },
+        # After losing the broker, acks_late tasks will be redelivered: stop the running copies
+        # rather than let them finish twice (Celery 6's default).
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
         # Celery's default is the node's core count; size the prefork pool from the container's CPU
         # quota instead (CELERY_CONCURRENCY or `--concurrency` override it).
@@ -45,7 +56,35 @@ def make_celery() -> Celery:
     return celery
 
 
+class Heartbeat(bootsteps.StartStopStep):
+    """Keeps the liveness file fresh while the consumer is connected (see app/worker_liveness.py).
+
+    A consumer step starts once the broker connection is up and is stopped when it drops (the
+    consumer then reconnects and starts its steps again), so the file exists only while connected.
+    """
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, **kwargs) -> None:  # noqa: ANN001 - bootstep signature
+        super().__init__(parent, **kwargs)
+        self.path = worker_liveness.heartbeat_file()
+        self.timer_entry = None
+
+    def start(self, consumer) -> None:  # noqa: ANN001
+        self.path.touch()
+        self.timer_entry = consumer.timer.call_repeatedly(worker_liveness.HEARTBEAT_INTERVAL_SECONDS, self.path.touch)
+
+    def stop(self, consumer) -> None:  # noqa: ANN001
+        if self.timer_entry is not None:
+            self.timer_entry.cancel()
+            self.timer_entry = None
+        self.path.unlink(missing_ok=True)
+
+    shutdown = stop
+
+
 celery_app = make_celery()
+celery_app.steps["consumer"].add(Heartbeat)
 
 
 @lru_cache(maxsize=1)

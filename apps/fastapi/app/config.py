@@ -28,6 +28,10 @@ def to_driver_url(url: str, driver: str = "psycopg") -> str:
     raise ValueError("DATABASE_URL must start with postgresql:// (e.g. postgresql://user:pass@host:5432/db)")
 
 
+# The same rule as Django's, so the platform states one: 50 characters outside development.
+MIN_SECRET_KEY_LENGTH = 50
+
+
 class Settings(BaseSettings):
     # Environment variables are matched case-insensitively (DATABASE_URL -> database_url).
     # No .env file is read: in a container the environment is the single source of truth.
@@ -45,6 +49,13 @@ class Settings(BaseSettings):
     database_url: SecretStr
     redis_url: SecretStr
     secret_key: SecretStr
+    # Previous signing keys, comma-separated: tokens they signed still verify, nothing new is signed
+    # with them. Rotation: deploy the new SECRET_KEY with the old one here, wait until tokens signed
+    # with the old key have expired, then drop it.
+    secret_key_fallbacks: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
+    # /metrics is served by the gunicorn master on this port only, never on the app port.
+    metrics_port: int = Field(default=9000, ge=1, le=65535)
 
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_max_overflow: int = Field(default=10, ge=0, le=100)
@@ -54,11 +65,20 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     sentry_dsn: SecretStr | None = None
 
-    @field_validator("cors_origins", mode="before")
+    # A task running longer than the soft limit gets SoftTimeLimitExceeded, at the hard limit its
+    # process is killed. The worker pod's terminationGracePeriodSeconds must exceed the hard limit
+    # so a warm shutdown can wait for running tasks. An unacknowledged task (acks_late) goes back to
+    # the queue after the visibility timeout, so it must exceed the hard limit too, or a task still
+    # running would be handed to a second worker.
+    celery_task_time_limit: int = Field(default=60, ge=1)
+    celery_task_soft_time_limit: int = Field(default=50, ge=1)
+    celery_visibility_timeout: int = Field(default=300, ge=1)
+
+    @field_validator("cors_origins", "secret_key_fallbacks", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("cors_origins")
@@ -89,12 +109,31 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
     @model_validator(mode="after")
+    def _celery_limits(self) -> Settings:
+        hard = self.celery_task_time_limit
+        if self.celery_task_soft_time_limit >= hard:
+            raise ValueError(
+                f"CELERY_TASK_SOFT_TIME_LIMIT ({self.celery_task_soft_time_limit}) must be below "
+                f"CELERY_TASK_TIME_LIMIT ({hard})"
+            )
+        if self.celery_visibility_timeout <= hard:
+            raise ValueError(
+                f"CELERY_VISIBILITY_TIMEOUT ({self.celery_visibility_timeout}) must exceed "
+                f"CELERY_TASK_TIME_LIMIT ({hard}), or running tasks are redelivered to another worker"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.environment in ("staging", "production"):
             if self.debug:
                 raise ValueError(f"DEBUG must be false when ENVIRONMENT={self.environment}")
-            if len(self.secret_key.get_secret_value()) < 32:
-                raise ValueError("SECRET_KEY must be at least 32 characters outside development")
+            if len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters outside development")
+            if any(len(key.get_secret_value()) < MIN_SECRET_KEY_LENGTH for key in self.secret_key_fallbacks):
+                raise ValueError(
+                    f"every key in SECRET_KEY_FALLBACKS must be at least {MIN_SECRET_KEY_LENGTH} characters outside development"
+                )
             if "*" in self.cors_origins:
                 raise ValueError("CORS_ORIGINS='*' is not allowed outside development")
         return self

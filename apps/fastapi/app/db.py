@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, create_engine, func
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, create_engine, false, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -29,6 +29,9 @@ class Note(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     # Filled in asynchronously by the Celery task app.celery.count_words.
     word_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Added by an expand-only migration: the database default lets a release that does not know the
+    # column keep inserting rows while it runs beside this one.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -6,14 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as redis
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import health, notes
 from app.config import Settings, get_settings
 from app.db import make_async_engine
-from app.metrics import PrometheusMiddleware, metrics_response
+from app.health import DatabaseCheck
+from app.metrics import PrometheusMiddleware
 from app.observability import init_sentry, init_tracing
 
 
@@ -29,16 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Created per worker process after the fork: pools must not be shared across processes.
         app.state.engine = make_async_engine(settings)
-        app.state.redis = redis.from_url(
-            settings.redis_url.get_secret_value(),
-            socket_connect_timeout=3,
-            socket_timeout=3,
-            health_check_interval=30,
+        app.state.database_check = DatabaseCheck(
+            settings.database_url.get_secret_value(), application_name=f"{settings.app_name}-readiness"
         )
         try:
             yield
         finally:
-            await app.state.redis.aclose()
+            await app.state.database_check.close()
             await app.state.engine.dispose()
 
     app = FastAPI(
@@ -62,6 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PrometheusMiddleware)
     app.include_router(health.router)
     app.include_router(notes.router)
-    app.add_api_route("/metrics", metrics_response, methods=["GET"], include_in_schema=False)
     init_tracing(app, settings)
     return app

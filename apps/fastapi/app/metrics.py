@@ -1,19 +1,21 @@
 """Prometheus metrics: request count and latency by route template, method and status.
 
-Gunicorn runs several worker processes; each keeps its own counters. When PROMETHEUS_MULTIPROC_DIR
-is set (gunicorn.conf.py sets it up), every worker writes to files there and /metrics aggregates
-them, so a scrape sees the whole pod rather than whichever worker answered.
+Gunicorn runs several worker processes; each keeps its own counters in files under
+PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py sets it up). The gunicorn master serves /metrics on
+METRICS_PORT, aggregating those files, so a scrape sees the whole pod rather than whichever worker
+answered, and the app port, which the Ingress routes to, has no /metrics at all.
 """
 
 from __future__ import annotations
 
-import os
+import threading
 import time
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
-from starlette.requests import Request
-from starlette.responses import Response
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
@@ -28,8 +30,8 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
-# Paths that are scraped or probed every few seconds would drown the real traffic.
-UNTRACKED = {"/metrics", "/health/live", "/health/ready"}
+# Probes every few seconds would drown the real traffic.
+UNTRACKED = {"/health/live", "/health/ready"}
 
 
 def route_template(scope: Scope) -> str:
@@ -66,10 +68,30 @@ class PrometheusMiddleware:
             LATENCY.labels(*labels).observe(time.perf_counter() - start)
 
 
-def metrics_response(_: Request) -> Response:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        from prometheus_client import REGISTRY as registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+def serve(port: int, collectors: Iterable[Collector] = ()) -> ThreadingHTTPServer:
+    """Serve GET /metrics on 0.0.0.0:PORT from a background thread of the calling process (the
+    gunicorn master): every worker's samples plus COLLECTORS. Any other path is a 404."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    for collector in collectors:
+        registry.register(collector)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            if self.path.partition("?")[0] != "/metrics":
+                self.send_error(404)
+                return
+            body = generate_latest(registry)
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass  # a scrape every few seconds is not worth a log line
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

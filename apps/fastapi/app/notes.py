@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from app import tokens
 from app.db import Note
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,15 @@ router = APIRouter(prefix="/notes", tags=["notes"])
 NoteId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
+# Share links are signed tokens, not rows: nothing to store, and a key rotation (SECRET_KEY plus the
+# old key in SECRET_KEY_FALLBACKS) keeps the links already handed out working until they expire.
+SHARE_PURPOSE = "notes.share"
+
+
 class NoteIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=100_000)
+    pinned: bool = False
 
 
 class NoteOut(BaseModel):
@@ -35,7 +42,13 @@ class NoteOut(BaseModel):
     title: str
     body: str
     word_count: int | None
+    pinned: bool
     created_at: datetime
+
+
+class ShareOut(BaseModel):
+    url: str
+    expires_in: int
 
 
 def _session(request: Request) -> AsyncSession:
@@ -52,7 +65,7 @@ def _enqueue_word_count(note_id: int) -> None:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
 async def create_note(payload: NoteIn, request: Request) -> Note:
     async with _session(request) as session:
-        note = Note(title=payload.title, body=payload.body)
+        note = Note(title=payload.title, body=payload.body, pinned=payload.pinned)
         session.add(note)
         await session.commit()
     try:
@@ -71,13 +84,36 @@ async def list_notes(request: Request, limit: int = Query(default=50, ge=1, le=2
         return list(result)
 
 
-@router.get("/{note_id}", response_model=NoteOut)
-async def get_note(note_id: NoteId, request: Request) -> Note:
+async def _get_or_404(request: Request, note_id: int) -> Note:
     async with _session(request) as session:
         note = await session.get(Note, note_id)
     if note is None:
         raise HTTPException(status_code=404, detail="note not found")
     return note
+
+
+@router.get("/{note_id}", response_model=NoteOut)
+async def get_note(note_id: NoteId, request: Request) -> Note:
+    return await _get_or_404(request, note_id)
+
+
+@router.post("/{note_id}/share", status_code=status.HTTP_201_CREATED, response_model=ShareOut)
+async def share_note(note_id: NoteId, request: Request) -> ShareOut:
+    """A read-only link to one note that expires after ACCESS_TOKEN_EXPIRE_MINUTES."""
+    await _get_or_404(request, note_id)
+    settings = request.app.state.settings
+    ttl = settings.access_token_expire_minutes * 60
+    token = tokens.sign(settings, SHARE_PURPOSE, str(note_id), ttl)
+    # Absolute URL: its scheme is https only when a trusted proxy said so (FORWARDED_ALLOW_IPS).
+    return ShareOut(url=str(request.url_for("get_shared_note", token=token)), expires_in=ttl)
+
+
+@router.get("/shared/{token}", response_model=NoteOut)
+async def get_shared_note(token: str, request: Request) -> Note:
+    subject = tokens.verify(request.app.state.settings, SHARE_PURPOSE, token)
+    if subject is None:
+        raise HTTPException(status_code=404, detail="link invalid or expired")
+    return await _get_or_404(request, int(subject))
 
 
 @router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)

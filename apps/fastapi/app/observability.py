@@ -50,5 +50,5 @@ def init_tracing(app: FastAPI, settings: Settings) -> None:
     # Batching keeps export off the request path; a down collector costs dropped spans, not latency.
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, timeout=5)))
     trace.set_tracer_provider(provider)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="health/.*,metrics")
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="health/.*")
     log.info("tracing to %s", endpoint)

@@ -30,7 +30,7 @@ BASE_ENV = {
     "CORS_ORIGINS": "https://app.example.com",
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
-    "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+    "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production-0123456789",
     "DB_POOL_SIZE": "2",
     "DB_MAX_OVERFLOW": "2",
 }

@@ -30,6 +30,11 @@ def test_reads_every_contract_variable(monkeypatch: pytest.MonkeyPatch) -> None:
         REFRESH_TOKEN_EXPIRE_DAYS="2",
         OTEL_EXPORTER_OTLP_ENDPOINT="http://otel-collector:4318",
         SENTRY_DSN="",
+        SECRET_KEY_FALLBACKS=f"{'a' * 50}, {'b' * 50},",
+        METRICS_PORT="9100",
+        CELERY_TASK_TIME_LIMIT="120",
+        CELERY_TASK_SOFT_TIME_LIMIT="100",
+        CELERY_VISIBILITY_TIMEOUT="600",
     )
     assert s.environment == "test"
     assert (s.app_name, s.app_version, s.debug) == ("notes-test", "1.2.3", False)
@@ -38,6 +43,16 @@ def test_reads_every_contract_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (s.access_token_expire_minutes, s.refresh_token_expire_days) == (15, 2)
     assert s.otel_exporter_otlp_endpoint == "http://otel-collector:4318"
     assert s.sentry_dsn is None  # empty means off
+    assert [key.get_secret_value() for key in s.secret_key_fallbacks] == ["a" * 50, "b" * 50]
+    assert s.metrics_port == 9100
+    assert (s.celery_task_time_limit, s.celery_task_soft_time_limit, s.celery_visibility_timeout) == (120, 100, 600)
+
+
+def test_defaults_of_the_new_contract_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = settings(monkeypatch)
+    assert s.secret_key_fallbacks == []
+    assert s.metrics_port == 9000
+    assert (s.celery_task_time_limit, s.celery_task_soft_time_limit, s.celery_visibility_timeout) == (60, 50, 300)
 
 
 def test_database_url_gets_the_driver() -> None:
@@ -63,8 +78,13 @@ def test_missing_required_setting_is_named(monkeypatch: pytest.MonkeyPatch, miss
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with redis://"),
         ({"CORS_ORIGINS": "example.com"}, "must start with http:// or https://"),
         ({"ENVIRONMENT": "production", "DEBUG": "true"}, "DEBUG must be false"),
-        ({"ENVIRONMENT": "production", "SECRET_KEY": "short"}, "at least 32 characters"),
+        ({"ENVIRONMENT": "production", "SECRET_KEY": "x" * 49}, "SECRET_KEY must be at least 50 characters"),
+        ({"ENVIRONMENT": "staging", "SECRET_KEY_FALLBACKS": f"{'x' * 50},short"}, "SECRET_KEY_FALLBACKS must be at least 50"),
         ({"ENVIRONMENT": "staging", "CORS_ORIGINS": "*"}, "not allowed outside development"),
+        ({"METRICS_PORT": "0"}, "METRICS_PORT"),
+        ({"CELERY_TASK_SOFT_TIME_LIMIT": "60"}, "CELERY_TASK_SOFT_TIME_LIMIT (60) must be below CELERY_TASK_TIME_LIMIT (60)"),
+        ({"CELERY_TASK_TIME_LIMIT": "300", "CELERY_TASK_SOFT_TIME_LIMIT": "200"},
+         "CELERY_VISIBILITY_TIMEOUT (300) must exceed CELERY_TASK_TIME_LIMIT (300)"),
     ],
 )
 def test_invalid_settings_are_rejected(monkeypatch: pytest.MonkeyPatch, overrides: dict, message: str) -> None:
@@ -73,9 +93,15 @@ def test_invalid_settings_are_rejected(monkeypatch: pytest.MonkeyPatch, override
     assert message in format_errors(exc.value)
 
 
+def test_production_accepts_keys_of_fifty_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = settings(monkeypatch, ENVIRONMENT="production", SECRET_KEY="k" * 50, SECRET_KEY_FALLBACKS="f" * 50)
+    assert len(s.secret_key.get_secret_value()) == 50 and len(s.secret_key_fallbacks) == 1
+
+
 def test_secrets_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
-    s = settings(monkeypatch)
+    s = settings(monkeypatch, SECRET_KEY_FALLBACKS="previous-key-" + "p" * 40)
     assert "test-secret-key" not in repr(s)
+    assert "previous-key-" not in repr(s)
     assert BASE_ENV["DATABASE_URL"] not in repr(s)
 
 

@@ -21,6 +21,7 @@ def load_conf():
 @pytest.fixture
 def conf(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
     return load_conf()
 
 
@@ -62,12 +63,12 @@ def test_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_celery_pool_follows_the_quota_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.celery import celery_app  # configured at import, before CELERY_CONCURRENCY is set below
+
+    assert celery_app.conf.worker_concurrency == available_cpus()
     assert concurrency_from_env("CELERY_CONCURRENCY", 3) == 3
     monkeypatch.setenv("CELERY_CONCURRENCY", "5")
     assert concurrency_from_env("CELERY_CONCURRENCY", 3) == 5
-    from app.celery import celery_app
-
-    assert celery_app.conf.worker_concurrency == available_cpus()
 
 
 def test_production_settings(conf) -> None:
@@ -77,3 +78,13 @@ def test_production_settings(conf) -> None:
     assert conf.max_requests > 0 and conf.max_requests_jitter > 0
     assert 0 < conf.graceful_timeout <= 20  # inside 30s grace period minus the 5s preStop pause
     assert conf.timeout > 0 and conf.keepalive > 60  # longer than the ingress idle timeout
+    assert conf.forwarded_allow_ips == "127.0.0.1"  # no proxy is trusted unless the platform names it
+    assert conf.control_socket_disable is True
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", " 10.42.0.0/16, 192.0.2.7 ,fd00::/8")
+    assert load_conf().forwarded_allow_ips == "10.42.0.0/16,192.0.2.7,fd00::/8"
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.42.0.0/16,ingress-nginx")
+    with pytest.raises(SystemExit, match="FORWARDED_ALLOW_IPS: 'ingress-nginx' is not an IP address or network"):
+        load_conf()

@@ -1,0 +1,88 @@
+"""The real server (gunicorn.conf.py, uvicorn workers) as a subprocess, for what only it does: the
+metrics port served by the master, forwarded headers checked against the peer, the access log."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .conftest import APP_DIR
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening (bound then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None, json_body: str | None = None, timeout: float = 10
+) -> tuple[int, bytes]:
+    headers = {**(headers or {}), **({"Content-Type": "application/json"} if json_body is not None else {})}
+    data = json_body.encode() if json_body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@dataclass
+class Server:
+    base: str
+    metrics: str
+    # Everything gunicorn and its workers printed; complete once the context has exited.
+    output: str = ""
+
+
+def _answers(url: str) -> bool:
+    try:
+        return request(url, timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
+    port, metrics_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="prometheus-") as prom_dir:
+        env = {
+            **os.environ,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "METRICS_PORT": str(metrics_port),
+            "WEB_CONCURRENCY": str(workers),
+            "PROMETHEUS_MULTIPROC_DIR": prom_dir,
+            **env_overrides,
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
+            cwd=APP_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        server = Server(base=f"http://127.0.0.1:{port}", metrics=f"http://127.0.0.1:{metrics_port}")
+        try:
+            deadline = time.monotonic() + 30
+            while not (_answers(f"{server.base}/health/live") and _answers(f"{server.metrics}/metrics")):
+                if proc.poll() is not None:
+                    raise AssertionError(f"gunicorn exited with {proc.returncode}:\n{proc.stdout.read()}")
+                if time.monotonic() > deadline:
+                    raise AssertionError("gunicorn did not start within 30s")
+                time.sleep(0.2)
+            yield server
+        finally:
+            proc.terminate()
+            try:
+                server.output, _ = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                server.output, _ = proc.communicate()

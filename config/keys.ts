@@ -58,13 +58,17 @@ const integer = (min: number, max: number, unit?: string) => ({
   allowed: `an integer from ${min} to ${max}${unit ? ` (${unit})` : ""}`,
 });
 const flag = () => ({ kind: "boolean" as const, schema: z.boolean(), allowed: "true or false" });
+/** A string key with a fixed set of values: the list is written once, for the schema and the "allowed" text. */
+const oneOf = <const T extends readonly [string, ...string[]]>(...values: T) => ({
+  kind: "string" as const,
+  schema: z.enum(values),
+  allowed: values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(", ")}`,
+});
 
 export const KEYS = {
   // --- the application -----------------------------------------------------------------
   environment: {
-    kind: "string",
-    schema: z.enum(["dev", "staging", "prod"]),
-    allowed: "one of dev, staging, prod",
+    ...oneOf("dev", "staging", "prod"),
     description: "Which environment this stack is. Rules that protect production apply to prod.",
     required: true,
   },
@@ -137,9 +141,7 @@ export const KEYS = {
     default: "runtime",
   },
   imagePlatform: {
-    kind: "string",
-    schema: z.enum(["linux/amd64", "linux/arm64"]),
-    allowed: "linux/amd64 or linux/arm64",
+    ...oneOf("linux/amd64", "linux/arm64"),
     description: "Platform to build for.",
     default: "linux/amd64",
   },
@@ -412,9 +414,7 @@ export const KEYS = {
 
   // --- progressive delivery (Argo Rollouts) --------------------------------------------
   strategy: {
-    kind: "string",
-    schema: z.enum(["rolling", "blueGreen", "canary"]),
-    allowed: "one of rolling, blueGreen, canary",
+    ...oneOf("rolling", "blueGreen", "canary"),
     description:
       "How a new image reaches users: a rolling Deployment, or an Argo Rollout (blue-green with preview, or canary steps).",
     default: "rolling",

@@ -14,6 +14,7 @@ import {
   withConfig,
   type RunResult,
 } from "../support/harness";
+import { releaseId } from "../../components/release";
 import { validateManifest } from "../support/k8s-schema";
 
 const T = {
@@ -210,8 +211,7 @@ for (const [stack, input] of [
 
     it("migrates once per image digest, before the API and the worker roll", () => {
       const job = asManifest(run.one(T.job));
-      const digest = String(run.outputs.image).split("@sha256:")[1];
-      assert.equal(job.metadata.name, `api-migration-${digest.slice(0, 12)}`);
+      assert.equal(job.metadata.name, `api-migration-${releaseId(String(run.outputs.image))}`);
       assert.deepEqual(job.spec.template.spec.containers[0].command, ["alembic", "upgrade", "head"]);
       assert.equal(job.spec.template.spec.restartPolicy, "Never");
       assert.equal(job.spec.backoffLimit, 0);

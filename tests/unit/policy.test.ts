@@ -1,6 +1,8 @@
-// The api-stack policy pack (policy/): every rule against a violating and a passing object,
-// how the pack scopes rules to environments and reads its config, and the dev and prod stacks
-// (rolling, blue-green, canary) under mocks, which must not violate any mandatory rule.
+// The api-stack policy pack (policy/): every rule against a violating and a passing object, on
+// every kind it covers and on Patch resources; how the pack scopes rules to environments, checks
+// and exempts rendered objects and reads its config; its copy of release identity against the
+// program's; and the dev and prod stacks (rolling, blue-green, canary) under mocks, which must not
+// violate any mandatory rule.
 import { strict as assert } from "node:assert";
 import { naming as makeNaming } from "../../components/names";
 import { deploymentSpec, migrationJobSpec, podTemplate, type PodInput } from "../../components/workload/spec";
@@ -31,7 +33,7 @@ import {
   visibleObjects,
   type StackResource,
 } from "../../policy/rules";
-import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult } from "./harness";
+import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult } from "../support/harness";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",

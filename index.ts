@@ -14,6 +14,8 @@ export = async (readRelease?: ReleaseReader) => {
   const opts: pulumi.ComponentResourceOptions = {};
   let reader = readRelease ?? clusterReleaseReader(cluster);
   if (renderYamlTo) {
+    // Render mode applies nothing, so there is no live release to read either: releases wait.
+    reader = noClusterReader("render mode writes manifests and reads no cluster");
     pulumi.log.warn(
       `renderYamlTo: manifests go to ${renderYamlTo} instead of a cluster. ` +
         "Kubernetes Secrets are written there in PLAINTEXT: keep that directory out of version control.",
@@ -22,7 +24,6 @@ export = async (readRelease?: ReleaseReader) => {
     // provider refuses any cluster setting beside renderYamlToDirectory.
     const render = new k8s.Provider("render", { renderYamlToDirectory: renderYamlTo, kubeconfig: "" });
     opts.providers = { kubernetes: render };
-    reader = noClusterReader("render mode writes manifests and reads no cluster");
   }
 
   const api = new ApiStack(name, { ...args, readRelease: reader }, opts);

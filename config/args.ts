@@ -123,7 +123,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
     name: v.appName,
     args,
     renderYamlTo: v.renderYamlTo === undefined ? undefined : resolve(v.renderYamlTo),
-    cluster: { kubeconfig: source.values["kubernetes:kubeconfig"], context: source.values["kubernetes:context"] },
+    cluster: { kubeconfig: secret(source.values["kubernetes:kubeconfig"]), context: source.values["kubernetes:context"] },
   };
 }
 

@@ -81,6 +81,21 @@ describe("stack config validation", () => {
     assert.equal(args.ingress?.tls?.clusterIssuer, "letsencrypt-prod");
   });
 
+  it("hands the apps ENVIRONMENT in their own spelling", () => {
+    for (const [environment, expected] of [["dev", "development"], ["staging", "staging"], ["prod", "production"]]) {
+      const result = validateConfig(raw(withConfig(prodInput(), { environment })));
+      assert.ok(result.ok, environment);
+      assert.equal(result.config.args.settings.environment, expected);
+    }
+  });
+
+  it("passes the Kubernetes provider's kubeconfig and context on to the release reader, the kubeconfig as a secret", () => {
+    const result = validateConfig(raw(withRaw(prodInput(), { "kubernetes:kubeconfig": "/etc/kube/prod", "kubernetes:context": "prod" })));
+    assert.ok(result.ok);
+    assert.equal(`${result.config.cluster.kubeconfig}`, "[secret]");
+    assert.equal(result.config.cluster.context, "prod");
+  });
+
   it("lists the prod secrets an operator still has to set", () => {
     const errors = errorsOf(readProdWithoutSecrets());
     const keys = errors.map((e) => /^(api-stack:\w+)/.exec(e)?.[1]).sort();

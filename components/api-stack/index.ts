@@ -167,7 +167,7 @@ export class ApiStack extends pulumi.ComponentResource {
       image,
       serviceName: api.network.serviceName,
       url: api.network.url,
-      migrationJob: workload.migrationJob?.metadata.name,
+      ...(workload.migrationJob ? { migrationJob: workload.migrationJob.metadata.name } : {}),
       release: api.release,
     };
     this.registerOutputs(this.outputs);

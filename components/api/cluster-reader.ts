@@ -13,6 +13,7 @@ import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { load } from "js-yaml";
+import { SecretValue } from "../secret";
 import { observeRelease, type LiveRelease } from "./release-state";
 
 /** The API object whose release is read, and the name of the app's container in its pods. */
@@ -29,7 +30,7 @@ export type ReleaseReader = (target: ReleaseTarget) => Promise<LiveRelease>;
 /** Where the cluster is, as the Kubernetes provider is told (`kubernetes:kubeconfig`, `kubernetes:context`). */
 export interface ClusterAccess {
   /** Kubeconfig contents (YAML or JSON) or a path to one. Default: $KUBECONFIG, else ~/.kube/config. */
-  kubeconfig?: string;
+  kubeconfig?: string | SecretValue;
   /** Context to use. Default: the kubeconfig's current-context. */
   context?: string;
 }
@@ -84,7 +85,7 @@ interface Client {
 }
 
 async function connect(access: ClusterAccess): Promise<Client> {
-  const { config, dir } = readKubeconfig(access.kubeconfig);
+  const { config, dir } = readKubeconfig(access.kubeconfig instanceof SecretValue ? access.kubeconfig.reveal() : access.kubeconfig);
   const contextName = access.context ?? config["current-context"];
   const context = named(config.contexts, contextName, "context")?.context;
   const cluster = named(config.clusters, context?.cluster, "cluster")?.cluster;

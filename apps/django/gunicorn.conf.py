@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 wsgi_app = "config.wsgi:application"
@@ -69,14 +71,41 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # the proxy closes idle connections first; the other way round it may reuse a connection gunicorn
 # has just closed and answer 502.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+# No runtime control socket (gunicornc): Kubernetes manages the process, and the default path is
+# under $HOME, which the read-only image does not have and which masters on one host would share.
+control_socket_disable = True
+
 # Heartbeat files in RAM: a disk-backed /tmp can stall on I/O and get healthy workers killed.
 worker_tmp_dir = "/dev/shm"
 
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# Client address (from a trusted proxy's X-Forwarded-For, see core.middleware.TrustedProxyMiddleware),
+# request line, status, size, duration in microseconds, user agent.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
+
+
+def trusted_proxies(raw: str) -> str:
+    """FORWARDED_ALLOW_IPS: the peers (IPs or CIDR networks, comma-separated) whose X-Forwarded-Proto
+    sets the request's scheme; from anyone else it is ignored, so a client inside the cluster cannot
+    claim HTTPS. `*` trusts every peer. Django reads the same variable for X-Forwarded-For."""
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError:
+            raise SystemExit(
+                f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8); "
+                "expected a comma-separated list of them, or *"
+            ) from None
+    return ",".join(entries)
+
+
+# Only the loopback by default: the platform names its ingress controller's addresses.
+forwarded_allow_ips = trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
 def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
@@ -86,18 +115,40 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        settings.SECRET_KEY  # noqa: B018 - touching settings loads and validates them
+        metrics_port = settings.METRICS_PORT
     except ImproperlyConfigured as exc:
         raise SystemExit(f"{exc}") from None
-    prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if prom_dir:
-        # Stale files from a previous run would add old counts to the aggregate.
-        shutil.rmtree(prom_dir, ignore_errors=True)
-        os.makedirs(prom_dir, exist_ok=True)
+    if any(addr.endswith(f":{metrics_port}") for addr in server.cfg.bind):
+        raise SystemExit(f"METRICS_PORT: {metrics_port} is the app's port too (GUNICORN_BIND); choose another")
+    # Every worker writes its samples to files here and the master aggregates them (core/metrics.py).
+    # The image sets it; anywhere else this master gets a directory of its own. Set before the
+    # workers fork, so they inherit it. Stale files from a previous run would add old counts.
+    prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = prom_dir
+    shutil.rmtree(prom_dir, ignore_errors=True)
+    os.makedirs(prom_dir, exist_ok=True)
+
+
+def when_ready(server) -> None:  # noqa: ANN001
+    # The master serves /metrics on its own port and checks the dependencies for it, once per pod.
+    from django.conf import settings
+
+    from core import metrics
+    from core.dependencies import DependencyMonitor, postgres_check, redis_check
+
+    monitor = DependencyMonitor(
+        {"postgres": postgres_check(settings.DATABASE_URL, settings.APP_NAME), "redis": redis_check(settings.REDIS_URL)},
+        log=server.log,
+    )
+    try:
+        metrics.serve(settings.METRICS_PORT, [monitor])
+    except OSError as exc:
+        raise SystemExit(f"METRICS_PORT: cannot listen on {settings.METRICS_PORT}: {exc.strerror}") from None
+    monitor.start()
+    server.log.info("metrics on port %s", settings.METRICS_PORT)
 
 
 def child_exit(server, worker) -> None:  # noqa: ANN001
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)

@@ -37,6 +37,6 @@ def init_tracing() -> bool:
     # Batching keeps export off the request path; a down collector costs dropped spans, not latency.
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url, timeout=5)))
     trace.set_tracer_provider(provider)
-    DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls="health/.*,metrics")
+    DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls="health/.*")
     log.info("tracing to %s", traces_url)
     return True

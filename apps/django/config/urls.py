@@ -3,9 +3,12 @@ from django.urls import path
 
 from notes import views
 
-# /health/live, /health/ready and /metrics are answered by core.middleware.HealthMetricsMiddleware.
+# /health/live and /health/ready are answered by core.middleware.HealthMiddleware; /metrics by the
+# gunicorn master on its own port.
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("notes", views.collection, name="notes"),
     path("notes/<int:pk>", views.item, name="note"),
+    path("notes/<int:pk>/share", views.share, name="note-share"),
+    path("notes/shared/<str:token>", views.shared, name="shared-note"),
 ]

@@ -1,67 +1,85 @@
-"""Readiness checks for the dependencies: Postgres and Redis."""
+"""Readiness: this process can serve, which means it can reach Postgres.
+
+Only Postgres, which every notes endpoint needs. Redis is left out: a Redis outage must not take
+every pod out of the Service at once (its state is exported as a metric by the gunicorn master,
+core/dependencies.py). The check runs on one connection of its own per worker process, never one
+from the request pool, so a busy pod with a saturated pool stays ready; it gives up after
+READINESS_TIMEOUT_SECONDS. The answer names the failed dependency with a fixed word ("timeout" or
+"unavailable"), never the exception text, which would show host and user names to anyone who can
+reach the pod; the cause goes to the log.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
-import redis
+import psycopg
 from django.conf import settings
-from django.db import connections
 
-# Must stay below the readiness probe's timeoutSeconds.
-CHECK_TIMEOUT_SECONDS = 3.0
+log = logging.getLogger(__name__)
 
-
-def reason(exc: BaseException) -> str:
-    # Type and first line are enough to act on; never echo connection strings (they hold passwords).
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:300]
-
-
-def check_postgres() -> None:
-    # A fresh connection object per check: it runs in a helper thread, and Django connections are
-    # per thread. With the pool it borrows a pooled connection and returns it on close().
-    conn = connections.create_connection("default")
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    finally:
-        conn.close()
+# The readiness probe's timeoutSeconds must exceed this, or a slow answer is a failed probe even
+# when the check itself passed.
+READINESS_TIMEOUT_SECONDS = 1.0
+# libpq's own limits (connect_timeout cannot go below 2 s) bound a check that outlives the answer:
+# tcp_user_timeout (ms) ends a query on a connection whose peer vanished.
+_CONNECT_OPTIONS = {"connect_timeout": 2, "tcp_user_timeout": 2000}
 
 
-def check_redis() -> None:
-    client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
-    )
-    try:
-        client.ping()
-    finally:
-        client.close()
+class DatabaseCheck:
+    """``SELECT 1`` on a connection kept for this check alone, reopened after any failure. The
+    check runs on one helper thread; probes that arrive while it runs wait for the same result."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readiness")
+        self._lock = threading.Lock()
+        self._running: Future | None = None
+        self._conn: psycopg.Connection | None = None  # used on the helper thread only
+        self._failing = False
+
+    def _select_one(self) -> None:
+        try:
+            if self._conn is None:
+                self._conn = psycopg.connect(
+                    settings.DATABASE_URL, autocommit=True, application_name=f"{settings.APP_NAME}-readiness",
+                    **_CONNECT_OPTIONS,
+                )
+            self._conn.execute("SELECT 1")
+        except Exception:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
+            raise
+
+    def run(self) -> str:
+        """"ok", "timeout" or "unavailable"; the cause of a failure goes to the log only."""
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = self._executor.submit(self._select_one)
+            running = self._running
+        try:
+            running.result(timeout=READINESS_TIMEOUT_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            result = "timeout" if isinstance(exc, FutureTimeout) else "unavailable"
+            if not self._failing:
+                log.warning("readiness: postgres %s: %s: %s", result, type(exc).__name__, str(exc).strip())
+            self._failing = True
+            return result
+        if self._failing:
+            log.info("readiness: postgres reachable again")
+        self._failing = False
+        return "ok"
 
 
-CHECKS = {"postgres": check_postgres, "redis": check_redis}
-_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readiness")
+_check = DatabaseCheck()
 
 
 def readiness() -> tuple[int, dict]:
-    """(status code, body). Both checks run concurrently so the probe costs one timeout, not two."""
-    futures = {name: _executor.submit(check) for name, check in CHECKS.items()}
-    results: dict[str, str | None] = {}
-    for name, future in futures.items():
-        try:
-            future.result(timeout=CHECK_TIMEOUT_SECONDS + 1)
-            results[name] = None
-        except TimeoutError:
-            results[name] = f"timed out after {CHECK_TIMEOUT_SECONDS:g}s"
-        except Exception as exc:  # any failure means "not ready"; the reason says which
-            results[name] = reason(exc)
-    failed = sorted(name for name, error in results.items() if error)
-    body: dict = {
-        "status": "ok" if not failed else "unavailable",
-        "checks": {name: (error or "ok") for name, error in results.items()},
-    }
-    if failed:
-        body["failed"] = failed
-        body["reason"] = "; ".join(f"{name}: {results[name]}" for name in failed)
-    return (200 if not failed else 503), body
+    """(status code, body)."""
+    result = _check.run()
+    if result == "ok":
+        return 200, {"status": "ok", "checks": {"postgres": "ok"}}
+    return 503, {"status": "unavailable", "failed": ["postgres"], "checks": {"postgres": result}}

@@ -1,47 +1,64 @@
-"""Health endpoints, Prometheus metrics and CORS, as middleware.
+"""Client address from trusted proxies, health endpoints, Prometheus request metrics and CORS.
 
-Health and metrics are answered before the rest of the stack (host validation, sessions, CSRF):
-kubelet probes and Prometheus scrapes address the pod IP, and must not depend on any of that.
+Health is answered before the rest of the stack (host validation, sessions, CSRF): kubelet probes
+address the pod IP and must not depend on any of that. /metrics is not here: the gunicorn master
+serves it on METRICS_PORT (core/metrics.py).
 """
 
 from __future__ import annotations
 
-import os
+import ipaddress
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
 
 from core.health import readiness
+from core.metrics import LATENCY, REQUESTS
 
-REQUESTS = Counter(
-    "http_requests_total",
-    "HTTP requests handled, by route template, method and status code.",
-    ["method", "route", "status"],
-)
-LATENCY = Histogram(
-    "http_request_duration_seconds",
-    "Time to produce a response, by route template, method and status code.",
-    ["method", "route", "status"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
-UNTRACKED = {"/metrics", "/health/live", "/health/ready"}
+UNTRACKED = {"/health/live", "/health/ready"}
 
 
-def metrics_body() -> bytes:
-    # Gunicorn runs several processes; with PROMETHEUS_MULTIPROC_DIR each writes its samples to
-    # files there and a scrape aggregates them all (gunicorn.conf.py prepares the directory).
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest()
+class TrustedProxyMiddleware:
+    """REMOTE_ADDR becomes the client's address from X-Forwarded-For, but only when the peer is a
+    trusted proxy (FORWARDED_ALLOW_IPS, the list gunicorn also applies to the scheme); from anyone
+    else the header is ignored. The walk goes right to left and stops at the first address that is
+    not a trusted proxy: everything left of it was written by the client and proves nothing.
+    Gunicorn's access log reads the same environ, so it logs the address chosen here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.networks = settings.FORWARDED_ALLOW_IPS  # None: every peer is trusted
+
+    def trusted(self, address: str) -> bool:
+        if self.networks is None:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+        if forwarded and self.trusted(request.META.get("REMOTE_ADDR", "")):
+            hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+            client = next((hop for hop in reversed(hops) if not self.trusted(hop)), hops[0] if hops else None)
+            if client is not None and _is_ip(client):
+                request.META["REMOTE_ADDR"] = client
+        return self.get_response(request)
 
 
-class HealthMetricsMiddleware:
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class HealthMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -52,8 +69,6 @@ class HealthMetricsMiddleware:
             if request.path == "/health/ready":
                 status, body = readiness()
                 return JsonResponse(body, status=status)
-            if request.path == "/metrics":
-                return HttpResponse(metrics_body(), content_type=CONTENT_TYPE_LATEST)
         return self.get_response(request)
 
 

@@ -11,6 +11,9 @@ class Note(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, default="")
     word_count = models.PositiveIntegerField(default=0)
+    # Added by an expand-only migration: the database default lets a release that does not know the
+    # column keep inserting rows while it runs beside this one.
+    pinned = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -27,5 +30,6 @@ class Note(models.Model):
             "title": self.title,
             "body": self.body,
             "word_count": self.word_count,
+            "pinned": self.pinned,
             "created_at": self.created_at.isoformat(),
         }

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from notes.models import Note
 
 MAX_LIMIT = 200
+# Share links are signed tokens (django.core.signing), not rows: nothing to store, and a key
+# rotation (SECRET_KEY plus the old key in SECRET_KEY_FALLBACKS) keeps the links already handed out
+# working until they expire.
+SHARE_SALT = "notes.share"
 
 
 def error(status: int, detail: str) -> JsonResponse:
@@ -38,7 +45,10 @@ def collection(request: HttpRequest) -> HttpResponse:
         return error(400, "body must be JSON")
     if not isinstance(payload, dict):
         return error(422, "body must be a JSON object")
-    note = Note(title=payload.get("title", ""), body=payload.get("body", ""))
+    pinned = payload.get("pinned", False)
+    if not isinstance(pinned, bool):
+        return error(422, "pinned must be true or false")
+    note = Note(title=payload.get("title", ""), body=payload.get("body", ""), pinned=pinned)
     try:
         note.full_clean(exclude=["word_count"])
     except ValidationError as exc:
@@ -56,4 +66,28 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "DELETE":
         note.delete()
         return HttpResponse(status=204)
+    return JsonResponse(note.as_dict())
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def share(request: HttpRequest, pk: int) -> HttpResponse:
+    """A read-only link to one note that expires after ACCESS_TOKEN_EXPIRE_MINUTES."""
+    if not Note.objects.filter(pk=pk).exists():
+        return error(404, "note not found")
+    token = signing.dumps(pk, salt=SHARE_SALT)
+    # Absolute URL: its scheme is https only when a trusted proxy said so (FORWARDED_ALLOW_IPS).
+    url = request.build_absolute_uri(reverse("shared-note", args=[token]))
+    return JsonResponse({"url": url, "expires_in": settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60}, status=201)
+
+
+@require_http_methods(["GET"])
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        pk = signing.loads(token, salt=SHARE_SALT, max_age=settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60)
+    except signing.BadSignature:  # includes SignatureExpired
+        return error(404, "link invalid or expired")
+    note = Note.objects.filter(pk=pk).first()
+    if note is None:
+        return error(404, "note not found")
     return JsonResponse(note.as_dict())

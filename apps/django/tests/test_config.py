@@ -24,7 +24,8 @@ def load(**overrides: str | None) -> subprocess.CompletedProcess:
         "from django.conf import settings; s = settings;"
         "print(s.ENVIRONMENT, s.APP_NAME, s.APP_VERSION, s.DEBUG, s.CORS_ORIGINS, s.DB_POOL_SIZE,"
         " s.DB_MAX_OVERFLOW, s.ACCESS_TOKEN_EXPIRE_MINUTES, s.REFRESH_TOKEN_EXPIRE_DAYS,"
-        " s.DATABASES['default']['HOST'], s.DATABASES['default']['OPTIONS']['pool']['max_size'])"
+        " s.DATABASES['default']['HOST'], s.DATABASES['default']['OPTIONS']['pool']['max_size'],"
+        " len(s.SECRET_KEY_FALLBACKS), s.METRICS_PORT, s.FORWARDED_ALLOW_IPS, s.ALLOWED_HOSTS)"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60)
 
@@ -37,7 +38,20 @@ def test_reads_the_contract_variables() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split(" ", 4)[:4] == ["test", "notes-test", "1.2.3", "False"]
-    assert "['https://a.example.com', 'https://b.example.com'] 3 4 15 2 127.0.0.1 7" in proc.stdout
+    assert "['https://a.example.com', 'https://b.example.com'] 3 4 15 2 127.0.0.1 7 0 9000" in proc.stdout
+    assert "[IPv4Network('127.0.0.1/32')] ['*']" in proc.stdout  # defaults: loopback proxy only, any host
+
+
+def test_reads_rotation_metrics_proxy_and_host_variables() -> None:
+    proc = load(
+        SECRET_KEY_FALLBACKS=f"{'a' * 50}, {'b' * 50}", METRICS_PORT="9100",
+        FORWARDED_ALLOW_IPS="10.42.0.0/16, 192.0.2.7", ALLOWED_HOSTS="api.example.com, .svc.cluster.local",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith(
+        "2 9100 [IPv4Network('10.42.0.0/16'), IPv4Network('192.0.2.7/32')] ['api.example.com', '.svc.cluster.local']"
+    )
+    assert load(FORWARDED_ALLOW_IPS="*").stdout.rstrip().endswith("None ['*']")
 
 
 def test_every_missing_variable_is_named_and_the_process_exits() -> None:
@@ -62,6 +76,9 @@ def test_every_missing_variable_is_named_and_the_process_exits() -> None:
         ({"CORS_ORIGINS": "example.com"}, "must start with http:// or https://"),
         ({"ENVIRONMENT": "production", "DEBUG": "true"}, "DEBUG: must be false"),
         ({"ENVIRONMENT": "production", "SECRET_KEY": "short"}, "at least 50 characters"),
+        ({"ENVIRONMENT": "staging", "SECRET_KEY_FALLBACKS": f"{'x' * 50},short"}, "SECRET_KEY_FALLBACKS: every key must be at least 50"),
+        ({"METRICS_PORT": "70000"}, "METRICS_PORT: must be between 1 and 65535"),
+        ({"FORWARDED_ALLOW_IPS": "10.0.0.0/8,ingress"}, "FORWARDED_ALLOW_IPS: 'ingress' is not an IP address or network"),
     ],
 )
 def test_invalid_settings_are_rejected(overrides: dict, message: str) -> None:

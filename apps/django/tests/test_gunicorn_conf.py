@@ -19,6 +19,7 @@ def load_conf():
 @pytest.fixture
 def conf(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
     return load_conf()
 
 
@@ -61,3 +62,14 @@ def test_production_settings(conf) -> None:
     assert conf.max_requests > 0 and conf.max_requests_jitter > 0
     assert 0 < conf.graceful_timeout <= 20  # inside 30s grace period minus the 5s preStop pause
     assert conf.keepalive > 60  # longer than the ingress idle timeout
+    assert conf.forwarded_allow_ips == "127.0.0.1"  # no proxy is trusted unless the platform names it
+    assert conf.control_socket_disable is True
+    assert "x-forwarded-for" not in conf.access_log_format  # a raw header anyone can write
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", " 10.42.0.0/16, 192.0.2.7 ,fd00::/8")
+    assert load_conf().forwarded_allow_ips == "10.42.0.0/16,192.0.2.7,fd00::/8"
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.42.0.0/16,ingress-nginx")
+    with pytest.raises(SystemExit, match="FORWARDED_ALLOW_IPS: 'ingress-nginx' is not an IP address or network"):
+        load_conf()

@@ -27,8 +27,8 @@ def test_spans_are_exported_from_the_real_server() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-        with gunicorn(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_BSP_SCHEDULE_DELAY="100") as base:
-            assert get(f"{base}/notes/not-a-route")[0] == 404
+        with gunicorn(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_BSP_SCHEDULE_DELAY="100") as app_server:
+            assert get(f"{app_server.base}/notes/not-a-route")[0] == 404
             deadline = time.monotonic() + 15
             while not received and time.monotonic() < deadline:
                 time.sleep(0.2)

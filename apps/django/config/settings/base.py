@@ -14,6 +14,10 @@ APP_VERSION = env.optional("APP_VERSION", "0.0.0")
 DEBUG = env.boolean("DEBUG", False)
 
 SECRET_KEY = env.required("SECRET_KEY")
+# Previous keys, comma-separated: Django still accepts what they signed (sessions, signed links) and
+# signs nothing new with them. Rotation: deploy the new SECRET_KEY with the old one here, wait until
+# what the old key signed has expired, then drop it.
+SECRET_KEY_FALLBACKS = env.csv("SECRET_KEY_FALLBACKS")
 DATABASE_URL = env.required("DATABASE_URL")
 REDIS_URL = env.required("REDIS_URL")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
@@ -33,10 +37,16 @@ for _origin in CORS_ORIGINS:
 # Django checks Origin on unsafe requests against this list too.
 CSRF_TRUSTED_ORIGINS = [o for o in CORS_ORIGINS if o != "*"]
 
-# Traffic arrives through the Ingress, which routes by host; probes use the pod IP. Restrict further
-# with ALLOWED_HOSTS when the service is reachable by other names. Health and metrics are answered
-# before host validation (core.middleware.HealthMetricsMiddleware), so probes never depend on it.
+# Requests for any other host get 400. The platform lists the Ingress host and the Service's names.
+# Probes address the pod IP: health is answered before host validation (core.middleware.
+# HealthMiddleware), and /metrics is on its own port outside Django, so neither depends on the list.
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS") or ["*"]
+
+# The peers whose X-Forwarded-For / X-Forwarded-Proto are believed (gunicorn.conf.py hands the same
+# list to gunicorn, which alone decides the scheme); None means any peer.
+FORWARDED_ALLOW_IPS = env.networks("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# /metrics is served by the gunicorn master on this port, never on the app port.
+METRICS_PORT = env.integer("METRICS_PORT", 9000, minimum=1, maximum=65535)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,8 +60,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.TrustedProxyMiddleware",
     "core.middleware.PrometheusMiddleware",
-    "core.middleware.HealthMetricsMiddleware",
+    "core.middleware.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.CorsMiddleware",

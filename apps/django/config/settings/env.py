@@ -6,6 +6,7 @@ them at once and never prints a value (several are secrets).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from urllib.parse import unquote, urlsplit
 
@@ -64,6 +65,20 @@ def integer(name: str, default: int, minimum: int = 0, maximum: int | None = Non
 
 def csv(name: str) -> list[str]:
     return [item.strip() for item in optional(name).split(",") if item.strip()]
+
+
+def networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
+    """Comma-separated IP addresses or CIDR networks; None for `*` (any address)."""
+    entries = [item.strip() for item in optional(name, default).split(",") if item.strip()]
+    if "*" in entries:
+        return None
+    parsed = []
+    for entry in entries:
+        try:
+            parsed.append(ipaddress.ip_network(entry))
+        except ValueError:
+            _problems.append(f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8); expected a comma-separated list of them, or *")
+    return parsed
 
 
 def choice(name: str, default: str, choices: tuple[str, ...]) -> str:

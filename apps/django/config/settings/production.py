@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from . import env
 from .base import *  # noqa: F403 - settings modules are flat by design
-from .base import DEBUG, ENVIRONMENT, SECRET_KEY, SENTRY_DSN, APP_NAME, APP_VERSION, CORS_ORIGINS
+from .base import APP_NAME, APP_VERSION, CORS_ORIGINS, DEBUG, ENVIRONMENT, SECRET_KEY, SECRET_KEY_FALLBACKS, SENTRY_DSN
 
 if ENVIRONMENT in ("staging", "production"):
     if DEBUG:
         env.problem(f"DEBUG: must be false when ENVIRONMENT={ENVIRONMENT}")
     if SECRET_KEY and len(SECRET_KEY) < 50:
         env.problem("SECRET_KEY: must be at least 50 characters outside development")
+    if any(len(key) < 50 for key in SECRET_KEY_FALLBACKS):
+        env.problem("SECRET_KEY_FALLBACKS: every key must be at least 50 characters outside development")
     if "*" in CORS_ORIGINS:
         env.problem("CORS_ORIGINS: '*' is not allowed outside development")
 
-# TLS ends at the Ingress; trust its X-Forwarded-Proto so Django knows requests were HTTPS.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# TLS ends at the Ingress. No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from
+# any client in the cluster. Gunicorn sets the request's scheme from it only when the peer is in
+# FORWARDED_ALLOW_IPS, and Django uses that scheme.
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -35,11 +35,6 @@ const SECRET_KEY_MIN_LENGTH = 50;
 
 const label = (max: number) => z.string().max(max).regex(DNS_LABEL);
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const quantity = (unit: "cpu" | "memory") =>
-  z.string().refine((text) => {
-    const value = parseQuantity(text);
-    return value !== undefined && value > 0 && (unit === "memory" ? value >= 2 ** 20 : value >= 0.001);
-  });
 const urlWithScheme = (...schemes: string[]) =>
   z.string().refine((text) => {
     try {
@@ -57,6 +52,20 @@ const integer = (min: number, max: number, unit?: string) => ({
   schema: int(min, max),
   allowed: `an integer from ${min} to ${max}${unit ? ` (${unit})` : ""}`,
 });
+/** A Kubernetes quantity key: the floor is written once, for the schema and the "allowed" text. */
+const QUANTITY_FLOOR = {
+  cpu: { noun: "CPU", floor: 0.001, shown: "1m" },
+  memory: { noun: "memory", floor: 2 ** 20, shown: "1Mi" },
+  storage: { noun: "storage", floor: 2 ** 20, shown: "1Mi" },
+} as const;
+const quantity = (unit: keyof typeof QUANTITY_FLOOR, example: string) => {
+  const { noun, floor, shown } = QUANTITY_FLOOR[unit];
+  return {
+    kind: "string" as const,
+    schema: z.string().refine((text) => (parseQuantity(text) ?? 0) >= floor),
+    allowed: `a ${noun} quantity of at least ${shown}, such as ${example}`,
+  };
+};
 const flag = () => ({ kind: "boolean" as const, schema: z.boolean(), allowed: "true or false" });
 /** A string key with a fixed set of values: the list is written once, for the schema and the "allowed" text. */
 const oneOf = <const T extends readonly [string, ...string[]]>(...values: T) => ({
@@ -173,30 +182,22 @@ export const KEYS = {
     default: 2,
   },
   cpuRequest: {
-    kind: "string",
-    schema: quantity("cpu"),
-    allowed: "a CPU quantity of at least 1m, such as 250m or 0.5",
+    ...quantity("cpu", "250m or 0.5"),
     description: "CPU request of each API container.",
     default: "250m",
   },
   cpuLimit: {
-    kind: "string",
-    schema: quantity("cpu"),
-    allowed: "a CPU quantity of at least 1m, such as 500m or 1",
+    ...quantity("cpu", "500m or 1"),
     description: "CPU limit of each API container.",
     default: "500m",
   },
   memoryRequest: {
-    kind: "string",
-    schema: quantity("memory"),
-    allowed: "a memory quantity of at least 1Mi, such as 256Mi",
+    ...quantity("memory", "256Mi"),
     description: "Memory request of each API container.",
     default: "256Mi",
   },
   memoryLimit: {
-    kind: "string",
-    schema: quantity("memory"),
-    allowed: "a memory quantity of at least 1Mi, such as 512Mi",
+    ...quantity("memory", "512Mi"),
     description: "Memory limit of each API container.",
     default: "512Mi",
   },
@@ -405,9 +406,7 @@ export const KEYS = {
     default: "redis:7-alpine",
   },
   postgresStorage: {
-    kind: "string",
-    schema: quantity("memory"),
-    allowed: "a storage quantity of at least 1Mi, such as 1Gi",
+    ...quantity("storage", "1Gi"),
     description: "Volume size of the in-cluster Postgres.",
     default: "1Gi",
   },
@@ -502,9 +501,7 @@ export const KEYS = {
     default: "postgres:16-alpine",
   },
   backupStorage: {
-    kind: "string",
-    schema: quantity("memory"),
-    allowed: "a storage quantity of at least 1Mi, such as 10Gi",
+    ...quantity("storage", "10Gi"),
     description: "Size of the volume the backups are written to.",
     default: "5Gi",
   },

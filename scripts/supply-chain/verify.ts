@@ -72,7 +72,7 @@ export function verifyImageSignature({ image, signer, cosign, timeoutSeconds = 1
         .map((line) => line.trim())
         .find((line) => line.startsWith("Error:"))
         ?.replace(/^Error:\s*/, "") ?? `cosign exited with ${result.status}`;
-    throw new SignatureError(`image ${image} is not signed by ${describeSigner(signer)}: ${reason}`);
+    throw new SignatureError(`image ${image} is not verified as signed by ${describeSigner(signer)}: ${reason}`);
   }
   const signatures = (JSON.parse(result.stdout) as unknown[]).length;
   return { image, signatures, signer: describeSigner(signer) };

@@ -43,7 +43,7 @@ describe("supply chain: verify.ts", () => {
       () => verifyImageSignature({ image: IMAGE, signer: KEYLESS, cosign: cosign.bin }),
       (e: Error) => {
         assert.ok(e instanceof SignatureError);
-        assert.equal(e.message, `image ${IMAGE} is not signed by ${KEYLESS.identity} (issuer ${GITHUB_ACTIONS_ISSUER}): no signatures found`);
+        assert.equal(e.message, `image ${IMAGE} is not verified as signed by ${KEYLESS.identity} (issuer ${GITHUB_ACTIONS_ISSUER}): no signatures found`);
         return true;
       },
     );

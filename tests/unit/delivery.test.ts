@@ -237,9 +237,10 @@ describe("the live release comes from the cluster, and fails closed (mocks)", ()
   });
 
   it("two ApiStacks in one program promote and roll back independently", async () => {
+    const input = blueGreen(prodWith(V2));
     const config = validateConfig({
-      values: blueGreen(prodWith(V2)).values,
-      secretKeys: new Set(blueGreen(prodWith(V2)).secretKeys),
+      values: input.values,
+      secretKeys: new Set(input.secretKeys),
       project: PROJECT,
       stack: "prod",
       projectDir: PROJECT_DIR,
@@ -247,17 +248,20 @@ describe("the live release comes from the cluster, and fails closed (mocks)", ()
     assert.ok(config.ok);
     const { args } = config.config;
     const bg = args.delivery as Extract<typeof args.delivery, { strategy: "blueGreen" }>;
-    const api = (name: string, extra: Partial<typeof args>) => (readRelease: ReleaseReader) =>
-      new ApiStack(name, { ...args, app: { ...args.app, appName: name }, namespace: `${name}-prod`, readRelease, ...extra });
-    const program = async (readRelease: ReleaseReader) => {
-      const stacks = [
-        api("orders", { delivery: { ...bg, promote: "222222222222" } })(readRelease),
-        api("billing", { rollbackTo: V1 })(readRelease),
-        api("search", {})(readRelease),
-      ];
-      return Object.fromEntries(stacks.map((stack, i) => [["orders", "billing", "search"][i], stack.outputs.release]));
+    // One config, three APIs: orders promotes V2, billing rolls back to V1, search lets V2 wait.
+    const apis: Record<string, Partial<typeof args>> = {
+      orders: { delivery: { ...bg, promote: "222222222222" } },
+      billing: { rollbackTo: V1 },
+      search: {},
     };
-    const run = await runProgram(blueGreen(prodWith(V2)), {
+    const program = async (readRelease: ReleaseReader) =>
+      Object.fromEntries(
+        Object.entries(apis).map(([name, extra]) => {
+          const api = { ...args, app: { ...args.app, appName: name }, namespace: `${name}-prod`, readRelease, ...extra };
+          return [name, new ApiStack(name, api).outputs.release];
+        }),
+      );
+    const run = await runProgram(input, {
       stack: "prod",
       program,
       cluster: { ...serving(V1, "orders-prod", "orders"), ...serving(V2, "billing-prod", "billing"), ...serving(V1, "search-prod", "search") },

@@ -1,2 +1,3 @@
-// Moved to tests/support/harness.ts; kept while tests/unit/policy.test.ts imports it from here.
+// Moved to tests/support/harness.ts; kept while tests/unit/policy.test.ts and
+// tests/unit/workflows.test.ts import it from here.
 export * from "../support/harness";

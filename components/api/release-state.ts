@@ -95,10 +95,10 @@ export function releaseState(input: ReleaseInput): ReleaseState {
       }
       state = {
         strategy: delivery.strategy,
-        active: serving,
+        // Unknown: nothing is claimed to serve; the note says why.
+        ...(serving !== undefined ? { active: serving, rollbackCommand: rollbackCommand(serving) } : {}),
         preview: candidate,
         promoteCommand: `pulumi config set promote ${releaseId(candidate)} ${stackFlag} && pulumi up ${stackFlag}`,
-        ...(serving !== undefined ? { rollbackCommand: rollbackCommand(serving) } : {}),
       };
     }
   } else {

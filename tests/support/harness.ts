@@ -142,7 +142,7 @@ export interface RunOptions {
 }
 
 /** The reader unit tests run the program with: answers from `cluster`, never from a real API server. */
-export function fakeCluster(options: Pick<RunOptions, "cluster" | "previousOutputs">, reads: ReleaseTarget[] = []): ReleaseReader {
+function fakeCluster(options: Pick<RunOptions, "cluster" | "previousOutputs">, reads: ReleaseTarget[] = []): ReleaseReader {
   const active = options.previousOutputs?.release?.active;
   const otherwise: LiveRelease = active ? { kind: "live", active } : { kind: "absent" };
   return async (target) => {

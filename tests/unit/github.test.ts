@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { GithubRepository, type GithubRepositoryArgs } from "../../components/github";
-import { githubProgram, GITHUB_PROJECT_DIR, isSecret, plainStrings, reveal, runMocked, type MockedRun } from "./github-mocks";
+import { parseGithubConfig } from "../../github/config";
+import { githubProgram, GITHUB_PROJECT, GITHUB_PROJECT_DIR, isSecret, plainStrings, reveal, runMocked, type MockedRun } from "./github-mocks";
 
 const T = {
   component: "api-stack:index:GithubRepository",
@@ -216,6 +217,23 @@ describe("GitHub project github/ (mocks)", () => {
     const project = load(fs.readFileSync(path.join(GITHUB_PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { name: string; runtime: { name: string } };
     assert.equal(project.name, "api-stack-github");
     assert.equal(project.runtime.name, "nodejs");
+  });
+
+  it("hands every secret key, and only those, to the secret wrapper (pure, no mocks)", () => {
+    const { config, secret } = exampleConfig();
+    const values = Object.fromEntries(
+      Object.entries(config).map(([key, value]) => [`${GITHUB_PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
+    const wrapped: string[] = [];
+    const result = parseGithubConfig({ values, secretKeys: new Set(secret.map((k) => `${GITHUB_PROJECT}:${k}`)), project: GITHUB_PROJECT }, (value) => {
+      wrapped.push(value);
+      return `wrapped(${value})`;
+    });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+    assert.deepEqual(wrapped.sort(), secret.map((key) => String(config[key])).sort());
+    assert.equal(result.args.environments[2].kubeconfig, `wrapped(${config["kubeconfig-prod"]})`);
+    assert.equal(result.args.environments[0].pullRequestPreview?.kubeconfig, `wrapped(${CREDENTIALS.devPullRequestKubeconfig})`);
+    assert.deepEqual(result.args.environments[2].secretsProvider, { kind: "awskms", roleArn: "arn:aws:iam::123456789012:role/api-stack-prod-kms", region: "eu-west-1" });
   });
 
   it("runs the example stack: three environments in order, each with its own identities", async () => {

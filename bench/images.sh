@@ -2,7 +2,8 @@
 # Image benchmark (not a test): for each sample app, in one run
 #   - cold build: no layer cache and an empty uv download cache (everything downloaded and installed)
 #   - warm rebuild after a code-only change, showing whether the dependency layer was reused
-#   - final image size
+#   - final image size, and what it is made of: the base image (the floor every image here starts
+#     from), system packages and the app user, the virtualenv, the application code
 #   - the same app built by a naive single-stage Dockerfile (generated into a temp dir: copy
 #     everything, install with dev dependencies, no cache cleanup), its size and its rebuild time
 # and prints a table with ratios.
@@ -50,6 +51,27 @@ build() {
 
 size_mb() { "$DOCKER" image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0f", $1 / 1e6}'; }
 
+# "base system venv code" in bytes, from the image's layers: those below the base image's own are
+# the base; a COPY of /opt/venv is the virtualenv, any other COPY application code (with Django's
+# collected static files); RUN steps (system packages, the app user) are system.
+size_breakdown() {
+  local image=$1
+  python3 - "$("$DOCKER" history -q "$BASE_IMAGE" | wc -l)" <<PY
+import subprocess, sys
+base_layers = int(sys.argv[1])
+history = subprocess.run(["$DOCKER", "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", "$image"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+parts = dict(base=0, system=0, venv=0, code=0)
+for i, line in enumerate(history):
+    size, _, created_by = line.partition("\t")
+    kind = ("base" if i >= len(history) - base_layers else
+            "venv" if created_by.startswith("COPY") and "/opt/venv" in created_by else
+            "code" if created_by.startswith("COPY") else "system")
+    parts[kind] += int(size)
+print(parts["base"], parts["system"], parts["venv"], parts["code"])
+PY
+}
+
 # "rebuilt/total" Dockerfile steps in a build log (BuildKit marks reused steps CACHED).
 steps_rebuilt() {
   python3 - "$1" <<'PY'
@@ -96,6 +118,7 @@ naive_dockerfile() {
 code_file() { if [[ $1 == fastapi ]]; then echo app/__init__.py; else echo config/__init__.py; fi; }
 
 ROWS=()
+SIZES=()
 bench_app() {
   local app=$1 src=$WORK/$1
   mkdir -p "$src"
@@ -132,6 +155,7 @@ bench_app() {
   step_cached "$WORK/$app.naive-warm.log" "uv sync --frozen" && naive_reused=yes
 
   ROWS+=("$app $cold $warm $reused $(size_mb "$tag") $naive_cold $naive_warm $naive_reused $(size_mb "$naive") $(steps_rebuilt "$WORK/$app.warm.log") $(steps_rebuilt "$WORK/$app.naive-warm.log")")
+  SIZES+=("$app $(size_breakdown "$tag")")
 }
 
 apps=("$@")
@@ -142,18 +166,34 @@ for app in "${apps[@]}"; do
 done
 
 base_mb=$(size_mb "$BASE_IMAGE")
-python3 - "$base_mb" "$(nproc)" "${ROWS[@]}" <<'PY'
+python3 - "$base_mb" "$(nproc)" "${#ROWS[@]}" "${ROWS[@]}" "${SIZES[@]}" <<'PY'
 import sys
-base_mb, cpus, rows = sys.argv[1], sys.argv[2], [r.split() for r in sys.argv[3:]]
+base_mb, cpus, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rows, sizes = [r.split() for r in sys.argv[4:4 + count]], [r.split() for r in sys.argv[4 + count:]]
+
+
+def table(head, body):
+    widths = [max(len(str(r[i])) for r in [head] + body) for i in range(len(head))]
+    for r in [head, ["-" * w for w in widths]] + body:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+
 print(f"\nimage benchmark (base image {base_mb} MB, {cpus} CPUs; times in seconds, sizes in MB)\n")
 head = ["app", "", "cold build", "rebuild after code change", "steps rerun", "deps layer reused", "image size"]
-table = []
+body = []
 for app, cold, warm, reused, size, ncold, nwarm, nreused, nsize, steps, nsteps in rows:
-    table.append([app, "multi-stage", f"{cold} s", f"{warm} s", steps, reused, f"{size} MB"])
-    table.append(["", "naive single-stage", f"{ncold} s", f"{nwarm} s", nsteps, nreused, f"{nsize} MB"])
-    table.append(["", "naive / multi-stage", f"{float(ncold) / float(cold):.2f}x",
+    body.append([app, "multi-stage", f"{cold} s", f"{warm} s", steps, reused, f"{size} MB"])
+    body.append(["", "naive single-stage", f"{ncold} s", f"{nwarm} s", nsteps, nreused, f"{nsize} MB"])
+    body.append(["", "naive / multi-stage", f"{float(ncold) / float(cold):.2f}x",
                   f"{float(nwarm) / max(float(warm), 0.1):.1f}x", "", "", f"{float(nsize) / float(size):.2f}x"])
-widths = [max(len(str(r[i])) for r in [head] + table) for i in range(len(head))]
-for r in [head, ["-" * w for w in widths]] + table:
-    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+table(head, body)
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
+
+
+print("\nmulti-stage image size by layer: the base image is the floor, the rest is what each app adds\n")
+table(["app", "base image", "system + app user", "virtualenv", "application code", "image size"],
+      [[app, *(mb(int(n)) for n in (base, system, venv, code)), mb(int(base) + int(system) + int(venv) + int(code))]
+       for app, base, system, venv, code in sizes])
 PY

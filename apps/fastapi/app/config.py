@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         return to_driver_url(self.database_url.get_secret_value())
 
     @property
+    def libpq_database_url(self) -> str:
+        """The URL for psycopg used directly (readiness, dependency checks): no SQLAlchemy driver suffix."""
+        url = self.database_url.get_secret_value()
+        return "postgresql://" + url.split("://", 1)[1] if url.startswith("postgresql+") else url
+
+    @property
     def sync_database_url(self) -> str:
         # psycopg 3 serves both the async app and the sync Celery worker / Alembic.
         return to_driver_url(self.database_url.get_secret_value())

@@ -35,7 +35,7 @@ class Log(Protocol):
 
 
 def postgres_check(settings: Settings) -> Callable[[], None]:
-    url = settings.database_url.get_secret_value()
+    url = settings.libpq_database_url
 
     def check() -> None:
         # tcp_user_timeout (ms) bounds a query on a connection whose peer vanished mid-check.

@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Created per worker process after the fork: pools must not be shared across processes.
         app.state.engine = make_async_engine(settings)
         app.state.database_check = DatabaseCheck(
-            settings.database_url.get_secret_value(), application_name=f"{settings.app_name}-readiness"
+            settings.libpq_database_url, application_name=f"{settings.app_name}-readiness"
         )
         try:
             yield

@@ -55,6 +55,11 @@ def test_defaults_of_the_new_contract_variables(monkeypatch: pytest.MonkeyPatch)
     assert (s.celery_task_time_limit, s.celery_task_soft_time_limit, s.celery_visibility_timeout) == (60, 50, 300)
 
 
+def test_psycopg_used_directly_gets_a_plain_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings(monkeypatch, DATABASE_URL="postgresql+psycopg://u:p@db/app").libpq_database_url == "postgresql://u:p@db/app"
+    assert settings(monkeypatch, DATABASE_URL="postgres://u:p@db/app").libpq_database_url == "postgres://u:p@db/app"
+
+
 def test_database_url_gets_the_driver() -> None:
     assert to_driver_url("postgresql://u:p@db:5432/app") == "postgresql+psycopg://u:p@db:5432/app"
     assert to_driver_url("postgres://u:p@db/app") == "postgresql+psycopg://u:p@db/app"

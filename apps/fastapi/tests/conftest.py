@@ -6,7 +6,6 @@ TEST_DATABASE_URL and TEST_REDIS_URL point at them; nothing is mocked.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,13 +37,6 @@ BASE_ENV = {
 for key in ("OTEL_EXPORTER_OTLP_ENDPOINT", "SENTRY_DSN", "PROMETHEUS_MULTIPROC_DIR"):
     os.environ.pop(key, None)
 os.environ.update(BASE_ENV)
-
-
-def closed_port() -> int:
-    """A loopback port with nothing listening (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

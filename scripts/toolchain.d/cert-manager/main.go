@@ -18,8 +18,8 @@ import (
 	"time"
 
 	controllerpkg "github.com/cert-manager/cert-manager/pkg/controller"
-	"github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/gateways"
-	"github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/ingresses"
+	gatewayshim "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/gateways"
+	ingressshim "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/ingresses"
 	"github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/approver"
 	crca "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/ca"
 	crselfsigned "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/selfsigned"
@@ -67,10 +67,10 @@ func run(ctx context.Context, kubeconfig, resourceNamespace string, gatewayAPI b
 		approver.ControllerName,
 		crselfsigned.CRControllerName,
 		crca.CRControllerName,
-		ingresses.ControllerName,
+		ingressshim.ControllerName,
 	}
 	if gatewayAPI {
-		names = append(names, gateways.ControllerName)
+		names = append(names, gatewayshim.ControllerName)
 	}
 
 	factory, err := controllerpkg.NewContextFactory(ctx, controllerpkg.ContextOptions{

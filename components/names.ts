@@ -1,6 +1,7 @@
 // The one place that names Kubernetes objects and labels them. Selectors use only labels that
 // never change over a release (no version, no hash), so Services, Deployments and Rollouts are
 // updated in place, never replaced because a selector moved.
+import { RELEASE_ID_LENGTH } from "./release";
 
 export type Component = "api" | "worker" | "migration" | "backup" | "postgres" | "redis";
 
@@ -14,6 +15,32 @@ export interface NamingInput {
 
 export type Labels = Record<string, string>;
 
+/** An RFC 1123 label: what Kubernetes accepts as a namespace and as the name of most objects. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS_LABEL_MAX_LENGTH = 63;
+/** A label value: at most 63 characters, letters and digits at both ends, '-', '_', '.' between. */
+export const LABEL_VALUE = /^(?=.{0,63}$)(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters. */
+export const LABEL_KEY =
+  /^((?=[^/]{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(?=[^/]{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * Namespaces that belong to the cluster itself: `default`, and `kube-*` (kube-system,
+ * kube-public, kube-node-lease and whatever Kubernetes adds under that prefix).
+ */
+export function isReservedNamespace(namespace: string): boolean {
+  return namespace === "default" || namespace.startsWith("kube-");
+}
+
+/** Hex digits of the settings checksum that name the settings objects and, with the release, its Jobs. */
+export const SETTINGS_ID_LENGTH = 8;
+
+/**
+ * The longest suffix an object name gets after the app name: a release Job,
+ * `-migration-<release id>-<settings id>`. appName's bound keeps `<appName><suffix>` a DNS label.
+ */
+export const LONGEST_NAME_SUFFIX_LENGTH = "-migration-".length + RELEASE_ID_LENGTH + 1 + SETTINGS_ID_LENGTH;
+
 export interface Naming {
   /** metadata.name of a component's main object (the API's is the app name itself). */
   name(component: Component, suffix?: string): string;
@@ -25,8 +52,23 @@ export interface Naming {
 
 export function naming(input: NamingInput): Naming {
   const instance = `${input.appName}-${input.environment}`;
-  const name = (component: Component, suffix?: string) =>
-    [input.appName, component === "api" ? undefined : component, suffix].filter(Boolean).join("-");
+  for (const [what, value] of [
+    ["app name", input.appName],
+    ["app version", input.appVersion],
+    ["instance", instance],
+    ["project", input.project],
+  ]) {
+    if (!LABEL_VALUE.test(value)) {
+      throw new Error(`${what} "${value}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`);
+    }
+  }
+  const name = (component: Component, suffix?: string) => {
+    const full = [input.appName, component === "api" ? undefined : component, suffix].filter(Boolean).join("-");
+    if (full.length > DNS_LABEL_MAX_LENGTH || !DNS_LABEL.test(full)) {
+      throw new Error(`object name "${full}" is not a DNS label of at most ${DNS_LABEL_MAX_LENGTH} characters`);
+    }
+    return full;
+  };
   const selector = (component: Component): Labels => ({
     "app.kubernetes.io/name": input.appName,
     "app.kubernetes.io/instance": instance,

@@ -7,7 +7,9 @@ import type { DeliveryConfig } from "../components/api/delivery";
 import type { ApiStackArgs } from "../components/api-stack";
 import { SecretValue } from "../components/secret";
 import type { AppEnvironment } from "../components/settings/spec";
-import type { Values } from "./keys";
+import type { Signer } from "../scripts/supply-chain/verify";
+import { backupsOn } from "./hardening-rules";
+import { DEFAULT_BASE_IMAGE, type Values } from "./keys";
 
 export interface ProgramConfig {
   /** Name of the ApiStack (the app name). */
@@ -17,6 +19,8 @@ export interface ProgramConfig {
   renderYamlTo?: string;
   /** The Kubernetes provider's own settings (`kubernetes:kubeconfig`, `kubernetes:context`), for reading the live release. */
   cluster: ClusterAccess;
+  /** Prebuilt images (imageRef, rollbackTo) to verify as signed by `signer` before any resource is registered. Unset: no signer. */
+  signatures?: { signer: Signer; images: { key: "imageRef" | "rollbackTo"; ref: string }[] };
 }
 
 /** The stack's `environment` as the apps spell ENVIRONMENT (they refuse anything else). */
@@ -49,7 +53,8 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
           dockerfile: path.resolve(context, v.imageDockerfile),
           target: v.imageTarget,
           platform: v.imagePlatform,
-          buildArgs: v.imageBuildArgs,
+          // The program, not the Dockerfile, says what the image is built on, and pins it.
+          buildArgs: { BASE_IMAGE: DEFAULT_BASE_IMAGE, ...v.imageBuildArgs },
           repository: v.imageRepository!,
           registry:
             v.registryUsername && v.registryPassword
@@ -68,9 +73,17 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
       accessTokenExpireMinutes: v.accessTokenExpireMinutes,
       refreshTokenExpireDays: v.refreshTokenExpireDays,
       otelExporterOtlpEndpoint: v.otelExporterOtlpEndpoint,
+      metricsPort: v.metricsPort,
+      forwardedAllowIps: v.forwardedAllowIps,
+      celery: {
+        taskTimeLimitSeconds: v.celeryTaskTimeLimitSeconds,
+        taskSoftTimeLimitSeconds: v.celeryTaskSoftTimeLimitSeconds,
+        visibilityTimeoutSeconds: v.celeryVisibilityTimeoutSeconds,
+      },
     },
     secrets: {
       secretKey: new SecretValue(v.secretKey),
+      secretKeyFallbacks: secret(v.secretKeyFallbacks),
       databaseUrl: secret(v.databaseUrl),
       redisUrl: secret(v.redisUrl),
       sentryDsn: secret(v.sentryDsn),
@@ -91,6 +104,18 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
       preStopSleepSeconds: v.preStopSleepSeconds,
       maxUnavailable: v.pdbMaxUnavailable,
     },
+    pods: {
+      runAsUser: v.runAsUser,
+      ephemeralStorage: { request: v.ephemeralStorageRequest, limit: v.ephemeralStorageLimit },
+    },
+    networkPolicy: v.networkPolicyEnabled
+      ? {
+          ingressController: v.ingressControllerPeer,
+          metricsScraper: v.metricsScraperPeer,
+          releaseAnalysis: v.strategy === "rolling" ? undefined : v.releaseAnalysisPeer,
+          egress: v.networkEgress,
+        }
+      : undefined,
     autoscaling: v.hpaEnabled
       ? {
           minReplicas: v.hpaMinReplicas,
@@ -113,17 +138,38 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
           waitForAddress: v.ingressWaitForAddress,
         }
       : undefined,
-    backup: v.backupEnabled
-      ? { image: v.backupImage, storage: v.backupStorage, timeoutSeconds: v.migrationTimeoutSeconds }
+    backup: backupsOn(v)
+      ? { image: v.backupImage, storage: v.backupStorage, timeoutSeconds: v.migrationTimeoutSeconds, retention: v.backupRetention }
       : undefined,
-    migration: v.migrationsEnabled ? { command: v.migrationCommand, timeoutSeconds: v.migrationTimeoutSeconds } : undefined,
-    worker: v.workerEnabled ? { command: v.workerCommand, replicas: v.workerReplicas } : undefined,
+    migration: v.migrationsEnabled
+      ? {
+          command: v.migrationCommand,
+          timeoutSeconds: v.migrationTimeoutSeconds,
+          lockTimeoutSeconds: v.migrationLockTimeoutSeconds,
+          statementTimeoutSeconds: v.migrationStatementTimeoutSeconds,
+        }
+      : undefined,
+    worker: v.workerEnabled
+      ? {
+          command: v.workerCommand,
+          replicas: v.workerReplicas,
+          check: { command: v.workerLivenessCommand },
+          taskTimeLimitSeconds: v.celeryTaskTimeLimitSeconds,
+        }
+      : undefined,
   };
+  const signer: Signer | undefined = v.imageSignerKey
+    ? { publicKey: resolve(v.imageSignerKey) }
+    : v.imageSignerIdentity
+      ? { identity: v.imageSignerIdentity, issuer: v.imageSignerIssuer }
+      : undefined;
+  const prebuilt = (["imageRef", "rollbackTo"] as const).flatMap((key) => (v[key] === undefined ? [] : [{ key, ref: v[key] }]));
   return {
     name: v.appName,
     args,
     renderYamlTo: v.renderYamlTo === undefined ? undefined : resolve(v.renderYamlTo),
     cluster: { kubeconfig: secret(source.values["kubernetes:kubeconfig"]), context: source.values["kubernetes:context"] },
+    signatures: signer ? { signer, images: prebuilt } : undefined,
   };
 }
 

@@ -3,7 +3,10 @@
 // (`Values`), "allowed" texts of integers and booleans are derived from their bounds by the key
 // constructors, and `Pulumi.yaml` and docs/config.md are generated from this table
 // (`npm run gen:project`), so none of them can drift.
+import { isIP } from "node:net";
 import { z } from "zod";
+import { GITHUB_ACTIONS_ISSUER } from "../scripts/supply-chain/verify";
+import { DNS_LABEL_MAX_LENGTH, LABEL_KEY, LABEL_VALUE, LONGEST_NAME_SUFFIX_LENGTH } from "../components/names";
 import { DIGEST_REF_PATTERN, RELEASE_ID_LENGTH, RELEASE_ID_PATTERN } from "../components/release";
 import { parseQuantity } from "./quantity";
 
@@ -25,15 +28,22 @@ export interface KeySpec {
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 // RFC 1123 subdomain, the form Kubernetes and certificate issuers accept for a host.
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 // An image repository without tag or digest: optional registry host[:port], then path components.
 const REPOSITORY = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * BASE_IMAGE of a build unless imageBuildArgs sets one: the apps' Dockerfile default
+ * (python:3.12-slim), pinned by digest so a moved tag cannot change what is built.
+ */
+export const DEFAULT_BASE_IMAGE = "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea";
 /** Both apps refuse a shorter SECRET_KEY outside development (Django's own rule). */
 const SECRET_KEY_MIN_LENGTH = 50;
 
 const label = (max: number) => z.string().max(max).regex(DNS_LABEL);
+/** Every object name is `<appName><suffix>`, a DNS label; the longest suffix sets appName's bound. */
+const APP_NAME_MAX_LENGTH = Math.min(30, DNS_LABEL_MAX_LENGTH - LONGEST_NAME_SUFFIX_LENGTH);
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const urlWithScheme = (...schemes: string[]) =>
   z.string().refine((text) => {
@@ -67,6 +77,20 @@ const quantity = (unit: keyof typeof QUANTITY_FLOOR, example: string) => {
   };
 };
 const flag = () => ({ kind: "boolean" as const, schema: z.boolean(), allowed: "true or false" });
+/** Pods in another namespace, as NetworkPolicy peers: the namespace's name and the pods' labels. */
+const peerPods = () => ({
+  kind: "object" as const,
+  schema: z.strictObject({
+    namespace: label(63),
+    podLabels: z.record(z.string().regex(LABEL_KEY), z.string().regex(LABEL_VALUE)).refine((labels) => Object.keys(labels).length > 0),
+  }),
+  allowed: 'a JSON object {"namespace": "<namespace>", "podLabels": {"<label>": "<value>", ...}} with at least one label',
+});
+function isCidr(text: string): boolean {
+  const [address, prefix, ...rest] = text.split("/");
+  const family = isIP(address);
+  return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix ?? "") && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 /** A string key with a fixed set of values: the list is written once, for the schema and the "allowed" text. */
 const oneOf = <const T extends readonly [string, ...string[]]>(...values: T) => ({
   kind: "string" as const,
@@ -83,15 +107,16 @@ export const KEYS = {
   },
   appName: {
     kind: "string",
-    schema: label(30),
-    allowed: "a DNS label of at most 30 characters (lowercase letters, digits, '-')",
+    schema: label(APP_NAME_MAX_LENGTH),
+    allowed: `a DNS label of at most ${APP_NAME_MAX_LENGTH} characters (lowercase letters, digits, '-')`,
     description: "Name of the API. Prefixes every Kubernetes object and labels it app.kubernetes.io/name.",
     default: "api",
   },
   appVersion: {
     kind: "string",
-    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$/),
-    allowed: "a version string such as 1.4.2 (letters, digits, '.', '_', '+', '-'; at most 63 characters)",
+    schema: z.string().min(1).regex(LABEL_VALUE),
+    allowed:
+      "a version string such as 1.4.2 that is a Kubernetes label value (letters, digits, '.', '_', '-', starting and ending with a letter or digit; at most 63 characters)",
     description: "Version reported by the app (APP_VERSION) and labelled app.kubernetes.io/version.",
     default: "0.1.0",
   },
@@ -99,7 +124,7 @@ export const KEYS = {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label of at most 63 characters",
-    description: "Namespace to create and deploy into. Default: <appName>-<environment>.",
+    description: "Namespace to create and deploy into; not default or kube-*, which belong to the cluster. Default: <appName>-<environment>.",
   },
   debug: {
     ...flag(),
@@ -158,7 +183,7 @@ export const KEYS = {
     kind: "object",
     schema: z.record(z.string().regex(ENV_NAME), z.string()),
     allowed: "a JSON object of build-arg names to strings, such as {\"BASE_IMAGE\": \"python:3.12-slim\"}",
-    description: "Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base).",
+    description: `Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base; prod requires it pinned by digest). BASE_IMAGE defaults to ${DEFAULT_BASE_IMAGE}.`,
     default: {},
   },
   registryUsername: {
@@ -490,15 +515,15 @@ export const KEYS = {
   },
   backupEnabled: {
     ...flag(),
-    description: "Before migrations, pg_dump the database to a volume, once per release; a failed backup stops the release.",
-    default: false,
+    description:
+      "Before migrations, pg_dump the database to a volume, once per release and settings; a failed backup stops the release. Default: true in prod, false elsewhere.",
   },
   backupImage: {
     kind: "string",
     schema: z.string().regex(/^[^\s]+$/),
-    allowed: "an image reference that contains pg_dump",
+    allowed: "an image reference that contains pg_dump (pinned by digest in prod)",
     description: "Image of the backup Job (its pg_dump must not be older than the server).",
-    default: "postgres:16-alpine",
+    default: "postgres:16-alpine@sha256:57c72fd2a128e416c7fcc499958864df5301e940bca0a56f58fddf30ffc07777",
   },
   backupStorage: {
     ...quantity("storage", "10Gi"),
@@ -511,6 +536,130 @@ export const KEYS = {
     allowed: "an https URL or a local path of Argo Rollouts' install manifest (install.yaml)",
     description:
       "Install Argo Rollouts (CRDs and controller) from this manifest before any Rollout, for clusters that lack it.",
+  },
+
+  // --- runtime hardening: network isolation, pods, migrations, signatures (docs/hardening.md) ---
+  networkPolicyEnabled: {
+    ...flag(),
+    description:
+      "Deny all traffic to and from the namespace's pods, then allow what the app needs: the ingress controller to the API, the metrics scraper to the metrics port, the app to DNS, its dev services and networkEgress. Refused off in prod.",
+    default: true,
+  },
+  ingressControllerPeer: {
+    ...peerPods(),
+    description: "The ingress or Gateway controller's pods, the only peers that reach the API's port (and whose forwarded headers may be trusted).",
+    default: { namespace: "ingress-nginx", podLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
+  },
+  metricsScraperPeer: {
+    ...peerPods(),
+    description: "The pods that scrape the metrics port (Prometheus).",
+    default: { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } },
+  },
+  releaseAnalysisPeer: {
+    ...peerPods(),
+    description: "blueGreen, canary: the pods that run the release's web analysis against the API (the Argo Rollouts controller).",
+    default: { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" } },
+  },
+  networkEgress: {
+    kind: "array",
+    schema: z.array(z.strictObject({ cidr: z.string().refine(isCidr), ports: z.array(int(1, 65535)).min(1) })),
+    allowed: 'a JSON list of {"cidr": "10.0.0.0/8", "ports": [5432, 6379]} (IPv4 or IPv6 CIDRs, TCP ports 1..65535)',
+    description:
+      "Where app pods may connect besides DNS and the dev services: the external database, Redis, OTLP collector and Sentry, by CIDR and TCP port. Must cover the port of each of them.",
+    default: [],
+  },
+  forwardedAllowIps: {
+    kind: "array",
+    schema: z.array(z.string().refine((text) => isIP(text) !== 0 || isCidr(text))),
+    allowed: 'a JSON list of IP addresses or CIDRs, such as ["10.244.0.0/16"]',
+    description:
+      "FORWARDED_ALLOW_IPS: the peers whose X-Forwarded-For/-Proto the app believes. With the NetworkPolicy only the ingress controller reaches the API's port, so the pod CIDR is safe here; without it, refused. Unset: the app's default, loopback only.",
+    default: [],
+  },
+  metricsPort: {
+    ...integer(1024, 65535),
+    description: "METRICS_PORT: the port /metrics is served on, apart from the app's 8000; no Service exposes it.",
+    default: 9000,
+  },
+  runAsUser: {
+    ...integer(1000, 2147483647),
+    description:
+      "UID and GID of every app pod (API, worker, Jobs). Above 10000 by default so it matches no user of the node; the image's files must be readable by it.",
+    default: 10001,
+  },
+  ephemeralStorageRequest: {
+    ...quantity("storage", "256Mi"),
+    description: "Scratch disk (logs, /tmp) each app container requests.",
+    default: "256Mi",
+  },
+  ephemeralStorageLimit: {
+    ...quantity("storage", "1Gi"),
+    description: "Scratch disk each app container may use before the kubelet evicts its pod (and only its pod).",
+    default: "1Gi",
+  },
+  secretKeyFallbacks: {
+    kind: "string",
+    schema: z.string().refine((text) => text.split(",").every((key) => key.trim().length >= SECRET_KEY_MIN_LENGTH)),
+    allowed: `a comma-separated list of earlier secret keys, each at least ${SECRET_KEY_MIN_LENGTH} characters`,
+    description: "SECRET_KEY_FALLBACKS: earlier SECRET_KEYs, still accepted for verifying what they signed. Set during a key rotation.",
+    secret: true,
+  },
+  migrationLockTimeoutSeconds: {
+    ...integer(1, 600),
+    description: "lock_timeout of the migration's statements (PGOPTIONS): a migration that waits longer for a lock fails instead of stalling every query queued behind it.",
+    default: 5,
+  },
+  migrationStatementTimeoutSeconds: {
+    ...integer(1, 7200),
+    description: "statement_timeout of the migration's statements (PGOPTIONS). Below migrationTimeoutSeconds.",
+    default: 300,
+  },
+  backupRetention: {
+    ...integer(1, 1000),
+    description: "Dumps kept on the backup volume; after a successful backup, older ones are deleted.",
+    default: 7,
+  },
+  celeryTaskTimeLimitSeconds: {
+    ...integer(1, 86400),
+    description: "CELERY_TASK_TIME_LIMIT: a task running longer is killed. The worker's grace period is this plus 30 s.",
+    default: 60,
+  },
+  celeryTaskSoftTimeLimitSeconds: {
+    ...integer(1, 86400),
+    description: "CELERY_TASK_SOFT_TIME_LIMIT: a task running longer is told to stop. Below celeryTaskTimeLimitSeconds.",
+    default: 50,
+  },
+  celeryVisibilityTimeoutSeconds: {
+    ...integer(1, 86400),
+    description: "CELERY_VISIBILITY_TIMEOUT: an unacknowledged task returns to the queue after it. Above celeryTaskTimeLimitSeconds.",
+    default: 300,
+  },
+  workerLivenessCommand: {
+    kind: "array",
+    schema: command,
+    allowed: "a non-empty JSON list of strings",
+    description: "Exec check of the worker (liveness and readiness): exits 0 while the worker is connected and working.",
+    default: ["python", "-m", "app.worker_liveness"],
+  },
+  imageSignerIdentity: {
+    kind: "string",
+    schema: z.string().url(),
+    allowed: "a URI, the certificate identity of the workflow that signs, such as https://github.com/<owner>/<repo>/.github/workflows/deploy.yml@refs/heads/main",
+    description:
+      "Verify imageRef and rollbackTo as signed keyless by this identity (cosign) before any resource is registered. Prod requires it or imageSignerKey to deploy a prebuilt image.",
+  },
+  imageSignerIssuer: {
+    kind: "string",
+    schema: urlWithScheme("https"),
+    allowed: "an https URL of an OIDC issuer",
+    description: "OIDC issuer of imageSignerIdentity's certificate.",
+    default: GITHUB_ACTIONS_ISSUER,
+  },
+  imageSignerKey: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a file, relative to the project, holding a cosign public key",
+    description: "Verify imageRef and rollbackTo as signed with this cosign key pair (instead of keyless) before any resource is registered.",
   },
 
   // --- output mode ---------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // invalid, so every message is about a real conflict, not an echo of a parse error.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { HARDENING_RULES } from "./hardening-rules";
 import { KEYS, type KeyName, type KeySpec, type Values } from "./keys";
 import { parseQuantity } from "./quantity";
 
@@ -21,6 +22,8 @@ export interface RuleContext {
   /** A "must not be set" problem when the key was given. */
   refuse(key: KeyName, why: string): string[];
   projectDir: string;
+  /** The stack's name (`pulumi stack`). */
+  stack: string;
 }
 
 export interface Rule {
@@ -46,7 +49,10 @@ const BLUE_GREEN_KEYS = ["promote", "autoPromote", "scaleDownDelaySeconds", "pre
 
 const REQUIRED = (Object.entries(KEYS) as [KeyName, KeySpec][]).filter(([, spec]) => spec.required).map(([name]) => name);
 
-const limitCoversRequest = (request: "cpuRequest" | "memoryRequest", limit: "cpuLimit" | "memoryLimit"): Rule => ({
+const limitCoversRequest = (
+  request: "cpuRequest" | "memoryRequest" | "ephemeralStorageRequest",
+  limit: "cpuLimit" | "memoryLimit" | "ephemeralStorageLimit",
+): Rule => ({
   rule: `${limit} is at least ${request}.`,
   keys: [request, limit],
   check: ({ v, usable, full }) =>
@@ -69,6 +75,7 @@ export const RULES: readonly Rule[] = [
   },
   limitCoversRequest("cpuRequest", "cpuLimit"),
   limitCoversRequest("memoryRequest", "memoryLimit"),
+  limitCoversRequest("ephemeralStorageRequest", "ephemeralStorageLimit"),
   {
     rule: "preStopSleepSeconds is less than terminationGracePeriodSeconds, so a pod has time to drain.",
     keys: ["preStopSleepSeconds", "terminationGracePeriodSeconds"],
@@ -217,6 +224,7 @@ export const RULES: readonly Rule[] = [
   refusedInProd("debug", "debug mode leaks stack traces and settings."),
   refusedInProd("devServicesEnabled", "use managed Postgres/Redis via databaseUrl and redisUrl."),
   refusedInProd("autoPromote", "promote each release with `pulumi config set promote <release id>`."),
+  ...HARDENING_RULES,
 ];
 
 function isDirectory(p: string): boolean {

@@ -89,6 +89,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     },
     refuse: (key, why) => (given.has(key) ? [`${full(key)} must not be set ${why}. Run \`pulumi config rm ${key}\`.`] : []),
     projectDir: raw.projectDir,
+    stack: raw.stack,
   };
   for (const rule of RULES) {
     errors.push(...rule.check(context));

@@ -2,19 +2,21 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Api } from "../api";
 import type { ReleaseReader } from "../api/cluster-reader";
-import type { DeliveryConfig } from "../api/delivery";
+import { rolloutNames, type DeliveryConfig } from "../api/delivery";
 import type { ReleaseState } from "../api/release-state";
 import { DevServices } from "../dev-services";
-import { devServiceUrls, type DevServicesConfig } from "../dev-services/spec";
+import { devServiceUrls, POSTGRES, REDIS, type DevServicesConfig } from "../dev-services/spec";
 import { Image, type ImageBuild, type ImagePrebuilt } from "../image";
 import { naming as makeNaming, type NamingInput } from "../names";
+import { NetworkPolicies } from "../network-policy";
+import type { NetworkPolicyConfig } from "../network-policy/spec";
 import type { IngressConfig } from "../network/spec";
 import type { AutoscalingConfig } from "../scaling/spec";
 import { SecretValue } from "../secret";
 import { Settings } from "../settings";
-import type { AppSecrets, AppSettings } from "../settings/spec";
+import { allowedHosts, type AppSecrets, type AppSettings } from "../settings/spec";
 import { Workload, type WorkloadArgs } from "../workload";
-import type { Resources } from "../workload/spec";
+import { PORT_NAMES, type Resources } from "../workload/spec";
 
 /** One API, as plain data (no Outputs): what `config/` assembles from stack config. */
 export interface ApiStackArgs {
@@ -27,9 +29,16 @@ export interface ApiStackArgs {
   image: ImageBuild | ImagePrebuilt;
   /** An earlier digest-pinned image to return to: deployed instead of `image`, promoted at once, no migrations. */
   rollbackTo?: string;
-  settings: AppSettings;
+  /** The app's settings; ALLOWED_HOSTS is derived from the ingress host and the Services. */
+  settings: Omit<AppSettings, "allowedHosts">;
   /** External database and Redis; leave the URLs out when `devServices` provides them. */
-  secrets: { secretKey: SecretValue; sentryDsn?: SecretValue; databaseUrl?: SecretValue; redisUrl?: SecretValue };
+  secrets: {
+    secretKey: SecretValue;
+    secretKeyFallbacks?: SecretValue;
+    sentryDsn?: SecretValue;
+    databaseUrl?: SecretValue;
+    redisUrl?: SecretValue;
+  };
   /** In-cluster Postgres and Redis (dev). Unset: none. */
   devServices?: DevServicesConfig;
   api: {
@@ -40,6 +49,10 @@ export interface ApiStackArgs {
     /** Pods a voluntary disruption may take down at once. Default: 1. */
     maxUnavailable?: number;
   };
+  /** What every app pod (API, worker, Jobs) gets besides its CPU and memory: its UID/GID and scratch disk. */
+  pods: { runAsUser: number; ephemeralStorage: { request: string; limit: string } };
+  /** Default deny for the namespace and the allows the app needs. Unset: no NetworkPolicy. */
+  networkPolicy?: NetworkPolicyConfig;
   /** Unset: no HPA. */
   autoscaling?: AutoscalingConfig;
   delivery: DeliveryConfig;
@@ -95,6 +108,12 @@ export class ApiStack extends pulumi.ComponentResource {
       child,
     );
     const ns = namespace.metadata.name;
+    // One size for every app container; scratch disk bounded too, so a runaway log or temp file
+    // evicts this pod, not its neighbours on the node.
+    const resources: Resources = {
+      requests: { ...args.api.resources.requests, "ephemeral-storage": args.pods.ephemeralStorage.request },
+      limits: { ...args.api.resources.limits, "ephemeral-storage": args.pods.ephemeralStorage.limit },
+    };
 
     let devServices: DevServices | undefined;
     let connections: Pick<AppSecrets, "databaseUrl" | "redisUrl">;
@@ -115,11 +134,34 @@ export class ApiStack extends pulumi.ComponentResource {
     const image = args.rollbackTo
       ? pulumi.output(args.rollbackTo)
       : new Image(name, { source: args.image, cacheTag: args.stack }, child).ref;
+    // The Services in-cluster clients (and the release analysis) address the API by.
+    const services = [
+      naming.name("api"),
+      ...(args.delivery.strategy === "rolling" ? [] : [rolloutNames(naming, args.delivery).candidate]),
+    ];
     const settings = new Settings(
       name,
-      { naming, namespace: ns, settings: args.settings, secrets: { ...args.secrets, ...connections } },
+      {
+        naming,
+        namespace: ns,
+        settings: { ...args.settings, allowedHosts: allowedHosts(args.ingress ? [args.ingress.host] : [], services, args.namespace) },
+        secrets: { ...args.secrets, ...connections },
+      },
       child,
     );
+    if (args.networkPolicy) {
+      new NetworkPolicies(
+        name,
+        {
+          naming,
+          namespace: ns,
+          config: args.networkPolicy,
+          ports: PORT_NAMES,
+          devServices: args.devServices ? { postgres: POSTGRES.port, redis: REDIS.port } : undefined,
+        },
+        child,
+      );
+    }
     const workload = new Workload(
       name,
       {
@@ -127,7 +169,8 @@ export class ApiStack extends pulumi.ComponentResource {
         namespace: ns,
         image,
         env: settings.env,
-        resources: args.api.resources,
+        resources,
+        runAsUser: args.pods.runAsUser,
         terminationGracePeriodSeconds: args.api.terminationGracePeriodSeconds,
         // A rollback returns to an image whose migrations already ran.
         backup: rollback ? undefined : args.backup,
@@ -147,7 +190,9 @@ export class ApiStack extends pulumi.ComponentResource {
         rollback,
         env: settings.env,
         serviceAccountName: workload.serviceAccount.metadata.name,
-        resources: args.api.resources,
+        resources,
+        runAsUser: args.pods.runAsUser,
+        metricsPort: args.settings.metricsPort,
         terminationGracePeriodSeconds: args.api.terminationGracePeriodSeconds,
         preStopSleepSeconds: args.api.preStopSleepSeconds,
         replicas: args.api.replicas,

@@ -33,6 +33,10 @@ export interface ApiArgs {
   env: PodEnvironment;
   serviceAccountName: pulumi.Input<string>;
   resources: Resources;
+  /** UID and GID of the API pods. Default: the pod builder's RUN_AS_USER. */
+  runAsUser?: number;
+  /** Port of /metrics in the pod (METRICS_PORT), which the scrape annotations name. Default: the pod builder's METRICS_PORT. */
+  metricsPort?: number;
   /** Time a pod gets to drain after SIGTERM. */
   terminationGracePeriodSeconds: number;
   /** Pause before SIGTERM so endpoints stop routing to the pod first. */
@@ -92,7 +96,8 @@ export class Api extends pulumi.ComponentResource {
       serviceAccountName: args.serviceAccountName,
       settingsChecksum: args.env.settingsChecksum,
       terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
-      http: { preStopSleepSeconds: args.preStopSleepSeconds },
+      runAsUser: args.runAsUser,
+      http: { preStopSleepSeconds: args.preStopSleepSeconds, metricsPort: args.metricsPort },
       spread: args.replicas > 1 || (args.autoscaling?.maxReplicas ?? 1) > 1,
     });
 

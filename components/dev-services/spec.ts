@@ -57,7 +57,10 @@ export function postgresStatefulSetSpec(input: StatefulSetInput): k8s.types.inpu
       exec: { command: ["pg_isready", "-U", POSTGRES.user, "-d", POSTGRES.database, "-h", "127.0.0.1"] },
       periodSeconds: 5,
     },
-    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    resources: {
+      requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+      limits: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "512Mi" },
+    },
   });
 }
 
@@ -67,7 +70,10 @@ export function redisStatefulSetSpec(naming: Naming, config: DevServicesConfig):
     args: ["--save", "60", "1", "--appendonly", "no"],
     ports: [{ name: "redis", containerPort: REDIS.port }],
     readinessProbe: { exec: { command: ["redis-cli", "ping"] }, periodSeconds: 5 },
-    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+    resources: {
+      requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "32Mi" },
+      limits: { cpu: "250m", memory: "256Mi", "ephemeral-storage": "256Mi" },
+    },
   });
 }
 
@@ -101,6 +107,9 @@ function statefulSet(
         containers: [
           {
             name: service,
+            // Explicit, as for the app: a node's cached copy is used, so an image named by tag is
+            // pulled once per node; pin postgresImage/redisImage by digest to know which one runs.
+            imagePullPolicy: "IfNotPresent",
             ...container,
             securityContext,
             volumeMounts: [
@@ -109,7 +118,7 @@ function statefulSet(
             ],
           },
         ],
-        volumes: paths.scratch.map((_, i) => ({ name: `scratch-${i}`, emptyDir: {} })),
+        volumes: paths.scratch.map((_, i) => ({ name: `scratch-${i}`, emptyDir: { sizeLimit: "256Mi" } })),
       },
     },
     volumeClaimTemplates: [

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 import type { PodEnvironment } from "../workload";
-import { settingsChecksum, settingsData, type AppSecrets, type AppSettings } from "./spec";
+import { settingsChecksum, settingsData, settingsId, settingsObjectNames, type AppSecrets, type AppSettings } from "./spec";
 
 export interface SettingsArgs {
   naming: Naming;
@@ -11,7 +11,12 @@ export interface SettingsArgs {
   secrets: AppSecrets;
 }
 
-/** The app's environment: a ConfigMap for settings, a Secret for secrets, and their checksum. */
+/**
+ * The app's environment: an immutable ConfigMap for settings and an immutable Secret for secrets,
+ * both named by the checksum of their content, and that checksum. New settings are new objects:
+ * a pod of the previous release that restarts (after a failed migration, say) still reads the
+ * settings it was released with, and the release Jobs' names change with them.
+ */
 export class Settings extends pulumi.ComponentResource {
   readonly configMap: k8s.core.v1.ConfigMap;
   readonly secret: k8s.core.v1.Secret;
@@ -22,27 +27,41 @@ export class Settings extends pulumi.ComponentResource {
     super("api-stack:index:Settings", name, {}, opts);
     const { naming, namespace } = args;
     const data = settingsData(args.settings, args.secrets);
+    const checksum = settingsChecksum(data);
+    const id = settingsId(checksum);
+    const names = settingsObjectNames(naming, id);
+    // A new name is a replacement. Pulumi creates the new objects first and leaves the old ones
+    // in the cluster: pods of the release before may outlive this update (a failed migration, a
+    // blue-green release waiting in preview, a canary's stable pods) and must still start if they
+    // restart. They go with the namespace, or are pruned once no pod reads them (docs/hardening.md).
+    const replaced = { parent: this, retainOnDelete: true };
 
     this.configMap = new k8s.core.v1.ConfigMap(
       `${name}-settings`,
-      { metadata: { name: naming.name("api", "settings"), namespace, labels: naming.labels("api") }, data: data.plain },
-      { parent: this },
+      {
+        metadata: { name: names.configMap, namespace, labels: naming.labels("api") },
+        immutable: true,
+        data: data.plain,
+      },
+      replaced,
     );
     this.secret = new k8s.core.v1.Secret(
       `${name}-secrets`,
       {
-        metadata: { name: naming.name("api", "secrets"), namespace, labels: naming.labels("api") },
+        metadata: { name: names.secret, namespace, labels: naming.labels("api") },
         type: "Opaque",
+        immutable: true,
         stringData: Object.fromEntries(
           Object.entries(data.secret).map(([key, value]) => [key, pulumi.secret(value.reveal())]),
         ),
       },
-      { parent: this },
+      replaced,
     );
     this.env = {
       configMapName: this.configMap.metadata.name,
       secretName: this.secret.metadata.name,
-      settingsChecksum: settingsChecksum(data),
+      settingsChecksum: checksum,
+      settingsId: id,
     };
     this.registerOutputs({ configMapName: this.env.configMapName, secretName: this.env.secretName });
   }

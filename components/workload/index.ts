@@ -2,15 +2,36 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 import { releaseJobName } from "../release";
-import { backupJobSpec, deploymentSpec, migrationJobSpec, podTemplate, type PodInput, type Resources } from "./spec";
+import {
+  BACKUP_SUFFIX,
+  backupJobSpec,
+  deploymentSpec,
+  migrationJobSpec,
+  pgOptions,
+  podTemplate,
+  releaseJobId,
+  WORKER_SHUTDOWN_MARGIN_SECONDS,
+  type ExecCheck,
+  type MigrationTimeouts,
+  type PodInput,
+  type Resources,
+} from "./spec";
 
 /** What every pod of the app's image reads its environment from (the Settings component's objects). */
 export interface PodEnvironment {
   configMapName: pulumi.Input<string>;
   secretName: pulumi.Input<string>;
-  /** Changes whenever a setting or secret changes, so the pods roll to pick it up. */
+  /** Changes whenever a setting or secret changes, so the pods roll to pick it up (an HMAC: it reveals nothing). */
   settingsChecksum: string;
+  /** The short form of the checksum that names the settings objects and the release Jobs. */
+  settingsId: string;
 }
+
+/**
+ * The provider replaces a Job that did not complete instead of reporting it failed on every later
+ * update: a failed migration stops its own release, never the next attempt.
+ */
+const RERUN_FAILED_JOB = { "pulumi.com/replaceUnready": "true" };
 
 export interface WorkloadArgs {
   naming: Naming;
@@ -20,19 +41,28 @@ export interface WorkloadArgs {
   env: PodEnvironment;
   /** Requests and limits of the migration Job and the worker (the API's too: one size for the app). */
   resources: Resources;
+  /** UID and GID of every pod. Default: RUN_AS_USER. */
+  runAsUser?: number;
   terminationGracePeriodSeconds: number;
-  /** pg_dump of DATABASE_URL to a retained volume before migrations, once per release. Unset: no backup. */
-  backup?: { image: string; storage: string; timeoutSeconds: number };
-  /** Runs once per release before the API and the worker roll. Unset: no migration Job. */
-  migration?: { command: string[]; timeoutSeconds: number };
-  /** The Celery worker. Unset: none. */
-  worker?: { command: string[]; replicas: number };
+  /**
+   * pg_dump of DATABASE_URL to a retained volume before migrations, once per release and
+   * settings; the newest `retention` dumps are kept. Unset: no backup.
+   */
+  backup?: { image: string; storage: string; timeoutSeconds: number; retention: number };
+  /** Runs once per release and settings before the API and the worker roll. Unset: no migration Job. */
+  migration?: { command: string[]; timeoutSeconds: number } & MigrationTimeouts;
+  /**
+   * The Celery worker: `check` is its liveness command; its grace period covers the task time
+   * limit, so a warm shutdown lets running tasks finish. Unset: none.
+   */
+  worker?: { command: string[]; replicas: number; check: ExecCheck; taskTimeLimitSeconds: number };
 }
 
 /**
  * What runs the app's image beside the API: the ServiceAccount every app pod uses (without a
- * token), the release gates (database backup, then migrations, once per image digest) and the
- * Celery worker. A rollback passes neither backup nor migration: its schema already exists.
+ * token), the release gates (database backup, then migrations, once per image digest and
+ * settings) and the Celery worker. A rollback passes neither backup nor migration: its schema
+ * already exists.
  */
 export class Workload extends pulumi.ComponentResource {
   readonly serviceAccount: k8s.core.v1.ServiceAccount;
@@ -65,10 +95,11 @@ export class Workload extends pulumi.ComponentResource {
         secretName: args.env.secretName,
         serviceAccountName: this.serviceAccount.metadata.name,
         terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+        runAsUser: args.runAsUser,
         ...extra,
       });
     const jobName = (component: "migration" | "backup") =>
-      pulumi.output(args.image).apply((ref) => releaseJobName(naming, component, ref));
+      pulumi.output(args.image).apply((ref) => releaseJobId(releaseJobName(naming, component, ref), args.env.settingsId));
 
     // The deployment checklist as dependencies: backup, then migrate, then roll. The provider
     // waits for each Job to complete, so a failed one stops the update before any new API pod.
@@ -86,14 +117,16 @@ export class Workload extends pulumi.ComponentResource {
       const backup = new k8s.batch.v1.Job(
         `${name}-backup`,
         {
-          metadata: { name: backupName, namespace, labels: naming.labels("backup") },
+          metadata: { name: backupName, namespace, labels: naming.labels("backup"), annotations: RERUN_FAILED_JOB },
           spec: backupJobSpec({
             naming,
             image: args.backup.image,
             secretName: args.env.secretName,
             claimName: claim.metadata.name,
-            fileName: pulumi.interpolate`${backupName}.dump`,
+            fileName: pulumi.interpolate`${backupName}${BACKUP_SUFFIX}`,
             timeoutSeconds: args.backup.timeoutSeconds,
+            retention: args.backup.retention,
+            runAsUser: args.runAsUser,
           }),
         },
         { parent: this, dependsOn: [claim] },
@@ -104,9 +137,13 @@ export class Workload extends pulumi.ComponentResource {
       this.migrationJob = new k8s.batch.v1.Job(
         `${name}-migration`,
         {
-          metadata: { name: jobName("migration"), namespace, labels: naming.labels("migration") },
+          metadata: { name: jobName("migration"), namespace, labels: naming.labels("migration"), annotations: RERUN_FAILED_JOB },
           spec: migrationJobSpec({
-            template: pod("migration", { command: args.migration.command, restartPolicy: "Never" }),
+            template: pod("migration", {
+              command: args.migration.command,
+              env: [pgOptions(args.migration)],
+              restartPolicy: "Never",
+            }),
             timeoutSeconds: args.migration.timeoutSeconds,
           }),
         },
@@ -124,7 +161,12 @@ export class Workload extends pulumi.ComponentResource {
             naming,
             component: "worker",
             replicas: args.worker.replicas,
-            template: pod("worker", { command: args.worker.command, settingsChecksum: args.env.settingsChecksum }),
+            template: pod("worker", {
+              command: args.worker.command,
+              check: args.worker.check,
+              settingsChecksum: args.env.settingsChecksum,
+              terminationGracePeriodSeconds: args.worker.taskTimeLimitSeconds + WORKER_SHUTDOWN_MARGIN_SECONDS,
+            }),
           }),
         },
         { parent: this, dependsOn: this.gates },

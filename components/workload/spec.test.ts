@@ -1,6 +1,16 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { naming } from "../names";
-import { deploymentSpec, podTemplate, type PodInput } from "./spec";
+import {
+  APP_READINESS_TIMEOUT_SECONDS,
+  backupJobSpec,
+  deploymentSpec,
+  pgOptions,
+  podTemplate,
+  RUN_AS_USER,
+  type PodInput,
+} from "./spec";
 
 const n = naming({ appName: "api", environment: "dev", appVersion: "0.1.0", project: "api-stack" });
 const ref = `127.0.0.1:5000/api@sha256:${"d".repeat(64)}`;
@@ -56,5 +66,87 @@ describe("deploymentSpec", () => {
     const spec = deploymentSpec({ naming: n, component: "api", replicas: 2, template: podTemplate(base) }) as any;
     assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
     assert.deepEqual(spec.selector.matchLabels, n.selector("api"));
+  });
+});
+
+describe("podTemplate: runtime hardening", () => {
+  const api = (extra: Partial<PodInput> = {}) =>
+    (podTemplate({ ...base, component: "api", http: { preStopSleepSeconds: 5 }, ...extra }) as any);
+
+  it("waits longer for /health/ready than the apps' own readiness check does", () => {
+    for (const file of ["apps/fastapi/app/health.py", "apps/django/core/health.py"]) {
+      const source = fs.readFileSync(path.resolve(__dirname, "../..", file), "utf8");
+      const seconds = Number(/^READINESS_TIMEOUT_SECONDS = ([\d.]+)$/m.exec(source)?.[1]);
+      assert.ok(seconds > 0, `${file} names READINESS_TIMEOUT_SECONDS`);
+      assert.ok(seconds <= APP_READINESS_TIMEOUT_SECONDS, `${file}: ${seconds} s, the program assumes at most ${APP_READINESS_TIMEOUT_SECONDS} s`);
+    }
+    const container = api().spec.containers[0];
+    assert.ok(container.readinessProbe.timeoutSeconds > APP_READINESS_TIMEOUT_SECONDS);
+  });
+
+  it("serves /metrics on its own named port, which the scrape annotations name", () => {
+    const pod = api({ http: { preStopSleepSeconds: 5, metricsPort: 9100 } });
+    assert.deepEqual(pod.spec.containers[0].ports[1], { name: "metrics", containerPort: 9100, protocol: "TCP" });
+    assert.equal(pod.metadata.annotations["prometheus.io/port"], "9100");
+    assert.equal(api().metadata.annotations["prometheus.io/port"], "9000");
+  });
+
+  it("runs as a UID above the node's users unless told otherwise, pod and container alike", () => {
+    assert.ok(RUN_AS_USER >= 10000);
+    const pod = api().spec;
+    assert.equal(pod.securityContext.runAsUser, RUN_AS_USER);
+    assert.equal(pod.securityContext.fsGroup, RUN_AS_USER);
+    const chosen = api({ runAsUser: 20000 }).spec;
+    assert.deepEqual([chosen.securityContext.runAsUser, chosen.securityContext.runAsGroup, chosen.containers[0].securityContext.runAsUser], [20000, 20000, 20000]);
+  });
+
+  it("says how images are pulled, since they are named by digest", () => {
+    for (const component of ["api", "worker", "migration"] as const) {
+      assert.equal((podTemplate({ ...base, component }).spec as any).containers[0].imagePullPolicy, "IfNotPresent");
+    }
+  });
+
+  it("checks a worker with its exec command, for liveness and readiness", () => {
+    const container = (podTemplate({ ...base, check: { command: ["python", "-m", "app.worker_liveness"] } }).spec as any).containers[0];
+    for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+      assert.deepEqual(container[probe].exec.command, ["python", "-m", "app.worker_liveness"], probe);
+    }
+    assert.equal(container.ports, undefined);
+  });
+});
+
+describe("deploymentSpec without a replica count", () => {
+  it("leaves spec.replicas out when an autoscaler owns it, and sets it otherwise", () => {
+    const owned = deploymentSpec({ naming: n, component: "api", template: podTemplate(base) }) as any;
+    assert.ok(!("replicas" in owned));
+    assert.equal((deploymentSpec({ naming: n, component: "api", replicas: 3, template: podTemplate(base) }) as any).replicas, 3);
+  });
+});
+
+describe("release Jobs", () => {
+  it("sets the migration's lock and statement timeouts through libpq's PGOPTIONS", () => {
+    assert.deepEqual(pgOptions({ lockTimeoutSeconds: 5, statementTimeoutSeconds: 300 }), {
+      name: "PGOPTIONS",
+      value: "-c lock_timeout=5s -c statement_timeout=300s",
+    });
+  });
+
+  it("keeps the newest dumps only after one succeeded, with bounded scratch disk", () => {
+    const spec = backupJobSpec({
+      naming: n,
+      image: `postgres@sha256:${"e".repeat(64)}`,
+      secretName: "api-secrets-01234567",
+      claimName: "api-backup",
+      fileName: "api-backup-dddddddddddd-01234567.dump",
+      timeoutSeconds: 600,
+      retention: 7,
+    }) as any;
+    const container = spec.template.spec.containers[0];
+    const script: string = container.command[2];
+    assert.ok(script.indexOf("mv ") < script.indexOf("tail -n +$((BACKUP_RETENTION + 1))"), "prunes only after the new dump is in place");
+    assert.deepEqual(container.env.find((e: any) => e.name === "BACKUP_RETENTION"), { name: "BACKUP_RETENTION", value: "7" });
+    assert.equal(container.imagePullPolicy, "IfNotPresent");
+    assert.ok(container.resources.requests["ephemeral-storage"] && container.resources.limits["ephemeral-storage"]);
+    assert.equal(spec.template.spec.securityContext.runAsUser, RUN_AS_USER);
   });
 });

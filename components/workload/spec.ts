@@ -8,15 +8,41 @@ import { SETTINGS_CHECKSUM_ANNOTATION, type Component, type Naming } from "../na
 
 type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
 type Container = k8s.types.input.core.v1.Container;
+type EnvVar = k8s.types.input.core.v1.EnvVar;
 
 export const HTTP_PORT = 8000;
-export const RUN_AS_USER = 1000;
+/** The API container's port names, which probes, Services and NetworkPolicies refer to. */
+export const PORT_NAMES = { http: "http", metrics: "metrics" } as const;
+/** The apps' default METRICS_PORT: /metrics is served there only, by the gunicorn master. */
+export const METRICS_PORT = 9000;
+/**
+ * The UID/GID app pods run as unless the stack says otherwise: above 10000, so it never
+ * coincides with a user of the node (whose UIDs start at 1000) should a container escape.
+ */
+export const RUN_AS_USER = 10001;
 export const HEALTH = { live: "/health/live", ready: "/health/ready", metrics: "/metrics" } as const;
+/**
+ * The longest the apps' /health/ready waits for Postgres (READINESS_TIMEOUT_SECONDS in
+ * apps/fastapi/app/health.py and apps/django/core/health.py); the probe must wait longer, or a
+ * slow but passing check counts as a failed probe.
+ */
+export const APP_READINESS_TIMEOUT_SECONDS = 1;
+export const PROBE_TIMEOUT_SECONDS = APP_READINESS_TIMEOUT_SECONDS + 1;
+/**
+ * Seconds a Celery worker gets after SIGTERM beyond its task time limit: the warm shutdown waits
+ * for running tasks, which the hard limit bounds, then the worker acknowledges and exits.
+ */
+export const WORKER_SHUTDOWN_MARGIN_SECONDS = 30;
 
 /** Requests and limits of one container, as Kubernetes quantities. */
 export interface Resources {
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
+  requests: { cpu: string; memory: string; "ephemeral-storage"?: string };
+  limits: { cpu: string; memory: string; "ephemeral-storage"?: string };
+}
+
+/** An exec check of a container that serves no HTTP (the Celery worker's liveness command). */
+export interface ExecCheck {
+  command: string[];
 }
 
 export interface PodInput {
@@ -32,64 +58,92 @@ export interface PodInput {
   /** Changes whenever a setting or secret changes, so the pods roll to pick it up. */
   settingsChecksum?: string;
   terminationGracePeriodSeconds: number;
-  /** API only: serve HTTP with probes, metrics and a drain pause before SIGTERM. */
-  http?: { preStopSleepSeconds: number };
+  /**
+   * API only: serve HTTP with probes and a drain pause before SIGTERM, and /metrics on its own
+   * port (default METRICS_PORT), which the scrape annotations name and no Service exposes.
+   */
+  http?: { preStopSleepSeconds: number; metricsPort?: number };
+  /** Worker only: the command whose exit status says the process still works (liveness and readiness). */
+  check?: ExecCheck;
+  /** Variables for this pod alone, beside the shared settings (the migration Job's PGOPTIONS). */
+  env?: EnvVar[];
+  /** UID and GID the pod runs as. Default: RUN_AS_USER. */
+  runAsUser?: number;
   restartPolicy?: "Always" | "Never";
   /** Spread replicas across zones and nodes (worth it only for more than one replica). */
   spread?: boolean;
 }
 
-/** Every pod this program runs from the app's image (and the backup) runs as uid 1000 only. */
-const podSecurityContext = {
-  runAsNonRoot: true,
-  runAsUser: RUN_AS_USER,
-  runAsGroup: RUN_AS_USER,
-  fsGroup: RUN_AS_USER,
-  seccompProfile: { type: "RuntimeDefault" },
-};
+/** Every pod this program runs from the app's image (and the backup) runs as one non-root UID/GID only. */
+function podSecurityContext(uid: number) {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
+}
 
-const containerSecurityContext = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  runAsUser: RUN_AS_USER,
-  runAsGroup: RUN_AS_USER,
-  capabilities: { drop: ["ALL"] },
-  seccompProfile: { type: "RuntimeDefault" },
-};
+function containerSecurityContext(uid: number) {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * Images are referenced by digest, so a node's cached copy is exactly the one asked for: pulling
+ * again would only add a registry round trip (and a registry outage) to every pod start.
+ */
+export const IMAGE_PULL_POLICY = "IfNotPresent";
 
 export function podTemplate(input: PodInput): PodTemplateSpec {
   const { naming, component, http } = input;
+  const uid = input.runAsUser ?? RUN_AS_USER;
   const annotations: Record<string, string> = {};
   if (input.settingsChecksum !== undefined) {
     annotations[SETTINGS_CHECKSUM_ANNOTATION] = input.settingsChecksum;
   }
+  const metricsPort = http?.metricsPort ?? METRICS_PORT;
   if (http) {
     annotations["prometheus.io/scrape"] = "true";
-    annotations["prometheus.io/port"] = String(HTTP_PORT);
+    annotations["prometheus.io/port"] = String(metricsPort);
     annotations["prometheus.io/path"] = HEALTH.metrics;
   }
 
   const container: Container = {
     name: component,
     image: input.image,
-    imagePullPolicy: "IfNotPresent",
+    imagePullPolicy: IMAGE_PULL_POLICY,
     ...(input.command ? { command: input.command } : {}),
     envFrom: [{ configMapRef: { name: input.configMapName } }, { secretRef: { name: input.secretName } }],
+    ...(input.env ? { env: input.env } : {}),
     resources: input.resources,
-    securityContext: containerSecurityContext,
+    securityContext: containerSecurityContext(uid),
     // The root filesystem is read-only; Python, gunicorn and Celery still need scratch space.
     volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
   };
   if (http) {
     Object.assign(container, {
-      ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
+      ports: [
+        { name: PORT_NAMES.http, containerPort: HTTP_PORT, protocol: "TCP" },
+        { name: PORT_NAMES.metrics, containerPort: metricsPort, protocol: "TCP" },
+      ],
       startupProbe: probe(HEALTH.live, { periodSeconds: 2, failureThreshold: 30 }),
       livenessProbe: probe(HEALTH.live, { periodSeconds: 10, failureThreshold: 3 }),
       readinessProbe: probe(HEALTH.ready, { periodSeconds: 5, failureThreshold: 3 }),
       // Endpoints are removed asynchronously after a pod starts terminating; the pause keeps
       // it serving until load balancers have stopped sending, then gunicorn drains on SIGTERM.
       lifecycle: { preStop: { sleep: { seconds: http.preStopSleepSeconds } } },
+    } satisfies Partial<Container>);
+  }
+  if (input.check) {
+    const exec = { exec: { command: input.check.command }, timeoutSeconds: 10 };
+    Object.assign(container, {
+      // The worker reports alive only once its consumer reached the broker: give it a minute.
+      startupProbe: { ...exec, periodSeconds: 2, failureThreshold: 30 },
+      livenessProbe: { ...exec, periodSeconds: 30, failureThreshold: 3 },
+      readinessProbe: { ...exec, periodSeconds: 10, failureThreshold: 1 },
     } satisfies Partial<Container>);
   }
 
@@ -100,7 +154,7 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
       serviceAccountName: input.serviceAccountName,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      securityContext: podSecurityContext,
+      securityContext: podSecurityContext(uid),
       terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
       restartPolicy: input.restartPolicy ?? "Always",
       ...(input.spread
@@ -121,19 +175,23 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
 }
 
 function probe(path: string, timing: { periodSeconds: number; failureThreshold: number }) {
-  return { httpGet: { path, port: "http" }, timeoutSeconds: 2, ...timing };
+  return { httpGet: { path, port: PORT_NAMES.http }, timeoutSeconds: PROBE_TIMEOUT_SECONDS, ...timing };
 }
 
 export interface DeploymentInput {
   naming: Naming;
   component: "api" | "worker";
-  replicas: number;
+  /**
+   * Unset when an autoscaler owns the count: a static value in the spec would scale the
+   * Deployment back to it on every update.
+   */
+  replicas?: number;
   template: PodTemplateSpec;
 }
 
 export function deploymentSpec(input: DeploymentInput): k8s.types.input.apps.v1.DeploymentSpec {
   return {
-    replicas: input.replicas,
+    ...(input.replicas === undefined ? {} : { replicas: input.replicas }),
     revisionHistoryLimit: 5,
     selector: { matchLabels: input.naming.selector(input.component) },
     // Never dip below the desired count during a release: new pods must be Ready first.
@@ -157,6 +215,36 @@ export function migrationJobSpec(input: MigrationJobInput): k8s.types.input.batc
   };
 }
 
+/** How long a migration may wait for a lock, and run one statement, before Postgres cancels it. */
+export interface MigrationTimeouts {
+  lockTimeoutSeconds: number;
+  statementTimeoutSeconds: number;
+}
+
+/**
+ * libpq reads PGOPTIONS at connect time, so Alembic, Django and psql alike run the migration's
+ * statements under these limits. A lock wait behind a long transaction otherwise blocks every
+ * query that queues behind the migration's own lock request, which is an outage.
+ */
+export function pgOptions(timeouts: MigrationTimeouts): EnvVar {
+  return {
+    name: "PGOPTIONS",
+    value: `-c lock_timeout=${timeouts.lockTimeoutSeconds}s -c statement_timeout=${timeouts.statementTimeoutSeconds}s`,
+  };
+}
+
+/**
+ * A release Job's name: the release (image digest) and the settings it runs with, so a new image
+ * or new settings (a new DATABASE_URL) run it again, and an unchanged release never does.
+ */
+export function releaseJobId(releaseJob: string, settingsId: string): string {
+  return `${releaseJob}-${settingsId}`;
+}
+
+/** Where the backup Job writes, and how a dump is named there: `<Job name>.dump`. */
+export const BACKUP_DIR = "/backups";
+export const BACKUP_SUFFIX = ".dump";
+
 export interface BackupJobInput {
   naming: Naming;
   /** Image with pg_dump (not the app's). */
@@ -166,11 +254,19 @@ export interface BackupJobInput {
   /** File name of this release's dump on the volume. */
   fileName: pulumi.Input<string>;
   timeoutSeconds: number;
+  /** Completed dumps kept on the volume, this one included; older ones are deleted after it succeeds. */
+  retention: number;
+  runAsUser?: number;
 }
 
-/** pg_dump of DATABASE_URL to the backup volume, written under a temporary name until complete. */
+/**
+ * pg_dump of DATABASE_URL to the backup volume, written under a temporary name until complete;
+ * then only the newest `retention` dumps are kept.
+ */
 export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.JobSpec {
   const { naming } = input;
+  const uid = input.runAsUser ?? RUN_AS_USER;
+  const dumps = `${BACKUP_DIR}/*${BACKUP_SUFFIX}`;
   return {
     backoffLimit: 0,
     activeDeadlineSeconds: input.timeoutSeconds,
@@ -180,25 +276,33 @@ export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.J
         restartPolicy: "Never",
         automountServiceAccountToken: false,
         enableServiceLinks: false,
-        securityContext: podSecurityContext,
+        securityContext: podSecurityContext(uid),
         containers: [
           {
             name: "backup",
             image: input.image,
+            imagePullPolicy: IMAGE_PULL_POLICY,
             command: [
               "sh",
               "-ec",
-              'pg_dump --format=custom --no-owner --file="/backups/$BACKUP_FILE.partial" "$DATABASE_URL"\n' +
-                'mv "/backups/$BACKUP_FILE.partial" "/backups/$BACKUP_FILE"',
+              // Leftovers of an earlier failed run are incomplete by definition.
+              `rm -f ${BACKUP_DIR}/*.partial\n` +
+                `pg_dump --format=custom --no-owner --file="${BACKUP_DIR}/$BACKUP_FILE.partial" "$DATABASE_URL"\n` +
+                `mv "${BACKUP_DIR}/$BACKUP_FILE.partial" "${BACKUP_DIR}/$BACKUP_FILE"\n` +
+                `ls -1t ${dumps} | tail -n +$((BACKUP_RETENTION + 1)) | while read -r old; do rm -f -- "$old"; done`,
             ],
             env: [
               { name: "BACKUP_FILE", value: input.fileName },
+              { name: "BACKUP_RETENTION", value: String(input.retention) },
               { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: input.secretName, key: "DATABASE_URL" } } },
             ],
-            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-            securityContext: containerSecurityContext,
+            resources: {
+              requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+              limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "256Mi" },
+            },
+            securityContext: containerSecurityContext(uid),
             volumeMounts: [
-              { name: "backups", mountPath: "/backups" },
+              { name: "backups", mountPath: BACKUP_DIR },
               { name: "tmp", mountPath: "/tmp" },
             ],
           },

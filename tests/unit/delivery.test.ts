@@ -19,6 +19,7 @@ import {
   type StackInput,
 } from "../support/harness";
 import { validateManifest } from "../support/k8s-schema";
+import { withCosign } from "./cosign";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
@@ -152,6 +153,8 @@ const serving = (active: string, namespace = "api-prod", name = "api"): Record<s
 });
 
 describe("blue-green promotion by config, across updates (mocks)", () => {
+  // Prod verifies prebuilt images as signed before registering anything.
+  withCosign();
   const update = (image: string, active: string | undefined, extra: Record<string, unknown> = {}) =>
     runProgram(blueGreen(prodWith(image), extra), { stack: "prod", cluster: active ? serving(active) : {} });
   const autoPromotion = (run: RunResult) => rolloutOf(run).spec.strategy.blueGreen.autoPromotionEnabled;
@@ -199,6 +202,8 @@ describe("blue-green promotion by config, across updates (mocks)", () => {
 });
 
 describe("the live release comes from the cluster, and fails closed (mocks)", () => {
+  // Prod verifies prebuilt images as signed before registering anything.
+  withCosign();
   const autoPromotion = (run: RunResult) => rolloutOf(run).spec.strategy.blueGreen.autoPromotionEnabled;
 
   it("reads the live release of this API's own Rollout, not the stack's outputs", async () => {
@@ -287,17 +292,22 @@ describe("the live release comes from the cluster, and fails closed (mocks)", ()
 });
 
 describe("the deployment checklist as dependencies (mocks)", () => {
+  // Prod verifies prebuilt images as signed before registering anything.
+  withCosign();
   it("backs up, then migrates, then rolls out, once per image digest", async () => {
     const run = await runProgram(blueGreen(prodWith(V2), { backupEnabled: true }), { stack: "prod" });
     const backup = asManifest(run.one(JOB, "api-backup"));
-    assert.equal(backup.metadata.name, "api-backup-222222222222");
+    // Named by the release and the settings it runs with (api-secrets-<settings id>).
+    const secretName = asManifest(run.one("kubernetes:core/v1:Secret", "api-secrets")).metadata.name;
+    const settingsId = secretName.slice("api-secrets-".length);
+    assert.equal(backup.metadata.name, `api-backup-222222222222-${settingsId}`);
     const container = backup.spec.template.spec.containers[0];
-    assert.equal(container.image, "postgres:16-alpine");
-    assert.deepEqual(container.env[1], {
-      name: "DATABASE_URL",
-      valueFrom: { secretKeyRef: { name: "api-secrets", key: "DATABASE_URL" } },
-    });
-    assert.equal(container.env[0].value, "api-backup-222222222222.dump");
+    assert.match(container.image, /^postgres:16-alpine@sha256:[a-f0-9]{64}$/);
+    assert.deepEqual(
+      container.env.find((e: { name: string }) => e.name === "DATABASE_URL"),
+      { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: secretName, key: "DATABASE_URL" } } },
+    );
+    assert.equal(container.env[0].value, `api-backup-222222222222-${settingsId}.dump`);
     assert.equal(backup.spec.backoffLimit, 0);
     assert.equal(backup.spec.template.spec.volumes[0].persistentVolumeClaim.claimName, "api-backup");
     await validateManifest(backup);

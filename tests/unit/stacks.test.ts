@@ -16,6 +16,7 @@ import {
 } from "../support/harness";
 import { releaseId } from "../../components/release";
 import { validateManifest } from "../support/k8s-schema";
+import { withCosign } from "./cosign";
 
 const T = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -44,10 +45,18 @@ const SECRET_LOOKING = /PASSWORD|SECRET|^TOKEN|_TOKEN$|DATABASE_URL|DSN|_KEY$/;
 
 const containerOf = (run: RunResult, type: string, name: string) =>
   asManifest(run.one(type, name)).spec.template.spec.containers[0];
+/** The migration Job (prod also runs a backup Job before it). */
+const migrationJob = (run: RunResult) => run.one(T.job, "api-migration");
+/** Settings objects are content-addressed: `api-settings-<8 hex>`, `api-secrets-<8 hex>`. */
+const SETTINGS_NAME = /^api-(settings|secrets)-[a-f0-9]{8}$/;
+
+// Prod releases blue-green; its Rollout is delivery.test.ts's subject. Here prod's shape runs as a
+// Deployment, so both stacks' workloads compare object for object.
+const prodRolling = () => withConfig(prodInput(), { strategy: "rolling" });
 
 for (const [stack, input] of [
   ["dev", devInput],
-  ["prod", prodInput],
+  ["prod", prodRolling],
 ] as const) {
   describe(`${stack} stack (mocks)`, () => {
     let run: RunResult;
@@ -102,7 +111,7 @@ for (const [stack, input] of [
 
       const ref = run.outputs.image as string;
       assert.match(ref, new RegExp(`^${repository.replace(/[./]/g, "\\$&")}@sha256:[a-f0-9]{64}$`));
-      const pods = [...run.all(T.deployment), ...run.all(T.job)];
+      const pods = [...run.all(T.deployment), migrationJob(run)];
       assert.equal(pods.length, 3);
       for (const resource of pods) {
         assert.equal(asManifest(resource).spec.template.spec.containers[0].image, ref, resource.key);
@@ -150,13 +159,23 @@ for (const [stack, input] of [
       const container = pod.containers[0];
       assert.equal(deployment.spec.replicas, stack === "dev" ? 1 : 3);
       assert.deepEqual(deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
-      assert.deepEqual(container.ports, [{ name: "http", containerPort: 8000, protocol: "TCP" }]);
-      assert.deepEqual(container.envFrom, [{ configMapRef: { name: "api-settings" } }, { secretRef: { name: "api-secrets" } }]);
+      assert.deepEqual(container.ports, [
+        { name: "http", containerPort: 8000, protocol: "TCP" },
+        { name: "metrics", containerPort: 9000, protocol: "TCP" },
+      ]);
+      assert.deepEqual(container.envFrom, [
+        { configMapRef: { name: asManifest(run.one(T.configMap)).metadata.name } },
+        { secretRef: { name: asManifest(run.one(T.secret, "api-secrets")).metadata.name } },
+      ]);
+      for (const ref of [container.envFrom[0].configMapRef.name, container.envFrom[1].secretRef.name]) {
+        assert.match(ref, SETTINGS_NAME);
+      }
+      const disk = { requests: { "ephemeral-storage": "256Mi" }, limits: { "ephemeral-storage": "1Gi" } };
       assert.deepEqual(
         container.resources,
         stack === "dev"
-          ? { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } }
-          : { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+          ? { requests: { cpu: "100m", memory: "128Mi", ...disk.requests }, limits: { cpu: "500m", memory: "512Mi", ...disk.limits } }
+          : { requests: { cpu: "250m", memory: "256Mi", ...disk.requests }, limits: { cpu: "500m", memory: "512Mi", ...disk.limits } },
       );
       assert.equal(container.livenessProbe.httpGet.path, "/health/live");
       assert.equal(container.readinessProbe.httpGet.path, "/health/ready");
@@ -165,12 +184,12 @@ for (const [stack, input] of [
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
         runAsNonRoot: true,
-        runAsUser: 1000,
-        runAsGroup: 1000,
+        runAsUser: 10001,
+        runAsGroup: 10001,
         capabilities: { drop: ["ALL"] },
         seccompProfile: { type: "RuntimeDefault" },
       });
-      assert.equal(pod.securityContext.runAsUser, 1000);
+      assert.equal(pod.securityContext.runAsUser, 10001);
       assert.deepEqual(container.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
       assert.deepEqual(pod.volumes, [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }]);
       assert.equal(pod.serviceAccountName, "api");
@@ -184,7 +203,7 @@ for (const [stack, input] of [
       );
       const annotations = deployment.spec.template.metadata.annotations;
       assert.equal(annotations["prometheus.io/scrape"], "true");
-      assert.equal(annotations["prometheus.io/port"], "8000");
+      assert.equal(annotations["prometheus.io/port"], "9000");
       assert.equal(annotations["prometheus.io/path"], "/metrics");
       assert.match(annotations["api-stack.io/settings-checksum"], /^[a-f0-9]{64}$/);
     });
@@ -209,9 +228,10 @@ for (const [stack, input] of [
       assert.equal(worker.securityContext.readOnlyRootFilesystem, true);
     });
 
-    it("migrates once per image digest, before the API and the worker roll", () => {
-      const job = asManifest(run.one(T.job));
-      assert.equal(job.metadata.name, `api-migration-${releaseId(String(run.outputs.image))}`);
+    it("migrates once per image digest and settings, before the API and the worker roll", () => {
+      const job = asManifest(migrationJob(run));
+      const settingsId = asManifest(run.one(T.configMap)).metadata.name.slice("api-settings-".length);
+      assert.equal(job.metadata.name, `api-migration-${releaseId(String(run.outputs.image))}-${settingsId}`);
       assert.deepEqual(job.spec.template.spec.containers[0].command, ["alembic", "upgrade", "head"]);
       assert.equal(job.spec.template.spec.restartPolicy, "Never");
       assert.equal(job.spec.backoffLimit, 0);
@@ -266,7 +286,7 @@ for (const [stack, input] of [
       assert.equal(run.outputs.namespace, `api-${stack}`);
       assert.equal(run.outputs.serviceName, "api");
       assert.deepEqual(run.outputs.release, { strategy: "rolling", active: run.outputs.image });
-      assert.match(String(run.outputs.migrationJob), /^api-migration-[a-f0-9]{12}$/);
+      assert.match(String(run.outputs.migrationJob), /^api-migration-[a-f0-9]{12}-[a-f0-9]{8}$/);
     });
 
     if (stack === "dev") {
@@ -302,9 +322,10 @@ for (const [stack, input] of [
 }
 
 describe("stack variations (mocks)", () => {
+  withCosign();
   const digestRef = `registry.example.com/platform/api@sha256:${"c".repeat(64)}`;
   const prebuilt = () =>
-    withConfig(prodInput(), {
+    withConfig(prodRolling(), {
       imageRef: digestRef,
       imageRepository: undefined,
     });
@@ -317,7 +338,7 @@ describe("stack variations (mocks)", () => {
     const run = await runProgram(prebuilt());
     assert.deepEqual(run.all(T.image), []);
     assert.equal(run.outputs.image, digestRef);
-    assert.equal(asManifest(run.one(T.job)).metadata.name, "api-migration-cccccccccccc");
+    assert.match(asManifest(migrationJob(run)).metadata.name, /^api-migration-cccccccccccc-[a-f0-9]{8}$/);
   });
 
   it("rolls the pods when a setting or a secret changes, and only then", async () => {
@@ -341,7 +362,7 @@ describe("stack variations (mocks)", () => {
   });
 
   it("without migrations or a worker, neither is created", async () => {
-    const run = await runProgram(withConfig(prebuilt(), { migrationsEnabled: false, workerEnabled: false }));
+    const run = await runProgram(withConfig(prebuilt(), { migrationsEnabled: false, workerEnabled: false, backupEnabled: false }));
     assert.deepEqual(run.all(T.job), []);
     assert.deepEqual(run.all(T.deployment).map((d) => d.name), ["api"]);
     assert.deepEqual(run.one(T.deployment, "api").dependsOn, [`${T.serviceAccount}::api`]);

@@ -1,0 +1,223 @@
+// The cross-field rules of runtime hardening (docs/hardening.md): what every Kubernetes name
+// must be, what prod refuses because it weakens the stack, network isolation, migrations, the
+// Celery limits and image signatures. config/rules.ts lists them with the others.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { isReservedNamespace } from "../components/names";
+import { DIGEST_REF_PATTERN } from "../components/release";
+import { HTTP_PORT } from "../components/workload/spec";
+import type { Values } from "./keys";
+import type { Rule } from "./rules";
+
+/** A stack whose name says prod: "prod", "production", "prod-eu", "eu_prod"... */
+const PROD_NAME = /(^|[^a-z])prod(uction)?([^a-z]|$)/i;
+
+/** The effective namespace: the key, or what args.ts derives from appName and environment. */
+const namespaceOf = (v: Partial<Values>) => v.namespace ?? (v.appName && v.environment ? `${v.appName}-${v.environment}` : undefined);
+
+/** Backups run in prod unless turned off, elsewhere only when turned on (config/args.ts). */
+export const backupsOn = (v: Partial<Values>) => v.backupEnabled ?? v.environment === "prod";
+
+/** The TCP port a URL connects to, its scheme's default when it names none. */
+function portOf(text: string, defaults: Record<string, number>): number | undefined {
+  try {
+    const url = new URL(text);
+    return url.port ? Number(url.port) : defaults[url.protocol.replace(/:$/, "")];
+  } catch {
+    return undefined;
+  }
+}
+
+const EXTERNAL_ENDPOINTS = [
+  ["databaseUrl", { postgresql: 5432, postgres: 5432 }],
+  ["redisUrl", { redis: 6379, rediss: 6379 }],
+  ["otelExporterOtlpEndpoint", { http: 80, https: 443 }],
+  ["sentryDsn", { http: 80, https: 443 }],
+] as const;
+
+export const HARDENING_RULES: readonly Rule[] = [
+  {
+    rule: "The namespace (namespace, or <appName>-<environment>) is not default or kube-*, which belong to the cluster.",
+    keys: ["namespace", "appName", "environment"],
+    check: ({ v, given, full }) => {
+      const namespace = namespaceOf(v);
+      if (namespace === undefined || !isReservedNamespace(namespace)) {
+        return [];
+      }
+      const key = given("namespace") ? full("namespace") : `${full("appName")} (the namespace ${namespace} derives from it)`;
+      return [`${key}: the namespace "${namespace}" belongs to the cluster (default, kube-*); deploy into a namespace of the stack's own.`];
+    },
+  },
+  {
+    rule: "A stack named like prod (prod, production, prod-eu, ...) has environment prod, so prod's protections apply to it.",
+    keys: ["environment"],
+    check: ({ v, full, stack }) =>
+      PROD_NAME.test(stack) && v.environment !== undefined && v.environment !== "prod"
+        ? [
+            `${full("environment")}: "${v.environment}" in the stack "${stack}", whose name says prod; ` +
+              `set environment to prod (or name the stack after its environment).`,
+          ]
+        : [],
+  },
+  {
+    rule: "prod refuses plain HTTP (ingressTls = false with ingressEnabled) and a staging certificate issuer.",
+    keys: ["environment", "ingressEnabled", "ingressTls", "clusterIssuer"],
+    check: ({ v, full }) => {
+      if (v.environment !== "prod" || !v.ingressEnabled) {
+        return [];
+      }
+      if (v.ingressTls === false) {
+        return [`${full("ingressTls")}: false is refused in prod; users' requests, tokens and cookies would cross the network in plain text.`];
+      }
+      return v.clusterIssuer !== undefined && /staging/.test(v.clusterIssuer)
+        ? [
+            `${full("clusterIssuer")}: "${v.clusterIssuer}" is refused in prod; a staging issuer's certificates are not trusted by browsers or clients. ` +
+              `Name the production ClusterIssuer (e.g. letsencrypt-prod).`,
+          ]
+        : [];
+    },
+  },
+  {
+    rule: "prod refuses a pdbMaxUnavailable that lets a node drain take every API pod at once (at least the HPA's minimum, or replicas without the HPA).",
+    keys: ["environment", "pdbMaxUnavailable", "hpaEnabled", "hpaMinReplicas", "replicas"],
+    check: ({ v, usable, full }) => {
+      if (v.environment !== "prod" || !usable("pdbMaxUnavailable", "hpaMinReplicas", "replicas")) {
+        return [];
+      }
+      const [fewest, key] = v.hpaEnabled ? [v.hpaMinReplicas!, "hpaMinReplicas" as const] : [v.replicas!, "replicas" as const];
+      return v.pdbMaxUnavailable! >= fewest
+        ? [
+            `${full("pdbMaxUnavailable")}: ${v.pdbMaxUnavailable} is refused in prod; with ${full(key)} ${fewest}, a node drain may take every API pod at once. ` +
+              `Set it below ${fewest}.`,
+          ]
+        : [];
+    },
+  },
+  {
+    rule: "prod refuses networkPolicyEnabled = false; forwardedAllowIps needs the NetworkPolicy, which keeps every other pod off the API's port.",
+    keys: ["environment", "networkPolicyEnabled", "forwardedAllowIps"],
+    check: ({ v, given, full, refuse }) => [
+      ...(v.environment === "prod" && v.networkPolicyEnabled === false
+        ? [`${full("networkPolicyEnabled")}: false is refused in prod; any pod of the cluster could reach the API's port, its metrics and its database.`]
+        : []),
+      ...(v.networkPolicyEnabled === false && given("forwardedAllowIps")
+        ? refuse("forwardedAllowIps", `while ${full("networkPolicyEnabled")} is false: any pod in those networks could forge its client address and scheme`)
+        : []),
+    ],
+  },
+  {
+    rule: "With the NetworkPolicy and an external database, networkEgress allows the port of databaseUrl, redisUrl, otelExporterOtlpEndpoint and sentryDsn.",
+    keys: ["networkPolicyEnabled", "devServicesEnabled", "networkEgress", "databaseUrl", "redisUrl", "otelExporterOtlpEndpoint", "sentryDsn"],
+    check: ({ v, usable, full }) => {
+      if (!v.networkPolicyEnabled || !usable("networkEgress")) {
+        return [];
+      }
+      const allowed = new Set(v.networkEgress!.flatMap((endpoint) => endpoint.ports));
+      return EXTERNAL_ENDPOINTS.flatMap(([key, defaults]) => {
+        // The dev services are reached inside the namespace; their URLs are not config.
+        const url = v[key];
+        const port = url === undefined || !usable(key) ? undefined : portOf(url, defaults);
+        return port === undefined || allowed.has(port)
+          ? []
+          : [
+              `${full("networkEgress")}: no entry allows port ${port} of ${full(key)}; the NetworkPolicy would block the app's connections to it. ` +
+                `Add {"cidr": "<its network>", "ports": [${port}]}.`,
+            ];
+      });
+    },
+  },
+  {
+    rule: "metricsPort is not the app's port (8000).",
+    keys: ["metricsPort"],
+    check: ({ v, full }) =>
+      v.metricsPort === HTTP_PORT ? [`${full("metricsPort")}: ${HTTP_PORT} is the app's port; /metrics needs a port of its own.`] : [],
+  },
+  {
+    rule: "celeryTaskSoftTimeLimitSeconds < celeryTaskTimeLimitSeconds < celeryVisibilityTimeoutSeconds.",
+    keys: ["celeryTaskSoftTimeLimitSeconds", "celeryTaskTimeLimitSeconds", "celeryVisibilityTimeoutSeconds"],
+    check: ({ v, usable, full }) => {
+      if (!usable("celeryTaskSoftTimeLimitSeconds", "celeryTaskTimeLimitSeconds", "celeryVisibilityTimeoutSeconds")) {
+        return [];
+      }
+      const [soft, hard, visibility] = [v.celeryTaskSoftTimeLimitSeconds!, v.celeryTaskTimeLimitSeconds!, v.celeryVisibilityTimeoutSeconds!];
+      return [
+        ...(soft >= hard
+          ? [`${full("celeryTaskSoftTimeLimitSeconds")}: ${soft} must be below ${full("celeryTaskTimeLimitSeconds")} (${hard}), or a task is killed without warning.`]
+          : []),
+        ...(visibility <= hard
+          ? [
+              `${full("celeryVisibilityTimeoutSeconds")}: ${visibility} must exceed ${full("celeryTaskTimeLimitSeconds")} (${hard}), ` +
+                `or a task still running is handed to a second worker.`,
+            ]
+          : []),
+      ];
+    },
+  },
+  {
+    rule: "migrationStatementTimeoutSeconds is below migrationTimeoutSeconds, so Postgres cancels a runaway statement before the Job's deadline kills it.",
+    keys: ["migrationStatementTimeoutSeconds", "migrationTimeoutSeconds"],
+    check: ({ v, usable, full }) =>
+      usable("migrationStatementTimeoutSeconds", "migrationTimeoutSeconds") && v.migrationStatementTimeoutSeconds! >= v.migrationTimeoutSeconds!
+        ? [
+            `${full("migrationStatementTimeoutSeconds")}: ${v.migrationStatementTimeoutSeconds} must be below ${full("migrationTimeoutSeconds")} ` +
+              `(${v.migrationTimeoutSeconds}).`,
+          ]
+        : [],
+  },
+  {
+    rule: "secretKeyFallbacks does not hold secretKey itself.",
+    keys: ["secretKey", "secretKeyFallbacks"],
+    check: ({ v, full }) =>
+      v.secretKey !== undefined && v.secretKeyFallbacks?.split(",").some((key) => key.trim() === v.secretKey)
+        ? [`${full("secretKeyFallbacks")}: [secret] holds the current ${full("secretKey")}; list only earlier keys.`]
+        : [],
+  },
+  {
+    rule: "prod's backups (on unless backupEnabled is false) use a backupImage pinned by digest.",
+    keys: ["environment", "backupEnabled", "backupImage"],
+    check: ({ v, full }) =>
+      v.environment === "prod" && backupsOn(v) && v.backupImage !== undefined && !DIGEST_REF_PATTERN.test(v.backupImage)
+        ? [`${full("backupImage")}: "${v.backupImage}" is refused in prod; the image that reads every row must be pinned by digest (repository@sha256:<64 hex>).`]
+        : [],
+  },
+  {
+    rule: "prod builds only on a base image pinned by digest (imageBuildArgs.BASE_IMAGE, when set).",
+    keys: ["environment", "imageBuildArgs"],
+    check: ({ v, full }) => {
+      const base = v.imageBuildArgs?.BASE_IMAGE;
+      return v.environment === "prod" && base !== undefined && !DIGEST_REF_PATTERN.test(base)
+        ? [`${full("imageBuildArgs")}: BASE_IMAGE "${base}" is refused in prod; pin it by digest (repository[:tag]@sha256:<64 hex>), or a moved tag changes what is built.`]
+        : [];
+    },
+  },
+  {
+    rule:
+      "imageSignerIdentity and imageSignerKey exclude each other; imageSignerIssuer only with imageSignerIdentity; imageSignerKey is a file; " +
+      "prod deploys a prebuilt image (imageRef, rollbackTo) only with one of them.",
+    keys: ["environment", "imageSignerIdentity", "imageSignerIssuer", "imageSignerKey", "imageRef", "rollbackTo"],
+    check: ({ v, given, full, refuse, projectDir }) => {
+      const problems: string[] = [];
+      if (given("imageSignerIdentity") && given("imageSignerKey")) {
+        problems.push(`${full("imageSignerKey")}: set either it or ${full("imageSignerIdentity")}, not both; a signature is checked against one signer.`);
+      }
+      if (!given("imageSignerIdentity")) {
+        problems.push(...refuse("imageSignerIssuer", `without ${full("imageSignerIdentity")}`));
+      }
+      if (v.imageSignerKey !== undefined && !isFile(path.resolve(projectDir, v.imageSignerKey))) {
+        problems.push(`${full("imageSignerKey")}: "${v.imageSignerKey}" is not a file (resolved to ${path.resolve(projectDir, v.imageSignerKey)}).`);
+      }
+      const prebuilt = (["imageRef", "rollbackTo"] as const).filter((key) => given(key));
+      if (v.environment === "prod" && prebuilt.length > 0 && !given("imageSignerIdentity") && !given("imageSignerKey")) {
+        problems.push(
+          `${full("imageSignerIdentity")} is required in prod to deploy ${prebuilt.map(full).join(" and ")}: prod runs only images verified as signed. ` +
+            `Run \`pulumi config set imageSignerIdentity <workflow identity>\` (or set imageSignerKey).`,
+        );
+      }
+      return problems;
+    },
+  },
+];
+
+function isFile(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import type { ClusterAccess } from "../components/api/cluster-reader";
 import type { DeliveryConfig } from "../components/api/delivery";
 import type { ApiStackArgs } from "../components/api-stack";
+import type { IngressConfig } from "../components/network/spec";
 import { SecretValue } from "../components/secret";
 import type { AppEnvironment } from "../components/settings/spec";
 import type { Signer } from "../scripts/supply-chain/verify";
@@ -129,15 +130,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
       v.argoRolloutsManifest === undefined || v.argoRolloutsManifest.startsWith("https://")
         ? v.argoRolloutsManifest
         : resolve(v.argoRolloutsManifest),
-    ingress: v.ingressEnabled
-      ? {
-          host: v.ingressHost!,
-          className: v.ingressClassName,
-          tls: v.ingressTls ? { clusterIssuer: v.clusterIssuer, secretName: `${v.appName}-tls` } : undefined,
-          rateLimitPerMinute: v.rateLimitPerMinute,
-          waitForAddress: v.ingressWaitForAddress,
-        }
-      : undefined,
+    ingress: v.ingressEnabled ? exposure(v) : undefined,
     backup: backupsOn(v)
       ? { image: v.backupImage, storage: v.backupStorage, timeoutSeconds: v.migrationTimeoutSeconds, retention: v.backupRetention }
       : undefined,
@@ -171,6 +164,27 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
     cluster: { kubeconfig: secret(source.values["kubernetes:kubeconfig"]), context: source.values["kubernetes:context"] },
     signatures: signer ? { signer, images: prebuilt } : undefined,
   };
+}
+
+function exposure(v: Values): IngressConfig {
+  const common = { host: v.ingressHost!, previewHost: v.previewHost, waitForAddress: v.ingressWaitForAddress };
+  return v.exposure === "gateway"
+    ? {
+        kind: "gateway",
+        ...common,
+        gateway: { name: v.gatewayName!, namespace: v.gatewayNamespace },
+        httpListener: v.gatewayHttpListener,
+        httpsListener: v.ingressTls ? v.gatewayHttpsListener : undefined,
+      }
+    : {
+        kind: "ingress",
+        ...common,
+        className: v.ingressClassName,
+        tls: v.ingressTls
+          ? { clusterIssuer: v.clusterIssuer, secretName: `${v.appName}-tls`, previewSecretName: `${v.appName}-preview-tls` }
+          : undefined,
+        rateLimitPerMinute: v.rateLimitPerMinute,
+      };
 }
 
 function delivery(v: Values): DeliveryConfig {

@@ -60,8 +60,8 @@ export const HARDENING_RULES: readonly Rule[] = [
         : [],
   },
   {
-    rule: "prod refuses plain HTTP (ingressTls = false with ingressEnabled) and a staging certificate issuer.",
-    keys: ["environment", "ingressEnabled", "ingressTls", "clusterIssuer"],
+    rule: "prod refuses plain HTTP (ingressTls = false with ingressEnabled) and, with exposure ingress, a staging certificate issuer.",
+    keys: ["environment", "ingressEnabled", "ingressTls", "exposure", "clusterIssuer"],
     check: ({ v, full }) => {
       if (v.environment !== "prod" || !v.ingressEnabled) {
         return [];
@@ -69,7 +69,8 @@ export const HARDENING_RULES: readonly Rule[] = [
       if (v.ingressTls === false) {
         return [`${full("ingressTls")}: false is refused in prod; users' requests, tokens and cookies would cross the network in plain text.`];
       }
-      return v.clusterIssuer !== undefined && /staging/.test(v.clusterIssuer)
+      // A Gateway's listener brings its own certificate; clusterIssuer is then unused.
+      return v.exposure !== "gateway" && v.clusterIssuer !== undefined && /staging/.test(v.clusterIssuer)
         ? [
             `${full("clusterIssuer")}: "${v.clusterIssuer}" is refused in prod; a staging issuer's certificates are not trusted by browsers or clients. ` +
               `Name the production ClusterIssuer (e.g. letsencrypt-prod).`,

@@ -331,44 +331,90 @@ export const KEYS = {
   // --- networking ------------------------------------------------------------------------
   ingressEnabled: {
     ...flag(),
-    description: "Expose the API through an Ingress.",
+    description: "Expose the API at ingressHost, through an Ingress or (exposure gateway) an HTTPRoute.",
     default: false,
   },
   ingressHost: {
     kind: "string",
     schema: z.string().regex(DNS_NAME),
     allowed: "a lowercase DNS name with at least two labels, such as api.example.com",
-    description: "Host the Ingress serves. Required when ingressEnabled.",
+    description: "Host users reach the API at. Required when ingressEnabled.",
   },
   ingressClassName: {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label",
-    description: "IngressClass that serves the Ingress (spec.ingressClassName).",
+    description:
+      "exposure ingress: IngressClass that serves the Ingress (spec.ingressClassName); its controller must read ingress-nginx's annotations (ingress-nginx, Traefik's NGINX provider).",
     default: "nginx",
   },
   ingressTls: {
     ...flag(),
-    description: "Serve HTTPS with a certificate from cert-manager.",
+    description:
+      "Serve HTTPS and redirect HTTP to it: with exposure ingress, a certificate from cert-manager (clusterIssuer); with exposure gateway, on the Gateway's HTTPS listener (gatewayHttpsListener).",
     default: true,
   },
   clusterIssuer: {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label naming a cert-manager ClusterIssuer",
-    description: "cert-manager ClusterIssuer for the TLS certificate.",
+    description: "exposure ingress: cert-manager ClusterIssuer for the TLS certificate (a Gateway's listener has its own).",
     default: "letsencrypt-staging",
   },
   ingressWaitForAddress: {
     ...flag(),
     description:
-      "Wait until the ingress controller publishes an address for the Ingress. Turn off where no controller publishes one.",
+      "Wait until the controller takes the exposure: publishes an address for the Ingress, or the Gateway accepts the HTTPRoute. Turn off where no controller reports it.",
     default: true,
   },
   rateLimitPerMinute: {
     ...integer(1, 100000),
-    description: "Requests per minute per client IP, enforced by ingress-nginx.",
+    description:
+      "exposure ingress: requests per minute one client address may send (limit-rpm, bursts up to twice that). Counted per client address (the TCP peer, so a proxy in front counts as one client) by each ingress controller replica on its own: N replicas admit up to N times the rate. Over it: 429 (Traefik) or 503 (ingress-nginx's default).",
     default: 100,
+  },
+
+  // --- exposure: Ingress or Gateway API (docs/traffic.md) -----------------------------------
+  exposure: {
+    ...oneOf("ingress", "gateway"),
+    description:
+      "How ingressHost is served: an Ingress (ingressClassName), or an HTTPRoute attached to the platform team's Gateway (gatewayName). Canary needs ingress: Argo Rollouts shifts its traffic on the Ingress.",
+    default: "ingress",
+  },
+  gatewayName: {
+    kind: "string",
+    schema: label(63),
+    allowed: "a DNS label naming a Gateway",
+    description: "exposure gateway: the Gateway the HTTPRoutes attach to (spec.parentRefs). Required with exposure gateway.",
+  },
+  gatewayNamespace: {
+    kind: "string",
+    schema: label(63),
+    allowed: "a DNS label naming a namespace",
+    description: "exposure gateway: namespace of gatewayName (its listeners must allow routes from this stack's namespace). Default: the stack's namespace.",
+  },
+  gatewayHttpListener: {
+    kind: "string",
+    schema: label(63),
+    allowed: "a DNS label naming a listener of the Gateway",
+    description:
+      "exposure gateway: the Gateway's plain-HTTP listener (sectionName). Serves the API without ingressTls; with it, only redirects to https.",
+    default: "http",
+  },
+  gatewayHttpsListener: {
+    kind: "string",
+    schema: label(63),
+    allowed: "a DNS label naming a listener of the Gateway",
+    description:
+      "exposure gateway with ingressTls: the Gateway's HTTPS listener (sectionName), which terminates TLS with the certificate cert-manager issues for the Gateway; its hostname must cover ingressHost and previewHost.",
+    default: "https",
+  },
+  previewHost: {
+    kind: "string",
+    schema: z.string().regex(DNS_NAME),
+    allowed: "a lowercase DNS name with at least two labels, such as api-preview.example.com",
+    description:
+      "blueGreen: a second host that reaches only the preview (the release waiting for promotion), through its own Ingress or HTTPRoute. Unset: the preview is reached inside the cluster only.",
   },
 
   // --- autoscaling and disruption ---------------------------------------------------------

@@ -45,7 +45,10 @@ const BUILD_KEYS = [
   "registryPassword",
 ] as const satisfies readonly KeyName[];
 
-const BLUE_GREEN_KEYS = ["promote", "autoPromote", "scaleDownDelaySeconds", "prePromotionAnalysis", "postPromotionAnalysis"] as const;
+const BLUE_GREEN_KEYS = ["promote", "autoPromote", "scaleDownDelaySeconds", "prePromotionAnalysis", "postPromotionAnalysis", "previewHost"] as const;
+
+const INGRESS_ONLY_KEYS = ["ingressClassName", "clusterIssuer", "rateLimitPerMinute"] as const satisfies readonly KeyName[];
+const GATEWAY_KEYS = ["gatewayName", "gatewayNamespace", "gatewayHttpListener", "gatewayHttpsListener"] as const satisfies readonly KeyName[];
 
 const REQUIRED = (Object.entries(KEYS) as [KeyName, KeySpec][]).filter(([, spec]) => spec.required).map(([name]) => name);
 
@@ -145,6 +148,34 @@ export const RULES: readonly Rule[] = [
       v.ingressEnabled
         ? need("ingressHost", `when ${full("ingressEnabled")} is true`)
         : refuse("ingressHost", `while ${full("ingressEnabled")} is false (did you mean to enable the Ingress?)`),
+  },
+  {
+    rule:
+      "previewHost needs ingressEnabled and differs from ingressHost; exposure gateway needs gatewayName and refuses the Ingress-only keys " +
+      `(${INGRESS_ONLY_KEYS.join(", ")}); the gateway keys (${GATEWAY_KEYS.join(", ")}) only with exposure gateway, gatewayHttpsListener only with ingressTls.`,
+    keys: ["ingressEnabled", "ingressHost", "previewHost", "exposure", "ingressTls", ...INGRESS_ONLY_KEYS, ...GATEWAY_KEYS],
+    check: ({ v, given, need, refuse, full }) => {
+      const problems: string[] = [];
+      if (given("previewHost") && !v.ingressEnabled) {
+        problems.push(...refuse("previewHost", `while ${full("ingressEnabled")} is false (the preview gets a host beside the API's)`));
+      } else if (v.previewHost !== undefined && v.previewHost === v.ingressHost) {
+        problems.push(`${full("previewHost")}: "${v.previewHost}" is ${full("ingressHost")} too; the preview needs a host of its own.`);
+      }
+      if (given("exposure") && !v.ingressEnabled) {
+        problems.push(...refuse("exposure", `while ${full("ingressEnabled")} is false (nothing is exposed)`));
+      }
+      if (v.exposure === "gateway") {
+        const why = "with exposure gateway: the platform's Gateway serves the host (TLS on its listener, no ingress-nginx annotations)";
+        problems.push(...(v.ingressEnabled ? need("gatewayName", `when ${full("exposure")} is gateway`) : []));
+        problems.push(...INGRESS_ONLY_KEYS.flatMap((key) => refuse(key, why)));
+        if (!v.ingressTls) {
+          problems.push(...refuse("gatewayHttpsListener", `while ${full("ingressTls")} is false (the route serves plain HTTP on gatewayHttpListener)`));
+        }
+      } else {
+        problems.push(...GATEWAY_KEYS.flatMap((key) => refuse(key, `unless ${full("exposure")} is gateway`)));
+      }
+      return problems;
+    },
   },
   {
     rule: "devServicesEnabled needs devPostgresPassword and excludes databaseUrl and redisUrl; without it, databaseUrl and redisUrl are required.",

@@ -59,6 +59,17 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "registry user without password", base: prodInput, set: { registryUsername: "ci" }, key: "registryPassword", says: /required together with api-stack:registryUsername/ },
   { name: "rate limit zero", base: prodInput, set: { rateLimitPerMinute: 0 }, key: "rateLimitPerMinute", says: /from 1 to 100000/ },
   { name: "platform not supported", base: prodInput, set: { imagePlatform: "windows/amd64" }, key: "imagePlatform", says: /linux\/amd64 or linux\/arm64/ },
+  // exposure, the Gateway and the preview's host (docs/traffic.md)
+  { name: "exposure outside the list", base: prodInput, set: { exposure: "mesh" }, key: "exposure", says: /ingress or gateway/ },
+  { name: "exposure without a host", base: prodInput, set: { ingressEnabled: false, ingressHost: undefined, exposure: "gateway" }, key: "exposure", says: /must not be set while api-stack:ingressEnabled is false/ },
+  { name: "gateway without its name", base: prodInput, set: { exposure: "gateway", clusterIssuer: undefined }, key: "gatewayName", says: /required when api-stack:exposure is gateway/ },
+  { name: "gateway with a ClusterIssuer", base: prodInput, set: { exposure: "gateway", gatewayName: "platform" }, key: "clusterIssuer", says: /must not be set with exposure gateway/ },
+  { name: "gateway with an ingress-nginx rate limit", base: prodInput, set: { exposure: "gateway", gatewayName: "platform", clusterIssuer: undefined, rateLimitPerMinute: 50 }, key: "rateLimitPerMinute", says: /must not be set with exposure gateway/ },
+  { name: "gateway key with an Ingress", base: prodInput, set: { gatewayName: "platform" }, key: "gatewayName", says: /must not be set unless api-stack:exposure is gateway/ },
+  { name: "HTTPS listener without TLS", base: devInput, set: { exposure: "gateway", gatewayName: "platform", gatewayHttpsListener: "secure" }, key: "gatewayHttpsListener", says: /while api-stack:ingressTls is false/ },
+  { name: "preview host without blue-green", base: prodInput, set: { strategy: "rolling", previewHost: "api-preview.example.com" }, key: "previewHost", says: /must not be set unless api-stack:strategy is blueGreen/ },
+  { name: "preview host the API's own", base: prodInput, set: { strategy: "blueGreen", previewHost: "api.example.com" }, key: "previewHost", says: /needs a host of its own/ },
+  { name: "preview host not a DNS name", base: prodInput, set: { strategy: "blueGreen", previewHost: "preview" }, key: "previewHost", says: /DNS name/ },
   // names, labels and prod's refusals (docs/hardening.md)
   { name: "app version not a label value", base: prodInput, set: { appVersion: "1.4.2+build.7" }, key: "appVersion", says: /Kubernetes label value/ },
   { name: "namespace of the cluster", base: prodInput, set: { namespace: "kube-system" }, key: "namespace", says: /belongs to the cluster/ },
@@ -100,13 +111,14 @@ describe("stack config validation", () => {
     assert.ok(result.ok);
     const { args } = result.config;
     assert.equal(args.namespace, "api-prod");
-    assert.equal(args.ingress?.rateLimitPerMinute, 100);
+    assert.ok(args.ingress?.kind === "ingress");
+    assert.equal(args.ingress.rateLimitPerMinute, 100);
     assert.deepEqual(args.api.resources, {
       requests: { cpu: "250m", memory: "256Mi" },
       limits: { cpu: "500m", memory: "512Mi" },
     });
     assert.deepEqual(args.autoscaling, { minReplicas: 3, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 });
-    assert.equal(args.ingress?.tls?.clusterIssuer, "letsencrypt-prod");
+    assert.equal(args.ingress.tls?.clusterIssuer, "letsencrypt-prod");
   });
 
   it("hands the apps ENVIRONMENT in their own spelling", () => {

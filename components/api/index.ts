@@ -50,7 +50,7 @@ export interface ApiArgs {
   delivery: DeliveryConfig;
   /** Install Argo Rollouts from this manifest (https URL or absolute path) before the Rollout. Unset: already installed. */
   argoRolloutsManifest?: string;
-  /** Unset: no Ingress. */
+  /** How users reach the API from outside: an Ingress or a route on the platform's Gateway. Unset: inside the cluster only. */
   ingress?: IngressConfig;
   /** What new API pods wait for (the migration Job and what it waits for). Default: nothing. */
   gates?: pulumi.Resource[];
@@ -111,7 +111,16 @@ export class Api extends pulumi.ComponentResource {
         releaseState({ delivery, stack: args.stack, candidate, live, rollback: args.rollback ?? false }),
       );
 
-    this.network = new Network(name, { naming, namespace, ingress: args.ingress }, { parent: this, aliases: [formerParent] });
+    this.network = new Network(
+      name,
+      {
+        naming,
+        namespace,
+        ingress: args.ingress,
+        previewServiceName: delivery.strategy === "blueGreen" ? rolloutNames(naming, delivery).candidate : undefined,
+      },
+      { parent: this, aliases: [formerParent] },
+    );
     const gates = args.gates ?? [];
 
     if (delivery.strategy === "rolling") {

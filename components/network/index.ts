@@ -1,17 +1,38 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
-import { apiUrl, ingressAnnotations, ingressSpec, serviceSpec, type IngressConfig } from "./spec";
+import {
+  apiUrl,
+  GATEWAY_API_VERSION,
+  httpRouteSpec,
+  ingressAnnotations,
+  ingressSpec,
+  redirectRouteSpec,
+  routeAnnotations,
+  serviceSpec,
+  type GatewayExposure,
+  type HostBackend,
+  type IngressConfig,
+  type IngressExposure,
+} from "./spec";
 
 export interface NetworkArgs {
   naming: Naming;
   /** Literal, because the in-cluster URL is built from it. */
   namespace: string;
-  /** Unset: no Ingress; the API is reached inside the cluster only. */
+  /** Unset: the API is reached inside the cluster only. */
   ingress?: IngressConfig;
+  /**
+   * blueGreen: the preview Service (named literally: it is the Rollout's), which
+   * `ingress.previewHost` reaches. Unset: no preview host.
+   */
+  previewServiceName?: string;
 }
 
-/** How the API is reached: its ClusterIP Service, and an Ingress when the stack has a host. */
+/**
+ * How the API is reached: its ClusterIP Service and, when the stack has a host, an Ingress or
+ * HTTPRoutes on the platform's Gateway (and the same for the blue-green preview's host).
+ */
 export class Network extends pulumi.ComponentResource {
   readonly service: k8s.core.v1.Service;
   /**
@@ -26,6 +47,9 @@ export class Network extends pulumi.ComponentResource {
     const { naming, namespace, ingress } = args;
     this.serviceName = naming.name("api");
     this.url = apiUrl(ingress, this.serviceName, namespace);
+    if (ingress?.previewHost !== undefined && args.previewServiceName === undefined) {
+      throw new Error(`Network ${name}: ingress.previewHost "${ingress.previewHost}" needs previewServiceName (a blue-green preview Service)`);
+    }
 
     this.service = new k8s.core.v1.Service(
       name,
@@ -35,15 +59,43 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (ingress) {
+    const metadata = (suffix: string | undefined, annotations: Record<string, string>) => ({
+      name: naming.name("api", suffix),
+      namespace,
+      labels: naming.labels("api"),
+      annotations,
+    });
+    const newIngress = (exposure: IngressExposure, suffix: string | undefined, backend: HostBackend, tlsSecretName?: string) =>
       new k8s.networking.v1.Ingress(
-        name,
-        {
-          metadata: { name: naming.name("api"), namespace, labels: naming.labels("api"), annotations: ingressAnnotations(ingress) },
-          spec: ingressSpec({ ingress, serviceName: this.service.metadata.name }),
-        },
+        suffix ? `${name}-${suffix}` : name,
+        { metadata: metadata(suffix, ingressAnnotations(exposure)), spec: ingressSpec(exposure, backend, tlsSecretName) },
         { parent: this },
       );
+    const newRoute = (gateway: GatewayExposure, suffix: string | undefined, spec: Record<string, unknown>) =>
+      new k8s.apiextensions.CustomResource(
+        suffix ? `${name}-${suffix}` : name,
+        { apiVersion: GATEWAY_API_VERSION, kind: "HTTPRoute", metadata: metadata(suffix, routeAnnotations(gateway)), spec },
+        { parent: this },
+      );
+
+    if (ingress) {
+      const main: HostBackend = { host: ingress.host, serviceName: this.service.metadata.name };
+      const preview: HostBackend | undefined =
+        ingress.previewHost !== undefined ? { host: ingress.previewHost, serviceName: args.previewServiceName! } : undefined;
+      if (ingress.kind === "ingress") {
+        newIngress(ingress, undefined, main, ingress.tls?.secretName);
+        if (preview) {
+          newIngress(ingress, "preview", preview, ingress.tls?.previewSecretName);
+        }
+      } else {
+        newRoute(ingress, undefined, httpRouteSpec(ingress, main));
+        if (preview) {
+          newRoute(ingress, "preview", httpRouteSpec(ingress, preview));
+        }
+        if (ingress.httpsListener) {
+          newRoute(ingress, "redirect", redirectRouteSpec(ingress, [main.host, ...(preview ? [preview.host] : [])]));
+        }
+      }
     }
     this.registerOutputs({ serviceName: this.serviceName, url: this.url });
   }

@@ -689,7 +689,7 @@ export const KEYS = {
   },
   imageSignerIdentity: {
     kind: "string",
-    schema: z.string().url(),
+    schema: urlWithScheme("https"),
     allowed: "a URI, the certificate identity of the workflow that signs, such as https://github.com/<owner>/<repo>/.github/workflows/deploy.yml@refs/heads/main",
     description:
       "Verify imageRef and rollbackTo as signed keyless by this identity (cosign) before any resource is registered. Prod requires it or imageSignerKey to deploy a prebuilt image.",

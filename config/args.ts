@@ -200,8 +200,9 @@ function delivery(v: Values): DeliveryConfig {
         scaleDownDelaySeconds: v.scaleDownDelaySeconds,
         prePromotionAnalysis: v.prePromotionAnalysis,
         postPromotionAnalysis: v.postPromotionAnalysis ? analysis() : undefined,
+        releaseTimeoutSeconds: v.releaseTimeoutSeconds,
       };
     case "canary":
-      return { strategy: "canary", steps: v.canarySteps, analysis: analysis() };
+      return { strategy: "canary", steps: v.canarySteps, analysis: analysis(), releaseTimeoutSeconds: v.releaseTimeoutSeconds };
   }
 }

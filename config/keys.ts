@@ -33,6 +33,8 @@ const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-
 const REPOSITORY = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An Argo duration in whole seconds, minutes or hours (what config/rules.ts adds up). */
+export const DURATION = /^\d+[smh]$/;
 /**
  * BASE_IMAGE of a build unless imageBuildArgs sets one: the apps' Dockerfile default
  * (python:3.12-slim), pinned by digest so a moved tag cannot change what is built.
@@ -529,13 +531,13 @@ export const KEYS = {
       .array(
         z.union([
           z.strictObject({ setWeight: int(1, 100) }),
-          z.strictObject({ pause: z.strictObject({ duration: z.string().regex(/^\d+[smh]$/).optional() }) }),
+          z.strictObject({ pause: z.strictObject({ duration: z.string().regex(DURATION) }) }),
         ]),
       )
       .min(1)
       .refine((steps) => steps.some((step) => "setWeight" in step)),
     allowed:
-      'a JSON list of Argo canary steps, {"setWeight": 1..100} or {"pause": {"duration": "5m"}}, with at least one setWeight',
+      'a JSON list of Argo canary steps, {"setWeight": 1..100} or {"pause": {"duration": "5m"}} (a duration in s, m or h: `pulumi up` waits for the release, so no pause waits for a human), with at least one setWeight',
     description: "canary: traffic steps of a release. Default: 10%, 30%, 50%, 80%, each followed by a 5 minute pause.",
     default: [
       { setWeight: 10 },
@@ -547,6 +549,12 @@ export const KEYS = {
       { setWeight: 80 },
       { pause: { duration: "5m" } },
     ],
+  },
+  releaseTimeoutSeconds: {
+    ...integer(60, 86400),
+    description:
+      "blueGreen, canary: how long `pulumi up` waits for the release to settle (active and Healthy, or ready in preview awaiting promotion) before it fails; Argo Rollouts carries on. Must cover the canary pauses and the analyses.",
+    default: 1800,
   },
   prometheusAddress: {
     kind: "string",

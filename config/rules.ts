@@ -4,6 +4,7 @@
 // invalid, so every message is about a real conflict, not an echo of a parse error.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ERROR_RATE, errorRateCheckSeconds } from "../components/api/delivery";
 import { HARDENING_RULES } from "./hardening-rules";
 import { KEYS, type KeyName, type KeySpec, type Values } from "./keys";
 import { parseQuantity } from "./quantity";
@@ -49,6 +50,9 @@ const BLUE_GREEN_KEYS = ["promote", "autoPromote", "scaleDownDelaySeconds", "pre
 
 const INGRESS_ONLY_KEYS = ["ingressClassName", "clusterIssuer", "rateLimitPerMinute"] as const satisfies readonly KeyName[];
 const GATEWAY_KEYS = ["gatewayName", "gatewayNamespace", "gatewayHttpListener", "gatewayHttpsListener"] as const satisfies readonly KeyName[];
+
+/** Seconds of an Argo duration such as "90s", "5m", "1h" (keys.ts DURATION). */
+const seconds = (duration: string) => Number(duration.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[duration.slice(-1) as "s" | "m" | "h"];
 
 const REQUIRED = (Object.entries(KEYS) as [KeyName, KeySpec][]).filter(([, spec]) => spec.required).map(([name]) => name);
 
@@ -208,20 +212,68 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
-    rule: "canary needs prometheusAddress, and its setWeight steps increase.",
-    keys: ["strategy", "prometheusAddress", "canarySteps"],
+    rule:
+      "canary needs prometheusAddress and an Ingress (ingressEnabled, exposure ingress); its setWeight steps increase, and its pauses from the first " +
+      `setWeight on last at least ${(ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds) / 60} minutes, so the analysis measures the canary's own traffic before it can pass.`,
+    keys: ["strategy", "prometheusAddress", "ingressEnabled", "exposure", "canarySteps"],
     check: ({ v, usable, need, full }) => {
       if (v.strategy !== "canary") {
         return [];
       }
       const problems = need("prometheusAddress", `when ${full("strategy")} is canary, for the error-rate analysis`);
+      if (!v.ingressEnabled) {
+        problems.push(
+          `${full("strategy")}: canary shifts traffic on the API's Ingress (Argo Rollouts' NGINX router), and ${full("ingressEnabled")} is false; ` +
+            `expose the API (ingressEnabled, ingressHost), or use strategy blueGreen.`,
+        );
+      } else if (v.exposure === "gateway") {
+        problems.push(
+          `${full("strategy")}: canary is not available with ${full("exposure")} gateway: Argo Rollouts routes Gateway API traffic only through ` +
+            "its Gateway API plugin (rollouts-plugin-trafficrouter-gatewayapi), which this program does not install or configure. " +
+            "Use exposure ingress (Argo's NGINX router: ingress-nginx, or Traefik's NGINX provider), or strategy blueGreen, which works with a Gateway.",
+        );
+      }
       if (usable("canarySteps")) {
-        const weights = v.canarySteps!.flatMap((step) => ("setWeight" in step ? [step.setWeight] : []));
+        const steps = v.canarySteps!;
+        const weights = steps.flatMap((step) => ("setWeight" in step ? [step.setWeight] : []));
         if (weights.some((weight, i) => i > 0 && weight <= weights[i - 1])) {
           problems.push(`${full("canarySteps")}: weights ${weights.join(", ")} must increase from step to step.`);
         }
+        // The background analysis ends with the steps and passes when it has measured nothing.
+        const measured = steps.slice(steps.findIndex((step) => "setWeight" in step)).reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0);
+        const needed = ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds;
+        if (measured < needed) {
+          problems.push(
+            `${full("canarySteps")}: the pauses after the first setWeight last ${measured} s; they must last at least ${needed} s, ` +
+              "so the error-rate analysis measures the canary's traffic before the release can complete.",
+          );
+        }
       }
       return problems;
+    },
+  },
+  {
+    rule: "releaseTimeoutSeconds only with strategy blueGreen or canary, and longer than the canary pauses or the post-promotion analysis.",
+    keys: ["strategy", "releaseTimeoutSeconds", "canarySteps", "postPromotionAnalysis"],
+    check: ({ v, usable, refuse, full }) => {
+      if (v.strategy === "rolling") {
+        return refuse("releaseTimeoutSeconds", `while ${full("strategy")} is rolling (the provider waits for a Deployment itself)`);
+      }
+      if (!usable("releaseTimeoutSeconds", "canarySteps")) {
+        return [];
+      }
+      const [planned, what] =
+        v.strategy === "canary"
+          ? [v.canarySteps!.reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0), `the pauses of ${full("canarySteps")}`]
+          : v.postPromotionAnalysis
+            ? [errorRateCheckSeconds(), `the post-promotion analysis (${full("postPromotionAnalysis")})`]
+            : [0, ""];
+      return planned >= v.releaseTimeoutSeconds!
+        ? [
+            `${full("releaseTimeoutSeconds")}: ${v.releaseTimeoutSeconds} s is not longer than ${what}, ${planned} s, so \`pulumi up\` would ` +
+              "give up on every release; raise it well above that.",
+          ]
+        : [];
     },
   },
   {

@@ -70,6 +70,13 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "preview host without blue-green", base: prodInput, set: { strategy: "rolling", previewHost: "api-preview.example.com" }, key: "previewHost", says: /must not be set unless api-stack:strategy is blueGreen/ },
   { name: "preview host the API's own", base: prodInput, set: { strategy: "blueGreen", previewHost: "api.example.com" }, key: "previewHost", says: /needs a host of its own/ },
   { name: "preview host not a DNS name", base: prodInput, set: { strategy: "blueGreen", previewHost: "preview" }, key: "previewHost", says: /DNS name/ },
+  // canary traffic and the wait for a release
+  { name: "canary on a Gateway", base: prodInput, set: { strategy: "canary", prometheusAddress: "http://prometheus:9090", exposure: "gateway", gatewayName: "platform", clusterIssuer: undefined }, key: "strategy", says: /canary is not available with api-stack:exposure gateway/ },
+  { name: "canary without an Ingress", base: prodInput, set: { strategy: "canary", prometheusAddress: "http://prometheus:9090", ingressEnabled: false, ingressHost: undefined }, key: "strategy", says: /canary shifts traffic on the API's Ingress/ },
+  { name: "canary pause that waits for a human", base: prodInput, set: { strategy: "canary", prometheusAddress: "http://prometheus:9090", canarySteps: [{ setWeight: 20 }, { pause: {} }] }, key: "canarySteps", says: /a duration in s, m or h/ },
+  { name: "canary too short to measure", base: prodInput, set: { strategy: "canary", prometheusAddress: "http://prometheus:9090", canarySteps: [{ setWeight: 20 }, { pause: { duration: "1m" } }] }, key: "canarySteps", says: /must last at least 120 s/ },
+  { name: "release timeout shorter than the canary", base: prodInput, set: { strategy: "canary", prometheusAddress: "http://prometheus:9090", releaseTimeoutSeconds: 600 }, key: "releaseTimeoutSeconds", says: /600 s is not longer than the pauses of api-stack:canarySteps, 1200 s/ },
+  { name: "release timeout with a Deployment", base: prodInput, set: { strategy: "rolling", releaseTimeoutSeconds: 900 }, key: "releaseTimeoutSeconds", says: /must not be set while api-stack:strategy is rolling/ },
   // names, labels and prod's refusals (docs/hardening.md)
   { name: "app version not a label value", base: prodInput, set: { appVersion: "1.4.2+build.7" }, key: "appVersion", says: /Kubernetes label value/ },
   { name: "namespace of the cluster", base: prodInput, set: { namespace: "kube-system" }, key: "namespace", says: /belongs to the cluster/ },
@@ -98,7 +105,6 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "two signers", base: prodInput, set: { imageSignerKey: "package.json" }, key: "imageSignerKey", says: /not both/ },
   { name: "signer key file missing", base: prodInput, set: { imageSignerIdentity: undefined, imageSignerKey: "keys/missing.pub" }, key: "imageSignerKey", says: /is not a file/ },
   { name: "issuer without an identity", base: prodInput, set: { imageSignerIdentity: undefined, imageSignerIssuer: "https://issuer.example.com" }, key: "imageSignerIssuer", says: /must not be set without api-stack:imageSignerIdentity/ },
-  { name: "signer identity not an https URI", base: prodInput, set: { imageSignerIdentity: "deploy.yml@refs/heads/main" }, key: "imageSignerIdentity", says: /the certificate identity of the workflow/ },
 ];
 
 describe("stack config validation", () => {

@@ -6,6 +6,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { SETTINGS_CHECKSUM_ANNOTATION } from "../names";
 import { clusterReleaseReader, noClusterReader, type ReleaseTarget } from "./cluster-reader";
 
 const ref = (c: string) => `registry.example.com/api@sha256:${c.repeat(64)}`;
@@ -25,6 +26,12 @@ const replicaSet = (hash: string, revision: number, image: string) => ({
   spec: { template: { spec: { containers: [{ name: "api", image }] } } },
 });
 const target = (namespace: string, name = "api"): ReleaseTarget => ({ kind: "Rollout", namespace, name, container: "api" });
+/** Rollout statuses the stand-in answers in turn for namespace api-wait, where a release goes from the old image to ref("2"). */
+const releasing = [
+  { observedGeneration: "1", currentPodHash: "h1", stableRS: "h1", phase: "Healthy" },
+  { observedGeneration: "2", currentPodHash: "h2", stableRS: "h1", phase: "Progressing" },
+  { observedGeneration: "2", currentPodHash: "h2", stableRS: "h2", phase: "Healthy" },
+];
 
 describe("clusterReleaseReader (a loopback stand-in for the API server)", () => {
   const requests: Array<{ method?: string; url?: string; authorization?: string }> = [];
@@ -38,6 +45,16 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname === "/apis/argoproj.io/v1alpha1/namespaces/api-prod/rollouts/api") {
       return json(200, rollout);
+    }
+    if (url.pathname === "/apis/argoproj.io/v1alpha1/namespaces/api-wait/rollouts/api") {
+      return json(200, { ...rollout, metadata: { ...rollout.metadata, namespace: "api-wait", generation: 2 }, status: releasing.shift() });
+    }
+    if (url.pathname === "/apis/apps/v1/namespaces/api-wait/replicasets") {
+      const withChecksum = (set: ReturnType<typeof replicaSet>) => ({
+        ...set,
+        spec: { template: { ...set.spec.template, metadata: { annotations: { [SETTINGS_CHECKSUM_ANNOTATION]: "sum" } } } },
+      });
+      return json(200, { items: [withChecksum(replicaSet("h1", 1, ref("1"))), withChecksum(replicaSet("h2", 2, ref("2")))] });
     }
     if (url.pathname === "/apis/apps/v1/namespaces/api-prod/replicasets") {
       assert.equal(url.searchParams.get("labelSelector"), "app.kubernetes.io/name=api,app.kubernetes.io/component=api");
@@ -123,9 +140,28 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
     assert.deepEqual(observed, { kind: "unknown", reason: "the kubeconfig in kubernetes:kubeconfig is not valid YAML" });
   });
 
+  it("waits for a release with the same GETs, polling until the candidate is stable", async () => {
+    requests.length = 0;
+    const shown: string[] = [];
+    const outcome = await clusterReleaseReader({ kubeconfig }).awaitRelease!(
+      target("api-wait"),
+      { image: ref("2"), settingsChecksum: "sum", waitsForPromotion: false, prePromotionAnalysis: false },
+      { deadlineSeconds: 60, pollSeconds: 0, onProgress: (status) => shown.push(status) },
+    );
+    assert.equal(outcome.kind, "released");
+    assert.equal(releasing.length, 0, "it read until the release was stable");
+    assert.ok(requests.every((r) => r.method === "GET"));
+    assert.deepEqual(shown, [
+      "Rollout api-wait/api, release 222222222222: waiting for Argo Rollouts to take generation 2 of the Rollout",
+      "Rollout api-wait/api, release 222222222222: Progressing",
+    ]);
+  });
+
   it("reads nothing in render mode", async () => {
     requests.length = 0;
-    assert.deepEqual(await noClusterReader("render mode")(target("api-prod")), { kind: "unknown", reason: "render mode" });
+    const reader = noClusterReader("render mode");
+    assert.deepEqual(await reader(target("api-prod")), { kind: "unknown", reason: "render mode" });
+    assert.equal(reader.awaitRelease, undefined, "nothing is applied, so nothing waits");
     assert.deepEqual(requests, []);
   });
 });

@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { load } from "js-yaml";
 import { SecretValue } from "../secret";
 import { observeRelease, type LiveRelease } from "./release-state";
+import { waitForRelease, type ClusterAnswer, type ExpectedRelease, type ReleaseOutcome, type WaitOptions } from "./release-wait";
 
 /** The API object whose release is read, and the name of the app's container in its pods. */
 export interface ReleaseTarget {
@@ -24,8 +25,15 @@ export interface ReleaseTarget {
   container: string;
 }
 
-/** Reads the live release of one API; never throws (a failure is `unknown`). */
-export type ReleaseReader = (target: ReleaseTarget) => Promise<LiveRelease>;
+/** Waits, after an update applied a Rollout, until its release settles (release-wait.ts); never throws. */
+export type ReleaseAwaiter = (target: ReleaseTarget, expected: ExpectedRelease, options: WaitOptions) => Promise<ReleaseOutcome>;
+
+/**
+ * Reads the live release of one API; never throws (a failure is `unknown`). A reader that
+ * reaches a cluster can also wait for a release; readers that reach none (render mode, the
+ * unit tests' fake cluster) have no `awaitRelease`, and nothing waits.
+ */
+export type ReleaseReader = ((target: ReleaseTarget) => Promise<LiveRelease>) & { awaitRelease?: ReleaseAwaiter };
 
 /** Where the cluster is, as the Kubernetes provider is told (`kubernetes:kubeconfig`, `kubernetes:context`). */
 export interface ClusterAccess {
@@ -46,26 +54,36 @@ const PATHS = {
 };
 
 export function clusterReleaseReader(access: ClusterAccess = {}): ReleaseReader {
-  return async (target) => {
-    try {
-      const client = await connect(access);
-      const workload = await client.get(PATHS[target.kind](target.namespace, target.name));
-      if (workload.status === 404) {
-        return { kind: "absent" };
-      }
-      const object = expectOk(workload, `${target.kind} ${target.namespace}/${target.name}`);
-      const selector = Object.entries((object.spec?.selector?.matchLabels ?? {}) as Record<string, string>)
-        .map(([key, value]) => `${key}=${value}`)
-        .join(",");
-      const sets = expectOk(
-        await client.get(`/apis/apps/v1/namespaces/${target.namespace}/replicasets?labelSelector=${encodeURIComponent(selector)}`),
-        `ReplicaSets of ${target.kind} ${target.namespace}/${target.name}`,
-      );
-      return observeRelease({ workload: object, replicaSets: sets.items ?? [], container: target.container });
-    } catch (error) {
-      return { kind: "unknown", reason: (error as Error).message };
+  const read = (target: ReleaseTarget) => readWorkload(access, target);
+  return Object.assign(
+    async (target: ReleaseTarget): Promise<LiveRelease> => {
+      const answer = await read(target);
+      return answer.kind === "observed" ? observeRelease(answer.observation) : answer;
+    },
+    { awaitRelease: ((target, expected, options) => waitForRelease(() => read(target), target, expected, options)) satisfies ReleaseAwaiter },
+  );
+}
+
+/** The workload and the ReplicaSets it owns, with two GETs; any failure is `unknown`. */
+async function readWorkload(access: ClusterAccess, target: ReleaseTarget): Promise<ClusterAnswer> {
+  try {
+    const client = await connect(access);
+    const workload = await client.get(PATHS[target.kind](target.namespace, target.name));
+    if (workload.status === 404) {
+      return { kind: "absent" };
     }
-  };
+    const object = expectOk(workload, `${target.kind} ${target.namespace}/${target.name}`);
+    const selector = Object.entries((object.spec?.selector?.matchLabels ?? {}) as Record<string, string>)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(",");
+    const sets = expectOk(
+      await client.get(`/apis/apps/v1/namespaces/${target.namespace}/replicasets?labelSelector=${encodeURIComponent(selector)}`),
+      `ReplicaSets of ${target.kind} ${target.namespace}/${target.name}`,
+    );
+    return { kind: "observed", observation: { workload: object, replicaSets: sets.items ?? [], container: target.container } };
+  } catch (error) {
+    return { kind: "unknown", reason: (error as Error).message };
+  }
 }
 
 interface Response {

@@ -1,5 +1,7 @@
 // Pure builders for progressive delivery: the Argo Rollout that replaces the API Deployment
-// (same pod template) and its AnalysisTemplates.
+// (same pod template) and its AnalysisTemplates. Canary traffic is shifted by Argo's NGINX
+// router on the API's Ingress; the error-rate analysis sees only the new release's own pods and
+// never counts "no data" as a pass (docs/traffic.md).
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
@@ -15,7 +17,8 @@ export interface AnalysisConfig {
   maxErrorRatio: number;
 }
 
-export type CanaryStep = { setWeight: number } | { pause: { duration?: string } };
+/** A timed pause: `pulumi up` waits for the release, so no step may wait for a human. */
+export type CanaryStep = { setWeight: number } | { pause: { duration: string } };
 
 /** How a new image reaches users. `rolling` is a plain Deployment; the others an Argo Rollout. */
 export type DeliveryConfig =
@@ -32,8 +35,16 @@ export type DeliveryConfig =
       prePromotionAnalysis: boolean;
       /** Watch the 5xx ratio after promotion and roll back above it. Unset: no analysis. */
       postPromotionAnalysis?: AnalysisConfig;
+      /** How long `pulumi up` waits for the release to be active, or ready in preview. */
+      releaseTimeoutSeconds: number;
     }
-  | { strategy: "canary"; steps: CanaryStep[]; analysis: AnalysisConfig };
+  | {
+      strategy: "canary";
+      steps: CanaryStep[];
+      analysis: AnalysisConfig;
+      /** How long `pulumi up` waits for the release to become stable. */
+      releaseTimeoutSeconds: number;
+    };
 
 type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
 export type RolloutDelivery = Exclude<DeliveryConfig, { strategy: "rolling" }>;
@@ -41,6 +52,8 @@ export type RolloutDelivery = Exclude<DeliveryConfig, { strategy: "rolling" }>;
 export interface RolloutNames {
   /** Service that sends production traffic (blueGreen: active; canary: stable). */
   main: string;
+  /** canary: the Ingress whose traffic Argo's NGINX router splits (the Network's, routing to `main`). */
+  ingress: string;
   /** Service that reaches only the new release (blueGreen: preview; canary: canary). */
   candidate: string;
   smokeTemplate: string;
@@ -50,6 +63,7 @@ export interface RolloutNames {
 export function rolloutNames(naming: Naming, delivery: RolloutDelivery): RolloutNames {
   return {
     main: naming.name("api"),
+    ingress: naming.name("api"),
     candidate: naming.name("api", delivery.strategy === "blueGreen" ? "preview" : "canary"),
     smokeTemplate: naming.name("api", "smoke"),
     errorRateTemplate: naming.name("api", "error-rate"),
@@ -94,9 +108,13 @@ export function rolloutSpec(input: RolloutInput): Record<string, unknown> {
       canary: {
         stableService: names.main,
         canaryService: names.candidate,
+        // Without a router both Services are pinned to their ReplicaSets and the Ingress, which
+        // routes to the stable one, never reaches the canary. The NGINX router writes a canary
+        // Ingress (canary-weight = the step's weight) beside the stable one.
+        trafficRouting: { nginx: { stableIngress: names.ingress } },
         steps: delivery.steps,
-        // Watches the new release for the whole rollout, from the first traffic step on.
-        analysis: { ...errorRate, startingStep: 1 },
+        // Watches the new release for the whole rollout, from its first traffic on.
+        analysis: { ...errorRate, startingStep: delivery.steps.findIndex((step) => "setWeight" in step) + 1 },
       },
     };
   }
@@ -129,28 +147,55 @@ export function smokeTemplateSpec(): Record<string, unknown> {
   };
 }
 
+/** The error-rate analysis' timing: every measurement looks at the last `window` of traffic. */
+export const ERROR_RATE = {
+  /** Before the first measurement: a few scrapes of the new pods, so a rate exists. */
+  initialDelaySeconds: 60,
+  intervalSeconds: 60,
+  window: "2m",
+  /** Measurements of a bounded check (blue-green post-promotion). */
+  checkCount: 3,
+} as const;
+
+/** How long a bounded error-rate check (postPromotionAnalysis) takes. */
+export const errorRateCheckSeconds = (): number =>
+  ERROR_RATE.initialDelaySeconds + (ERROR_RATE.checkCount - 1) * ERROR_RATE.intervalSeconds;
+
 /**
  * Error-rate analysis: the share of 5xx responses served by the new release's pods, from the
  * app's `http_requests_total` counter scraped with the pod label rollouts-pod-template-hash.
- * No traffic yet is not a failure.
+ * A measurement without traffic (no series, or no requests in the window: 0/0) is neither a
+ * pass nor a failure but inconclusive, and an inconclusive run pauses the rollout for a human.
+ * Two measurements above the threshold fail it, which aborts the release.
+ *
+ * `count` unset: measures until the rollout ends (canary background analysis). A count: a
+ * bounded check that completes (blue-green post-promotion; an unbounded run there would never
+ * let the release finish).
  */
-export function errorRateTemplateSpec(naming: Naming, namespace: string, analysis: AnalysisConfig): Record<string, unknown> {
+export function errorRateTemplateSpec(
+  naming: Naming,
+  namespace: string,
+  analysis: AnalysisConfig,
+  count?: number,
+): Record<string, unknown> {
   const selector = `namespace="${namespace}",app_kubernetes_io_name="${naming.selector("api")["app.kubernetes.io/name"]}",rollouts_pod_template_hash="{{args.release-hash}}"`;
-  const rate = (extra: string) => `sum(rate(http_requests_total{${selector}${extra}}[2m]))`;
+  const rate = (extra: string) => `sum(rate(http_requests_total{${selector}${extra}}[${ERROR_RATE.window}]))`;
+  // No 5xx series at all is a ratio of 0, not a missing one; no requests at all stays missing.
+  const ratio = `(${rate(`,status=~"5.."`)} or vector(0)) / ${rate("")}`;
+  const measured = "len(result) == 1 && !isNaN(result[0])";
   return {
     args: [{ name: "release-hash" }],
     metrics: [
       {
         name: "error-rate",
-        interval: "1m",
+        initialDelay: `${ERROR_RATE.initialDelaySeconds}s`,
+        interval: `${ERROR_RATE.intervalSeconds}s`,
+        ...(count === undefined ? {} : { count }),
         failureLimit: 1,
-        successCondition: `len(result) == 0 || isNaN(result[0]) || result[0] <= ${analysis.maxErrorRatio}`,
-        provider: {
-          prometheus: {
-            address: analysis.prometheusAddress,
-            query: `${rate(`,status=~"5.."`)} / ${rate("")}`,
-          },
-        },
+        inconclusiveLimit: 0,
+        successCondition: `${measured} && result[0] <= ${analysis.maxErrorRatio}`,
+        failureCondition: `${measured} && result[0] > ${analysis.maxErrorRatio}`,
+        provider: { prometheus: { address: analysis.prometheusAddress, query: ratio } },
       },
     ],
   };

@@ -8,8 +8,9 @@ import type { AutoscalingConfig } from "../scaling/spec";
 import { serviceSpec, type IngressConfig } from "../network/spec";
 import type { PodEnvironment } from "../workload";
 import { deploymentSpec, podTemplate, type Resources } from "../workload/spec";
-import { clusterReleaseReader, type ReleaseReader } from "./cluster-reader";
+import { clusterReleaseReader, type ReleaseReader, type ReleaseTarget } from "./cluster-reader";
 import {
+  ERROR_RATE,
   errorRateTemplateSpec,
   ROLLOUT_API_VERSION,
   rolloutNames,
@@ -17,7 +18,8 @@ import {
   smokeTemplateSpec,
   type DeliveryConfig,
 } from "./delivery";
-import { promotes, releaseState, type ReleaseState } from "./release-state";
+import { capitalize, promotes, releaseState, type ReleaseState } from "./release-state";
+import { settledState, type ReleaseOutcome } from "./release-wait";
 
 export interface ApiArgs {
   naming: Naming;
@@ -55,7 +57,8 @@ export interface ApiArgs {
   /** What new API pods wait for (the migration Job and what it waits for). Default: nothing. */
   gates?: pulumi.Resource[];
   /**
-   * Reads what the cluster runs for this API before the update, for the release state.
+   * Reads what the cluster runs for this API before the update, for the release state, and
+   * (when it can) waits after the update until a Rollout's release settles.
    * Default: `clusterReleaseReader()`, the cluster of $KUBECONFIG or ~/.kube/config.
    */
   readRelease?: ReleaseReader;
@@ -66,18 +69,27 @@ export interface ApiArgs {
  * (`rolling`) or an Argo Rollout (`blueGreen`, `canary`) with the Service for the new release,
  * its AnalysisTemplates and, when asked, Argo Rollouts itself; the Service and Ingress
  * (Network); the HPA and PodDisruptionBudget (Scaling). Which release is live is read from the
- * cluster per API, so several Apis in one program promote and roll back independently.
+ * cluster per API, so several Apis in one program promote and roll back independently. After a
+ * Rollout's update, the update waits until its release is active (or ready in preview, waiting
+ * for promotion) and fails when Argo aborts it; `release` then says what really serves.
  */
 export class Api extends pulumi.ComponentResource {
   /** The Deployment or Rollout that runs the API pods. */
   readonly workload: ScaledWorkload;
   readonly network: Network;
+  /** The release as it settled (or, in a preview and where no cluster is read, as planned). */
   readonly release: pulumi.Output<ReleaseState>;
 
   constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
     // This component was `Delivery` before it took over the API's Service, HPA and PDB.
     super("api-stack:index:Api", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "api-stack:index:Delivery" }] });
     const { naming, namespace, delivery } = args;
+    if (delivery.strategy === "canary" && args.ingress?.kind !== "ingress") {
+      throw new Error(
+        `Api ${name}: canary needs ingress of kind "ingress" (got ${args.ingress ? `"${args.ingress.kind}"` : "none"}): ` +
+          "Argo Rollouts shifts canary traffic with its NGINX router, on the API's Ingress",
+      );
+    }
     const apiName = naming.name("api");
     const metadata = { name: apiName, namespace, labels: naming.labels("api") };
     // One answer to "is the HPA on": it owns the replica count, and more than one pod is spread.
@@ -102,10 +114,9 @@ export class Api extends pulumi.ComponentResource {
     });
 
     const readRelease = args.readRelease ?? clusterReleaseReader();
-    const live = pulumi.output(
-      readRelease({ kind: delivery.strategy === "rolling" ? "Deployment" : "Rollout", namespace, name: apiName, container: "api" }),
-    );
-    this.release = pulumi
+    const target: ReleaseTarget = { kind: delivery.strategy === "rolling" ? "Deployment" : "Rollout", namespace, name: apiName, container: "api" };
+    const live = pulumi.output(readRelease(target));
+    const planned = pulumi
       .all([args.image, live])
       .apply(([candidate, live]) =>
         releaseState({ delivery, stack: args.stack, candidate, live, rollback: args.rollback ?? false }),
@@ -123,6 +134,8 @@ export class Api extends pulumi.ComponentResource {
     );
     const gates = args.gates ?? [];
 
+    // The provider waits for a Deployment itself; a Rollout's release is waited for below.
+    let outcome: pulumi.Output<ReleaseOutcome> | undefined;
     if (delivery.strategy === "rolling") {
       this.workload = new k8s.apps.v1.Deployment(
         name,
@@ -158,14 +171,18 @@ export class Api extends pulumi.ComponentResource {
       if (delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis) {
         analysisTemplate(names.smokeTemplate, smokeTemplateSpec());
       }
-      const errorRate = delivery.strategy === "canary" ? delivery.analysis : delivery.postPromotionAnalysis;
-      if (errorRate) {
-        analysisTemplate(names.errorRateTemplate, errorRateTemplateSpec(naming, namespace, errorRate));
+      if (delivery.strategy === "canary") {
+        analysisTemplate(names.errorRateTemplate, errorRateTemplateSpec(naming, namespace, delivery.analysis));
+      } else if (delivery.postPromotionAnalysis) {
+        analysisTemplate(
+          names.errorRateTemplate,
+          errorRateTemplateSpec(naming, namespace, delivery.postPromotionAnalysis, ERROR_RATE.checkCount),
+        );
       }
 
       // Names its Services literally (rolloutNames), not through their outputs: a Rollout that waited for the Service would deadlock with a Service waiting
       // for the Rollout's pods.
-      this.workload = new k8s.apiextensions.CustomResource(
+      const rollout = new k8s.apiextensions.CustomResource(
         name,
         {
           apiVersion: ROLLOUT_API_VERSION,
@@ -173,7 +190,7 @@ export class Api extends pulumi.ComponentResource {
           metadata: {
             ...metadata,
             annotations: pulumi
-              .all([this.release, args.image])
+              .all([planned, args.image])
               .apply(([release, candidate]): Record<string, string> =>
                 release.promotedBy ? { [PROMOTION_ANNOTATION]: promotionRecord(release.promotedBy, candidate) } : {},
               ),
@@ -184,12 +201,33 @@ export class Api extends pulumi.ComponentResource {
             delivery,
             replicas: args.replicas,
             template,
-            promoted: this.release.apply(promotes),
+            promoted: planned.apply(promotes),
           }),
         },
         { parent: this, dependsOn: [...gates, ...argo, ...templates], ...replicaOwner },
       );
+      this.workload = rollout;
+
+      // Only once the update applied the Rollout, and never in a preview, which applies nothing.
+      const awaitRelease = readRelease.awaitRelease;
+      if (awaitRelease && !pulumi.runtime.isDryRun()) {
+        outcome = pulumi
+          .all([rollout.id, args.image, args.env.settingsChecksum, planned])
+          .apply(([, image, settingsChecksum, plan]) =>
+            awaitRelease(
+              target,
+              {
+                image,
+                settingsChecksum,
+                waitsForPromotion: delivery.strategy === "blueGreen" && !promotes(plan),
+                prePromotionAnalysis: delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis,
+              },
+              { deadlineSeconds: delivery.releaseTimeoutSeconds, onProgress: (status) => pulumi.log.info(status, rollout) },
+            ),
+          );
+      }
     }
+    this.release = outcome ? pulumi.all([planned, outcome]).apply(([plan, settled]) => settledState(plan, settled, args.stack)) : planned;
 
     new Scaling(
       name,
@@ -203,6 +241,13 @@ export class Api extends pulumi.ComponentResource {
       },
       { parent: this, aliases: [formerParent] },
     );
+    // A failed release fails the update: the rejection reaches the runtime unhandled, which
+    // reports its message and fails the update, while `release` still says what serves.
+    outcome?.apply((settled) => {
+      if (settled.kind === "failed") {
+        throw new pulumi.RunError(`${capitalize(settled.reason)}.`);
+      }
+    });
     this.registerOutputs({ release: this.release });
   }
 }

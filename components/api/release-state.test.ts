@@ -13,6 +13,7 @@ const blueGreen = (extra: Partial<BlueGreen> = {}): BlueGreen => ({
   autoPromote: false,
   scaleDownDelaySeconds: 30,
   prePromotionAnalysis: true,
+  releaseTimeoutSeconds: 1800,
   ...extra,
 });
 const ABSENT: LiveRelease = { kind: "absent" };
@@ -94,7 +95,12 @@ describe("release state machine (blueGreen)", () => {
 });
 
 describe("release state machine (rolling, canary)", () => {
-  const canary: DeliveryConfig = { strategy: "canary", steps: [{ setWeight: 50 }], analysis: { prometheusAddress: "http://p", maxErrorRatio: 0.05 } };
+  const canary: DeliveryConfig = {
+    strategy: "canary",
+    steps: [{ setWeight: 50 }],
+    analysis: { prometheusAddress: "http://p", maxErrorRatio: 0.05 },
+    releaseTimeoutSeconds: 1800,
+  };
 
   it("rolling and canary releases head straight for active", () => {
     assert.deepEqual(state(canary, NEW, serving(OLD)).active, NEW);

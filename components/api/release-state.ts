@@ -66,7 +66,7 @@ export interface ReleaseState {
 export function releaseState(input: ReleaseInput): ReleaseState {
   const { delivery, candidate, live } = input;
   const stackFlag = `--stack ${input.stack}`;
-  const rollbackCommand = (to: string) => `pulumi config set rollbackTo ${to} ${stackFlag} && pulumi up ${stackFlag}`;
+  const rollbackCommand = (to: string) => rollbackCommandOf(input.stack, to);
   const serving = live.kind === "live" ? live.active : undefined;
   // The release this one follows: what serves now, or, when the candidate already serves, the one before it.
   const before = serving !== undefined && serving !== candidate ? serving : live.kind === "live" ? live.previous : undefined;
@@ -118,20 +118,36 @@ export function releaseState(input: ReleaseInput): ReleaseState {
   }
 }
 
+/** The operator's command to return to an earlier image. */
+export const rollbackCommandOf = (stack: string, to: string): string =>
+  `pulumi config set rollbackTo ${to} --stack ${stack} && pulumi up --stack ${stack}`;
+
 /** Whether Argo may promote the release of this update on its own (blueGreen autoPromotionEnabled). */
 export const promotes = (state: ReleaseState): boolean => state.promotedBy !== undefined;
 
-const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A Deployment or Rollout and the ReplicaSets it owns, as the API server returns them. */
 export interface WorkloadObservation {
-  workload: { kind: string; metadata: { name: string; uid?: string }; status?: Record<string, any> };
-  replicaSets: Array<{
-    metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string }> };
-    spec?: { template?: { spec?: { containers?: Array<{ name: string; image?: string }> } } };
-  }>;
+  workload: {
+    kind: string;
+    metadata: { name: string; namespace?: string; uid?: string; generation?: number };
+    spec?: Record<string, any>;
+    status?: Record<string, any>;
+  };
+  replicaSets: ReplicaSetObservation[];
   /** The app's container in the pod template. */
   container: string;
+}
+
+export interface ReplicaSetObservation {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string }> };
+  spec?: {
+    template?: {
+      metadata?: { annotations?: Record<string, string> };
+      spec?: { containers?: Array<{ name: string; image?: string }> };
+    };
+  };
 }
 
 const ROLLOUT = { hashLabel: "rollouts-pod-template-hash", revision: "rollout.argoproj.io/revision" };

@@ -1,10 +1,12 @@
-// Blue-green and canary stacks under Pulumi's mocks (unit tests): Service wiring, analysis,
-// HPA target, the promotion state machine across updates, rollback, and the order
-// backup -> migrate -> rollout. The same scenarios run against a real cluster in tests/e2e.
+// Blue-green and canary stacks under Pulumi's mocks (unit tests): Service wiring, canary traffic
+// routing, analysis, HPA target, the promotion state machine across updates, rollback, the
+// order backup -> migrate -> rollout, and how an update waits for its release. The same
+// scenarios run against a real cluster in tests/e2e.
 import { strict as assert } from "node:assert";
 import { validateArgoManifest } from "../support/argo-schema";
-import type { ReleaseReader } from "../../components/api/cluster-reader";
+import type { ReleaseAwaiter, ReleaseReader, ReleaseTarget } from "../../components/api/cluster-reader";
 import type { LiveRelease } from "../../components/api/release-state";
+import type { ExpectedRelease, ReleaseOutcome, WaitOptions } from "../../components/api/release-wait";
 import { ApiStack } from "../../components/api-stack";
 import { validateConfig } from "../../config";
 import {
@@ -19,10 +21,12 @@ import {
   type StackInput,
 } from "../support/harness";
 import { validateManifest } from "../support/k8s-schema";
+import { loadProgram } from "../support/program";
 import { withCosign } from "./cosign";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const SERVICE = "kubernetes:core/v1:Service";
 const JOB = "kubernetes:batch/v1:Job";
 const HASH_LABEL = "rollouts-pod-template-hash";
@@ -123,6 +127,14 @@ for (const [stack, input] of [
         [10, 30, 50, 80],
       );
       assert.ok(spec.steps.filter((s: any) => s.pause).every((s: any) => s.pause.duration === "5m"));
+    });
+
+    it("shifts the steps' weights of real traffic: Argo's NGINX router splits the API's Ingress", () => {
+      const spec = rolloutOf(run).spec.strategy.canary;
+      const ingress = asManifest(run.one(INGRESS));
+      assert.deepEqual(spec.trafficRouting, { nginx: { stableIngress: ingress.metadata.name } });
+      // The router copies the rules that send traffic to the stable Service into its canary Ingress.
+      assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, spec.stableService);
     });
 
     it("aborts on the new release's 5xx ratio from Prometheus", () => {
@@ -327,13 +339,121 @@ describe("the deployment checklist as dependencies (mocks)", () => {
   });
 });
 
+describe("blue-green post-promotion analysis (mocks)", () => {
+  // Prod verifies prebuilt images as signed before registering anything.
+  withCosign();
+  it("is a bounded check that completes, so a release with it can finish", async () => {
+    const run = await runProgram(blueGreen(prodWith(V2), { postPromotionAnalysis: true, prometheusAddress: PROMETHEUS }), { stack: "prod" });
+    const post = rolloutOf(run).spec.strategy.blueGreen.postPromotionAnalysis;
+    const template = asManifest(run.all(TEMPLATE).find((t) => asManifest(t).metadata.name === post.templates[0].templateName)!);
+    const metric = template.spec.metrics[0];
+    assert.ok(Number(metric.count) > 0, "an interval without a count measures forever");
+    assert.ok(metric.interval);
+    validateArgoManifest(template as { kind: string });
+  });
+});
+
+/**
+ * Runs the program against a fake cluster that also answers the wait for a release with
+ * `outcome`, and collects what reaches the runtime unhandled: a failed release fails the update
+ * that way (the runtime reports the error's message and exits non-zero).
+ */
+async function runAndWait(input: StackInput, cluster: Record<string, LiveRelease>, outcome: ReleaseOutcome) {
+  const waits: Array<{ target: ReleaseTarget; expected: ExpectedRelease; options: WaitOptions }> = [];
+  const awaitRelease: ReleaseAwaiter = async (target, expected, options) => {
+    waits.push({ target, expected, options });
+    return outcome;
+  };
+  const failures: Error[] = [];
+  const listeners = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  process.on("unhandledRejection", (reason) => failures.push(reason as Error));
+  try {
+    const run = await runProgram(input, {
+      stack: "prod",
+      cluster,
+      program: (readRelease) => loadProgram(Object.assign(readRelease, { awaitRelease })),
+    });
+    // The rejection is reported once the promise machinery has run its course.
+    for (let turn = 0; turn < 10 && failures.length === 0 && outcome.kind === "failed"; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { run, waits, failures };
+  } finally {
+    process.removeAllListeners("unhandledRejection");
+    listeners.forEach((listener) => process.on("unhandledRejection", listener));
+  }
+}
+
+describe("an update waits for its release (mocks, a fake cluster)", () => {
+  // Prod verifies prebuilt images as signed before registering anything.
+  withCosign();
+  const canaryProd = (image: string) => canary(prodWith(image), { releaseTimeoutSeconds: 2400 });
+
+  it("waits for the canary image this update deployed, with its settings, up to releaseTimeoutSeconds", async () => {
+    const { run, waits, failures } = await runAndWait(canaryProd(V3), serving(V2), { kind: "released", live: { kind: "live", active: V3 } });
+    assert.equal(waits.length, 1);
+    const [{ target, expected, options }] = waits;
+    assert.deepEqual(target, { kind: "Rollout", namespace: "api-prod", name: "api", container: "api" });
+    const template = rolloutOf(run).spec.template;
+    assert.deepEqual(expected, {
+      image: V3,
+      settingsChecksum: template.metadata.annotations["api-stack.io/settings-checksum"],
+      waitsForPromotion: false,
+      prePromotionAnalysis: false,
+    });
+    assert.equal(options.deadlineSeconds, 2400);
+    assert.equal(typeof options.onProgress, "function");
+    assert.deepEqual(failures, []);
+    assert.equal(release(run).active, V3);
+  });
+
+  it("after an abort, fails the update with Argo's reason and reports the stable release as active, not the aborted one", async () => {
+    const reason = "Argo Rollouts aborted release 333333333333 of Rollout api-prod/api (RolloutAborted: Metric \"error-rate\" assessed Failed)";
+    const { run, failures } = await runAndWait(canaryProd(V3), serving(V2), {
+      kind: "failed",
+      reason,
+      live: { kind: "live", active: V2, previous: V1, current: V3, aborted: true },
+    });
+    assert.equal(release(run).active, V2);
+    assert.equal(release(run).previous, V1);
+    assert.equal(release(run).note, `${reason}.`);
+    // One error, however many promise chains report it (the runtime reports it once, by identity).
+    assert.equal(new Set(failures).size, 1);
+    assert.equal(failures[0].message, `${reason}.`);
+  });
+
+  it("blue-green: a release waiting for promotion ends the update, which succeeds, with the release in preview", async () => {
+    const { run, waits, failures } = await runAndWait(blueGreen(prodWith(V2)), serving(V1), {
+      kind: "awaitingPromotion",
+      live: { kind: "live", active: V1, current: V2 },
+    });
+    assert.deepEqual([waits[0].expected.waitsForPromotion, waits[0].expected.prePromotionAnalysis], [true, true]);
+    assert.deepEqual([release(run).active, release(run).preview], [V1, V2]);
+    assert.deepEqual(failures, []);
+  });
+
+  it("blue-green: a promoted release is waited for until it is active", async () => {
+    const { waits } = await runAndWait(blueGreen(prodWith(V2), { promote: "222222222222" }), serving(V1), {
+      kind: "released",
+      live: { kind: "live", active: V2 },
+    });
+    assert.equal(waits[0].expected.waitsForPromotion, false);
+  });
+
+  it("a rolling Deployment is left to the provider's own wait", async () => {
+    const { waits } = await runAndWait(withConfig(prodWith(V2)(), { strategy: "rolling" }), {}, { kind: "released", live: { kind: "absent" } });
+    assert.deepEqual(waits, []);
+  });
+});
+
 describe("delivery config rules", () => {
   const fails = async (input: StackInput, pattern: RegExp) => {
     await assert.rejects(runProgram(input), pattern);
   };
 
   it("refuses blue-green keys on other strategies", () =>
-    fails(withConfig(prodInput(), { promote: "222222222222" }), /api-stack:promote must not be set unless api-stack:strategy is blueGreen/));
+    fails(withConfig(prodInput(), { strategy: "rolling", promote: "222222222222" }), /api-stack:promote must not be set unless api-stack:strategy is blueGreen/));
 
   it("needs Prometheus for canary", () =>
     fails(withConfig(prodInput(), { strategy: "canary" }), /api-stack:prometheusAddress is required when api-stack:strategy is canary/));
@@ -343,4 +463,16 @@ describe("delivery config rules", () => {
 
   it("refuses canary weights that go down", () =>
     fails(canary(prodInput, { canarySteps: [{ setWeight: 50 }, { setWeight: 20 }] }), /weights 50, 20 must increase/));
+
+  it("refuses canary on a Gateway, saying why and what to use instead", () =>
+    fails(
+      canary(prodInput, { exposure: "gateway", gatewayName: "platform", clusterIssuer: undefined }),
+      /canary is not available with api-stack:exposure gateway: Argo Rollouts routes Gateway API traffic only through its Gateway API plugin .*Use exposure ingress .* or strategy blueGreen/,
+    ));
+
+  it("refuses canary without an Ingress to shift traffic on", () =>
+    fails(canary(prodInput, { ingressEnabled: false, ingressHost: undefined }), /canary shifts traffic on the API's Ingress/));
+
+  it("refuses canary steps that could complete before the analysis measured anything", () =>
+    fails(canary(prodInput, { canarySteps: [{ setWeight: 50 }, { pause: { duration: "90s" } }] }), /pauses after the first setWeight last 90 s; they must last at least 120 s/));
 });

@@ -105,6 +105,7 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "two signers", base: prodInput, set: { imageSignerKey: "package.json" }, key: "imageSignerKey", says: /not both/ },
   { name: "signer key file missing", base: prodInput, set: { imageSignerIdentity: undefined, imageSignerKey: "keys/missing.pub" }, key: "imageSignerKey", says: /is not a file/ },
   { name: "issuer without an identity", base: prodInput, set: { imageSignerIdentity: undefined, imageSignerIssuer: "https://issuer.example.com" }, key: "imageSignerIssuer", says: /must not be set without api-stack:imageSignerIdentity/ },
+  { name: "signer identity not an https URI", base: prodInput, set: { imageSignerIdentity: "deploy.yml@refs/heads/main" }, key: "imageSignerIdentity", says: /the certificate identity of the workflow/ },
 ];
 
 describe("stack config validation", () => {

@@ -8,12 +8,12 @@
 #     everything, install with dev dependencies, no cache cleanup), its size and its rebuild time
 # and prints a table with ratios.
 #
-#   bench/images.sh [fastapi|django]...     (default: both; needs root, runs scripts/docker-env up)
+#   bench/images.sh [fastapi|django]...     (default: both; needs root, runs testbed/docker-env up)
 #
 # The apps are copied to a temp dir so the code change never touches the checkout. The uv cache
 # mount gets a fresh id for the cold build so nothing downloaded earlier is reused, without
 # pruning caches that other builds on this daemon rely on. Timings depend on the machine's load.
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../testbed/lib.sh"
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DOCKER=/usr/bin/docker
@@ -32,8 +32,8 @@ image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1"; }
 trap cleanup EXIT
 
 [[ -r ${SSL_CERT_FILE:-} ]] || die "SSL_CERT_FILE must name the CA bundle passed as the build secret"
-"$REPO_ROOT/scripts/docker-env" up
-BASE_IMAGE=$("$REPO_ROOT/scripts/base-image")
+"$REPO_ROOT/testbed/docker-env" up
+BASE_IMAGE=$("$REPO_ROOT/testbed/base-image")
 
 # build DIR DOCKERFILE TAG LOG [EXTRA_ARGS...] -> prints seconds (0.1s resolution)
 build() {

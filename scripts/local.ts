@@ -1,5 +1,5 @@
 // The main job on the local environment: the dev stack's shape, deployed by the real engine to
-// the cluster of scripts/local-env. The image is built by dockerd and pushed to the loopback
+// the cluster of testbed/local-env. The image is built by dockerd and pushed to the loopback
 // registry first, then deployed by digest (`imageRef`), because the docker provider plugin
 // cannot be built here. The stack lives under $API_STACK_STATE, not in the repository.
 //   ts-node scripts/local.ts [up|preview|destroy]
@@ -47,7 +47,7 @@ async function main(action: string) {
     await stack.preview({ onOutput: print, refresh: true });
     return;
   }
-  // The cluster does not outlive `scripts/local-env down`, but this state does: read the
+  // The cluster does not outlive `testbed/local-env down`, but this state does: read the
   // cluster first, so objects that went away with it are created again instead of patched.
   const result = await stack.up({ onOutput: print, refresh: true });
   console.log(`\n==> stack outputs (the passphrase is public: ${PASSPHRASE_NOTE})`);

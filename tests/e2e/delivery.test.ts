@@ -1,4 +1,4 @@
-// Progressive delivery for real: the Argo Rollouts controller of scripts/local-env acting on
+// Progressive delivery for real: the Argo Rollouts controller of testbed/local-env acting on
 // what `pulumi up` declares. Promotion, rollback and abort are config changes only.
 import { strict as assert } from "node:assert";
 import * as http from "node:http";

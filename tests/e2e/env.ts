@@ -1,6 +1,6 @@
-// End-to-end harness: the real Pulumi engine (CLI built by scripts/toolchain, driven through the
+// End-to-end harness: the real Pulumi engine (CLI built by testbed/toolchain, driven through the
 // Automation API with the program run in-process), the real kube-apiserver and Argo Rollouts
-// controller of scripts/local-env, real dockerd and registry. scripts/test-e2e sets the
+// controller of testbed/local-env, real dockerd and registry. scripts/test-e2e sets the
 // environment this reads (KUBECONFIG, PULUMI_HOME, PATH).
 import type { Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";

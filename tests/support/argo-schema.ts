@@ -1,5 +1,5 @@
 // Validates Rollouts and AnalysisTemplates against the openAPIV3Schema of Argo Rollouts' own
-// CRDs, read from the argo-rollouts Go module (the version scripts/toolchain pins) in the
+// CRDs, read from the argo-rollouts Go module (the version testbed/toolchain pins) in the
 // module cache; nothing of Argo's is copied into this repository.
 import Ajv from "ajv";
 import { execFileSync } from "node:child_process";
@@ -14,9 +14,9 @@ const CRD_FILES: Record<string, string> = {
 };
 
 function argoModuleDir(): string {
-  const pin = /^ARGO_ROLLOUTS_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(PROJECT_DIR, "scripts/toolchain"), "utf8"));
+  const pin = /^ARGO_ROLLOUTS_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(PROJECT_DIR, "testbed/toolchain"), "utf8"));
   if (!pin) {
-    throw new Error("scripts/toolchain does not pin ARGO_ROLLOUTS_VERSION");
+    throw new Error("testbed/toolchain does not pin ARGO_ROLLOUTS_VERSION");
   }
   const module = `github.com/argoproj/argo-rollouts@v${pin[1]}`;
   // The module declares a newer Go than the machine may have; `auto` fetches it as the build does.

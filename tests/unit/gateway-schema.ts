@@ -1,5 +1,5 @@
 // Validates HTTPRoutes against the openAPIV3Schema of the Gateway API's own CRD, read from the
-// gateway-api Go module (the version scripts/toolchain pins) in the module cache, as
+// gateway-api Go module (the version testbed/toolchain pins) in the module cache, as
 // tests/support/argo-schema.ts does for Argo Rollouts. The CEL rules of the CRD
 // (x-kubernetes-validations) are the API server's to check.
 import Ajv from "ajv";
@@ -12,9 +12,9 @@ import { PROJECT_DIR } from "../support/program";
 let validate: ((manifest: unknown) => void) | undefined;
 
 function loadValidator(): (manifest: unknown) => void {
-  const pin = /^GATEWAY_API_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(PROJECT_DIR, "scripts/toolchain"), "utf8"));
+  const pin = /^GATEWAY_API_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(PROJECT_DIR, "testbed/toolchain"), "utf8"));
   if (!pin) {
-    throw new Error("scripts/toolchain does not pin GATEWAY_API_VERSION");
+    throw new Error("testbed/toolchain does not pin GATEWAY_API_VERSION");
   }
   const module = `sigs.k8s.io/gateway-api@v${pin[1]}`;
   const info = JSON.parse(execFileSync("go", ["mod", "download", "-json", module], { encoding: "utf8", env: { ...process.env, GOTOOLCHAIN: "auto" } })) as {

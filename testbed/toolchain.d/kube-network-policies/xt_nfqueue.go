@@ -1,4 +1,4 @@
-// Added to kube-network-policies' networkpolicy package by scripts/toolchain.
+// Added to kube-network-policies' networkpolicy package by testbed/toolchain.
 //
 // The enforcer hands the first packet of each connection to user space through an nfqueue. It
 // emits nftables' native `queue` statement, which needs the kernel's nft_queue module; kernels

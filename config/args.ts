@@ -96,7 +96,8 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
         }
       : undefined,
     api: {
-      replicas: v.replicas,
+      // The HPA owns the count when it is on; `replicas` is then refused (config/rules.ts).
+      replicas: v.hpaEnabled ? undefined : v.replicas,
       resources: {
         requests: { cpu: v.cpuRequest, memory: v.memoryRequest },
         limits: { cpu: v.cpuLimit, memory: v.memoryLimit },

@@ -205,7 +205,7 @@ export const KEYS = {
   // --- the workload --------------------------------------------------------------------
   replicas: {
     ...integer(1, 100),
-    description: "API pods. With the HPA on, the starting count; the HPA owns it afterwards.",
+    description: "API pods without the HPA (hpaEnabled false). With the HPA on it is refused: the HPA owns the count.",
     default: 2,
   },
   cpuRequest: {

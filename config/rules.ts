@@ -95,24 +95,22 @@ export const RULES: readonly Rule[] = [
         : [],
   },
   {
-    rule: "With the HPA on, hpaMinReplicas ≤ hpaMaxReplicas and replicas lies within them.",
+    rule: "With the HPA on, hpaMinReplicas ≤ hpaMaxReplicas, and replicas is not set: the HPA owns the count.",
     keys: ["hpaEnabled", "hpaMinReplicas", "hpaMaxReplicas", "replicas"],
-    check: ({ v, usable, full }) => {
-      if (!v.hpaEnabled || !usable("hpaMinReplicas", "hpaMaxReplicas", "replicas")) {
+    check: ({ v, usable, refuse, full }) => {
+      if (!v.hpaEnabled) {
         return [];
       }
-      if (v.hpaMinReplicas! > v.hpaMaxReplicas!) {
-        return [
+      const problems = usable("replicas")
+        ? refuse("replicas", `while ${full("hpaEnabled")} is true: the HPA owns the count, between ${full("hpaMinReplicas")} and ${full("hpaMaxReplicas")}`)
+        : [];
+      if (usable("hpaMinReplicas", "hpaMaxReplicas") && v.hpaMinReplicas! > v.hpaMaxReplicas!) {
+        problems.push(
           `${full("hpaMinReplicas")}: ${v.hpaMinReplicas} is above ${full("hpaMaxReplicas")} (${v.hpaMaxReplicas}); ` +
             `the minimum must not exceed the maximum.`,
-        ];
+        );
       }
-      return v.replicas! < v.hpaMinReplicas! || v.replicas! > v.hpaMaxReplicas!
-        ? [
-            `${full("replicas")}: ${v.replicas} is outside the HPA range ${v.hpaMinReplicas}..${v.hpaMaxReplicas} ` +
-              `(${full("hpaMinReplicas")}..${full("hpaMaxReplicas")}); the starting count must lie within it.`,
-          ]
-        : [];
+      return problems;
     },
   },
   {

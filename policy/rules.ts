@@ -898,8 +898,10 @@ export function topologySpread(type: string, props: Props): string[] {
     return [];
   }
   const template = podTemplateOf(type, props);
-  const replicas = props.spec?.replicas ?? 1;
-  if (!template || !isApiPod(template) || replicas <= 1) {
+  // A workload that names no count leaves it to an autoscaler (the program does exactly when the
+  // HPA is on), which may run many.
+  const replicas: number | undefined = props.spec?.replicas;
+  if (!template || !isApiPod(template) || (replicas !== undefined && replicas <= 1)) {
     return [];
   }
   const constraints = template.spec!.topologySpreadConstraints;
@@ -907,7 +909,7 @@ export function topologySpread(type: string, props: Props): string[] {
     return [];
   }
   return [
-    `${kindOf(type)} runs ${replicas} API replicas without topologySpreadConstraints: spread them over ` +
+    `${kindOf(type)} runs ${replicas ?? "autoscaled"} API replicas without topologySpreadConstraints: spread them over ` +
       "topology.kubernetes.io/zone and kubernetes.io/hostname so one zone or node failure cannot take them all " +
       `(the program does when ${key("replicas")} or ${key("hpaMaxReplicas")} is above 1)`,
   ];

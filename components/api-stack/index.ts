@@ -42,7 +42,8 @@ export interface ApiStackArgs {
   /** In-cluster Postgres and Redis (dev). Unset: none. */
   devServices?: DevServicesConfig;
   api: {
-    replicas: number;
+    /** API pods without `autoscaling`; unset with it, since the HPA owns the count. */
+    replicas?: number;
     resources: Resources;
     terminationGracePeriodSeconds: number;
     preStopSleepSeconds: number;

@@ -74,7 +74,8 @@ export interface RolloutInput {
   naming: Naming;
   namespace: string;
   delivery: RolloutDelivery;
-  replicas: number;
+  /** Unset when an autoscaler owns the count (the Rollout's scale subresource), as for a Deployment. */
+  replicas?: number;
   template: PodTemplateSpec;
   /** blueGreen: whether Argo may promote this update's release without waiting (releaseState). */
   promoted: pulumi.Input<boolean>;
@@ -119,7 +120,7 @@ export function rolloutSpec(input: RolloutInput): Record<string, unknown> {
     };
   }
   return {
-    replicas: input.replicas,
+    ...(input.replicas === undefined ? {} : { replicas: input.replicas }),
     revisionHistoryLimit: 5,
     selector: { matchLabels: naming.selector("api") },
     template: input.template,

@@ -43,9 +43,9 @@ export interface ApiArgs {
   terminationGracePeriodSeconds: number;
   /** Pause before SIGTERM so endpoints stop routing to the pod first. */
   preStopSleepSeconds: number;
-  /** API pods; with `autoscaling`, only the starting count (the HPA owns it afterwards). */
-  replicas: number;
-  /** Unset: no HPA. */
+  /** API pods, without `autoscaling`. Leave it unset with `autoscaling`: the HPA owns the count. */
+  replicas?: number;
+  /** Unset: no HPA, and `replicas` pods. */
   autoscaling?: AutoscalingConfig;
   /** Pods a voluntary disruption may take down at once. Default: 1. */
   maxUnavailable?: number;
@@ -90,11 +90,18 @@ export class Api extends pulumi.ComponentResource {
           "Argo Rollouts shifts canary traffic with its NGINX router, on the API's Ingress",
       );
     }
+    if ((args.replicas === undefined) === (args.autoscaling === undefined)) {
+      throw new Error(
+        `Api ${name}: set either replicas or autoscaling (got ${args.replicas === undefined ? "neither" : "both"}); ` +
+          "with an HPA the count is the HPA's, without one it is replicas",
+      );
+    }
     const apiName = naming.name("api");
     const metadata = { name: apiName, namespace, labels: naming.labels("api") };
-    // One answer to "is the HPA on": it owns the replica count, and more than one pod is spread.
-    const autoscaled = args.autoscaling !== undefined;
-    const replicaOwner = autoscaled ? { ignoreChanges: ["spec.replicas"] } : {};
+    // With the HPA the spec carries no count: a static one would scale the pods back to it on
+    // every update. ignoreChanges keeps the count an existing stack recorded in its state, so the
+    // update that stops sending it does not reset the live count (docs/hardening.md).
+    const replicaOwner = args.autoscaling ? { ignoreChanges: ["spec.replicas"] } : {};
     // Network and Scaling were children of the ApiStack before this component grouped them.
     const formerParent: pulumi.Alias = { parent: opts?.parent ?? pulumi.rootStackResource };
 
@@ -110,7 +117,7 @@ export class Api extends pulumi.ComponentResource {
       terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
       runAsUser: args.runAsUser,
       http: { preStopSleepSeconds: args.preStopSleepSeconds, metricsPort: args.metricsPort },
-      spread: args.replicas > 1 || (args.autoscaling?.maxReplicas ?? 1) > 1,
+      spread: (args.autoscaling?.maxReplicas ?? args.replicas!) > 1,
     });
 
     const readRelease = args.readRelease ?? clusterReleaseReader();

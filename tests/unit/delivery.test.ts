@@ -65,7 +65,8 @@ for (const [stack, input] of [
       assert.equal(container.image, run.outputs.image);
       assert.equal(container.readinessProbe.httpGet.path, "/health/ready");
       assert.equal(container.securityContext.readOnlyRootFilesystem, true);
-      assert.equal(rollout.spec.replicas, stack === "dev" ? 1 : 3);
+      // The HPA owns the count (the Rollout's scale subresource), as it does a Deployment's.
+      assert.ok(!("replicas" in rollout.spec), "no static replica count under the HPA");
     });
 
     it("wires the active and preview Services, leaving the pod-template-hash selector to Argo", () => {
@@ -94,6 +95,13 @@ for (const [stack, input] of [
       const hpa = asManifest(run.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"));
       assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "api" });
       assert.deepEqual(run.one(ROLLOUT).ignoreChanges, ["spec.replicas"]);
+    });
+
+    it("without the HPA, gives the Rollout its replica count and keeps it", async () => {
+      const fixed = await runProgram(blueGreen(input, { hpaEnabled: false, replicas: 4 }), { stack });
+      assert.deepEqual(fixed.all("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"), []);
+      assert.equal(rolloutOf(fixed).spec.replicas, 4);
+      assert.deepEqual(fixed.one(ROLLOUT).ignoreChanges, []);
     });
 
     it("rolls out only after migrations", () => {

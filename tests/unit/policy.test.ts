@@ -924,6 +924,11 @@ describe("policy rules", () => {
       assert.deepEqual(topologySpread(T.deployment, object), [
         "Deployment runs 3 API replicas without topologySpreadConstraints: spread them over topology.kubernetes.io/zone and kubernetes.io/hostname so one zone or node failure cannot take them all (the program does when api-stack:replicas or api-stack:hpaMaxReplicas is above 1)",
       ]);
+      // Without a count the HPA scales it, possibly to many pods.
+      delete object.spec.replicas;
+      assert.deepEqual(topologySpread(T.deployment, object), [
+        "Deployment runs autoscaled API replicas without topologySpreadConstraints: spread them over topology.kubernetes.io/zone and kubernetes.io/hostname so one zone or node failure cannot take them all (the program does when api-stack:replicas or api-stack:hpaMaxReplicas is above 1)",
+      ]);
       object.spec.replicas = 1;
       assert.deepEqual(topologySpread(T.deployment, object), []);
     });

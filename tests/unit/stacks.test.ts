@@ -2,11 +2,15 @@
 // what each would send to the Kubernetes API, and in which order.
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
+import { ApiStack } from "../../components/api-stack";
+import { validateConfig } from "../../config";
 import {
   asManifest,
   devInput,
+  execute,
   isKubernetes,
   isSecretValue,
+  PROJECT,
   PROJECT_DIR,
   prodInput,
   runProgram,
@@ -157,7 +161,7 @@ for (const [stack, input] of [
       const deployment = asManifest(run.one(T.deployment, "api"));
       const pod = deployment.spec.template.spec;
       const container = pod.containers[0];
-      assert.equal(deployment.spec.replicas, stack === "dev" ? 1 : 3);
+      assert.ok(!("replicas" in deployment.spec), "the HPA owns the count");
       assert.deepEqual(deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
       assert.deepEqual(container.ports, [
         { name: "http", containerPort: 8000, protocol: "TCP" },
@@ -242,6 +246,8 @@ for (const [stack, input] of [
     });
 
     it("leaves the replica count to the HPA", () => {
+      // No count in the spec, and the one an existing stack recorded is not reset by this update.
+      assert.ok(!("replicas" in asManifest(run.one(T.deployment, "api")).spec));
       assert.deepEqual(run.one(T.deployment, "api").ignoreChanges, ["spec.replicas"]);
       const hpa = asManifest(run.one(T.hpa)).spec;
       assert.deepEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "api" });
@@ -351,8 +357,27 @@ describe("stack variations (mocks)", () => {
   it("without the HPA, Pulumi owns the replica count", async () => {
     const run = await runProgram(withConfig(prebuilt(), { hpaEnabled: false }));
     assert.deepEqual(run.all(T.hpa), []);
+    assert.equal(asManifest(run.one(T.deployment, "api")).spec.replicas, 2);
     assert.deepEqual(run.one(T.deployment, "api").ignoreChanges, []);
     assert.equal(run.all(T.pdb).length, 1);
+  });
+
+  it("refuses an API given both a replica count and an HPA, or neither", async () => {
+    const validated = validateConfig({ values: prebuilt().values, secretKeys: new Set(prebuilt().secretKeys), project: PROJECT, stack: "unit", projectDir: PROJECT_DIR });
+    assert.ok(validated.ok);
+    const { args } = validated.config;
+    for (const [change, says] of [
+      [{ api: { ...args.api, replicas: 3 } }, /set either replicas or autoscaling \(got both\)/],
+      [{ autoscaling: undefined }, /set either replicas or autoscaling \(got neither\)/],
+    ] as const) {
+      const run = await execute(prebuilt(), {
+        program: async (readRelease) => {
+          new ApiStack("api", { ...args, ...change, readRelease });
+          return {};
+        },
+      });
+      assert.match(String(run.error?.message), says);
+    }
   });
 
   it("without an Ingress, the URL is the in-cluster one", async () => {

@@ -10,7 +10,7 @@ import { Image, type ImageBuild, type ImagePrebuilt } from "../image";
 import { naming as makeNaming, type NamingInput } from "../names";
 import { NetworkPolicies } from "../network-policy";
 import type { NetworkPolicyConfig } from "../network-policy/spec";
-import type { IngressConfig } from "../network/spec";
+import { publicHosts, type IngressConfig } from "../network/spec";
 import type { AutoscalingConfig } from "../scaling/spec";
 import { SecretValue } from "../secret";
 import { Settings } from "../settings";
@@ -29,7 +29,7 @@ export interface ApiStackArgs {
   image: ImageBuild | ImagePrebuilt;
   /** An earlier digest-pinned image to return to: deployed instead of `image`, promoted at once, no migrations. */
   rollbackTo?: string;
-  /** The app's settings; ALLOWED_HOSTS is derived from the ingress host and the Services. */
+  /** The app's settings; ALLOWED_HOSTS is derived from the exposure's hosts (the preview's too) and the Services. */
   settings: Omit<AppSettings, "allowedHosts">;
   /** External database and Redis; leave the URLs out when `devServices` provides them. */
   secrets: {
@@ -145,7 +145,7 @@ export class ApiStack extends pulumi.ComponentResource {
       {
         naming,
         namespace: ns,
-        settings: { ...args.settings, allowedHosts: allowedHosts(args.ingress ? [args.ingress.host] : [], services, args.namespace) },
+        settings: { ...args.settings, allowedHosts: allowedHosts(publicHosts(args.ingress), services, args.namespace) },
         secrets: { ...args.secrets, ...connections },
       },
       child,

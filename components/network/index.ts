@@ -7,6 +7,7 @@ import {
   httpRouteSpec,
   ingressAnnotations,
   ingressSpec,
+  publicHosts,
   redirectRouteSpec,
   routeAnnotations,
   serviceSpec,
@@ -93,7 +94,7 @@ export class Network extends pulumi.ComponentResource {
           newRoute(ingress, "preview", httpRouteSpec(ingress, preview));
         }
         if (ingress.httpsListener) {
-          newRoute(ingress, "redirect", redirectRouteSpec(ingress, [main.host, ...(preview ? [preview.host] : [])]));
+          newRoute(ingress, "redirect", redirectRouteSpec(ingress, publicHosts(ingress)));
         }
       }
     }

@@ -4,6 +4,7 @@ import {
   httpRouteSpec,
   ingressAnnotations,
   ingressSpec,
+  publicHosts,
   redirectRouteSpec,
   routeAnnotations,
   type GatewayExposure,
@@ -28,6 +29,12 @@ describe("ingress", () => {
 
   it("passes the rate limit to ingress-nginx as a string", () => {
     assert.equal(ingressAnnotations(ingress)["nginx.ingress.kubernetes.io/limit-rpm"], "60");
+  });
+
+  it("serves the API's host and, when set, the preview's; nothing without an exposure", () => {
+    assert.deepEqual(publicHosts(ingress), ["api.example.com"]);
+    assert.deepEqual(publicHosts({ ...ingress, previewHost: "api-preview.example.com" }), ["api.example.com", "api-preview.example.com"]);
+    assert.deepEqual(publicHosts(undefined), []);
   });
 
   it("reports the public URL with an Ingress and the cluster one without", () => {

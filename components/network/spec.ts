@@ -156,6 +156,11 @@ export function redirectRouteSpec(gateway: GatewayExposure, hosts: string[]): Re
   };
 }
 
+/** Every host the exposure serves: the API's, then the blue-green preview's. None without an exposure. */
+export function publicHosts(exposure: IngressConfig | undefined): string[] {
+  return exposure ? [exposure.host, ...(exposure.previewHost === undefined ? [] : [exposure.previewHost])] : [];
+}
+
 /** Whether users reach the exposure over HTTPS. */
 export const servesTls = (exposure: IngressConfig): boolean =>
   exposure.kind === "ingress" ? exposure.tls !== undefined : exposure.httpsListener !== undefined;

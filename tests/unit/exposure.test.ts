@@ -101,6 +101,16 @@ describe("exposure gateway without TLS (dev, mocks)", () => {
 
 describe("the blue-green preview on its own host (mocks)", () => {
   const previewHost = "api-preview.example.com";
+  const allowedHosts = (run: RunResult) => asManifest(run.one("kubernetes:core/v1:ConfigMap")).data.ALLOWED_HOSTS.split(",");
+
+  it("lets the apps answer the preview's host (ALLOWED_HOSTS), for an Ingress and a route alike", async () => {
+    for (const input of [withConfig(prodInput(), { strategy: "blueGreen", previewHost }), onGateway(prodInput, { strategy: "blueGreen", previewHost })]) {
+      const hosts = allowedHosts(await runProgram(input, { stack: "prod" }));
+      assert.deepEqual(hosts.slice(0, 2), ["api.example.com", previewHost]);
+    }
+    // Without a preview host the apps refuse it.
+    assert.ok(!allowedHosts(await runProgram(withConfig(prodInput(), { strategy: "blueGreen" }), { stack: "prod" })).includes(previewHost));
+  });
 
   it("exposure ingress: an Ingress of its own to the preview Service, with its own certificate", async () => {
     const run = await runProgram(withConfig(prodInput(), { strategy: "blueGreen", previewHost }), { stack: "prod" });

@@ -182,20 +182,10 @@ export const HARDENING_RULES: readonly Rule[] = [
         : [],
   },
   {
-    rule: "prod builds only on a base image pinned by digest (imageBuildArgs.BASE_IMAGE, when set).",
-    keys: ["environment", "imageBuildArgs"],
-    check: ({ v, full }) => {
-      const base = v.imageBuildArgs?.BASE_IMAGE;
-      return v.environment === "prod" && base !== undefined && !DIGEST_REF_PATTERN.test(base)
-        ? [`${full("imageBuildArgs")}: BASE_IMAGE "${base}" is refused in prod; pin it by digest (repository[:tag]@sha256:<64 hex>), or a moved tag changes what is built.`]
-        : [];
-    },
-  },
-  {
     rule:
       "imageSignerIdentity and imageSignerKey exclude each other; imageSignerIssuer only with imageSignerIdentity; imageSignerKey is a file; " +
-      "prod deploys a prebuilt image (imageRef, rollbackTo) only with one of them.",
-    keys: ["environment", "imageSignerIdentity", "imageSignerIssuer", "imageSignerKey", "imageRef", "rollbackTo"],
+      "prod requires one of them, since it deploys only prebuilt images (imageRef, rollbackTo) verified as signed.",
+    keys: ["environment", "imageSignerIdentity", "imageSignerIssuer", "imageSignerKey"],
     check: ({ v, given, full, refuse, projectDir }) => {
       const problems: string[] = [];
       if (given("imageSignerIdentity") && given("imageSignerKey")) {
@@ -207,10 +197,9 @@ export const HARDENING_RULES: readonly Rule[] = [
       if (v.imageSignerKey !== undefined && !isFile(path.resolve(projectDir, v.imageSignerKey))) {
         problems.push(`${full("imageSignerKey")}: "${v.imageSignerKey}" is not a file (resolved to ${path.resolve(projectDir, v.imageSignerKey)}).`);
       }
-      const prebuilt = (["imageRef", "rollbackTo"] as const).filter((key) => given(key));
-      if (v.environment === "prod" && prebuilt.length > 0 && !given("imageSignerIdentity") && !given("imageSignerKey")) {
+      if (v.environment === "prod" && !given("imageSignerIdentity") && !given("imageSignerKey")) {
         problems.push(
-          `${full("imageSignerIdentity")} is required in prod to deploy ${prebuilt.map(full).join(" and ")}: prod runs only images verified as signed. ` +
+          `${full("imageSignerIdentity")} is required in prod, which deploys only images (${full("imageRef")}, ${full("rollbackTo")}) verified as signed. ` +
             `Run \`pulumi config set imageSignerIdentity <workflow identity>\` (or set imageSignerKey).`,
         );
       }

@@ -147,13 +147,13 @@ export const KEYS = {
     schema: z.string().regex(DIGEST_REF_PATTERN),
     allowed: "an image reference pinned by digest, repository@sha256:<64 hex digits>",
     description:
-      "Deploy this prebuilt image instead of building one (e.g. the digest dev already runs). Excludes the image* build keys.",
+      "Deploy this prebuilt image instead of building one (the digest CI built, e.g. the one dev already runs). Excludes the build keys. Required in prod, which never builds.",
   },
   imageRepository: {
     kind: "string",
     schema: z.string().max(255).regex(REPOSITORY),
     allowed: "an image repository without tag or digest, such as registry.example.com/team/api",
-    description: "Repository the built image is pushed to. Required unless imageRef is set.",
+    description: "Repository the built image is pushed to. Required unless imageRef is set; refused in prod, which deploys imageRef only.",
   },
   imageContext: {
     kind: "string",
@@ -185,7 +185,7 @@ export const KEYS = {
     kind: "object",
     schema: z.record(z.string().regex(ENV_NAME), z.string()),
     allowed: "a JSON object of build-arg names to strings, such as {\"BASE_IMAGE\": \"python:3.12-slim\"}",
-    description: `Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base; prod requires it pinned by digest). BASE_IMAGE defaults to ${DEFAULT_BASE_IMAGE}.`,
+    description: `Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base). BASE_IMAGE defaults to ${DEFAULT_BASE_IMAGE}, the apps' Dockerfile default.`,
     default: {},
   },
   registryUsername: {

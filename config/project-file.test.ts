@@ -28,4 +28,11 @@ describe("project and stack files", () => {
       }
     });
   }
+
+  it("Pulumi.prod.yaml is not encrypted with a passphrase", () => {
+    const file = load(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")) as Record<string, unknown>;
+    // A passphrase stack carries its salt; prod's provider is Pulumi Cloud's key or a KMS key.
+    assert.ok(!("encryptionsalt" in file), "prod must not use the passphrase secrets provider");
+    assert.equal(file.secretsprovider, undefined, "no provider the unit tests cannot use is committed");
+  });
 });

@@ -114,9 +114,18 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
-    rule: `imageRef excludes the build keys (${BUILD_KEYS.join(", ")}); without it, imageRepository is required and imageContext/imageDockerfile must exist.`,
-    keys: ["imageRef", ...BUILD_KEYS],
+    rule:
+      `imageRef excludes the build keys (${BUILD_KEYS.join(", ")}); without it, imageRepository is required and imageContext/imageDockerfile must exist. ` +
+      "prod requires imageRef and refuses the build keys: it deploys the image CI built once and signed, never a rebuild.",
+    keys: ["environment", "imageRef", ...BUILD_KEYS],
     check: ({ v, given, usable, full, need, refuse, projectDir }) => {
+      if (v.environment === "prod") {
+        const why = `in prod, which deploys only the image CI built once and signed, by digest (${full("imageRef")}), never a rebuild`;
+        return [
+          ...need("imageRef", `${why}; the release workflow sets it from the build`),
+          ...BUILD_KEYS.filter((key) => usable(key)).flatMap((key) => refuse(key, why)),
+        ];
+      }
       if (given("imageRef")) {
         return BUILD_KEYS.flatMap((key) => refuse(key, `together with ${full("imageRef")}: a prebuilt image is not built or pushed`));
       }

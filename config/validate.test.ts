@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { validateConfig, type RawConfig } from "./validate";
-import { devInput, execute, prodInput, PROJECT, PROJECT_DIR, TEST_SECRETS, withConfig, type StackInput } from "../tests/support/harness";
+import { devInput, execute, prodInput, PROJECT, PROJECT_DIR, readStackFile, TEST_SECRETS, withConfig, type StackInput } from "../tests/support/harness";
 
 const raw = (input: StackInput): RawConfig => ({
   values: input.values,
@@ -37,12 +37,12 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "ingress enabled without host", base: prodInput, set: { ingressHost: undefined }, key: "ingressHost", says: /required when api-stack:ingressEnabled is true/ },
   { name: "host without ingress", base: prodInput, set: { ingressEnabled: false }, key: "ingressHost", says: /must not be set while api-stack:ingressEnabled is false/ },
   { name: "boolean spelled yes", base: prodInput, set: { ingressEnabled: "yes" }, key: "ingressEnabled", says: /true or false/ },
-  { name: "image context missing", base: prodInput, set: { imageContext: "apps/does-not-exist" }, key: "imageContext", says: /is not a directory/ },
-  { name: "dockerfile missing", base: prodInput, set: { imageDockerfile: "Nope.Dockerfile" }, key: "imageDockerfile", says: /is not a file in the build context/ },
-  { name: "image repository with a tag", base: prodInput, set: { imageRepository: "registry.example.com/api:latest" }, key: "imageRepository", says: /without tag or digest/ },
-  { name: "imageRef with a mutable tag", base: prodInput, set: { imageRepository: undefined, imageRef: "registry.example.com/api:1.2.3" }, key: "imageRef", says: /pinned by digest/ },
-  { name: "imageRef and a build key", base: prodInput, set: { imageRef: DIGEST_REF }, key: "imageRepository", says: /must not be set together with api-stack:imageRef/ },
-  { name: "no repository and no imageRef", base: prodInput, set: { imageRepository: undefined }, key: "imageRepository", says: /is required to push the built image/ },
+  { name: "image context missing", base: devInput, set: { imageContext: "apps/does-not-exist" }, key: "imageContext", says: /is not a directory/ },
+  { name: "dockerfile missing", base: devInput, set: { imageDockerfile: "Nope.Dockerfile" }, key: "imageDockerfile", says: /is not a file in the build context/ },
+  { name: "image repository with a tag", base: devInput, set: { imageRepository: "registry.example.com/api:latest" }, key: "imageRepository", says: /without tag or digest/ },
+  { name: "imageRef with a mutable tag", base: prodInput, set: { imageRef: "registry.example.com/api:1.2.3" }, key: "imageRef", says: /pinned by digest/ },
+  { name: "imageRef and a build key", base: devInput, set: { imageRef: DIGEST_REF }, key: "imageRepository", says: /must not be set together with api-stack:imageRef/ },
+  { name: "no repository and no imageRef", base: devInput, set: { imageRepository: undefined }, key: "imageRepository", says: /is required to push the built image/ },
   { name: "secret key stored in plaintext", base: prodInput, set: { secretKey: TEST_SECRETS.secretKey }, secret: [], key: "secretKey", says: /stored in plaintext; it must be a secret/ },
   { name: "secret key too short", base: prodInput, set: { secretKey: "short" }, secret: ["secretKey"], key: "secretKey", says: /at least 50 characters/ },
   { name: "database URL not postgres", base: prodInput, set: { databaseUrl: "mysql://db/app" }, secret: ["databaseUrl"], key: "databaseUrl", says: /postgresql:\/\// },
@@ -55,10 +55,10 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "CORS origin with a path", base: prodInput, set: { corsOrigins: ["https://app.example.com/path"] }, key: "corsOrigins", says: /list of origins/ },
   { name: "CORS origins not JSON", base: prodInput, set: { corsOrigins: "https://app.example.com" }, key: "corsOrigins", says: /JSON list of origins/ },
   { name: "migration command empty", base: prodInput, set: { migrationCommand: [] }, key: "migrationCommand", says: /non-empty JSON list/ },
-  { name: "build arg with a bad name", base: prodInput, set: { imageBuildArgs: { "BASE IMAGE": "x" } }, key: "imageBuildArgs", says: /build-arg names/ },
-  { name: "registry user without password", base: prodInput, set: { registryUsername: "ci" }, key: "registryPassword", says: /required together with api-stack:registryUsername/ },
+  { name: "build arg with a bad name", base: devInput, set: { imageBuildArgs: { "BASE IMAGE": "x" } }, key: "imageBuildArgs", says: /build-arg names/ },
+  { name: "registry user without password", base: devInput, set: { registryUsername: "ci" }, key: "registryPassword", says: /required together with api-stack:registryUsername/ },
   { name: "rate limit zero", base: prodInput, set: { rateLimitPerMinute: 0 }, key: "rateLimitPerMinute", says: /from 1 to 100000/ },
-  { name: "platform not supported", base: prodInput, set: { imagePlatform: "windows/amd64" }, key: "imagePlatform", says: /linux\/amd64 or linux\/arm64/ },
+  { name: "platform not supported", base: devInput, set: { imagePlatform: "windows/amd64" }, key: "imagePlatform", says: /linux\/amd64 or linux\/arm64/ },
   // exposure, the Gateway and the preview's host (docs/traffic.md)
   { name: "exposure outside the list", base: prodInput, set: { exposure: "mesh" }, key: "exposure", says: /ingress or gateway/ },
   { name: "exposure without a host", base: prodInput, set: { ingressEnabled: false, ingressHost: undefined, exposure: "gateway" }, key: "exposure", says: /must not be set while api-stack:ingressEnabled is false/ },
@@ -100,8 +100,12 @@ const INVALID: Array<{ name: string; base: () => StackInput; set: Record<string,
   { name: "secret key fallback too short", base: prodInput, set: { secretKeyFallbacks: "old" }, key: "secretKeyFallbacks", says: /at least 50 characters/ },
   { name: "secret key among its fallbacks", base: prodInput, set: { secretKeyFallbacks: TEST_SECRETS.secretKey }, key: "secretKeyFallbacks", says: /holds the current api-stack:secretKey/ },
   { name: "backup image by tag in prod", base: prodInput, set: { backupImage: "postgres:16-alpine" }, key: "backupImage", says: /refused in prod; .* pinned by digest/ },
-  { name: "base image by tag in prod", base: prodInput, set: { imageBuildArgs: { BASE_IMAGE: "python:3.12-slim" } }, key: "imageBuildArgs", says: /BASE_IMAGE "python:3\.12-slim" is refused in prod/ },
-  { name: "prebuilt image in prod without a signer", base: prodInput, set: { imageRepository: undefined, imageRef: DIGEST_REF, imageSignerIdentity: undefined }, key: "imageSignerIdentity", says: /required in prod to deploy api-stack:imageRef/ },
+  // prod deploys only the image CI built once and signed: no build, no unsigned image
+  { name: "prod without an image", base: prodInput, set: { imageRef: undefined }, key: "imageRef", says: /is required in prod, which deploys only the image CI built once and signed, by digest .* Run `pulumi config set imageRef <value>`/ },
+  { name: "prod building its image", base: prodInput, set: { imageRepository: "registry.example.com/platform/api" }, key: "imageRepository", says: /must not be set in prod, which deploys only the image CI built once and signed, by digest .*, never a rebuild\. Run `pulumi config rm imageRepository`/ },
+  { name: "prod building on a base of its own", base: prodInput, set: { imageBuildArgs: { BASE_IMAGE: "python:3.12-slim" } }, key: "imageBuildArgs", says: /must not be set in prod/ },
+  { name: "prod pushing with registry credentials", base: prodInput, set: { registryUsername: "ci", registryPassword: TEST_SECRETS.registryPassword }, secret: ["registryPassword"], key: "registryPassword", says: /must not be set in prod/ },
+  { name: "prod without a signer", base: prodInput, set: { imageSignerIdentity: undefined }, key: "imageSignerIdentity", says: /required in prod, which deploys only images \(api-stack:imageRef, api-stack:rollbackTo\) verified as signed/ },
   { name: "two signers", base: prodInput, set: { imageSignerKey: "package.json" }, key: "imageSignerKey", says: /not both/ },
   { name: "signer key file missing", base: prodInput, set: { imageSignerIdentity: undefined, imageSignerKey: "keys/missing.pub" }, key: "imageSignerKey", says: /is not a file/ },
   { name: "issuer without an identity", base: prodInput, set: { imageSignerIdentity: undefined, imageSignerIssuer: "https://issuer.example.com" }, key: "imageSignerIssuer", says: /must not be set without api-stack:imageSignerIdentity/ },
@@ -144,11 +148,13 @@ describe("stack config validation", () => {
     assert.equal(result.config.cluster.context, "prod");
   });
 
-  it("lists the prod secrets an operator still has to set", () => {
-    const errors = errorsOf(readProdWithoutSecrets());
-    const keys = errors.map((e) => /^(api-stack:\w+)/.exec(e)?.[1]).sort();
-    assert.deepEqual(keys, ["api-stack:databaseUrl", "api-stack:redisUrl", "api-stack:secretKey"]);
-    assert.ok(errors.every((e) => e.includes("pulumi config set --secret")));
+  it("lists what the prod stack file leaves to the operator (its secrets) and to each release (the image)", () => {
+    const errors = errorsOf(readStackFile("prod"));
+    const keyOf = (e: string) => /^(api-stack:\w+)/.exec(e)?.[1];
+    assert.deepEqual(errors.map(keyOf).sort(), ["api-stack:databaseUrl", "api-stack:imageRef", "api-stack:redisUrl", "api-stack:secretKey"]);
+    for (const error of errors) {
+      assert.ok(error.includes(keyOf(error) === "api-stack:imageRef" ? "pulumi config set imageRef" : "pulumi config set --secret"), error);
+    }
   });
 
   it("reports several problems together", () => {
@@ -185,10 +191,6 @@ describe("stack config validation", () => {
     }
   });
 });
-
-function readProdWithoutSecrets(): StackInput {
-  return withConfig(prodInput(), { secretKey: undefined, databaseUrl: undefined, redisUrl: undefined });
-}
 
 function withRaw(input: StackInput, extra: Record<string, string>): StackInput {
   return { ...input, values: { ...input.values, ...extra } };

@@ -82,7 +82,17 @@ export function withConfig(
   return { values, secretKeys: [...secretKeys] };
 }
 
-/** The prod stack file plus the secrets an operator would set with `pulumi config set --secret`. */
+/**
+ * Stands in for the image the deploy workflow built once and signed, which the release workflow
+ * sets as prod's imageRef. Prod verifies its signature: tests that run the program with prod's
+ * config stand in for cosign too (tests/unit/cosign.ts, withCosign).
+ */
+export const PROD_IMAGE = `registry.example.com/platform/api@sha256:${"0123456789abcdef".repeat(4)}`;
+
+/**
+ * The prod stack file plus what each release adds: the secrets an operator sets with
+ * `pulumi config set --secret`, and the image the release workflow sets.
+ */
 export function prodInput(): StackInput {
   return withConfig(
     readStackFile("prod"),
@@ -90,6 +100,7 @@ export function prodInput(): StackInput {
       secretKey: TEST_SECRETS.secretKey,
       databaseUrl: TEST_SECRETS.databaseUrl,
       redisUrl: TEST_SECRETS.redisUrl,
+      imageRef: PROD_IMAGE,
     },
     ["secretKey", "databaseUrl", "redisUrl"],
   );

@@ -40,7 +40,7 @@ const blueGreen = (base: () => StackInput, extra: Record<string, unknown> = {}) 
 const canary = (base: () => StackInput, extra: Record<string, unknown> = {}) =>
   withConfig(base(), { strategy: "canary", prometheusAddress: PROMETHEUS, ...extra } as Record<string, string>);
 /** Prod deploying a given image, so consecutive updates can release different images. */
-const prodWith = (image: string) => () => withConfig(prodInput(), { imageRepository: undefined, imageRef: image });
+const prodWith = (image: string) => () => withConfig(prodInput(), { imageRef: image });
 
 const rolloutOf = (run: RunResult) => asManifest(run.one(ROLLOUT));
 const release = (run: RunResult) => run.outputs.release as Record<string, string | undefined>;
@@ -50,6 +50,8 @@ for (const [stack, input] of [
   ["prod", prodInput],
 ] as const) {
   describe(`${stack} stack with strategy blueGreen (mocks)`, () => {
+    // Prod verifies its prebuilt image as signed before registering anything.
+    withCosign();
     let run: RunResult;
     before(async () => {
       run = await runProgram(blueGreen(input), { stack });
@@ -121,6 +123,7 @@ for (const [stack, input] of [
   });
 
   describe(`${stack} stack with strategy canary (mocks)`, () => {
+    withCosign();
     let run: RunResult;
     before(async () => {
       run = await runProgram(canary(input), { stack });

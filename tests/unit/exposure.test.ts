@@ -9,6 +9,7 @@ import { asManifest, devInput, isKubernetes, prodInput, runProgram, withConfig, 
 import { validateArgoManifest } from "../support/argo-schema";
 import { validateManifest } from "../support/k8s-schema";
 import { validateHttpRoute } from "./gateway-schema";
+import { withCosign } from "./cosign";
 
 const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
@@ -40,6 +41,8 @@ async function validateAll(run: RunResult) {
 }
 
 describe("exposure gateway: prod's host on the platform's Gateway (mocks)", () => {
+  // Prod verifies its prebuilt image as signed before registering anything.
+  withCosign();
   let run: RunResult;
   before(async () => {
     run = await runProgram(onGateway(prodInput), { stack: "prod" });
@@ -100,6 +103,7 @@ describe("exposure gateway without TLS (dev, mocks)", () => {
 });
 
 describe("the blue-green preview on its own host (mocks)", () => {
+  withCosign();
   const previewHost = "api-preview.example.com";
   const allowedHosts = (run: RunResult) => asManifest(run.one("kubernetes:core/v1:ConfigMap")).data.ALLOWED_HOSTS.split(",");
 

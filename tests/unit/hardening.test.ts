@@ -17,13 +17,16 @@ const T = {
   service: "kubernetes:core/v1:Service",
 };
 const DIGEST_REF = `registry.example.com/platform/api@sha256:${"c".repeat(64)}`;
-const prebuilt = () => withConfig(prodInput(), { imageRef: DIGEST_REF, imageRepository: undefined });
+/** Prod releasing a given signed image (prodInput's is the workflow's stand-in). */
+const prebuilt = () => withConfig(prodInput(), { imageRef: DIGEST_REF });
 const settingsOf = (run: RunResult) => asManifest(run.one(T.configMap)).data;
 const appPods = (run: RunResult) => [...run.all(T.deployment), ...run.all(T.rollout), ...run.all(T.job)];
 const podBearing = (run: RunResult) => [...appPods(run), ...run.all(T.statefulSet)];
 const policiesOf = (run: RunResult) => Object.fromEntries(run.all(T.policy).map((r) => [asManifest(r).metadata.name, asManifest(r).spec]));
 
 describe("network isolation (mocks)", () => {
+  // Prod (and a staging stack with prod's signer) verifies its prebuilt image before registering anything.
+  withCosign();
   it("dev: denies by default, then lets Traefik reach the API and the app reach DNS and its dev services", async () => {
     const run = await runProgram(devInput(), { stack: "dev" });
     const policies = policiesOf(run);
@@ -64,6 +67,7 @@ describe("network isolation (mocks)", () => {
 });
 
 describe("the apps' environment contract (mocks)", () => {
+  withCosign();
   it("serves metrics on their own port, allows only the stack's host names, and bounds Celery", async () => {
     const run = await runProgram(prodInput(), { stack: "prod" });
     const settings = settingsOf(run);
@@ -140,6 +144,7 @@ describe("immutable settings and release Jobs (mocks)", () => {
 });
 
 describe("pods and containers (mocks)", () => {
+  withCosign();
   it("checks the worker with its liveness command and lets it finish its tasks on shutdown", async () => {
     const run = await runProgram(withConfig(prodInput(), { celeryTaskTimeLimitSeconds: 300, celeryTaskSoftTimeLimitSeconds: 240, celeryVisibilityTimeoutSeconds: 900 }), {
       stack: "prod",
@@ -234,6 +239,7 @@ describe("image signatures before anything is registered (mocks)", () => {
 });
 
 describe("a stack named like prod (mocks)", () => {
+  withCosign();
   it("must be prod", async () => {
     const run = await execute(withConfig(prodInput(), { environment: "staging" }), { stack: "prod-eu" });
     assert.match(String(run.error?.message), /api-stack:environment: "staging" in the stack "prod-eu", whose name says prod/);

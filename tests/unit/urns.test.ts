@@ -9,22 +9,33 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { asManifest, devInput, prodInput, runProgram, withConfig, type Registered, type StackInput } from "../support/harness";
+import { withCosign } from "./cosign";
 
 type Captured = { urn: string; object?: string };
 const BEFORE = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/urns-before-redesign.json"), "utf8")) as Record<string, Captured[]>;
 
-// The stack's reference to its own outputs is gone on purpose: the live release is read from the
-// cluster now. It was a read of another stack's outputs, so dropping it deletes nothing.
-const DROPPED = /\$pulumi:pulumi:StackReference::api-previous$/;
+const DROPPED = [
+  // The stack's reference to its own outputs is gone on purpose: the live release is read from the
+  // cluster now. It was a read of another stack's outputs, so dropping it deletes nothing.
+  /\$pulumi:pulumi:StackReference::api-previous$/,
+  // Prod builds nothing now: it deploys the digest CI built and signed (imageRef). Its Image
+  // component and docker image leave the state; a docker Image deletes no tag, locally or in the
+  // registry, when it goes.
+  /^urn:pulumi:prod::api-stack::api-stack:index:ApiStack\$api-stack:index:Image(\$docker:index\/image:Image)?::api$/,
+];
 
 // Objects added since the capture: the namespace's NetworkPolicies, and prod's backup volume and
 // Job (backups are on by default in prod now). They have no earlier URN to keep.
 const ADDED = (object: string) =>
-  object.startsWith("networking.k8s.io/v1 NetworkPolicy ") || / api-prod\/api-backup(-[a-f0-9]{12})?$/.test(object);
+  object.startsWith("networking.k8s.io/v1 NetworkPolicy ") || / api-prod\/api-backup(-<release>)?$/.test(object);
 // Names that change by design, under the same URN: the settings objects are content-addressed
-// (`api-settings-<8 hex>`), and a release Job's name carries the settings it ran with.
+// (`api-settings-<8 hex>`), and a release Job's name carries the release it runs (every image
+// renames it; prod's image is the release workflow's now, not the capture's build) and the
+// settings it ran with.
 const byDesign = (object: string) =>
-  object.replace(/\/(api-(?:settings|secrets))-[a-f0-9]{8}$/, "/$1").replace(/\/(api-(?:migration|backup)-[a-f0-9]{12})-[a-f0-9]{8}$/, "/$1");
+  object
+    .replace(/\/(api-(?:settings|secrets))-[a-f0-9]{8}$/, "/$1")
+    .replace(/\/(api-(?:migration|backup))-[a-f0-9]{12}(-[a-f0-9]{8})?$/, "/$1-<release>");
 
 const SCENARIOS: Record<string, [() => StackInput, string]> = {
   dev: [devInput, "dev"],
@@ -90,17 +101,19 @@ function urnsOf(resources: Registered[], stack: string) {
 }
 
 describe("URNs survive the redesign (mocks)", () => {
+  // Prod verifies its prebuilt image as signed before registering anything.
+  withCosign();
   for (const [scenario, [input, stack]] of Object.entries(SCENARIOS)) {
     it(`${scenario}: every earlier URN is kept or aliased, and every object keeps its kind and name`, async () => {
       const run = await runProgram(input(), { stack });
       const now = urnsOf(run.resources, stack);
-      const before = BEFORE[scenario].filter((old) => !DROPPED.test(old.urn));
+      const before = BEFORE[scenario].filter((old) => !DROPPED.some((dropped) => dropped.test(old.urn)));
       assert.ok(before.length >= 15, `the fixture holds ${scenario}`);
 
       for (const old of before) {
         const heirs = now.filter((resource) => resource.urn === old.urn || resource.aliases.has(old.urn));
         assert.equal(heirs.length, 1, `${old.urn} must be kept or aliased by exactly one resource, found ${heirs.length}`);
-        assert.equal(heirs[0].object && byDesign(heirs[0].object), old.object, `${old.urn} now manages another object`);
+        assert.equal(heirs[0].object && byDesign(heirs[0].object), old.object && byDesign(old.object), `${old.urn} now manages another object`);
       }
       const objects = (list: Array<{ object?: string }>) => list.flatMap((r) => (r.object ? [byDesign(r.object)] : [])).sort();
       const added = objects(now).filter((object) => !objects(before).includes(object));

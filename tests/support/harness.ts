@@ -145,20 +145,13 @@ export interface RunOptions {
    * Any API not listed has none yet (`absent`: its first release).
    */
   cluster?: Record<string, LiveRelease>;
-  /**
-   * @deprecated Kept for tests/unit/policy.test.ts until it uses `cluster`: a cluster in which
-   * every API serves `release.active`, as an earlier update left it.
-   */
-  previousOutputs?: { release?: { active?: string } };
 }
 
 /** The reader unit tests run the program with: answers from `cluster`, never from a real API server. */
-function fakeCluster(options: Pick<RunOptions, "cluster" | "previousOutputs">, reads: ReleaseTarget[] = []): ReleaseReader {
-  const active = options.previousOutputs?.release?.active;
-  const otherwise: LiveRelease = active ? { kind: "live", active } : { kind: "absent" };
+function fakeCluster(cluster: RunOptions["cluster"], reads: ReleaseTarget[] = []): ReleaseReader {
   return async (target) => {
     reads.push(target);
-    return options.cluster?.[`${target.namespace}/${target.name}`] ?? otherwise;
+    return cluster?.[`${target.namespace}/${target.name}`] ?? { kind: "absent" };
   };
 }
 
@@ -190,7 +183,7 @@ export async function runProgram(input: StackInput, options: RunOptions = {}): P
 /** Runs the program and returns what it registered even when it fails. */
 export async function execute(
   input: StackInput,
-  { stack = "unit", program = loadProgram, ...cluster }: RunOptions = {},
+  { stack = "unit", program = loadProgram, cluster }: RunOptions = {},
 ): Promise<{ resources: Registered[]; outputs?: Record<string, unknown>; error?: Error; reads: ReleaseTarget[] }> {
   const resources: Registered[] = [];
   const reads: ReleaseTarget[] = [];

@@ -33,7 +33,9 @@ import {
   visibleObjects,
   type StackResource,
 } from "../../policy/rules";
+import type { LiveRelease } from "../../components/api/release-state";
 import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult } from "../support/harness";
+import { withCosign } from "./cosign";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -454,19 +456,20 @@ describe("policy rules", () => {
     });
 
     it("wants liveness and readiness probes on a container that serves a port", () => {
+      // The API serves its app port and the metrics port.
       const object = deployment();
       delete apiContainer(object).livenessProbe;
       assert.deepEqual(probes(T.deployment, object), [
-        'container "api" serves port 8000 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
+        'container "api" serves ports 8000, 9000 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
       ]);
       delete apiContainer(object).readinessProbe;
       assert.deepEqual(probes(T.deployment, object), [
-        'container "api" serves port 8000 without livenessProbe or readinessProbe: add them so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
+        'container "api" serves ports 8000, 9000 without livenessProbe or readinessProbe: add them so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
       ]);
-      apiContainer(object).ports.push({ name: "metrics", containerPort: 9100 });
+      apiContainer(object).ports = apiContainer(object).ports.filter((port: Props) => port.name === "http");
       apiContainer(object).readinessProbe = { httpGet: { path: "/health/ready", port: "http" } };
       assert.deepEqual(probes(T.deployment, object), [
-        'container "api" serves ports 8000, 9100 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
+        'container "api" serves port 8000 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
       ]);
     });
 
@@ -1308,6 +1311,8 @@ function withPromotionRecord(resources: StackResource[], expected: string | unde
 }
 
 describe("policy pack over whole stacks (mocks)", () => {
+  // Prod verifies its prebuilt image as signed before registering anything.
+  withCosign();
   for (const [stack, input] of [
     ["dev", devInput],
     ["prod", prodInput],
@@ -1345,11 +1350,10 @@ describe("policy pack over whole stacks (mocks)", () => {
 
   describe("prod blue-green across updates", () => {
     const [V1, V2, V3] = [ref("1"), ref("2"), ref("3")];
+    /** A cluster in which prod's API serves `active`, as an earlier update left it. */
+    const serving = (active: string): Record<string, LiveRelease> => ({ "api-prod/api": { kind: "live", active } });
     const update = (image: string, previousActive: string, extra: Record<string, string> = {}) =>
-      runProgram(withConfig(prodInput(), { imageRepository: undefined, imageRef: image, strategy: "blueGreen", ...extra }), {
-        stack: "prod",
-        previousOutputs: { release: { active: previousActive } },
-      });
+      runProgram(withConfig(prodInput(), { imageRef: image, strategy: "blueGreen", ...extra }), { stack: "prod", cluster: serving(previousActive) });
 
     it("a release waiting in preview passes", async () => {
       const run = await update(V2, V1);
@@ -1362,10 +1366,7 @@ describe("policy pack over whole stacks (mocks)", () => {
     });
 
     it("a rollback by config passes", async () => {
-      const run = await runProgram(withConfig(prodInput(), { strategy: "blueGreen", rollbackTo: V1 }), {
-        stack: "prod",
-        previousOutputs: { release: { active: V3 } },
-      });
+      const run = await runProgram(withConfig(prodInput(), { strategy: "blueGreen", rollbackTo: V1 }), { stack: "prod", cluster: serving(V3) });
       assert.deepEqual(mandatory(evaluate(withPromotionRecord(manifests(run, "prod"), "rollbackTo:111111111111"))), []);
     });
 
@@ -1388,27 +1389,48 @@ describe("policy pack over whole stacks (mocks)", () => {
     });
   });
 
+  // What the config refuses in prod never reaches the pack from this program; the pack still
+  // refuses it from anywhere else (another program, a Patch, a chart). These take the program's
+  // prod objects and change them where the config stops the program itself.
   describe("prod variations", () => {
-    const prod = (overrides: Record<string, string | number | boolean | object | undefined>) =>
-      runProgram(withConfig(prodInput(), overrides), { stack: "prod" });
-    const mandatoryOf = async (overrides: Record<string, string | number | boolean | object | undefined>) => mandatory(evaluate(manifests(await prod(overrides), "prod")));
+    type Overrides = Record<string, string | number | boolean | object | undefined>;
+    const prod = (overrides: Overrides = {}) => runProgram(withConfig(prodInput(), overrides), { stack: "prod" });
+    const resourcesOf = async (overrides: Overrides = {}) => manifests(await prod(overrides), "prod");
+    /** The object a resource of the program registered, by its Pulumi type and name. */
+    const objectOf = (resources: StackResource[], type: string, name: string) => resources.find((r) => r.urn?.endsWith(`::${type}::${name}`))!.props;
 
-    it("a backup Job's tag-pinned default image is refused until backupImage is pinned by digest", async () => {
-      assert.deepEqual(await mandatoryOf({ backupEnabled: true }), [
+    it("a backup Job's image pinned only by a tag is refused", async () => {
+      await assert.rejects(prod({ backupImage: "postgres:16-alpine" }), /api-stack:backupImage: "postgres:16-alpine" is refused in prod/);
+      const resources = await resourcesOf();
+      assert.deepEqual(mandatory(evaluate(resources)), [], "the default backupImage is pinned by digest");
+      apiContainer(objectOf(resources, T.job, "api-backup")).image = "postgres:16-alpine";
+      assert.deepEqual(mandatory(evaluate(resources)), [
         `image-digest: urn:pulumi:prod::api-stack::${T.job}::api-backup: container "backup" image "postgres:16-alpine" is pinned only by the tag 16-alpine, which can be moved: pin it by digest, as repository@sha256:<digest> (api-stack:backupImage; the app's image is pinned when the program builds it)`,
       ]);
-      assert.deepEqual(await mandatoryOf({ backupEnabled: true, backupImage: `postgres@sha256:${"f".repeat(64)}` }), []);
     });
 
     it("without the HPA, the replica count must keep two pods", async () => {
-      assert.deepEqual(await mandatoryOf({ hpaEnabled: false }), []);
-      assert.deepEqual(await mandatoryOf({ hpaEnabled: false, replicas: 1 }), [
-        `availability: urn:pulumi:prod::api-stack::${T.deployment}::api: Deployment api runs 1 replica without an autoscaler: set api-stack:replicas to 2 or more (or enable api-stack:hpaEnabled with api-stack:hpaMinReplicas >= 2)`,
+      await assert.rejects(prod({ hpaEnabled: false, replicas: 1 }), /api-stack:pdbMaxUnavailable: 1 is refused in prod; with api-stack:replicas 1/);
+      const resources = await resourcesOf({ hpaEnabled: false });
+      assert.deepEqual(mandatory(evaluate(resources)), []);
+      objectOf(resources, T.rollout, "api").spec.replicas = 1;
+      assert.deepEqual(mandatory(evaluate(resources)), [
+        `availability: urn:pulumi:prod::api-stack::${T.rollout}::api: Rollout api runs 1 replica without an autoscaler: set api-stack:replicas to 2 or more (or enable api-stack:hpaEnabled with api-stack:hpaMinReplicas >= 2)`,
       ]);
     });
 
-    it("an HPA floor of 1 and plain HTTP are refused in prod", async () => {
-      assert.deepEqual(await mandatoryOf({ hpaMinReplicas: 1, ingressTls: false }), [
+    it("an HPA floor of 1 and plain HTTP are refused", async () => {
+      const refused = prod({ hpaMinReplicas: 1, ingressTls: false });
+      await assert.rejects(refused, /api-stack:ingressTls: false is refused in prod/);
+      await assert.rejects(refused, /api-stack:pdbMaxUnavailable: 1 is refused in prod; with api-stack:hpaMinReplicas 1/);
+      const resources = await resourcesOf();
+      objectOf(resources, T.hpa, "api").spec.minReplicas = 1;
+      // What the program writes for an Ingress without TLS.
+      const ingress = objectOf(resources, T.ingress, "api");
+      delete ingress.spec.tls;
+      delete ingress.metadata.annotations["cert-manager.io/cluster-issuer"];
+      delete ingress.metadata.annotations["nginx.ingress.kubernetes.io/ssl-redirect"];
+      assert.deepEqual(mandatory(evaluate(resources)), [
         `ingress-tls: urn:pulumi:prod::api-stack::${T.ingress}::api: Ingress serves api.example.com over plain HTTP: set api-stack:ingressTls to true so cert-manager (api-stack:clusterIssuer) issues a certificate and spec.tls lists the host`,
         `availability: urn:pulumi:prod::api-stack::${T.hpa}::api: HorizontalPodAutoscaler api may scale down to 1 replica: set api-stack:hpaMinReplicas to 2 or more`,
       ]);

@@ -2,6 +2,7 @@
 // program run in-process through the Automation API, with a stack kept in a directory of its
 // own (a copy of Pulumi.yaml beside its stack file), so nothing it writes lands in the repo.
 import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
@@ -53,14 +54,88 @@ export function buildDevImage(tag: string): string {
   });
 }
 
+/** What stacks on the local environment (testbed/local-env) need to know about it. */
+export interface LocalEnvironment {
+  /** The dev stack's in-cluster Postgres and Redis, built from Debian packages (testbed/service-images). */
+  postgresImage: string;
+  redisImage: string;
+  /** The local CA's certificate: cert-manager's ClusterIssuer `local-ca` signs every certificate with it. */
+  caFile: string;
+  /** The cosign key pair prod-shaped stacks verify their images against (prod deploys signed images only). */
+  signer: { publicKey: string; privateKey: string; password: string };
+}
+
+export const LOCAL_CLUSTER_ISSUER = "local-ca";
+/** The pod network: the ingress controller forwards from it, and prod's stand-in databases live in it. */
+export const LOCAL_POD_CIDR = "10.244.0.0/24";
+/** The in-cluster Prometheus of the local environment, which Argo's analyses query. */
+export const LOCAL_PROMETHEUS = "http://prometheus.monitoring.svc:9090";
+
+/** The local environment's facts, as scripts/use-local-env exports them. */
+export function localEnvironment(): LocalEnvironment {
+  const required = (name: string) => {
+    const value = process.env[name];
+    if (!value) {
+      throw new Error(`${name} is not set: run this through scripts/use-local-env (npm run local, scripts/test-e2e)`);
+    }
+    return value;
+  };
+  return {
+    postgresImage: required("API_STACK_POSTGRES_IMAGE"),
+    redisImage: required("API_STACK_REDIS_IMAGE"),
+    caFile: path.join(required("API_STACK_STATE"), "local-env", "ca.crt"),
+    signer: localSigner(path.join(required("API_STACK_STATE"), "cosign")),
+  };
+}
+
+/** A cosign key pair for this machine's local stacks, made once; its password is local only. */
+function localSigner(dir: string): LocalEnvironment["signer"] {
+  const signer = { publicKey: path.join(dir, "cosign.pub"), privateKey: path.join(dir, "cosign.key"), password: "api-stack-local" };
+  if (!fs.existsSync(signer.publicKey)) {
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync(cosign(), ["generate-key-pair"], { cwd: dir, env: { ...process.env, COSIGN_PASSWORD: signer.password }, stdio: "ignore" });
+  }
+  return signer;
+}
+
+const cosign = () => process.env.COSIGN_BINARY ?? "cosign";
+
+/** Signs a digest-pinned image in the loopback registry with the local key (no transparency log). */
+export function signImage(imageRef: string, local: LocalEnvironment = localEnvironment()): void {
+  execFileSync(cosign(), ["sign", "--yes", "--key", local.signer.privateKey, "--tlog-upload=false", imageRef], {
+    env: { ...process.env, COSIGN_PASSWORD: local.signer.password },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+}
+
 /**
- * A committed stack's shape (dev or prod) for the local environment: its plain values, the
- * given prebuilt image instead of a build, the given secrets, and no wait for an Ingress
- * address (the local cluster runs no ingress controller).
+ * A committed stack's shape (dev or prod) on the local environment: its plain values, the given
+ * prebuilt image instead of a build, the given secrets, and what the local cluster has instead
+ * of the real one's: locally built Postgres and Redis images for dev; for prod, the local CA,
+ * the locally built backup image, the pod network as the "external" databases' network (their
+ * stand-ins run in the cluster), the ingress controller's peer and the local signing key.
  */
-export function localShape(stack: "dev" | "prod", imageRef: string, secrets: Record<string, string>): ConfigValues {
-  const { imageRepository: _repository, imageBuildArgs: _buildArgs, ...values } = stackFileValues(stack);
-  return { ...values, imageRef, ingressWaitForAddress: false, ...secrets };
+export function localShape(
+  stack: "dev" | "prod",
+  imageRef: string,
+  secrets: Record<string, string>,
+  local: LocalEnvironment = localEnvironment(),
+): ConfigValues {
+  const { imageRepository: _repository, imageBuildArgs: _buildArgs, imageSignerIdentity: _identity, ...values } =
+    stackFileValues(stack);
+  const overlay: ConfigValues =
+    stack === "dev"
+      ? { postgresImage: local.postgresImage, redisImage: local.redisImage }
+      : {
+          clusterIssuer: LOCAL_CLUSTER_ISSUER,
+          backupImage: local.postgresImage,
+          ingressControllerPeer: { namespace: "ingress", podLabels: { "app.kubernetes.io/name": "traefik" } },
+          forwardedAllowIps: [LOCAL_POD_CIDR],
+          networkEgress: [{ cidr: LOCAL_POD_CIDR, ports: [5432, 6379] }],
+          // Signed here with the local key, not keyless by the deploy workflow.
+          imageSignerKey: local.signer.publicKey,
+        };
+  return { ...values, ...overlay, imageRef, ...secrets };
 }
 
 export interface SideStackOptions {

@@ -19,6 +19,10 @@ NODE_NAME=api-stack-node
 NODE_BRIDGE=apistack0
 NODE_IP=10.244.0.1
 POD_CIDR=10.244.0.0/24
+# Pods get addresses up to .199; the rest of the subnet is left for clients that tests attach to
+# the bridge from network namespaces of their own (distinct client addresses, e.g. rate limits).
+POD_RANGE_START=10.244.0.2
+POD_RANGE_END=10.244.0.199
 SERVICE_CIDR=10.96.0.0/16
 API_SERVICE_IP=10.96.0.1
 DNS_SERVICE_IP=10.96.0.10

@@ -1,33 +1,41 @@
-// Progressive delivery for real: the Argo Rollouts controller of testbed/local-env acting on
-// what `pulumi up` declares. Promotion, rollback and abort are config changes only.
+// Progressive delivery for real: the Argo Rollouts controller in the cluster acting on what
+// `pulumi up` declares, pods that really serve, Traefik really splitting traffic, analyses that
+// really query Prometheus and really call the preview. Promotion, rollback and abort are config
+// changes only; a bounded load through the ingress counts every failed request.
 import { strict as assert } from "node:assert";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { setConfig, type ConfigValues } from "../../scripts/automation";
-import { changes, eventually, kubectlJson, newStack, progress, releaseId } from "./env";
-import { buildReleases } from "./images";
+import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
+import { startLoad, type LoadRun } from "../support/load";
+import { kubectlJson, newStack, progress, releaseId } from "./env";
+import { buildReleases, failingMigration, failingRequests, neverReady } from "./images";
 
-const SECRETS = {
-  secretKey: "e2e-secret-key-0123456789abcdef0123456789abcdef",
-  databaseUrl: "postgresql://app:e2e-password@postgres.databases.svc:5432/app",
-  redisUrl: "redis://redis.databases.svc:6379/0",
-};
+const SECRETS = { secretKey: "e2e-delivery-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "e2e-postgres-password" };
 
-function newDeliveryStack(name: string, namespace: string, image: string, extra: ConfigValues): Promise<Stack> {
-  const values = { environment: "staging", namespace, imageRef: image, replicas: 2, hpaEnabled: false, workerEnabled: false };
-  return newStack(name, { ...values, ...SECRETS, ...extra }, Object.keys(SECRETS));
+/** A dev-shaped stack (in-cluster Postgres and Redis, so pods really become ready) with a strategy. */
+function deliveryStack(name: string, namespace: string, host: string, image: string, extra: ConfigValues): Promise<Stack> {
+  const values: ConfigValues = {
+    ...localShape("dev", image, SECRETS),
+    namespace,
+    ingressHost: host,
+    hpaEnabled: false,
+    replicas: 2,
+    workerEnabled: false,
+    appVersion: "1.0.1",
+    // The load comes from one client address: above the default rate limit it would get 429s.
+    rateLimitPerMinute: 100_000,
+    ...extra,
+  };
+  return newStack(name, values, Object.keys(SECRETS));
+}
+
+/** The release label of a response: the app's version from its OpenAPI document (development only). */
+const version = (body: string) => (JSON.parse(body) as { info?: { version?: string } }).info?.version;
+
+function loadOn(host: string, path = "/openapi.json", ratePerSecond = 20): LoadRun {
+  return startLoad({ url: `http://127.0.0.1${path}`, host, ratePerSecond, maxRequests: 20_000, maxSeconds: 900, release: version });
 }
 
 const rollout = (namespace: string) => kubectlJson("get", "rollout", "api", "-n", namespace);
-const selectorHash = (namespace: string, service: string): string | undefined =>
-  kubectlJson("get", "service", service, "-n", namespace).spec.selector["rollouts-pod-template-hash"];
-/** The pod-template hash of the ReplicaSet that runs a given image. */
-function hashOf(namespace: string, image: string): string | undefined {
-  const sets = kubectlJson("get", "replicasets", "-n", namespace, "-l", "app.kubernetes.io/component=api").items;
-  const set = sets.find((rs: any) => rs.spec.template.spec.containers[0].image === image);
-  return set?.metadata.labels["rollouts-pod-template-hash"];
-}
 
 async function up(stack: Stack, values: ConfigValues = {}) {
   await setConfig(stack, values);
@@ -36,150 +44,169 @@ async function up(stack: Stack, values: ConfigValues = {}) {
   return result.outputs.release.value as Record<string, string | undefined>;
 }
 
-describe("blue-green releases promoted by config", function () {
-  this.timeout(20 * 60_000);
+/** `up` that must fail; returns the engine's message. */
+async function failingUp(stack: Stack, values: ConfigValues): Promise<string> {
+  await setConfig(stack, values);
+  let message = "";
+  await assert.rejects(stack.up({ onOutput: () => undefined }), (error: Error) => {
+    message = error.message;
+    return true;
+  });
+  return message;
+}
+
+describe("blue-green releases on the real node", function () {
+  this.timeout(30 * 60_000);
   const ns = "api-e2ebluegreen";
+  const host = "bluegreen.e2e.localhost";
   let stack: Stack;
   let v1: string, v2: string, v3: string;
 
   before(async () => {
     [v1, v2, v3] = buildReleases(3);
-    // The controller runs beside the cluster, not in it: it cannot resolve Service DNS names,
-    // so the in-cluster smoke test is left to real clusters (unit tests cover its wiring).
-    stack = await newDeliveryStack("e2ebluegreen", ns, v1, { strategy: "blueGreen", prePromotionAnalysis: false });
+    stack = await deliveryStack("e2ebluegreen", ns, host, v1, { strategy: "blueGreen" });
   });
 
   after(async () => {
     await stack?.destroy({ onOutput: () => undefined });
   });
 
-  const activeIs = (image: string) =>
-    eventually(`active Service on ${image.slice(-12)}`, 180, () => {
-      const hash = hashOf(ns, image);
-      return hash && selectorHash(ns, "api") === hash && rollout(ns).status.phase === "Healthy" ? hash : undefined;
-    });
-
-  it("the first release becomes active", async () => {
+  it("the first release becomes active, and `up` returns once it serves", async () => {
     progress("blue-green: first release");
     const release = await up(stack);
     assert.equal(release.active, v1);
-    await activeIs(v1);
+    assert.equal(rollout(ns).status.phase, "Healthy");
   });
 
-  it("a new release waits in preview while the active Service stays on the old one", async () => {
-    progress("blue-green: second release waits");
-    const release = await up(stack, { imageRef: v2 });
+  it("a new release waits in preview after the real smoke test of its preview Service passed", async () => {
+    progress("blue-green: second release waits in preview");
+    const load = loadOn(host);
+    const release = await up(stack, { imageRef: v2, appVersion: "1.0.2" });
+    const traffic = await load.stop();
     assert.equal(release.active, v1);
     assert.equal(release.preview, v2);
     assert.match(String(release.promoteCommand), new RegExp(`pulumi config set promote ${releaseId(v2)}`));
-    const previewHash = await eventually("the preview ReplicaSet ready and the rollout paused", 180, () => {
-      const hash = hashOf(ns, v2);
-      return hash && selectorHash(ns, "api-preview") === hash && rollout(ns).status.phase === "Paused" ? hash : undefined;
-    });
-    assert.notEqual(selectorHash(ns, "api"), previewHash);
-    assert.equal(selectorHash(ns, "api"), hashOf(ns, v1));
+    assert.equal(rollout(ns).status.phase, "Paused", "`up` returned once the preview was ready and waiting");
+    const runs = kubectlJson("get", "analysisruns", "-n", ns).items;
+    assert.ok(
+      runs.some((run: any) => run.spec.metrics.some((m: any) => m.provider.web) && run.status?.phase === "Successful"),
+      "the pre-promotion smoke test called the preview Service and passed",
+    );
+    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.deepEqual(Object.keys(traffic.releases), ["1.0.1"], "users saw only the active release");
   });
 
-  it("a second preview shows no changes (Argo's selector hash is not Pulumi's)", async () => {
-    const preview = await stack.preview({ expectNoChanges: true, onOutput: () => undefined });
-    assert.deepEqual(changes(preview.changeSummary), []);
-  });
-
-  it("the promotion config switches the active Service to the new release", async () => {
-    progress("blue-green: promote by config");
+  it("promotion by config moves every user to the new release without a failed request", async () => {
+    progress("blue-green: promote under load");
+    const load = loadOn(host);
+    const promotedAt = load.elapsedMs();
     const release = await up(stack, { promote: releaseId(v2) });
+    await new Promise((r) => setTimeout(r, 5000));
+    const traffic = await load.stop();
     assert.equal(release.active, v2);
     assert.equal(release.previous, v1);
-    await activeIs(v2);
+    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    const switched = traffic.releases["1.0.1"] ? traffic.releases["1.0.1"].lastMs - promotedAt : 0;
+    progress(`blue-green: ${traffic.sent} requests, 0 failed, last answer from the old release ${(switched / 1000).toFixed(1)} s after the promoting up started`);
+    assert.ok(traffic.releases["1.0.2"], "the new release served");
   });
 
-  it("the next release waits again although promote still names the last one", async () => {
-    progress("blue-green: third release waits");
-    const release = await up(stack, { imageRef: v3 });
-    assert.equal(release.preview, v3);
-    await eventually("the rollout paused on the third release", 180, () =>
-      rollout(ns).status.phase === "Paused" && selectorHash(ns, "api-preview") === hashOf(ns, v3) ? true : undefined,
-    );
-    assert.equal(selectorHash(ns, "api"), hashOf(ns, v2));
+  it("a release that never becomes ready is never promoted, and the active one keeps serving", async () => {
+    progress("blue-green: a release whose readiness fails (bounded wait)");
+    const load = loadOn(host);
+    const message = await failingUp(stack, { imageRef: neverReady(), appVersion: "1.0.3", releaseTimeoutSeconds: 90 });
+    const traffic = await load.stop();
+    assert.match(message, /did not settle within 90 s/);
+    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.deepEqual(Object.keys(traffic.releases), ["1.0.2"], "only the active release answered");
   });
 
-  it("rolling back by config restores the previous release", async () => {
-    progress("blue-green: promote, then roll back by config");
-    await up(stack, { promote: releaseId(v3) });
-    await activeIs(v3);
-    const release = await up(stack, { rollbackTo: v2 });
+  it("a release whose migration fails stops before any new pod; the next good release migrates and waits", async () => {
+    progress("blue-green: a failing migration, then a good release");
+    const broken = failingMigration();
+    const load = loadOn(host);
+    const message = await failingUp(stack, { imageRef: broken, appVersion: "1.0.4" });
+    assert.match(message, /migration/i);
+    const pods = kubectlJson("get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=api").items;
+    assert.ok(!pods.some((pod: any) => pod.spec.containers[0].image === broken), "no API pod of the release that failed to migrate");
+    const release = await up(stack, { imageRef: v3, appVersion: "1.0.5", releaseTimeoutSeconds: 1800 });
+    const traffic = await load.stop();
+    assert.equal(release.preview, v3, "the good release migrated and waits in preview");
     assert.equal(release.active, v2);
-    await activeIs(v2);
+    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+  });
+
+  it("rolling back by config returns every user to the previous release without a failed request", async () => {
+    progress("blue-green: promote, then roll back under load");
+    await up(stack, { promote: releaseId(v3) });
+    const load = loadOn(host);
+    const release = await up(stack, { rollbackTo: v2 });
+    const traffic = await load.stop();
+    assert.equal(release.active, v2);
+    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    const status = rollout(ns).status;
+    const active = kubectlJson("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${status.blueGreen.activeSelector}`).items[0];
+    assert.equal(active.spec.template.spec.containers[0].image, v2, "the active Service selects the rolled-back-to release");
+    progress(`blue-green: ${traffic.sent} requests across the rollback, 0 failed`);
   });
 });
 
-describe("canary releases analysed against Prometheus", function () {
-  this.timeout(20 * 60_000);
+describe("canary releases that shift real traffic", function () {
+  this.timeout(30 * 60_000);
   const ns = "api-e2ecanary";
+  const host = "canary.e2e.localhost";
   let stack: Stack;
-  let v1: string, v2: string, v3: string;
-  // A Prometheus-compatible query endpoint on loopback: the 5xx ratio the analysis will read.
-  let errorRatio = "0";
-  const prometheus = http.createServer((request, response) => {
-    if (!request.url?.startsWith("/api/v1/query")) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { "content-type": "application/json" }).end(
-      JSON.stringify({
-        status: "success",
-        data: { resultType: "vector", result: [{ metric: {}, value: [Date.now() / 1000, errorRatio] }] },
-      }),
-    );
-  });
+  let v1: string, v2: string;
 
   before(async () => {
-    await new Promise<void>((resolve) => prometheus.listen(0, "127.0.0.1", resolve));
-    const address = `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`;
-    [v1, v2, v3] = buildReleases(3);
-    stack = await newDeliveryStack("e2ecanary", ns, v1, {
+    [v1, v2] = buildReleases(2);
+    stack = await deliveryStack("e2ecanary", ns, host, v1, {
       strategy: "canary",
-      prometheusAddress: address,
-      // Long enough for two failed one-minute measurements to abort before the pause ends.
-      canarySteps: [{ setWeight: 50 }, { pause: { duration: "90s" } }],
+      prometheusAddress: LOCAL_PROMETHEUS,
+      canarySteps: [{ setWeight: 50 }, { pause: { duration: "2m" } }],
     });
   });
 
   after(async () => {
     await stack?.destroy({ onOutput: () => undefined });
-    prometheus.close();
   });
 
   it("the first release becomes stable", async () => {
     progress("canary: first release");
     await up(stack);
-    await eventually("the first release healthy", 180, () =>
-      rollout(ns).status.phase === "Healthy" && selectorHash(ns, "api") === hashOf(ns, v1) ? true : undefined,
-    );
+    assert.equal(rollout(ns).status.phase, "Healthy");
   });
 
-  it("a healthy release steps through its weights and becomes stable", async () => {
-    progress("canary: healthy release progresses (about 90 s of pause)");
-    errorRatio = "0";
-    await up(stack, { imageRef: v2 });
-    await eventually("the canary at its first weight", 120, () => (rollout(ns).status.currentStepIndex >= 1 ? true : undefined));
-    await eventually("the second release stable", 300, () => {
-      const status = rollout(ns).status;
-      return status.phase === "Healthy" && status.stableRS === hashOf(ns, v2) ? true : undefined;
-    });
+  it("a good canary gets its share of real traffic, passes the analysis and reaches 100 %", async () => {
+    progress("canary: good release under load (about 3 minutes of steps and analysis)");
+    const load = loadOn(host);
+    const release = await up(stack, { imageRef: v2, appVersion: "1.0.2" });
+    const traffic = await load.stop();
+    assert.equal(release.active, v2);
+    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    const share = (traffic.releases["1.0.2"]?.count ?? 0) / traffic.ok;
+    progress(`canary: ${traffic.sent} requests, ${Math.round(share * 100)} % answered by the new release over the whole update`);
+    assert.ok(traffic.releases["1.0.1"] && traffic.releases["1.0.2"], "both releases served users during the canary");
+    const status = rollout(ns).status;
+    assert.equal(status.phase, "Healthy");
+    assert.equal(status.stableRS, status.currentPodHash);
   });
 
-  it("a release whose 5xx ratio exceeds the threshold is aborted and the stable one keeps serving", async () => {
-    progress("canary: failing analysis aborts (about 60-120 s)");
-    errorRatio = "0.5";
-    await up(stack, { imageRef: v3 });
-    const status = await eventually("the rollout aborted", 300, () => {
-      const s = rollout(ns).status;
-      return s.abort ? s : undefined;
-    });
-    assert.equal(status.stableRS, hashOf(ns, v2));
-    assert.equal(selectorHash(ns, "api"), hashOf(ns, v2));
+  it("a canary that answers 5xx is aborted by the analysis; `up` fails and the stable release keeps serving", async () => {
+    progress("canary: failing release under load (analysis over real 5xx)");
+    const load = loadOn(host, "/notes?limit=1", 10);
+    const message = await failingUp(stack, { imageRef: failingRequests(), appVersion: "1.0.3" });
+    const during = await load.stop();
+    assert.match(message, /abort/i);
+    const status = rollout(ns).status;
+    assert.equal(status.abort, true);
+    const stable = kubectlJson("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${status.stableRS}`).items[0];
+    assert.equal(stable.spec.template.spec.containers[0].image, v2, "the stable release is still the good one");
+    assert.ok((during.outcomes["500"] ?? 0) > 0, "the canary really got requests, and failed them");
     const runs = kubectlJson("get", "analysisruns", "-n", ns).items;
-    assert.ok(runs.some((run: any) => run.status?.phase === "Failed"), "an AnalysisRun failed");
+    assert.ok(runs.some((run: any) => run.status?.phase === "Failed"), "an AnalysisRun over Prometheus failed");
+    const after = await startLoad({ url: "http://127.0.0.1/notes?limit=1", host, ratePerSecond: 10, maxRequests: 100, maxSeconds: 10 }).done;
+    assert.equal(after.failed, 0, `after the abort every request is served by the stable release: ${JSON.stringify(after.outcomes)}`);
+    assert.equal((await stack.outputs()).release.value.active, v2, "the release output names what serves, not the aborted image");
   });
 });

@@ -1,10 +1,14 @@
 // End-to-end harness: the real Pulumi engine (CLI built by testbed/toolchain, driven through the
-// Automation API with the program run in-process), the real kube-apiserver and Argo Rollouts
-// controller of testbed/local-env, real dockerd and registry. scripts/test-e2e sets the
-// environment this reads (KUBECONFIG, PULUMI_HOME, PATH).
+// Automation API with the program run in-process) against testbed/local-env: kube-apiserver, a
+// real kubelet node running the pods, CoreDNS, kube-network-policies, Argo Rollouts, cert-manager,
+// Traefik on 127.0.0.1:80/443 and Prometheus, with dockerd and the loopback registry.
+// scripts/test-e2e sets the environment this reads (KUBECONFIG, PULUMI_HOME, PATH, the service
+// images). Every request goes to loopback or into pods of this cluster.
 import type { Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { setConfig, sideStack, type ConfigValues } from "../../scripts/automation";
@@ -76,6 +80,71 @@ export function changes(summary: Record<string, number> | undefined): string[] {
   return Object.keys(summary ?? {}).filter((op) => op !== "same" && op !== "read");
 }
 
+
+/** The local CA that cert-manager's ClusterIssuer local-ca signs with (for verifying TLS). */
+export const LOCAL_CA = path.join(required("API_STACK_STATE"), "local-env", "ca.crt");
+
+export interface Response {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One request to the ingress controller on loopback (127.0.0.1:80, or :443 with TLS verified
+ * against the local CA for `host`), the way a client that resolved `host` to it would send it.
+ */
+export function viaIngress(
+  host: string,
+  requestPath: string,
+  options: { method?: string; json?: unknown; tls?: boolean; localAddress?: string } = {},
+): Promise<Response> {
+  const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+  const client = options.tls ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request(
+      {
+        host: "127.0.0.1",
+        port: options.tls ? 443 : 80,
+        path: requestPath,
+        method: options.method ?? (body === undefined ? "GET" : "POST"),
+        headers: { host, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        timeout: 10_000,
+        agent: false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        ...(options.tls ? { ca: fs.readFileSync(LOCAL_CA), servername: host } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error(`timeout: ${host}${requestPath}`)));
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/** Runs a command in a pod's (first) container. */
+export function podExec(namespace: string, pod: string, ...command: string[]): string {
+  return kubectl("exec", "-n", namespace, pod, "--", ...command);
+}
+
+/** The node's pod sandboxes and containers of a namespace, as the container runtime lists them. */
+export function nodeObjects(namespace: string): { pods: string[]; containers: string[] } {
+  const crictl = (...args: string[]) =>
+    execFileSync(required("CRICTL_BINARY"), ["--config", path.join(required("API_STACK_STATE"), "local-env/node/crictl.yaml"), ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .split("\n")
+      .filter(Boolean);
+  const label = `io.kubernetes.pod.namespace=${namespace}`;
+  return { pods: crictl("pods", "-q", "--label", label), containers: crictl("ps", "-a", "-q", "--label", label) };
+}
 
 /** Progress lines for long steps, so a CI log shows where the time goes. */
 export function progress(message: string): void {

@@ -1,0 +1,259 @@
+// The prod stack's shape on the real node: signed images only, blue-green releases, TLS from
+// cert-manager's local CA served by Traefik, a rate limit per client, external Postgres and Redis
+// (stand-ins the test runs in the cluster, reached through the NetworkPolicy's egress), a backup
+// before every migration that really restores; plus the policy pack on a real preview, render
+// mode and invalid config.
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { localEnvironment, localShape, type ConfigValues } from "../../scripts/automation";
+import { PROJECT_DIR } from "../support/program";
+import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, LOCAL_CA, newStack, podExec, progress, viaIngress } from "./env";
+import { buildReleases, signed } from "./images";
+
+const NAMESPACE = "api-e2eprod";
+const HOST = "api.e2eprod.localhost";
+const DATABASES = "e2e-databases";
+const DB_PASSWORD = "e2e-external-db-password";
+const SECRET_KEY = "e2e-prod-secret-key-0123456789abcdef0123456789abcdef0123";
+const SECRETS = {
+  secretKey: SECRET_KEY,
+  databaseUrl: `postgresql://app:${DB_PASSWORD}@postgres.${DATABASES}.svc.cluster.local:5432/app`,
+  redisUrl: `redis://redis.${DATABASES}.svc.cluster.local:6379/0`,
+};
+const RATE_LIMIT_PER_MINUTE = 30;
+
+const prodConfig = (image: string, extra: ConfigValues = {}): ConfigValues => ({
+  ...localShape("prod", image, SECRETS),
+  namespace: NAMESPACE,
+  ingressHost: HOST,
+  rateLimitPerMinute: RATE_LIMIT_PER_MINUTE,
+  ...extra,
+});
+
+/** Prod's "external" Postgres and Redis: the local service images in a namespace of their own. */
+function startExternalDatabases() {
+  const local = localEnvironment();
+  const manifest = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${DATABASES}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: postgres, namespace: ${DATABASES}, labels: {app: postgres}}
+spec:
+  securityContext: {runAsUser: 70, runAsGroup: 70, fsGroup: 70, runAsNonRoot: true}
+  containers:
+  - name: postgres
+    image: ${local.postgresImage}
+    env: [{name: POSTGRES_USER, value: app}, {name: POSTGRES_DB, value: app}, {name: POSTGRES_PASSWORD, value: ${DB_PASSWORD}}, {name: PGDATA, value: /data/pgdata}]
+    readinessProbe: {exec: {command: [pg_isready, -U, app, -h, 127.0.0.1]}, periodSeconds: 2}
+    volumeMounts: [{name: data, mountPath: /data}, {name: run, mountPath: /var/run/postgresql}, {name: tmp, mountPath: /tmp}]
+  volumes: [{name: data, emptyDir: {}}, {name: run, emptyDir: {}}, {name: tmp, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: redis, namespace: ${DATABASES}, labels: {app: redis}}
+spec:
+  securityContext: {runAsUser: 999, runAsGroup: 999, runAsNonRoot: true}
+  containers:
+  - name: redis
+    image: ${local.redisImage}
+    readinessProbe: {exec: {command: [redis-cli, ping]}, periodSeconds: 2}
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: postgres, namespace: ${DATABASES}}
+spec: {selector: {app: postgres}, ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: redis, namespace: ${DATABASES}}
+spec: {selector: {app: redis}, ports: [{port: 6379}]}
+`;
+  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "apply", "-f", "-"], { input: manifest, stdio: ["pipe", "ignore", "inherit"] });
+  kubectl("wait", "-n", DATABASES, "--for=condition=Ready", "pod/postgres", "pod/redis", "--timeout=180s");
+}
+
+/** A client in a network namespace of its own, attached to the node's bridge with its own address. */
+class BridgeClient {
+  private readonly ns: string;
+  constructor(name: string, address: string) {
+    this.ns = `e2e-client-${name}`;
+    execFileSync("ip", ["netns", "add", this.ns]);
+    execFileSync("ip", ["link", "add", `e2e-${name}`, "type", "veth", "peer", "name", "eth0", "netns", this.ns]);
+    execFileSync("ip", ["link", "set", `e2e-${name}`, "master", "apistack0", "up"]);
+    this.exec("ip", "addr", "add", `${address}/24`, "dev", "eth0");
+    this.exec("ip", "link", "set", "eth0", "up");
+  }
+  exec(...command: string[]): string {
+    return execFileSync("ip", ["netns", "exec", this.ns, ...command], { encoding: "utf8" });
+  }
+  /** HTTP status of one HTTPS request to the ingress controller pod, verified against the local CA. */
+  status(ingressIp: string, requestPath: string): number {
+    return Number(
+      this.exec("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--cacert", LOCAL_CA,
+        "--resolve", `${HOST}:8443:${ingressIp}`, `https://${HOST}:8443${requestPath}`),
+    );
+  }
+  close(): void {
+    execFileSync("ip", ["netns", "delete", this.ns]);
+  }
+}
+
+describe("the prod stack on the real node", function () {
+  this.timeout(30 * 60_000);
+  let stack: Stack;
+  let v1: string;
+
+  before(async () => {
+    [v1] = signed(buildReleases(1));
+    startExternalDatabases();
+    stack = await newStack("e2eprod", prodConfig(v1), Object.keys(SECRETS));
+  });
+
+  after(async () => {
+    await stack?.destroy({ onOutput: () => undefined });
+    kubectl("delete", "namespace", DATABASES, "--wait=false");
+  });
+
+  it("`up` of a signed image: backup, migration, then the blue-green release serving", async () => {
+    progress("prod: pulumi up");
+    const result = await stack.up({ onOutput: () => undefined });
+    assert.equal(result.summary.result, "succeeded");
+    assert.equal((result.outputs.release.value as { active: string }).active, v1);
+    const rollout = kubectlJson("get", "rollout", "api", "-n", NAMESPACE);
+    assert.equal(rollout.status.phase, "Healthy");
+    const backups = kubectlJson("get", "jobs", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=backup").items;
+    assert.equal(backups.length, 1);
+    assert.equal(backups[0].status.succeeded, 1, "the backup Job ran before the migration");
+  });
+
+  it("serves HTTPS with a certificate from the local CA that a client verifies, and redirects plain HTTP", async () => {
+    const secure = await viaIngress(HOST, "/health/live", { tls: true });
+    assert.equal(secure.status, 200, secure.body);
+    const plain = await viaIngress(HOST, "/health/live");
+    assert.ok([301, 302, 307, 308].includes(plain.status), `plain HTTP answered ${plain.status}`);
+    assert.equal(plain.headers.location, `https://${HOST}/health/live`);
+    const certificate = kubectlJson("get", "certificate", "api-tls", "-n", NAMESPACE);
+    assert.equal(certificate.spec.issuerRef.name, "local-ca");
+  });
+
+  it("limits requests per client address: a client above the rate gets 429, one below never does", () => {
+    const ingressIp = kubectlJson("get", "pods", "-n", "ingress", "-l", "app.kubernetes.io/name=traefik").items[0].status.podIP;
+    const fast = new BridgeClient("fast", "10.244.0.250");
+    const slow = new BridgeClient("slow", "10.244.0.251");
+    try {
+      // Above the rate: more than its burst (twice the per-minute rate) at once.
+      const fastStatuses = Array.from({ length: RATE_LIMIT_PER_MINUTE * 3 }, () => fast.status(ingressIp, "/health/live"));
+      // Below the rate: one request every 3 s is 20 a minute, under 30.
+      const slowStatuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        slowStatuses.push(slow.status(ingressIp, "/health/live"));
+        execFileSync("sleep", ["3"]);
+      }
+      progress(`prod: fast client ${fastStatuses.filter((s) => s === 429).length}/${fastStatuses.length} limited; slow client ${slowStatuses.filter((s) => s === 429).length}/${slowStatuses.length}`);
+      assert.ok(fastStatuses.includes(429), `the fast client was never limited: ${fastStatuses.join(",")}`);
+      assert.ok(fastStatuses.slice(0, RATE_LIMIT_PER_MINUTE).every((s) => s === 200), "its first requests were served");
+      assert.ok(slowStatuses.every((s) => s === 200), `the slow client was limited: ${slowStatuses.join(",")}`);
+    } finally {
+      fast.close();
+      slow.close();
+    }
+  });
+
+  it("the backup really restores: pg_restore of the newest dump into a scratch database", async () => {
+    const created = await viaIngress(HOST, "/notes", { tls: true, json: { title: "before the next release" } });
+    assert.equal(created.status, 201, created.body);
+    const file = `${kubectlJson("get", "jobs", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=backup").items[0].metadata.name}.dump`;
+    const local = localEnvironment();
+    const admin = `postgresql://app:${DB_PASSWORD}@postgres.${DATABASES}.svc.cluster.local:5432`;
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "restore-check",
+        namespace: NAMESPACE,
+        // The backup Job's labels: the NetworkPolicy lets these pods reach the database.
+        labels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-prod", "app.kubernetes.io/component": "backup" },
+      },
+      spec: {
+        restartPolicy: "Never",
+        securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+          {
+            name: "restore",
+            image: local.postgresImage,
+            command: ["sh", "-ec",
+              `psql "${admin}/app" -c "CREATE DATABASE restore_check" && ` +
+              `pg_restore --no-owner --exit-on-error --dbname="${admin}/restore_check" /backups/${file} && ` +
+              `psql "${admin}/restore_check" -tAc "SELECT to_regclass('public.notes') IS NOT NULL"`],
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            volumeMounts: [{ name: "backups", mountPath: "/backups", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+          },
+        ],
+        volumes: [{ name: "backups", persistentVolumeClaim: { claimName: "api-backup" } }, { name: "tmp", emptyDir: {} }],
+      },
+    };
+    execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "apply", "-f", "-"], { input: JSON.stringify(pod), stdio: ["pipe", "ignore", "inherit"] });
+    try {
+      const phase = await eventually("the restore pod to finish", 180, () => {
+        const status = kubectlJson("get", "pod", "restore-check", "-n", NAMESPACE).status.phase;
+        return status === "Succeeded" || status === "Failed" ? status : undefined;
+      });
+      const log = kubectl("logs", "-n", NAMESPACE, "restore-check");
+      assert.equal(phase, "Succeeded", log);
+      assert.match(log, /^t$/m, "the restored database has the notes table");
+    } finally {
+      kubectl("delete", "pod", "restore-check", "-n", NAMESPACE, "--wait=false");
+      podExec(DATABASES, "postgres", "psql", "-U", "app", "-d", "app", "-c", "DROP DATABASE IF EXISTS restore_check");
+    }
+  });
+
+  it("passes the policy pack on a real preview", async () => {
+    // The pack runs as an analyzer plugin through policy/run-pack (see docs/policy.md).
+    const preview = await stack.preview({ policyPacks: [path.join(PROJECT_DIR, "policy/run-pack")], onOutput: () => undefined });
+    assert.ok(Object.keys(preview.changeSummary).length > 0);
+  });
+
+  it("an unsigned image is refused before anything changes", async () => {
+    const [unsigned] = buildReleases(2).slice(1);
+    const probe = await newStack("e2eprodunsigned", prodConfig(unsigned, { namespace: "api-e2eunsigned" }), Object.keys(SECRETS));
+    await assert.rejects(probe.up({ onOutput: () => undefined }), /sign/i);
+    assert.equal(exists("namespace", "api-e2eunsigned"), false);
+  });
+
+  it("invalid config fails before anything is created on the cluster", async () => {
+    const probe = await newStack("e2einvalid", prodConfig(v1, { namespace: "api-e2einvalid", cpuLimit: "1m" }), Object.keys(SECRETS));
+    await assert.rejects(probe.up({ onOutput: () => undefined }), (error: Error) => {
+      assert.match(error.message, /api-stack:cpuLimit/);
+      return true;
+    });
+    assert.equal(exists("namespace", "api-e2einvalid"), false);
+  });
+
+  it("render mode writes manifests the API server accepts", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-rendered-"));
+    const render = await newStack("e2erender", prodConfig(v1, { namespace: "api-e2erender", renderYamlTo: dir }), Object.keys(SECRETS));
+    const result = await render.up({ onOutput: () => undefined });
+    assert.equal(result.summary.result, "succeeded");
+    assert.equal(exists("namespace", "api-e2erender"), false, "render mode must not touch the cluster");
+    const manifests = path.join(dir, "1-manifest");
+    const namespaceFile = fs.readdirSync(manifests).find((f) => f.startsWith("v1-namespace-"))!;
+    kubectl("apply", "--server-side", "-f", path.join(manifests, namespaceFile));
+    try {
+      const out = kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict", "-R", "-f", manifests);
+      assert.match(out, /rollout\.argoproj\.io\/api serverside-applied \(server dry run\)/);
+    } finally {
+      kubectl("delete", "-f", path.join(manifests, namespaceFile), "--wait=true");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+});

@@ -1,9 +1,16 @@
-// Validates manifests against the Kubernetes OpenAPI schemas shipped by kubernetes-models.
-// The package is ESM-only; the compiled-to-CommonJS tests must not turn import() into require().
+// Validates manifests: built-in kinds against the Kubernetes OpenAPI schemas shipped by
+// kubernetes-models, custom resources against their own CRDs (crd-schema.ts).
+import { isCustomResource, validateCustomResource } from "./crd-schema";
+
+// kubernetes-models is ESM-only; the compiled-to-CommonJS tests must not turn import() into require().
 const importModule = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
-/** Throws with the schema's complaint when the object is not a valid Kubernetes object. */
+/** Throws with the schema's complaint when the object is not a valid Kubernetes object (or custom resource). */
 export async function validateManifest(manifest: Record<string, any>): Promise<void> {
+  if (isCustomResource(manifest)) {
+    validateCustomResource(manifest);
+    return;
+  }
   const { apiVersion, kind } = manifest;
   const groupVersion = String(apiVersion).includes("/") ? apiVersion : `v1`;
   const module = await importModule(`kubernetes-models/${groupVersion}/${kind}`);

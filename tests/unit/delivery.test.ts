@@ -3,7 +3,6 @@
 // order backup -> migrate -> rollout, and how an update waits for its release. The same
 // scenarios run against a real cluster in tests/e2e.
 import { strict as assert } from "node:assert";
-import { validateArgoManifest } from "../support/argo-schema";
 import type { ReleaseAwaiter, ReleaseReader, ReleaseTarget } from "../../components/api/cluster-reader";
 import type { LiveRelease } from "../../components/api/release-state";
 import type { ExpectedRelease, ReleaseOutcome, WaitOptions } from "../../components/api/release-wait";
@@ -20,6 +19,7 @@ import {
   type RunResult,
   type StackInput,
 } from "../support/harness";
+import { validateCustomResource } from "../support/crd-schema";
 import { validateManifest } from "../support/k8s-schema";
 import { loadProgram } from "../support/program";
 import { withCosign } from "./cosign";
@@ -112,12 +112,7 @@ for (const [stack, input] of [
 
     it("emits objects valid for the Kubernetes and Argo Rollouts schemas", async () => {
       for (const resource of run.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
-        const manifest = asManifest(resource);
-        if (manifest.apiVersion === "argoproj.io/v1alpha1") {
-          validateArgoManifest(manifest as { kind: string });
-        } else {
-          await validateManifest(manifest);
-        }
+        await validateManifest(asManifest(resource));
       }
     });
   });
@@ -158,14 +153,14 @@ for (const [stack, input] of [
     });
 
     it("emits objects valid for the Argo Rollouts schemas", () => {
-      validateArgoManifest(rolloutOf(run) as { kind: string });
-      validateArgoManifest(asManifest(run.one(TEMPLATE)) as { kind: string });
+      validateCustomResource(rolloutOf(run));
+      validateCustomResource(asManifest(run.one(TEMPLATE)));
     });
 
     it("would notice a malformed Rollout (the schema check can fail)", () => {
       const broken = rolloutOf(run);
       broken.spec.strategy.canary.steps = [{ setWeight: "ten" }];
-      assert.throws(() => validateArgoManifest(broken as { kind: string }), /fails the Argo Rollouts CRD schema/);
+      assert.throws(() => validateCustomResource(broken), /fails the Argo Rollouts CRD schema/);
     });
   });
 }
@@ -360,7 +355,7 @@ describe("blue-green post-promotion analysis (mocks)", () => {
     const metric = template.spec.metrics[0];
     assert.ok(Number(metric.count) > 0, "an interval without a count measures forever");
     assert.ok(metric.interval);
-    validateArgoManifest(template as { kind: string });
+    validateCustomResource(template);
   });
 });
 

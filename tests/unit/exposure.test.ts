@@ -6,9 +6,8 @@ import { strict as assert } from "node:assert";
 import { evaluate, type Finding } from "../../policy/pack";
 import type { StackResource } from "../../policy/rules";
 import { asManifest, devInput, isKubernetes, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "../support/harness";
-import { validateArgoManifest } from "../support/argo-schema";
+import { validateCustomResource } from "../support/crd-schema";
 import { validateManifest } from "../support/k8s-schema";
-import { validateHttpRoute } from "./gateway-schema";
 import { withCosign } from "./cosign";
 
 const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
@@ -29,14 +28,7 @@ const mandatory = (findings: Finding[]) => findings.filter((f) => f.enforcementL
 
 async function validateAll(run: RunResult) {
   for (const resource of run.resources.filter(isKubernetes)) {
-    const manifest = asManifest(resource);
-    if (manifest.kind === "HTTPRoute") {
-      validateHttpRoute(manifest as { apiVersion: string; kind: string });
-    } else if (manifest.apiVersion === "argoproj.io/v1alpha1") {
-      validateArgoManifest(manifest as { kind: string });
-    } else {
-      await validateManifest(manifest);
-    }
+    await validateManifest(asManifest(resource));
   }
 }
 
@@ -79,7 +71,7 @@ describe("exposure gateway: prod's host on the platform's Gateway (mocks)", () =
   it("would notice a malformed route (the schema check can fail)", () => {
     const broken = route(run, "api");
     broken.spec.parentRefs[0].sectionName = "Not A Listener";
-    assert.throws(() => validateHttpRoute(broken as { apiVersion: string; kind: string }), /fails the Gateway API CRD schema/);
+    assert.throws(() => validateCustomResource(broken), /fails the Gateway API CRD schema/);
   });
 
   it("passes the policy pack once its config names the platform's listener as HTTPS, as an Ingress with TLS would", () => {

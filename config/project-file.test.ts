@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
-import { KEYS, type KeySpec } from "./keys";
+import { DEFAULT_BASE_IMAGE, KEYS, type KeySpec } from "./keys";
 import { renderConfigReference, renderProjectFile } from "./project-file";
 
 const root = path.resolve(__dirname, "..");
@@ -34,5 +34,12 @@ describe("project and stack files", () => {
     // A passphrase stack carries its salt; prod's provider is Pulumi Cloud's key or a KMS key.
     assert.ok(!("encryptionsalt" in file), "prod must not use the passphrase secrets provider");
     assert.equal(file.secretsprovider, undefined, "no provider the unit tests cannot use is committed");
+  });
+
+  it("the apps' Dockerfiles default BASE_IMAGE to the digest the program builds on", () => {
+    for (const app of ["fastapi", "django"]) {
+      const dockerfile = fs.readFileSync(path.join(root, "apps", app, "Dockerfile"), "utf8");
+      assert.deepEqual(dockerfile.match(/^ARG BASE_IMAGE=.*$/gm), [`ARG BASE_IMAGE=${DEFAULT_BASE_IMAGE}`], app);
+    }
   });
 });

@@ -19,9 +19,9 @@ const DROPPED = [
   // cluster now. It was a read of another stack's outputs, so dropping it deletes nothing.
   /\$pulumi:pulumi:StackReference::api-previous$/,
   // Prod builds nothing now: it deploys the digest CI built and signed (imageRef). Its Image
-  // component and docker image leave the state; a docker Image deletes no tag, locally or in the
-  // registry, when it goes.
-  /^urn:pulumi:prod::api-stack::api-stack:index:ApiStack\$api-stack:index:Image(\$docker:index\/image:Image)?::api$/,
+  // component stays, without the docker image, which leaves the state; a docker Image deletes no
+  // tag, locally or in the registry, when it goes.
+  /^urn:pulumi:prod::api-stack::api-stack:index:ApiStack\$api-stack:index:Image\$docker:index\/image:Image::api$/,
 ];
 
 // Objects added since the capture: the namespace's NetworkPolicies, and prod's backup volume and

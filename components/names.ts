@@ -46,6 +46,13 @@ export interface Naming {
   name(component: Component, suffix?: string): string;
   /** The recommended app.kubernetes.io labels, including the version. */
   labels(component: Component): Labels;
+  /**
+   * The same without the version, for objects a release must not touch: Services (once Argo
+   * Rollouts has written its hash into a Service's selector, an atomic map, any apply of the
+   * Service by the program conflicts with it) and volume claim templates (immutable: a change
+   * would replace the StatefulSet).
+   */
+  stableLabels(component: Component): Labels;
   /** The stable subset of labels that selects a component's pods. */
   selector(component: Component): Labels;
 }
@@ -74,15 +81,16 @@ export function naming(input: NamingInput): Naming {
     "app.kubernetes.io/instance": instance,
     "app.kubernetes.io/component": component,
   });
+  const stableLabels = (component: Component): Labels => ({
+    ...selector(component),
+    "app.kubernetes.io/part-of": input.project,
+    "app.kubernetes.io/managed-by": "pulumi",
+  });
   return {
     name,
     selector,
-    labels: (component) => ({
-      ...selector(component),
-      "app.kubernetes.io/version": input.appVersion,
-      "app.kubernetes.io/part-of": input.project,
-      "app.kubernetes.io/managed-by": "pulumi",
-    }),
+    labels: (component) => ({ ...stableLabels(component), "app.kubernetes.io/version": input.appVersion }),
+    stableLabels,
   };
 }
 

@@ -860,7 +860,10 @@ export function recommendedLabels(type: string, props: Props): string[] {
     return [];
   }
   const labels = props.metadata?.labels ?? {};
-  const missing = RECOMMENDED_LABELS.filter((label) => labels[label] === undefined);
+  // A Service carries no version: a Service whose selector Argo Rollouts has written cannot be
+  // applied again without a conflict, so nothing that changes per release may be on it.
+  const expected = kindOf(type) === "Service" ? RECOMMENDED_LABELS.filter((label) => label !== "app.kubernetes.io/version") : RECOMMENDED_LABELS;
+  const missing = expected.filter((label) => labels[label] === undefined);
   if (missing.length === 0) {
     return [];
   }

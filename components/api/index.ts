@@ -160,7 +160,7 @@ export class Api extends pulumi.ComponentResource {
       new k8s.core.v1.Service(
         `${name}-${delivery.strategy === "blueGreen" ? "preview" : "canary"}`,
         {
-          metadata: { ...metadata, name: names.candidate, annotations: { "pulumi.com/skipAwait": "true" } },
+          metadata: { ...metadata, name: names.candidate, labels: naming.stableLabels("api"), annotations: { "pulumi.com/skipAwait": "true" } },
           spec: serviceSpec(naming),
         },
         { parent: this },

@@ -30,7 +30,7 @@ export class DevServices extends pulumi.ComponentResource {
       new k8s.core.v1.Service(
         `${name}-${service}`,
         {
-          metadata: { name: naming.name(service), namespace, labels: naming.labels(service) },
+          metadata: { name: naming.name(service), namespace, labels: naming.stableLabels(service) },
           spec: devServiceSpec(naming, service),
         },
         child,

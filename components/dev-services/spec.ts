@@ -123,7 +123,7 @@ function statefulSet(
     },
     volumeClaimTemplates: [
       {
-        metadata: { name: "data", labels: naming.labels(service) },
+        metadata: { name: "data", labels: naming.stableLabels(service) },
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage } } },
       },
     ],

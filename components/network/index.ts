@@ -55,7 +55,7 @@ export class Network extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       name,
       {
-        metadata: { name: this.serviceName, namespace, labels: naming.labels("api") },
+        metadata: { name: this.serviceName, namespace, labels: naming.stableLabels("api") },
         spec: serviceSpec(naming),
       },
       { parent: this },

@@ -482,3 +482,30 @@ describe("delivery config rules", () => {
   it("refuses canary steps that could complete before the analysis measured anything", () =>
     fails(canary(prodInput, { canarySteps: [{ setWeight: 50 }, { pause: { duration: "90s" } }] }), /pauses after the first setWeight last 90 s; they must last at least 120 s/));
 });
+
+describe("a release that changes only appVersion (mocks)", () => {
+  withCosign();
+  // Argo Rollouts writes its hash into the selector of the Services it switches; the selector is
+  // an atomic map, so any apply of such a Service by the program would conflict with Argo (seen
+  // on a real cluster). Volume claim templates are immutable: a change replaces the StatefulSet
+  // and, with its claims deleted with it, the dev database. Neither may change with a release.
+  const untouched = (run: RunResult) =>
+    [...run.all(SERVICE), ...run.all("kubernetes:apps/v1:StatefulSet")]
+      .map((r) => {
+        const manifest = asManifest(r);
+        return r.type === SERVICE ? manifest : { name: manifest.metadata.name, claims: manifest.spec.volumeClaimTemplates };
+      });
+
+  for (const [strategy, input] of [
+    ["blueGreen", () => blueGreen(devInput)],
+    ["canary", () => canary(devInput)],
+  ] as const) {
+    it(`${strategy}: leaves every Service and volume claim template as it was`, async () => {
+      const before = await runProgram(withConfig(input(), { appVersion: "1.0.0" }), { stack: "dev" });
+      const after = await runProgram(withConfig(input(), { appVersion: "2.0.0" }), { stack: "dev" });
+      assert.ok(untouched(before).length >= 4);
+      assert.deepEqual(untouched(after), untouched(before));
+      assert.notDeepEqual(rolloutOf(after).metadata.labels, rolloutOf(before).metadata.labels, "the Rollout does carry the version");
+    });
+  }
+});

@@ -903,8 +903,14 @@ describe("policy rules", () => {
       assert.deepEqual(recommendedLabels(T.service, service()), []);
       const object = service();
       object.metadata = { name: "api", labels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-prod", "app.kubernetes.io/component": "api" } };
+      // A Service is not asked for a version: a release must not touch it.
       assert.deepEqual(recommendedLabels(T.service, object), [
-        "Service lacks the recommended labels app.kubernetes.io/version, app.kubernetes.io/part-of, app.kubernetes.io/managed-by: label it as the program's naming does (from api-stack:appName, api-stack:environment and api-stack:appVersion), so dashboards, selectors and kubectl can find it",
+        "Service lacks the recommended labels app.kubernetes.io/part-of, app.kubernetes.io/managed-by: label it as the program's naming does (from api-stack:appName, api-stack:environment and api-stack:appVersion), so dashboards, selectors and kubectl can find it",
+      ]);
+      const workload = deployment();
+      delete workload.metadata.labels["app.kubernetes.io/version"];
+      assert.deepEqual(recommendedLabels(T.deployment, workload), [
+        "Deployment lacks the recommended label app.kubernetes.io/version: label it as the program's naming does (from api-stack:appName, api-stack:environment and api-stack:appVersion), so dashboards, selectors and kubectl can find it",
       ]);
       // Providers and the components that render third-party manifests are not objects.
       assert.deepEqual(recommendedLabels("kubernetes:yaml/v2:ConfigFile", { file: "install.yaml" }), []);

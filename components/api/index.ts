@@ -5,7 +5,7 @@ import { Network } from "../network";
 import { PROMOTION_ANNOTATION, promotionRecord } from "../release";
 import { Scaling, type ScaledWorkload } from "../scaling";
 import type { AutoscalingConfig } from "../scaling/spec";
-import { serviceSpec, type IngressConfig } from "../network/spec";
+import { ROLLOUT_SERVICE_IGNORE_CHANGES, serviceSpec, type IngressConfig } from "../network/spec";
 import type { PodEnvironment } from "../workload";
 import { deploymentSpec, podTemplate, type Resources } from "../workload/spec";
 import { clusterReleaseReader, type ReleaseReader, type ReleaseTarget } from "./cluster-reader";
@@ -136,6 +136,7 @@ export class Api extends pulumi.ComponentResource {
         namespace,
         ingress: args.ingress,
         previewServiceName: delivery.strategy === "blueGreen" ? rolloutNames(naming, delivery).candidate : undefined,
+        rolloutManaged: delivery.strategy !== "rolling",
       },
       { parent: this, aliases: [formerParent] },
     );
@@ -163,7 +164,7 @@ export class Api extends pulumi.ComponentResource {
           metadata: { ...metadata, name: names.candidate, labels: naming.stableLabels("api"), annotations: { "pulumi.com/skipAwait": "true" } },
           spec: serviceSpec(naming),
         },
-        { parent: this },
+        { parent: this, ignoreChanges: ROLLOUT_SERVICE_IGNORE_CHANGES },
       );
 
       const templates: pulumi.Resource[] = [];

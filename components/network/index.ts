@@ -9,6 +9,7 @@ import {
   ingressSpec,
   publicHosts,
   redirectRouteSpec,
+  ROLLOUT_SERVICE_IGNORE_CHANGES,
   routeAnnotations,
   serviceSpec,
   type GatewayExposure,
@@ -28,6 +29,8 @@ export interface NetworkArgs {
    * `ingress.previewHost` reaches. Unset: no preview host.
    */
   previewServiceName?: string;
+  /** The API's Service is switched by an Argo Rollout: created, then never changed. Default: false. */
+  rolloutManaged?: boolean;
 }
 
 /**
@@ -58,7 +61,7 @@ export class Network extends pulumi.ComponentResource {
         metadata: { name: this.serviceName, namespace, labels: naming.stableLabels("api") },
         spec: serviceSpec(naming),
       },
-      { parent: this },
+      { parent: this, ...(args.rolloutManaged ? { ignoreChanges: ROLLOUT_SERVICE_IGNORE_CHANGES } : {}) },
     );
     const metadata = (suffix: string | undefined, annotations: Record<string, string>) => ({
       name: naming.name("api", suffix),

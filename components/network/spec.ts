@@ -50,6 +50,15 @@ export interface HostBackend {
   serviceName: pulumi.Input<string>;
 }
 
+/**
+ * What the program never changes on a Service that Argo Rollouts switches (the active, preview,
+ * stable and canary Services): Argo writes its pod-template hash into the selector, an atomic
+ * map, so any later apply of the Service would conflict with Argo, or, forced, would drop the
+ * hash and send users to both releases at once. The program creates such a Service and then
+ * leaves it to Argo; changing its ports means a release-free window (docs/traffic.md).
+ */
+export const ROLLOUT_SERVICE_IGNORE_CHANGES = ["metadata.labels", "metadata.annotations", "spec"];
+
 export function serviceSpec(naming: Naming): k8s.types.input.core.v1.ServiceSpec {
   return {
     type: "ClusterIP",

@@ -507,5 +507,20 @@ describe("a release that changes only appVersion (mocks)", () => {
       assert.deepEqual(untouched(after), untouched(before));
       assert.notDeepEqual(rolloutOf(after).metadata.labels, rolloutOf(before).metadata.labels, "the Rollout does carry the version");
     });
+
+    it(`${strategy}: never changes the Services Argo switches once they exist`, async () => {
+      const run = await runProgram(input(), { stack: "dev" });
+      const argoServices = run.all(SERVICE).filter((r) => ["api", "api-preview", "api-canary"].includes(asManifest(r).metadata.name));
+      assert.equal(argoServices.length, 2);
+      for (const service of argoServices) {
+        assert.deepEqual(service.ignoreChanges, ["metadata.labels", "metadata.annotations", "spec"], service.key);
+      }
+    });
   }
+
+  it("rolling: the API's Service is the program's alone and follows every change", async () => {
+    const run = await runProgram(devInput(), { stack: "dev" });
+    const api = run.all(SERVICE).find((r) => asManifest(r).metadata.name === "api")!;
+    assert.deepEqual(api.ignoreChanges, []);
+  });
 });

@@ -22,7 +22,7 @@ import {
 import { validateCustomResource } from "../support/crd-schema";
 import { validateManifest } from "../support/k8s-schema";
 import { loadProgram } from "../support/program";
-import { withCosign } from "./cosign";
+import { withCosign } from "../support/cosign";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";

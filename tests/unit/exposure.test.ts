@@ -8,7 +8,7 @@ import type { StackResource } from "../../policy/rules";
 import { asManifest, devInput, isKubernetes, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "../support/harness";
 import { validateCustomResource } from "../support/crd-schema";
 import { validateManifest } from "../support/k8s-schema";
-import { withCosign } from "./cosign";
+import { withCosign } from "../support/cosign";
 
 const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";

@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { asManifest, devInput, execute, prodInput, runProgram, TEST_SECRETS, withConfig, type RunResult } from "../support/harness";
 import { signatureProblems } from "../../config";
-import { UNSIGNED, withCosign } from "./cosign";
+import { UNSIGNED, withCosign } from "../support/cosign";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",

@@ -35,7 +35,7 @@ import {
 } from "../../policy/rules";
 import type { LiveRelease } from "../../components/api/release-state";
 import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult } from "../support/harness";
-import { withCosign } from "./cosign";
+import { withCosign } from "../support/cosign";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",

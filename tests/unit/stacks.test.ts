@@ -21,7 +21,7 @@ import {
 } from "../support/harness";
 import { releaseId } from "../../components/release";
 import { validateManifest } from "../support/k8s-schema";
-import { withCosign } from "./cosign";
+import { withCosign } from "../support/cosign";
 
 const T = {
   namespace: "kubernetes:core/v1:Namespace",

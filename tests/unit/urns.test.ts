@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { asManifest, devInput, prodInput, runProgram, withConfig, type Registered, type StackInput } from "../support/harness";
-import { withCosign } from "./cosign";
+import { withCosign } from "../support/cosign";
 
 type Captured = { urn: string; object?: string };
 const BEFORE = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/urns-before-redesign.json"), "utf8")) as Record<string, Captured[]>;

@@ -575,13 +575,18 @@ describe("GitHub Actions workflows", () => {
         return { ...result, calls: fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n") : [] };
       };
 
-      it("deploys by imageRef, and adds promote or rollbackTo for those operations", () => {
-        assert.deepEqual(setRelease("deploy").calls, [`pulumi config set imageRef ${image} --stack prod`]);
+      // A stack whose file builds locally (dev) deploys the CI build: its build keys go first.
+      const BUILD_KEYS = ["imageRepository", "imageContext", "imageDockerfile", "imageTarget", "imagePlatform", "imageBuildArgs", "registryUsername", "registryPassword"];
+      const removals = BUILD_KEYS.map((key) => `pulumi config rm ${key} --stack prod`);
+
+      it("deploys by imageRef instead of the build keys, and adds promote or rollbackTo for those operations", () => {
+        assert.deepEqual(setRelease("deploy").calls, [...removals, `pulumi config set imageRef ${image} --stack prod`]);
         assert.deepEqual(setRelease("promote", "0123456789ab").calls, [
+          ...removals,
           `pulumi config set imageRef ${image} --stack prod`,
           "pulumi config set promote 0123456789ab --stack prod",
         ]);
-        assert.equal(setRelease("rollback", image).calls[1], `pulumi config set rollbackTo ${image} --stack prod`);
+        assert.equal(setRelease("rollback", image).calls.at(-1), `pulumi config set rollbackTo ${image} --stack prod`);
         assert.equal(setRelease("rebuild").status, 1);
       });
 

@@ -23,6 +23,9 @@ POD_CIDR=10.244.0.0/24
 # the bridge from network namespaces of their own (distinct client addresses, e.g. rate limits).
 POD_RANGE_START=10.244.0.2
 POD_RANGE_END=10.244.0.199
+# Addresses kwok gives the pods of simulated nodes: unreachable, so a Service whose endpoints are
+# simulated pods never sends a packet off the machine.
+FAKE_POD_CIDR=10.245.0.0/24
 SERVICE_CIDR=10.96.0.0/16
 API_SERVICE_IP=10.96.0.1
 DNS_SERVICE_IP=10.96.0.10

@@ -3,6 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 import { devServiceSpec, postgresStatefulSetSpec, redisStatefulSetSpec, type DevServicesConfig } from "./spec";
 
+// Volume claim templates are immutable: a change would replace the StatefulSet and, with the
+// claims it deletes (whenDeleted: Delete), the data. Claims keep the template they were made
+// from; a new storage size needs the volume resized by hand (docs/hardening.md).
+const VOLUME_CLAIM_TEMPLATES = ["spec.volumeClaimTemplates"];
+
 export interface DevServicesArgs {
   naming: Naming;
   namespace: pulumi.Input<string>;
@@ -42,7 +47,7 @@ export class DevServices extends pulumi.ComponentResource {
         metadata: { name: naming.name("postgres"), namespace, labels: naming.labels("postgres") },
         spec: postgresStatefulSetSpec({ naming, config, passwordSecretName }),
       },
-      { parent: this, dependsOn: [password] },
+      { parent: this, dependsOn: [password], ignoreChanges: VOLUME_CLAIM_TEMPLATES },
     );
     new k8s.apps.v1.StatefulSet(
       `${name}-redis`,
@@ -50,7 +55,7 @@ export class DevServices extends pulumi.ComponentResource {
         metadata: { name: naming.name("redis"), namespace, labels: naming.labels("redis") },
         spec: redisStatefulSetSpec(naming, config),
       },
-      child,
+      { parent: this, ignoreChanges: VOLUME_CLAIM_TEMPLATES },
     );
     this.registerOutputs({});
   }

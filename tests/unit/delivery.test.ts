@@ -518,6 +518,15 @@ describe("a release that changes only appVersion (mocks)", () => {
     });
   }
 
+  it("the dev StatefulSets never replace themselves for a volume claim template change", async () => {
+    const run = await runProgram(devInput(), { stack: "dev" });
+    const sets = run.all("kubernetes:apps/v1:StatefulSet");
+    assert.equal(sets.length, 2);
+    for (const set of sets) {
+      assert.deepEqual(set.ignoreChanges, ["spec.volumeClaimTemplates"], set.key);
+    }
+  });
+
   it("rolling: the API's Service is the program's alone and follows every change", async () => {
     const run = await runProgram(devInput(), { stack: "dev" });
     const api = run.all(SERVICE).find((r) => asManifest(r).metadata.name === "api")!;

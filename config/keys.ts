@@ -615,7 +615,7 @@ export const KEYS = {
     default: { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" } },
   },
   networkEgress: {
-    kind: "array",
+    kind: "object",
     schema: z.array(z.strictObject({ cidr: z.string().refine(isCidr), ports: z.array(int(1, 65535)).min(1) })),
     allowed: 'a JSON list of {"cidr": "10.0.0.0/8", "ports": [5432, 6379]} (IPv4 or IPv6 CIDRs, TCP ports 1..65535)',
     description:

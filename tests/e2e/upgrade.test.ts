@@ -95,6 +95,10 @@ describe("upgrading stacks of an earlier release", function () {
     for (const shape of SHAPES) {
       progress(`upgrade: ${shape.stack} previewed by today's code`);
       const stack = await sideStack(shape.stack, { ...dirs, workDir: path.join(work, shape.stack) });
+      // The one config change an upgrade asks for: the HPA owns the replica count, so `replicas`
+      // goes (README, Upgrading); today's code says so and creates nothing until it is done.
+      await assert.rejects(stack.preview({ onOutput: () => undefined }), /Run `pulumi config rm replicas`/);
+      await stack.removeConfig("api-stack:replicas");
       const steps: Array<{ op: string; type: string; urn: string }> = [];
       await stack.preview({
         onOutput: () => undefined,

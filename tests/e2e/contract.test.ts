@@ -1,0 +1,176 @@
+// The contract between the program and the images: each app image, run by dockerd exactly as
+// the pod runs it (the same user, a read-only root, /tmp writable), with exactly the settings the
+// dev and prod stacks render (the ConfigMap, the Secret and the container's own env, taken from
+// the program's objects under mocks: nothing hand-written), migrates its database and becomes
+// ready. Postgres and Redis are the local service images under the hostnames the settings name.
+import { strict as assert } from "node:assert";
+import * as http from "node:http";
+import * as path from "node:path";
+import { localEnvironment, stackFileValues } from "../../scripts/automation";
+import { buildAndPush, docker } from "../../scripts/images";
+import { SIGNED } from "../support/cosign";
+import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "../support/harness";
+import { PROJECT_DIR } from "../support/program";
+import { eventually, progress } from "./env";
+import { baseRelease } from "./images";
+
+const NETWORK = "api-stack-contract";
+
+interface Rendered {
+  /** The environment of a container: its ConfigMap, Secret and own env, as the kubelet builds it. */
+  env(container: "api" | "migration" | "worker"): Record<string, string>;
+  command(container: "migration" | "worker"): string[];
+  user: number;
+}
+
+function rendered(run: RunResult): Rendered {
+  const manifests = run.resources.filter((r) => r.type.startsWith("kubernetes:")).map(asManifest);
+  const byName = (kind: string, prefix: string) =>
+    manifests.find((m) => m.kind === kind && m.metadata?.name?.startsWith(prefix)) ??
+    assert.fail(`no ${kind} ${prefix}* among the rendered objects`);
+  const configMap = byName("ConfigMap", "api-settings-").data as Record<string, string>;
+  const secret = byName("Secret", "api-secrets-").stringData as Record<string, string>;
+  const pod = (container: string) => {
+    const owner =
+      container === "api"
+        ? manifests.find((m) => (m.kind === "Deployment" || m.kind === "Rollout") && m.metadata.name === "api")
+        : container === "worker"
+          ? manifests.find((m) => m.kind === "Deployment" && m.metadata.name === "api-worker")
+          : manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("api-migration-"));
+    return (owner ?? assert.fail(`no pod template for ${container}`)).spec.template.spec;
+  };
+  return {
+    env: (container) => {
+      const own = Object.fromEntries(
+        (pod(container).containers[0].env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]),
+      );
+      return { ...configMap, ...secret, ...own };
+    },
+    command: (container) => pod(container).containers[0].command,
+    user: pod("api").securityContext.runAsUser,
+  };
+}
+
+/** Host and password of a postgresql:// URL. */
+function database(url: string) {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, password: decodeURIComponent(parsed.password) };
+}
+
+function get(port: number, requestPath: string): Promise<number> {
+  return new Promise((resolve) => {
+    http
+      .get({ host: "127.0.0.1", port, path: requestPath, timeout: 3000 }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      })
+      .on("error", () => resolve(0))
+      .on("timeout", function (this: http.ClientRequest) {
+        this.destroy();
+      });
+  });
+}
+
+/** Runs one app container as the pod would; returns its id. */
+function runAs(image: string, user: number, env: Record<string, string>, hosts: string[], args: string[] = [], publish = false): string {
+  const flags = ["run", "-d", "--network", NETWORK, "--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=256m", "--user", `${user}:${user}`];
+  for (const [name, value] of Object.entries(env)) {
+    flags.push("-e", `${name}=${value}`);
+  }
+  for (const host of hosts) {
+    flags.push("--add-host", host);
+  }
+  if (publish) {
+    flags.push("-p", "127.0.0.1::8000");
+  }
+  return docker(...flags, image, ...args);
+}
+
+const APPS = {
+  fastapi: () => baseRelease(),
+  django: () => {
+    const { imageBuildArgs } = stackFileValues("dev");
+    progress("contract: building the Django image");
+    return buildAndPush({
+      context: path.join(PROJECT_DIR, "apps/django"),
+      tag: "127.0.0.1:5000/api-stack/django:contract",
+      buildArgs: imageBuildArgs as Record<string, string>,
+    });
+  },
+};
+
+const STACKS: Record<string, () => StackInput> = {
+  dev: devInput,
+  prod: prodInput,
+};
+
+for (const [app, image] of Object.entries(APPS)) {
+  for (const [stack, input] of Object.entries(STACKS)) {
+    describe(`the ${app} image with what the ${stack} stack renders`, function () {
+      this.timeout(10 * 60_000);
+      const containers: string[] = [];
+
+      after(() => {
+        for (const id of containers) {
+          docker("rm", "-f", id);
+        }
+        docker("network", "rm", NETWORK);
+      });
+
+      it("migrates, becomes ready through its probe's path, and runs its worker", async () => {
+        const ref = image();
+        const previous = process.env.COSIGN_BINARY;
+        process.env.COSIGN_BINARY = SIGNED(); // mocks: prod verifies its image with a stand-in
+        const django = app === "django" ? { migrationCommand: ["python", "manage.py", "migrate", "--noinput"], workerEnabled: false } : {};
+        const run = await runProgram(withConfig(input(), django), { stack });
+        process.env.COSIGN_BINARY = previous;
+        const objects = rendered(run);
+        const apiEnv = objects.env("api");
+
+        // The settings' own hostnames, pointing at the local Postgres and Redis.
+        docker("network", "create", NETWORK);
+        const local = localEnvironment();
+        const db = database(apiEnv.DATABASE_URL);
+        containers.push(
+          docker("run", "-d", "--network", NETWORK, "--network-alias", "contract-postgres", "-e", "POSTGRES_USER=app", "-e", "POSTGRES_DB=app",
+            "-e", `POSTGRES_PASSWORD=${db.password}`, "-e", "PGDATA=/tmp/pgdata", "--user", "70:70", "--tmpfs", "/tmp", "--tmpfs", "/var/run/postgresql", local.postgresImage),
+          docker("run", "-d", "--network", NETWORK, "--network-alias", "contract-redis", "--user", "999:999", local.redisImage),
+        );
+        const address = (alias: string) =>
+          docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, containers[alias === "contract-postgres" ? 0 : 1]);
+        const hosts = [`${db.host}:${address("contract-postgres")}`, `${new URL(apiEnv.REDIS_URL).hostname}:${address("contract-redis")}`];
+        await eventually("Postgres accepting connections", 60, () =>
+          docker("exec", containers[0], "pg_isready", "-h", "127.0.0.1", "-U", "app").includes("accepting") ? true : undefined,
+        );
+
+        progress(`contract: ${app} / ${stack}: migration, as the Job runs it`);
+        const migration = runAs(ref, objects.user, objects.env("migration"), hosts, objects.command("migration"));
+        containers.push(migration);
+        const exit = docker("wait", migration);
+        assert.equal(exit, "0", `the migration exited ${exit}: ${docker("logs", migration)}`);
+
+        progress(`contract: ${app} / ${stack}: the API`);
+        const api = runAs(ref, objects.user, apiEnv, hosts, [], true);
+        containers.push(api);
+        const port = Number(docker("port", api, "8000/tcp").split(":").pop());
+        await eventually(`${app} ready with the ${stack} settings`, 90, async () => {
+          if (docker("inspect", "-f", "{{.State.Running}}", api) !== "true") {
+            throw new Error(`the API exited: ${docker("logs", api)}`);
+          }
+          return (await get(port, "/health/ready")) === 200 ? true : undefined;
+        });
+
+        // The worker needs a Redis it can reach with the rendered URL: dev's in-cluster one (prod's
+        // is a TLS endpoint the local Redis does not serve).
+        if (app === "fastapi" && stack === "dev") {
+          const worker = runAs(ref, objects.user, objects.env("worker"), hosts, objects.command("worker"));
+          containers.push(worker);
+          await eventually("the worker's liveness check", 90, () => {
+            docker("exec", worker, "python", "-m", "app.worker_liveness");
+            return true;
+          });
+        }
+      });
+    });
+  }
+}

@@ -1,26 +1,30 @@
-// The real engine against the local cluster, side by side with kubectl: `pulumi up` (create and
-// no-change), `pulumi preview` with no changes, and `kubectl apply --server-side --dry-run=server`
-// of the same stack rendered to manifests (over the live objects, so conflicts with Pulumi's
-// field manager are forced: it is a dry run), for the dev and prod shapes, in one run.
-// Figures, not assertions. Run through bench/engine.sh, which brings up the environment.
+// The real engine against the local cluster: `pulumi up` of the dev stack (create, then no change),
+// `pulumi preview` with no change, and `kubectl apply --server-side --dry-run=server` of the same
+// stack rendered to manifests (over the live objects, so conflicts with Pulumi's field manager
+// are forced: it is a dry run), once on the real node, where every pod pulls its image, starts
+// and passes its probes, and once on the simulated (kwok) node, where pods are Ready at once; then
+// how long each image's pod takes from creation to Ready on the real node. Figures, not
+// assertions. Run through bench/engine.sh, which brings up the environment.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { buildDevImage, localShape, setConfig, sideStack } from "../scripts/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { buildAndPush } from "../scripts/images";
+import { localShape, setConfig, sideStack, stackFileValues, type ConfigValues } from "../scripts/automation";
+import { PROJECT_DIR } from "../tests/support/program";
+import { progress } from "../tests/support/progress";
+import { baseRelease } from "../tests/support/releases";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const KUBECONFIG = process.env.KUBECONFIG!;
 const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-"));
-const SECRETS = {
-  dev: { secretKey: "bench-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "bench-postgres-pw" },
-  prod: {
-    secretKey: "bench-secret-key-0123456789abcdef0123456789abcdef",
-    databaseUrl: "postgresql://app:bench@postgres.databases.svc:5432/app",
-    redisUrl: "redis://redis.databases.svc:6379/0",
-  },
-};
+const SECRETS = { secretKey: "bench-secret-key-0123456789abcdef0123456789abcdef0123456", devPostgresPassword: "bench-postgres-pw" };
+const quiet = { onOutput: () => undefined };
+
+const kubectl = (...args: string[]) =>
+  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
 
 async function timed(run: () => unknown | Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -36,52 +40,115 @@ async function median(run: () => unknown | Promise<unknown>): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 }
 
-async function measure(shape: "dev" | "prod", image: string) {
-  const namespace = `api-bench${shape}`;
-  const options = (name: string) => ({
+async function devStack(name: string, extra: ConfigValues = {}): Promise<Stack> {
+  const stack = await sideStack(name, {
     workDir: path.join(RUN_DIR, name),
     backendDir: path.join(RUN_DIR, "state"),
     passphrase: "api-stack-bench",
     kubeconfig: KUBECONFIG,
   });
-  const values = { ...localShape(shape, image, SECRETS[shape]), namespace };
-  const secret = Object.keys(SECRETS[shape]);
-  const quiet = { onOutput: () => undefined };
+  await setConfig(stack, { ...localShape("dev", baseRelease(), SECRETS), namespace: `api-${name}`, ...extra }, Object.keys(SECRETS));
+  return stack;
+}
 
-  const stack = await sideStack(`bench${shape}`, options(`bench${shape}`));
-  await setConfig(stack, values, secret);
-  const render = await sideStack(`bench${shape}render`, options(`bench${shape}render`));
-  const manifests = path.join(RUN_DIR, `${shape}-rendered`);
-  await setConfig(render, { ...values, renderYamlTo: manifests }, secret);
+/** The same stack's figures on whichever node takes its pods. */
+async function measure(node: string, name: string) {
+  const stack = await devStack(name);
+  const render = await devStack(`${name}render`);
+  const manifests = path.join(RUN_DIR, `${name}-rendered`);
+  await setConfig(render, { renderYamlTo: manifests });
   try {
+    progress(`${node}: pulumi up (create)`);
     const create = await timed(() => stack.up(quiet));
     await render.up(quiet);
     const upNoChange = await median(() => stack.up(quiet));
     const preview = await median(() => stack.preview(quiet));
-    const kubectl = await median(() =>
-      execFileSync(
-        "kubectl",
-        ["--kubeconfig", KUBECONFIG, "apply", "--server-side", "--force-conflicts", "--dry-run=server", "-R", "-f", path.join(manifests, "1-manifest")],
-        { stdio: ["ignore", "ignore", "inherit"] },
-      ),
+    const kubectlDryRun = await median(() =>
+      kubectl("apply", "--server-side", "--force-conflicts", "--dry-run=server", "-R", "-f", path.join(manifests, "1-manifest")),
     );
-    return { shape, create, upNoChange, preview, kubectl };
+    return { node, create, upNoChange, preview, kubectlDryRun, pods: readyTimes(`api-${name}`) };
+  } finally {
+    await stack.destroy(quiet);
+  }
+}
+
+/** Seconds from each pod's creation to its Ready condition (the API server's second resolution). */
+function readyTimes(namespace: string): Record<string, number> {
+  const pods = JSON.parse(kubectl("get", "pods", "-n", namespace, "-o", "json")).items;
+  const times: Record<string, number> = {};
+  for (const pod of pods) {
+    const ready = pod.status.conditions?.find((c: any) => c.type === "Ready" && c.status === "True");
+    if (ready) {
+      const component = pod.metadata.labels["app.kubernetes.io/component"];
+      times[component] = (Date.parse(ready.lastTransitionTime) - Date.parse(pod.metadata.creationTimestamp)) / 1000;
+    }
+  }
+  return times;
+}
+
+/** The dev stack's figures with its pods sent to the simulated node (the real one cordoned). */
+async function onSimulatedNode<T>(run: () => Promise<T>): Promise<T> {
+  const simulated = JSON.parse(kubectl("get", "nodes", "-l", "type=kwok", "-o", "json")).items[0]?.metadata.name;
+  if (!simulated) {
+    throw new Error("no simulated node: testbed/local-env up makes one (LOCAL_ENV_KWOK_NODES, default 1)");
+  }
+  kubectl("cordon", "api-stack-node");
+  kubectl("taint", "node", simulated, "kwok.x-k8s.io/node-");
+  try {
+    return await run();
+  } finally {
+    kubectl("uncordon", "api-stack-node");
+    kubectl("taint", "--overwrite", "node", simulated, "kwok.x-k8s.io/node=fake:NoSchedule");
+  }
+}
+
+/** The Django app's API pod on the real node, from creation to Ready. */
+async function djangoReady(): Promise<number | undefined> {
+  const { imageBuildArgs } = stackFileValues("dev");
+  const image = buildAndPush({
+    context: path.join(PROJECT_DIR, "apps/django"),
+    tag: "127.0.0.1:5000/api-stack/django:bench",
+    buildArgs: imageBuildArgs as Record<string, string>,
+  });
+  const stack = await devStack("benchdjango", {
+    imageRef: image,
+    migrationCommand: ["python", "manage.py", "migrate", "--noinput"],
+    workerEnabled: false,
+  });
+  try {
+    progress("django: pulumi up (create)");
+    await stack.up(quiet);
+    return readyTimes("api-benchdjango").api;
   } finally {
     await stack.destroy(quiet);
   }
 }
 
 async function main() {
-  const image = buildDevImage("127.0.0.1:5000/api-stack/bench:latest");
-  const rows = [await measure("dev", image), await measure("prod", image)];
+  const real = await measure("real node", "benchreal");
+  const simulated = await onSimulatedNode(() => measure("simulated node", "benchkwok"));
+  const django = await djangoReady();
+
   const s = (ms: number) => (ms / 1000).toFixed(1);
-  console.log(`\nmedian of ${ROUNDS} rounds (create: one), local kwok cluster, Pulumi CLI 3.259.0\n`);
-  console.log("| stack | up (create) s | up (no change) s | preview (no change) s | kubectl server dry-run s | preview / kubectl |");
+  console.log(`\ndev stack, median of ${ROUNDS} rounds (create: one), Pulumi CLI 3.259.0, local cluster\n`);
+  console.log("| node | up (create) s | up (no change) s | preview (no change) s | kubectl server dry-run s | preview / kubectl |");
   console.log("|---|---:|---:|---:|---:|---:|");
-  for (const r of rows) {
-    console.log(
-      `| ${r.shape} | ${s(r.create)} | ${s(r.upNoChange)} | ${s(r.preview)} | ${s(r.kubectl)} | ${(r.preview / r.kubectl).toFixed(1)}x |`,
-    );
+  for (const r of [real, simulated]) {
+    console.log(`| ${r.node} | ${s(r.create)} | ${s(r.upNoChange)} | ${s(r.preview)} | ${s(r.kubectlDryRun)} | ${(r.preview / r.kubectlDryRun).toFixed(1)}x |`);
+  }
+  console.log(`\ncreate on the real node / on the simulated node: ${(real.create / simulated.create).toFixed(1)}x`);
+  console.log("\npod creation to Ready on the real node (s; the API server records whole seconds)\n");
+  console.log("| image | pod | s |");
+  console.log("|---|---|---:|");
+  const rows: Array<[string, string, number | undefined]> = [
+    ["fastapi (app)", "API", real.pods.api],
+    ["fastapi (app)", "Celery worker", real.pods.worker],
+    ["django (app)", "API", django],
+    ["postgres (service)", "dev Postgres", real.pods.postgres],
+    ["redis (service)", "dev Redis", real.pods.redis],
+  ];
+  for (const [image, pod, seconds] of rows) {
+    console.log(`| ${image} | ${pod} | ${seconds ?? "n/a"} |`);
   }
 }
 

@@ -34,7 +34,7 @@ export interface BuildInput {
  * build as the `ca` secret only (downloads behind a TLS-inspecting proxy), never the image.
  */
 export function buildAndPush(input: BuildInput): string {
-  const args = ["build", "--target", input.target ?? "runtime", "--tag", input.tag];
+  const args = ["build", "--quiet", "--target", input.target ?? "runtime", "--tag", input.tag];
   for (const [name, value] of Object.entries(input.buildArgs ?? {})) {
     args.push("--build-arg", `${name}=${value}`);
   }

@@ -12,7 +12,7 @@ import { SIGNED } from "../support/cosign";
 import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "../support/harness";
 import { PROJECT_DIR } from "../support/program";
 import { eventually, progress } from "./env";
-import { baseRelease } from "./images";
+import { baseRelease } from "../support/releases";
 
 const NETWORK = "api-stack-contract";
 
@@ -133,7 +133,7 @@ for (const [app, image] of Object.entries(APPS)) {
         const db = database(apiEnv.DATABASE_URL);
         containers.push(
           docker("run", "-d", "--network", NETWORK, "--network-alias", "contract-postgres", "-e", "POSTGRES_USER=app", "-e", "POSTGRES_DB=app",
-            "-e", `POSTGRES_PASSWORD=${db.password}`, "-e", "PGDATA=/tmp/pgdata", "--user", "70:70", "--tmpfs", "/tmp", "--tmpfs", "/var/run/postgresql", local.postgresImage),
+            "-e", `POSTGRES_PASSWORD=${db.password}`, "-e", "PGDATA=/tmp/pgdata", "--user", "70:70", "--tmpfs", "/tmp:rw,uid=70,gid=70", "--tmpfs", "/var/run/postgresql:rw,uid=70,gid=70,mode=0770", local.postgresImage),
           docker("run", "-d", "--network", NETWORK, "--network-alias", "contract-redis", "--user", "999:999", local.redisImage),
         );
         const address = (alias: string) =>

@@ -7,7 +7,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { startLoad, type LoadRun } from "../support/load";
 import { kubectlJson, newStack, progress, releaseId } from "./env";
-import { buildReleases, failingMigration, failingRequests, neverReady } from "./images";
+import { buildReleases, failingMigration, failingRequests, neverReady } from "../support/releases";
 
 const SECRETS = { secretKey: "e2e-delivery-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "e2e-postgres-password" };
 

@@ -17,7 +17,7 @@ import {
   progress,
   viaIngress,
 } from "./env";
-import { buildReleases } from "./images";
+import { buildReleases } from "../support/releases";
 
 const NAMESPACE = "api-e2edev";
 const HOST = "api.e2edev.localhost";

@@ -146,7 +146,4 @@ export function nodeObjects(namespace: string): { pods: string[]; containers: st
   return { pods: crictl("pods", "-q", "--label", label), containers: crictl("ps", "-a", "-q", "--label", label) };
 }
 
-/** Progress lines for long steps, so a CI log shows where the time goes. */
-export function progress(message: string): void {
-  process.stderr.write(`    [e2e ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
+export { progress } from "../support/progress";

@@ -12,7 +12,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { localEnvironment, localShape, type ConfigValues } from "../../scripts/automation";
 import { PROJECT_DIR } from "../support/program";
 import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, LOCAL_CA, newStack, podExec, progress, viaIngress } from "./env";
-import { buildReleases, signed } from "./images";
+import { buildReleases, signed } from "../support/releases";
 
 const NAMESPACE = "api-e2eprod";
 const HOST = "api.e2eprod.localhost";
@@ -212,7 +212,7 @@ describe("the prod stack on the real node", function () {
       assert.match(log, /^t$/m, "the restored database has the notes table");
     } finally {
       kubectl("delete", "pod", "restore-check", "-n", NAMESPACE, "--wait=false");
-      podExec(DATABASES, "postgres", "psql", "-U", "app", "-d", "app", "-c", "DROP DATABASE IF EXISTS restore_check");
+      podExec(DATABASES, "postgres", "env", `PGPASSWORD=${DB_PASSWORD}`, "psql", "-U", "app", "-d", "app", "-c", "DROP DATABASE IF EXISTS restore_check");
     }
   });
 

@@ -12,7 +12,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { sideStack } from "../../scripts/automation";
 import { PROJECT_DIR } from "../support/program";
 import { kubectl, kubectlJson, KUBECONFIG, progress } from "./env";
-import { baseRelease } from "./images";
+import { baseRelease } from "../support/releases";
 
 /** The last release before the redesign of components, config and release state. */
 const UPGRADE_FROM = "bb4c129";
@@ -25,14 +25,15 @@ const SHAPES = [
 /**
  * What a release replaces by design: the settings ConfigMap and Secret (named by their content),
  * the release Jobs (named by image and settings), and the stack's reference to itself that the
- * earlier code kept (nothing in the cluster).
+ * earlier code kept, with the provider that served it (nothing in the cluster).
  */
 function replacedByDesign(type: string, urn: string): boolean {
   return (
     (type === "kubernetes:core/v1:ConfigMap" && urn.endsWith("-settings")) ||
     (type === "kubernetes:core/v1:Secret" && urn.endsWith("-secrets")) ||
     type === "kubernetes:batch/v1:Job" ||
-    type === "pulumi:pulumi:StackReference"
+    type === "pulumi:pulumi:StackReference" ||
+    type === "pulumi:providers:pulumi"
   );
 }
 

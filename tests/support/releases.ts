@@ -1,13 +1,14 @@
-// Release images for the end-to-end scenarios: the dev stack's app built with the real dockerd from
-// its multi-stage Dockerfile and pushed to the loopback registry, follow-up releases that differ
-// only by a label (distinct digests, same behaviour), and broken releases made from it by changing
-// one file: one that is never ready, one whose requests fail, one whose migration fails.
+// Release images for the end-to-end tests and the release benchmark: the dev stack's app built
+// with the real dockerd from its multi-stage Dockerfile and pushed to the loopback registry,
+// follow-up releases that differ only by a label (distinct digests, same behaviour), and broken
+// releases made from it by changing one file: one that is never ready, one whose requests fail,
+// one whose migration fails.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildDevImage, signImage } from "../../scripts/automation";
 import { docker, push } from "../../scripts/images";
-import { progress } from "./env";
+import { progress } from "./progress";
 
 const REPOSITORY = "127.0.0.1:5000/api-stack/e2e";
 let built: string | undefined;

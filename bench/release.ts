@@ -1,0 +1,120 @@
+// `npm run bench:release`: zero downtime, measured. A bounded load through the ingress controller
+// on loopback (BENCH_RATE requests per second, default 50, each stopped after at most 15 minutes)
+// across a rolling update, a blue-green promotion, a rollback and a canary to 100 %, on the local
+// cluster's real node. For each: requests sent, failed, p50/p99 latency, how long the `up` took,
+// and when the last answer from the old release came, counted from the start of that `up` (after
+// it, every user was on the new release). Figures, not assertions; run through bench/release.sh.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { localShape, setConfig, sideStack, LOCAL_PROMETHEUS, type ConfigValues } from "../scripts/automation";
+import { startLoad, type LoadResult } from "../tests/support/load";
+import { progress } from "../tests/support/progress";
+import { buildReleases } from "../tests/support/releases";
+import { releaseId } from "../components/release";
+
+const RATE = Number(process.env.BENCH_RATE ?? 50);
+const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-release-"));
+const SECRETS = { secretKey: "bench-release-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "bench-postgres-password" };
+const quiet = { onOutput: () => undefined };
+
+interface Row {
+  scenario: string;
+  load: LoadResult;
+  upSeconds: number;
+  /** Seconds from the start of the `up` to the last answer of the old release. */
+  switchedAfter: number;
+}
+
+async function stackFor(name: string, extra: ConfigValues, image: string): Promise<Stack> {
+  const stack = await sideStack(name, {
+    workDir: path.join(RUN_DIR, name),
+    backendDir: path.join(RUN_DIR, "state"),
+    passphrase: "api-stack-bench",
+    kubeconfig: process.env.KUBECONFIG!,
+  });
+  const values: ConfigValues = {
+    ...localShape("dev", image, SECRETS),
+    namespace: `api-${name}`,
+    ingressHost: `${name}.bench.localhost`,
+    hpaEnabled: false,
+    replicas: 2,
+    workerEnabled: false,
+    // One client address sends the whole load.
+    rateLimitPerMinute: 100_000,
+    appVersion: "1.0.1",
+    ...extra,
+  };
+  await setConfig(stack, values, Object.keys(SECRETS));
+  await stack.up(quiet);
+  return stack;
+}
+
+/** Runs `change` as an `up` under load; the old release answers with version `from`. */
+async function measure(scenario: string, stack: Stack, host: string, from: string, change: ConfigValues): Promise<Row> {
+  progress(`${scenario}: ${RATE} requests/s through the ingress while pulumi up runs`);
+  const load = startLoad({
+    url: "http://127.0.0.1/openapi.json",
+    host,
+    ratePerSecond: RATE,
+    maxRequests: RATE * 900,
+    maxSeconds: 900,
+    release: (body) => (JSON.parse(body) as { info?: { version?: string } }).info?.version,
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+  await setConfig(stack, change);
+  const upStartedAt = load.elapsedMs();
+  const start = performance.now();
+  await stack.up(quiet);
+  const upSeconds = (performance.now() - start) / 1000;
+  await new Promise((r) => setTimeout(r, 5000));
+  const result = await load.stop();
+  const last = result.releases[from]?.lastMs ?? upStartedAt;
+  return { scenario, load: result, upSeconds, switchedAfter: Math.max(0, last - upStartedAt) / 1000 };
+}
+
+async function main() {
+  const [v1, v2] = buildReleases(2);
+  const rows: Row[] = [];
+  const stacks: Stack[] = [];
+  try {
+    const rolling = await stackFor("benchrolling", {}, v1);
+    stacks.push(rolling);
+    rows.push(await measure("rolling update", rolling, "benchrolling.bench.localhost", "1.0.1", { imageRef: v2, appVersion: "1.0.2" }));
+
+    const blueGreen = await stackFor("benchbluegreen", { strategy: "blueGreen" }, v1);
+    stacks.push(blueGreen);
+    await setConfig(blueGreen, { imageRef: v2, appVersion: "1.0.2" });
+    await blueGreen.up(quiet); // the new release waits in preview
+    rows.push(await measure("blue-green promotion", blueGreen, "benchbluegreen.bench.localhost", "1.0.1", { promote: releaseId(v2) }));
+    rows.push(await measure("rollback", blueGreen, "benchbluegreen.bench.localhost", "1.0.2", { rollbackTo: v1, appVersion: "1.0.1" }));
+
+    const canary = await stackFor("benchcanary", { strategy: "canary", prometheusAddress: LOCAL_PROMETHEUS, canarySteps: [{ setWeight: 50 }, { pause: { duration: "2m" } }] }, v1);
+    stacks.push(canary);
+    rows.push(await measure("canary to 100 % (50 %, 2 min)", canary, "benchcanary.bench.localhost", "1.0.1", { imageRef: v2, appVersion: "1.0.2" }));
+  } finally {
+    for (const stack of stacks) {
+      await stack.destroy(quiet);
+    }
+  }
+
+  console.log(`\n${RATE} requests/s through Traefik on 127.0.0.1 to /openapi.json (one connection per request), local cluster, real node\n`);
+  console.log("| scenario | requests | failed | p50 ms | p99 ms | `pulumi up` s | last answer from the old release, s after the up started |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.scenario} | ${r.load.sent} | ${r.load.failed} | ${r.load.p50Ms} | ${r.load.p99Ms} | ${r.upSeconds.toFixed(1)} | ${r.switchedAfter.toFixed(1)} |`,
+    );
+  }
+  const failures = rows.filter((r) => r.load.failed > 0);
+  for (const r of failures) {
+    console.log(`\n${r.scenario}: ${JSON.stringify(r.load.outcomes)}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -56,12 +56,12 @@ export function exists(kind: string, name: string, namespace?: string): boolean 
 }
 
 /** Polls until `check` returns a value (not undefined), or fails with the last error seen. */
-export async function eventually<T>(what: string, seconds: number, check: () => T | undefined): Promise<T> {
+export async function eventually<T>(what: string, seconds: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   let last: unknown;
   for (;;) {
     try {
-      const value = check();
+      const value = await check();
       if (value !== undefined) {
         return value;
       }

@@ -9,9 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localEnvironment, localShape, type ConfigValues } from "../../scripts/automation";
+import { localEnvironment, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { PROJECT_DIR } from "../support/program";
-import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, LOCAL_CA, newStack, podExec, progress, viaIngress } from "./env";
+import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, LOCAL_CA, newStack, podExec, progress, releaseId, viaIngress } from "./env";
 import { buildReleases, signed } from "../support/releases";
 
 const NAMESPACE = "api-e2eprod";
@@ -136,7 +136,16 @@ describe("the prod stack on the real node", function () {
   });
 
   it("serves HTTPS with a certificate from the local CA that a client verifies, and redirects plain HTTP", async () => {
-    const secure = await viaIngress(HOST, "/health/live", { tls: true });
+    // cert-manager issues the Ingress' certificate after the Ingress exists: `up` does not wait for it.
+    await eventually("cert-manager to issue api-tls", 120, () => {
+      const ready = kubectlJson("get", "certificate", "api-tls", "-n", NAMESPACE).status?.conditions?.find((c: any) => c.type === "Ready");
+      return ready?.status === "True" ? true : undefined;
+    });
+    // ... and Traefik picks the certificate's Secret up from its watch shortly after.
+    const secure = await eventually("Traefik to serve the issued certificate", 60, async () => {
+      const answer = await viaIngress(HOST, "/health/live", { tls: true });
+      return answer.status === 200 ? answer : undefined;
+    });
     assert.equal(secure.status, 200, secure.body);
     const plain = await viaIngress(HOST, "/health/live");
     assert.ok([301, 302, 307, 308].includes(plain.status), `plain HTTP answered ${plain.status}`);
@@ -168,10 +177,20 @@ describe("the prod stack on the real node", function () {
     }
   });
 
-  it("the backup really restores: pg_restore of the newest dump into a scratch database", async () => {
+  it("the next release backs the database up first, and the dump really restores into a scratch database", async () => {
     const created = await viaIngress(HOST, "/notes", { tls: true, json: { title: "before the next release" } });
     assert.equal(created.status, 201, created.body);
-    const file = `${kubectlJson("get", "jobs", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=backup").items[0].metadata.name}.dump`;
+    progress("prod: the next release (backup, migration, preview)");
+    const [, v2] = signed(buildReleases(2));
+    await setConfig(stack, { imageRef: v2 });
+    const next = await stack.up({ onOutput: () => undefined });
+    assert.equal((next.outputs.release.value as { preview?: string }).preview, v2, "the release waits in preview");
+    // A release's backup Job replaces the previous release's; the dumps stay on the volume.
+    const jobs = kubectlJson("get", "jobs", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=backup").items;
+    assert.equal(jobs.length, 1);
+    assert.ok(jobs[0].metadata.name.includes(releaseId(v2)), "the backup ran for the new release");
+    assert.equal(jobs[0].status.succeeded, 1);
+    const file = `${jobs[0].metadata.name}.dump`;
     const local = localEnvironment();
     const admin = `postgresql://app:${DB_PASSWORD}@postgres.${DATABASES}.svc.cluster.local:5432`;
     const pod = {
@@ -193,7 +212,7 @@ describe("the prod stack on the real node", function () {
             command: ["sh", "-ec",
               `psql "${admin}/app" -c "CREATE DATABASE restore_check" && ` +
               `pg_restore --no-owner --exit-on-error --dbname="${admin}/restore_check" /backups/${file} && ` +
-              `psql "${admin}/restore_check" -tAc "SELECT to_regclass('public.notes') IS NOT NULL"`],
+              `psql "${admin}/restore_check" -tAc "SELECT count(*) FROM notes WHERE title = 'before the next release'"`],
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
             volumeMounts: [{ name: "backups", mountPath: "/backups", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
           },
@@ -209,7 +228,7 @@ describe("the prod stack on the real node", function () {
       });
       const log = kubectl("logs", "-n", NAMESPACE, "restore-check");
       assert.equal(phase, "Succeeded", log);
-      assert.match(log, /^t$/m, "the restored database has the notes table");
+      assert.match(log, /^1$/m, "the restored database holds the note written before the release");
     } finally {
       kubectl("delete", "pod", "restore-check", "-n", NAMESPACE, "--wait=false");
       podExec(DATABASES, "postgres", "env", `PGPASSWORD=${DB_PASSWORD}`, "psql", "-U", "app", "-d", "app", "-c", "DROP DATABASE IF EXISTS restore_check");
@@ -223,7 +242,7 @@ describe("the prod stack on the real node", function () {
   });
 
   it("an unsigned image is refused before anything changes", async () => {
-    const [unsigned] = buildReleases(2).slice(1);
+    const unsigned = buildReleases(3)[2]; // never signed
     const probe = await newStack("e2eprodunsigned", prodConfig(unsigned, { namespace: "api-e2eunsigned" }), Object.keys(SECRETS));
     await assert.rejects(probe.up({ onOutput: () => undefined }), /sign/i);
     assert.equal(exists("namespace", "api-e2eunsigned"), false);

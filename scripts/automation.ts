@@ -113,7 +113,8 @@ export function signImage(imageRef: string, local: LocalEnvironment = localEnvir
  * prebuilt image instead of a build, the given secrets, and what the local cluster has instead
  * of the real one's: locally built Postgres and Redis images for dev; for prod, the local CA,
  * the locally built backup image, the pod network as the "external" databases' network (their
- * stand-ins run in the cluster), the ingress controller's peer and the local signing key.
+ * stand-ins run in the cluster), the ingress controller's peer, the local signing key and CPU
+ * requests that fit one small node.
  */
 export function localShape(
   stack: "dev" | "prod",
@@ -134,6 +135,9 @@ export function localShape(
           networkEgress: [{ cidr: LOCAL_POD_CIDR, ports: [5432, 6379] }],
           // Signed here with the local key, not keyless by the deploy workflow.
           imageSignerKey: local.signer.publicKey,
+          // Prod's requests are sized for a real cluster: with a blue-green release's two sets of
+          // pods beside the add-ons they would not fit the one 2-core node.
+          cpuRequest: "100m",
         };
   return { ...values, ...overlay, imageRef, ...secrets };
 }

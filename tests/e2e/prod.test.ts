@@ -12,6 +12,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { localEnvironment, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { PROJECT_DIR } from "../support/program";
 import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, LOCAL_CA, newStack, podExec, progress, releaseId, viaIngress } from "./env";
+import { startLoad } from "../support/load";
 import { buildReleases, signed } from "../support/releases";
 
 const NAMESPACE = "api-e2eprod";
@@ -233,6 +234,45 @@ describe("the prod stack on the real node", function () {
       kubectl("delete", "pod", "restore-check", "-n", NAMESPACE, "--wait=false");
       podExec(DATABASES, "postgres", "env", `PGPASSWORD=${DB_PASSWORD}`, "psql", "-U", "app", "-d", "app", "-c", "DROP DATABASE IF EXISTS restore_check");
     }
+  });
+
+  it("rotates the secret key and the database password under load without a failed request (docs/hardening.md)", async () => {
+    progress("prod: key and database-password rotation under load");
+    // The note's share link is signed with the current key; it must keep working.
+    const note = JSON.parse((await viaIngress(HOST, "/notes", { tls: true, json: { title: "shared before the rotation" } })).body);
+    const link = new URL(JSON.parse((await viaIngress(HOST, `/notes/${note.id}/share`, { tls: true, method: "POST" })).body).url);
+    // The second login role, a member of the role that owns the schema.
+    const psql = (sql: string) => podExec(DATABASES, "postgres", "env", `PGPASSWORD=${DB_PASSWORD}`, "psql", "-U", "app", "-d", "app", "-tAc", sql);
+    psql(`CREATE ROLE app_green LOGIN PASSWORD 'e2e-green-password' IN ROLE app`);
+    const newKey = "e2e-prod-rotated-secret-key-0123456789abcdef0123456789abcdef";
+    // The load below comes from one client address: lift the rate limit the previous test set low.
+    await setConfig(stack, { rateLimitPerMinute: 100_000 });
+    await stack.up({ onOutput: () => undefined });
+    const load = startLoad({
+      url: "https://127.0.0.1/health/ready",
+      host: HOST,
+      ca: fs.readFileSync(LOCAL_CA),
+      ratePerSecond: 10,
+      maxRequests: 6000,
+      maxSeconds: 600,
+    });
+    const rotated = {
+      secretKey: newKey,
+      secretKeyFallbacks: SECRET_KEY,
+      databaseUrl: `postgresql://app_green:e2e-green-password@postgres.${DATABASES}.svc.cluster.local:5432/app`,
+    };
+    await setConfig(stack, rotated, Object.keys(rotated));
+    const waiting = await stack.up({ onOutput: () => undefined });
+    const preview = (waiting.outputs.release.value as { preview?: string }).preview;
+    assert.ok(preview, "the new settings wait in preview like any release");
+    await setConfig(stack, { promote: releaseId(preview) });
+    await stack.up({ onOutput: () => undefined });
+    const traffic = await load.stop();
+    progress(`prod: ${traffic.sent} requests across the rotation, ${traffic.failed} failed`);
+    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    const shared = await viaIngress(HOST, `${link.pathname}${link.search}`, { tls: true });
+    assert.equal(shared.status, 200, "a link signed with the previous key still opens during the rotation");
+    assert.match(psql("SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE datname = 'app'"), /app_green/, "the pods connect as the new role");
   });
 
   it("passes the policy pack on a real preview", async () => {

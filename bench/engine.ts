@@ -54,9 +54,9 @@ async function devStack(name: string, extra: ConfigValues = {}): Promise<Stack> 
 /** The same stack's figures on whichever node takes its pods. */
 async function measure(node: string, name: string) {
   const stack = await devStack(name);
-  const render = await devStack(`${name}render`);
+  // The same stack rendered to manifests, for kubectl to apply over the live objects.
   const manifests = path.join(RUN_DIR, `${name}-rendered`);
-  await setConfig(render, { renderYamlTo: manifests });
+  const render = await devStack(`${name}render`, { namespace: `api-${name}`, renderYamlTo: manifests });
   try {
     progress(`${node}: pulumi up (create)`);
     const create = await timed(() => stack.up(quiet));

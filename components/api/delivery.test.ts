@@ -1,19 +1,9 @@
 import { strict as assert } from "node:assert";
 import { naming } from "../names";
-import { ERROR_RATE, errorRateCheckSeconds, errorRateTemplateSpec, rolloutSpec, type DeliveryConfig } from "./delivery";
+import { blueGreen, ref, type Canary } from "../../tests/support/delivery-fixtures";
+import { ERROR_RATE, errorRateCheckSeconds, errorRateTemplateSpec, rolloutSpec } from "./delivery";
 
-const ref = (c: string) => `registry.example.com/api@sha256:${c.repeat(64)}`;
 const NEW = ref("b");
-type BlueGreen = Extract<DeliveryConfig, { strategy: "blueGreen" }>;
-type Canary = Extract<DeliveryConfig, { strategy: "canary" }>;
-const blueGreen = (extra: Partial<BlueGreen> = {}): BlueGreen => ({
-  strategy: "blueGreen",
-  autoPromote: false,
-  scaleDownDelaySeconds: 30,
-  prePromotionAnalysis: true,
-  releaseTimeoutSeconds: 1800,
-  ...extra,
-});
 const ANALYSIS = { prometheusAddress: "http://p:9090", maxErrorRatio: 0.02 };
 
 describe("rolloutSpec", () => {

@@ -1,21 +1,12 @@
 import { strict as assert } from "node:assert";
 import { releaseId } from "../release";
+import { blueGreen, ref } from "../../tests/support/delivery-fixtures";
 import type { DeliveryConfig } from "./delivery";
 import { observeRelease, promotes, releaseState, type LiveRelease, type WorkloadObservation } from "./release-state";
 
-const ref = (c: string) => `registry.example.com/api@sha256:${c.repeat(64)}`;
 const OLD = ref("a");
 const NEW = ref("b");
 const NEXT = ref("c");
-type BlueGreen = Extract<DeliveryConfig, { strategy: "blueGreen" }>;
-const blueGreen = (extra: Partial<BlueGreen> = {}): BlueGreen => ({
-  strategy: "blueGreen",
-  autoPromote: false,
-  scaleDownDelaySeconds: 30,
-  prePromotionAnalysis: true,
-  releaseTimeoutSeconds: 1800,
-  ...extra,
-});
 const ABSENT: LiveRelease = { kind: "absent" };
 const UNKNOWN: LiveRelease = { kind: "unknown", reason: "GET Rollout api-prod/api: HTTP 403" };
 const serving = (active: string, previous?: string): LiveRelease => ({ kind: "live", active, ...(previous ? { previous } : {}) });

@@ -9,8 +9,10 @@ import * as path from "node:path";
 import { load } from "js-yaml";
 import type { ReleaseReader, ReleaseTarget } from "../../components/api/cluster-reader";
 import type { LiveRelease } from "../../components/api/release-state";
+import { isSecretValue, runInMockedStack } from "./mocks";
 import { loadProgram, PROJECT, PROJECT_DIR } from "./program";
 
+export { isSecretValue, resolve } from "./mocks";
 export { PROJECT, PROJECT_DIR } from "./program";
 
 /** Stand-ins for `secure:` values, which unit tests cannot decrypt. Each is valid for its key. */
@@ -211,8 +213,6 @@ export async function execute(
     "organization",
   );
   pulumi.runtime.setAllConfig(input.values, input.secretKeys);
-  let outputs: Record<string, unknown> | undefined;
-  let error: Error | undefined;
   // Resource options never reach the mocks; a stack transformation sees them on the way.
   const keyOf = (r: pulumi.Resource) => (r as unknown as { __key: string }).__key;
   const capture: pulumi.ResourceTransformation = (args) => {
@@ -227,45 +227,8 @@ export async function execute(
     });
     return undefined;
   };
-  try {
-    const exported = await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation(capture);
-      return program(fakeCluster(cluster, reads));
-    });
-    outputs = (await resolve(exported)) as Record<string, unknown>;
-  } catch (e) {
-    error = e as Error;
-  }
-  // Registrations run asynchronously; wait until no new resource appears.
-  let seen = -1;
-  while (seen !== resources.length) {
-    seen = resources.length;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const { outputs, error } = await runInMockedStack(() => program(fakeCluster(cluster, reads)), capture, () => resources.length);
   return { resources, outputs, error, reads };
-}
-
-/** Resolves Outputs nested in plain data (stack outputs) to their values. */
-export async function resolve(value: unknown): Promise<unknown> {
-  if (pulumi.Output.isInstance(value)) {
-    return resolve(await new Promise((r) => (value as pulumi.Output<unknown>).apply(r)));
-  }
-  if (Array.isArray(value)) {
-    return Promise.all(value.map(resolve));
-  }
-  if (value !== null && typeof value === "object") {
-    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)]));
-    return Object.fromEntries(entries);
-  }
-  return value;
-}
-
-// How the SDK marks a secret value on the wire to a provider (and so to the mocks).
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
-export function isSecretValue(value: unknown): boolean {
-  return value !== null && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
 }
 
 /** The object as the Kubernetes API would receive it: secrets unwrapped, nothing else changed. */

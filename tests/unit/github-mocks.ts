@@ -3,6 +3,7 @@
 // provider would receive them (secrets still wrapped), its parent and its provider.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { isSecretValue, runInMockedStack } from "../support/mocks";
 
 export const GITHUB_PROJECT = "api-stack-github";
 export const GITHUB_PROJECT_DIR = path.resolve(__dirname, "../../github");
@@ -24,12 +25,7 @@ export interface MockedRun {
   error?: Error;
 }
 
-// How the SDK marks a secret value on the wire to a provider (and so to the mocks).
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
-export const isSecret = (value: unknown) =>
-  value !== null && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+export const isSecret = isSecretValue;
 export const reveal = (value: unknown) => (isSecret(value) ? (value as { value: unknown }).value : value);
 
 /** Every plain (not secret) string anywhere in some inputs. */
@@ -84,23 +80,7 @@ export async function runMocked(
     options.set(key, { parent: keyOf(args.opts.parent), provider: keyOf(args.opts.provider as pulumi.Resource | undefined)?.split("::")[1] });
     return undefined;
   };
-  let outputs: Record<string, any> | undefined;
-  let error: Error | undefined;
-  try {
-    const exported = await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation(capture);
-      return program();
-    });
-    outputs = (await resolve(exported)) as Record<string, any>;
-  } catch (e) {
-    error = e as Error;
-  }
-  // Registrations run asynchronously; wait until no new resource appears.
-  let seen = -1;
-  while (seen !== resources.length) {
-    seen = resources.length;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const { outputs, error } = await runInMockedStack(program, capture, () => resources.length);
   return { resources, outputs, error };
 }
 
@@ -109,17 +89,4 @@ export function githubProgram(): Promise<Record<string, unknown>> {
   const main = require.resolve(path.join(GITHUB_PROJECT_DIR, "index.ts"));
   delete require.cache[main];
   return (require(main) as () => Promise<Record<string, unknown>>)();
-}
-
-async function resolve(value: unknown): Promise<unknown> {
-  if (pulumi.Output.isInstance(value)) {
-    return resolve(await new Promise((r) => (value as pulumi.Output<unknown>).apply(r)));
-  }
-  if (Array.isArray(value)) {
-    return Promise.all(value.map(resolve));
-  }
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)])));
-  }
-  return value;
 }

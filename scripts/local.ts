@@ -1,9 +1,11 @@
 // The main job on the local environment: the dev stack's shape, deployed by the real engine to
-// the cluster of testbed/local-env. The image is built by dockerd and pushed to the loopback
-// registry first, then deployed by digest (`imageRef`), because the docker provider plugin
-// cannot be built here. The stack lives under $API_STACK_STATE, not in the repository.
+// the cluster of testbed/local-env, whose node really runs the pods; it ends by calling the API
+// through the ingress controller on loopback. The image is built by dockerd and pushed to the
+// loopback registry first, then deployed by digest (`imageRef`), because the docker provider
+// plugin cannot be built here. The stack lives under $API_STACK_STATE, not in the repository.
 //   ts-node scripts/local.ts [up|preview|destroy]
 import { randomBytes } from "node:crypto";
+import * as http from "node:http";
 import * as path from "node:path";
 import { buildDevImage, localShape, setConfig, sideStack, stackFileValues } from "./automation";
 
@@ -37,8 +39,9 @@ async function main(action: string) {
   const current = await stack.getAllConfig();
   const secrets: Record<string, string> = {};
   for (const key of ["secretKey", "devPostgresPassword"]) {
-    if (!current[`api-stack:${key}`]) {
-      secrets[key] = randomBytes(24).toString("hex");
+    // Also replaced when shorter than today's rule (a stack made by an earlier version).
+    if ((current[`api-stack:${key}`]?.value.length ?? 0) < 50) {
+      secrets[key] = randomBytes(32).toString("hex");
     }
   }
   await setConfig(stack, localShape("dev", imageRef, secrets), Object.keys(secrets));
@@ -54,7 +57,26 @@ async function main(action: string) {
   for (const [name, output] of Object.entries(result.outputs)) {
     console.log(`    ${name}: ${JSON.stringify(output.value)}`);
   }
-  console.log(`==> try: kubectl --kubeconfig ${path.join(STATE!, "kubeconfig")} -n api-dev get pods`);
+  const host = String(stackFileValues("dev").ingressHost);
+  const answer = await get(host, "/health/ready");
+  console.log(`\n==> the dev API serves at http://${host}/ (Traefik on 127.0.0.1:80; *.localhost names resolve to loopback)`);
+  console.log(`    GET http://${host}/health/ready -> ${answer.status} ${answer.body}`);
+  console.log(`==> try: curl -s http://${host}/notes -H 'content-type: application/json' -d '{"title": "hello"}'`);
+  console.log(`==> pods: kubectl --kubeconfig ${path.join(STATE!, "kubeconfig")} -n api-dev get pods`);
+}
+
+/** One request through the ingress controller on loopback, as a browser resolving the host would send it. */
+function get(host: string, requestPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: "127.0.0.1", port: 80, path: requestPath, headers: { host }, timeout: 10_000 }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: body.trim() }));
+    });
+    request.on("timeout", () => request.destroy(new Error(`no answer from http://${host}${requestPath} within 10 s`)));
+    request.on("error", reject);
+  });
 }
 
 main(process.argv[2] ?? "up").catch((error) => {

@@ -13,6 +13,7 @@ so an alert can fire on a dependency that is down without any pod leaving the Se
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -63,12 +64,15 @@ class DependencyMonitor:
         self._checks = dict(checks)
         self._log = log
         self._results: dict[str, tuple[bool, float]] = {}
+        # Held for the length of each check and across every fork of this process (see start()).
+        self._fork_lock = threading.Lock()
 
     def check_all(self) -> None:
         for name, check in self._checks.items():
             start = time.perf_counter()
             try:
-                check()
+                with self._fork_lock:
+                    check()
                 up, cause = True, ""
             except Exception as exc:  # noqa: BLE001 - any failure means down; the log says why
                 up, cause = False, f"{type(exc).__name__}: {str(exc).strip()}"
@@ -91,6 +95,21 @@ class DependencyMonitor:
         yield duration
 
     def start(self, interval: float = DEPENDENCY_CHECK_INTERVAL_SECONDS) -> None:
+        """Checks every INTERVAL seconds from a thread of this process (the gunicorn master).
+
+        The master forks workers while that thread runs: at start, and whenever a worker is
+        recycled. A fork copies locks held by other threads (libpq's, the C library's name
+        lookups) in their held state, so a worker forked mid-check can block forever on its first
+        database connection: its pool never fills and every request it takes fails after the pool
+        timeout. Forks therefore wait for the running check to end (CHECK_TIMEOUT_SECONDS at most
+        per dependency), and no check starts while a fork is under way.
+        """
+        os.register_at_fork(
+            before=self._fork_lock.acquire,
+            after_in_parent=self._fork_lock.release,
+            after_in_child=self._fork_lock.release,
+        )
+
         def loop() -> None:
             while True:
                 self.check_all()

@@ -4,13 +4,17 @@ against the peer, ALLOWED_HOSTS enforced while probes keep working."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+
+from core.dependencies import DependencyMonitor
 
 from .helpers import APP_DIR, Server, free_port, get, gunicorn, request
 
@@ -105,3 +109,22 @@ def test_allowed_hosts_are_enforced_but_probes_and_metrics_keep_working(migrated
         assert request(f"{server.base}/health/live", headers=pod_ip)[0] == 200
         assert request(f"{server.base}/health/ready", headers=pod_ip)[0] == 200
         assert request(f"{server.metrics}/metrics", headers=pod_ip)[0] == 200
+
+
+def test_no_worker_is_forked_in_the_middle_of_a_dependency_check() -> None:
+    """The master checks dependencies from a thread while it forks workers; a worker forked inside
+    a check inherits that check's C-library locks held, and its first database connection hangs."""
+    entered, finished = threading.Event(), threading.Event()
+
+    def slow_check() -> None:
+        entered.set()
+        time.sleep(0.5)
+        finished.set()
+
+    DependencyMonitor({"slow": slow_check}, log=logging.getLogger("test")).start(interval=3600)
+    assert entered.wait(10)
+    pid = os.fork()
+    if pid == 0:  # the child reports what it inherited: a check still running, or none
+        os._exit(0 if finished.is_set() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the fork happened while a check was running"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+
+from app.dependencies import DependencyMonitor
 
 from .conftest import APP_DIR
 from .helpers import Server, free_port, gunicorn, request
@@ -93,3 +97,22 @@ def test_forwarded_headers_only_from_trusted_proxies(migrated: None, allow: str,
         # Neither the scheme nor the client address can be claimed by an untrusted peer.
         assert url.startswith("http://")
         assert log_line.startswith("127.0.0.1:"), log_line
+
+
+def test_no_worker_is_forked_in_the_middle_of_a_dependency_check() -> None:
+    """The master checks dependencies from a thread while it forks workers; a worker forked inside
+    a check inherits that check's C-library locks held, and its first database connection hangs."""
+    entered, finished = threading.Event(), threading.Event()
+
+    def slow_check() -> None:
+        entered.set()
+        time.sleep(0.5)
+        finished.set()
+
+    DependencyMonitor({"slow": slow_check}, log=logging.getLogger("test")).start(interval=3600)
+    assert entered.wait(10)
+    pid = os.fork()
+    if pid == 0:  # the child reports what it inherited: a check still running, or none
+        os._exit(0 if finished.is_set() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the fork happened while a check was running"

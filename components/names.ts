@@ -50,7 +50,8 @@ export interface Naming {
    * The same without the version, for objects a release must not touch: Services (once Argo
    * Rollouts has written its hash into a Service's selector, an atomic map, any apply of the
    * Service by the program conflicts with it) and volume claim templates (immutable: a change
-   * would replace the StatefulSet).
+   * would replace the StatefulSet), and the pod templates of the dev Postgres and Redis (a release
+   * of the app must not restart its database).
    */
   stableLabels(component: Component): Labels;
   /** The stable subset of labels that selects a component's pods. */

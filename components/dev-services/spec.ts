@@ -93,7 +93,8 @@ function statefulSet(
     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
     selector: { matchLabels: naming.selector(service) },
     template: {
-      metadata: { labels: naming.labels(service) },
+      // No app version: a release of the app must not restart its database.
+      metadata: { labels: naming.stableLabels(service) },
       spec: {
         automountServiceAccountToken: false,
         enableServiceLinks: false,

@@ -325,6 +325,15 @@ for (const [stack, input] of [
         assert.ok(run.one("api-stack:index:Workload").dependsOn.includes("api-stack:index:DevServices::api-dev"));
       });
 
+      it("leaves Postgres and Redis as they are when the app's version changes", async () => {
+        const next = await runProgram(withConfig(input(), { appVersion: "9.9.9" }), { stack });
+        for (const service of ["postgres", "redis"]) {
+          const key = `api-dev-${service}`;
+          const template = (r: RunResult) => asManifest(r.one(T.statefulSet, key)).spec.template;
+          assert.deepEqual(template(next), template(run), `${service} would restart`);
+        }
+      });
+
       it("builds on the locally built base image", () => {
         assert.equal(run.one(T.image).inputs.build.args.BASE_IMAGE, "api-stack/python-base:bookworm");
       });

@@ -65,8 +65,6 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
     rollbackTo: v.rollbackTo,
     settings: {
       environment: APP_ENVIRONMENT[v.environment],
-      appName: v.appName,
-      appVersion: v.appVersion,
       debug: v.debug,
       corsOrigins: v.corsOrigins,
       dbPoolSize: v.dbPoolSize,

@@ -29,8 +29,11 @@ export interface ApiStackArgs {
   image: ImageBuild | ImagePrebuilt;
   /** An earlier digest-pinned image to return to: deployed instead of `image`, promoted at once, no migrations. */
   rollbackTo?: string;
-  /** The app's settings; ALLOWED_HOSTS is derived from the exposure's hosts (the preview's too) and the Services. */
-  settings: Omit<AppSettings, "allowedHosts">;
+  /**
+   * The app's settings. APP_NAME and APP_VERSION come from `app`; ALLOWED_HOSTS from the exposure's
+   * hosts (the preview's too) and the Services.
+   */
+  settings: Omit<AppSettings, "allowedHosts" | "appName" | "appVersion">;
   /** External database and Redis; leave the URLs out when `devServices` provides them. */
   secrets: {
     secretKey: SecretValue;
@@ -145,7 +148,12 @@ export class ApiStack extends pulumi.ComponentResource {
       {
         naming,
         namespace: ns,
-        settings: { ...args.settings, allowedHosts: allowedHosts(publicHosts(args.ingress), services, args.namespace) },
+        settings: {
+          ...args.settings,
+          appName: args.app.appName,
+          appVersion: args.app.appVersion,
+          allowedHosts: allowedHosts(publicHosts(args.ingress), services, args.namespace),
+        },
         secrets: { ...args.secrets, ...connections },
       },
       child,

@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { startLoad, type LoadRun } from "../support/load";
-import { kubectlJson, newStack, progress, releaseId } from "./env";
+import { destroyStack, kubectlJson, newStack, progress, releaseId } from "./env";
 import { buildReleases, failingMigration, failingRequests, neverReady } from "../support/releases";
 
 const SECRETS = { secretKey: "e2e-delivery-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "e2e-postgres-password" };
@@ -68,7 +68,7 @@ describe("blue-green releases on the real node", function () {
   });
 
   after(async () => {
-    await stack?.destroy({ onOutput: () => undefined });
+    await destroyStack(stack);
   });
 
   it("the first release becomes active, and `up` returns once it serves", async () => {
@@ -168,7 +168,7 @@ describe("canary releases that shift real traffic", function () {
   });
 
   after(async () => {
-    await stack?.destroy({ onOutput: () => undefined });
+    await destroyStack(stack);
   });
 
   it("the first release becomes stable", async () => {

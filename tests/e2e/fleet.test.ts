@@ -9,7 +9,7 @@ import { ApiStack } from "../../components/api-stack";
 import { loadStackConfig } from "../../config";
 import { localShape } from "../../scripts/automation";
 import { buildReleases } from "../support/releases";
-import { eventually, kubectlJson, newStack, progress, releaseId, viaIngress } from "./env";
+import { destroyStack, eventually, kubectlJson, newStack, progress, releaseId, viaIngress } from "./env";
 
 const SECRETS = { secretKey: "e2e-fleet-secret-key-0123456789abcdef0123456789abcdef0123", devPostgresPassword: "e2e-postgres-password" };
 const APIS = ["orders", "billing"] as const;
@@ -93,7 +93,7 @@ describe("two APIs in one stack on the real node", function () {
   });
 
   after(async () => {
-    await stack?.destroy({ onOutput: () => undefined });
+    await destroyStack(stack);
   });
 
   it("each API's first release becomes active", async () => {

@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { buildReleases } from "../support/releases";
-import { eventually, kubectlJson, newStack, progress, releaseId, viaIngress } from "./env";
+import { destroyStack, eventually, kubectlJson, newStack, progress, releaseId, viaIngress } from "./env";
 
 const SECRETS = { secretKey: "e2e-gateway-secret-key-0123456789abcdef0123456789abcdef01", devPostgresPassword: "e2e-postgres-password" };
 const NAMESPACE = "api-e2egateway";
@@ -56,7 +56,7 @@ describe("exposure through the platform's Gateway on the real node", function ()
   });
 
   after(async () => {
-    await stack?.destroy({ onOutput: () => undefined });
+    await destroyStack(stack);
   });
 
   it("attaches HTTPRoutes the Gateway accepts, serves HTTPS with the listener's certificate and redirects HTTP", async () => {

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localEnvironment, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { PROJECT_DIR } from "../support/program";
-import { eventually, exists, kubectl, kubectlJson, KUBECONFIG, LOCAL_CA, newStack, podExec, progress, releaseId, viaIngress } from "./env";
+import { destroyStack, eventually, exists, KUBECONFIG, kubectl, kubectlJson, LOCAL_CA, newStack, podExec, progress, releaseId, viaIngress } from "./env";
 import { startLoad } from "../support/load";
 import { buildReleases, signed } from "../support/releases";
 
@@ -120,7 +120,7 @@ describe("the prod stack on the real node", function () {
   });
 
   after(async () => {
-    await stack?.destroy({ onOutput: () => undefined });
+    await destroyStack(stack);
     kubectl("delete", "namespace", DATABASES, "--wait=false");
   });
 
@@ -248,8 +248,9 @@ describe("the prod stack on the real node", function () {
     // The load below comes from one client address: lift the rate limit the previous test set low.
     await setConfig(stack, { rateLimitPerMinute: 100_000 });
     await stack.up({ onOutput: () => undefined });
+    // Users reading a note: every request goes through the database with the credentials that rotate.
     const load = startLoad({
-      url: "https://127.0.0.1/health/ready",
+      url: `https://127.0.0.1/notes/${note.id}`,
       host: HOST,
       ca: fs.readFileSync(LOCAL_CA),
       ratePerSecond: 10,

@@ -16,11 +16,22 @@ from pathlib import Path
 APP_DIR = Path(__file__).resolve().parent.parent
 
 
+def free_ports(count: int) -> list[int]:
+    """COUNT distinct loopback ports with nothing listening. All are held until all are chosen:
+    a port released at once can be handed out again by the next bind."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port() -> int:
     """A loopback port with nothing listening (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def request(
@@ -58,7 +69,7 @@ def _answers(url: str) -> bool:
 @contextmanager
 def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
     """The real server (gunicorn.conf.py) on free loopback ports, the app's and the metrics port."""
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port = free_ports(2)
     with tempfile.TemporaryDirectory(prefix="prometheus-") as prom_dir:
         env = {
             **os.environ,

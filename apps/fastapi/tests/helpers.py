@@ -18,11 +18,22 @@ from dataclasses import dataclass
 from .conftest import APP_DIR
 
 
+def free_ports(count: int) -> list[int]:
+    """COUNT distinct loopback ports with nothing listening. All are held until all are chosen:
+    a port released at once can be handed out again by the next bind."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port() -> int:
     """A loopback port with nothing listening (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def request(
@@ -55,7 +66,7 @@ def _answers(url: str) -> bool:
 
 @contextmanager
 def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port = free_ports(2)
     with tempfile.TemporaryDirectory(prefix="prometheus-") as prom_dir:
         env = {
             **os.environ,

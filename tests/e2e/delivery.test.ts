@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { startLoad, type LoadRun } from "../support/load";
-import { destroyStack, kubectlJson, newStack, progress, releaseId } from "./env";
+import { destroyStack, kubectlJson, newStack, openApiVersion, progress, releaseId, upRelease } from "./env";
 import { buildReleases, failingMigration, failingRequests, neverReady } from "../support/releases";
 
 const SECRETS = { secretKey: "e2e-delivery-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "e2e-postgres-password" };
@@ -28,21 +28,13 @@ function deliveryStack(name: string, namespace: string, host: string, image: str
   return newStack(name, values, Object.keys(SECRETS));
 }
 
-/** The release label of a response: the app's version from its OpenAPI document (development only). */
-const version = (body: string) => (JSON.parse(body) as { info?: { version?: string } }).info?.version;
 
 function loadOn(host: string, path = "/openapi.json", ratePerSecond = 20): LoadRun {
-  return startLoad({ url: `http://127.0.0.1${path}`, host, ratePerSecond, maxRequests: 20_000, maxSeconds: 900, release: version });
+  return startLoad({ url: `http://127.0.0.1${path}`, host, ratePerSecond, maxRequests: 20_000, maxSeconds: 900, release: openApiVersion });
 }
 
 const rollout = (namespace: string) => kubectlJson("get", "rollout", "api", "-n", namespace);
 
-async function up(stack: Stack, values: ConfigValues = {}) {
-  await setConfig(stack, values);
-  const result = await stack.up({ onOutput: () => undefined });
-  assert.equal(result.summary.result, "succeeded");
-  return result.outputs.release.value as Record<string, string | undefined>;
-}
 
 /** `up` that must fail; returns the engine's message. */
 async function failingUp(stack: Stack, values: ConfigValues): Promise<string> {
@@ -73,7 +65,7 @@ describe("blue-green releases on the real node", function () {
 
   it("the first release becomes active, and `up` returns once it serves", async () => {
     progress("blue-green: first release");
-    const release = await up(stack);
+    const release = await upRelease(stack);
     assert.equal(release.active, v1);
     assert.equal(rollout(ns).status.phase, "Healthy");
   });
@@ -81,7 +73,7 @@ describe("blue-green releases on the real node", function () {
   it("a new release waits in preview after the real smoke test of its preview Service passed", async () => {
     progress("blue-green: second release waits in preview");
     const load = loadOn(host);
-    const release = await up(stack, { imageRef: v2, appVersion: "1.0.2" });
+    const release = await upRelease(stack, { imageRef: v2, appVersion: "1.0.2" });
     const traffic = await load.stop();
     assert.equal(release.active, v1);
     assert.equal(release.preview, v2);
@@ -100,7 +92,7 @@ describe("blue-green releases on the real node", function () {
     progress("blue-green: promote under load");
     const load = loadOn(host);
     const promotedAt = load.elapsedMs();
-    const release = await up(stack, { promote: releaseId(v2) });
+    const release = await upRelease(stack, { promote: releaseId(v2) });
     await new Promise((r) => setTimeout(r, 5000));
     const traffic = await load.stop();
     assert.equal(release.active, v2);
@@ -129,7 +121,7 @@ describe("blue-green releases on the real node", function () {
     assert.match(message, /migration/i);
     const pods = kubectlJson("get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=api").items;
     assert.ok(!pods.some((pod: any) => pod.spec.containers[0].image === broken), "no API pod of the release that failed to migrate");
-    const release = await up(stack, { imageRef: v3, appVersion: "1.0.5", releaseTimeoutSeconds: 1800 });
+    const release = await upRelease(stack, { imageRef: v3, appVersion: "1.0.5", releaseTimeoutSeconds: 1800 });
     const traffic = await load.stop();
     assert.equal(release.preview, v3, "the good release migrated and waits in preview");
     assert.equal(release.active, v2);
@@ -138,9 +130,9 @@ describe("blue-green releases on the real node", function () {
 
   it("rolling back by config returns every user to the previous release without a failed request", async () => {
     progress("blue-green: promote, then roll back under load");
-    await up(stack, { promote: releaseId(v3) });
+    await upRelease(stack, { promote: releaseId(v3) });
     const load = loadOn(host);
-    const release = await up(stack, { rollbackTo: v2 });
+    const release = await upRelease(stack, { rollbackTo: v2 });
     const traffic = await load.stop();
     assert.equal(release.active, v2);
     assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
@@ -173,14 +165,14 @@ describe("canary releases that shift real traffic", function () {
 
   it("the first release becomes stable", async () => {
     progress("canary: first release");
-    await up(stack);
+    await upRelease(stack);
     assert.equal(rollout(ns).status.phase, "Healthy");
   });
 
   it("a good canary gets its share of real traffic, passes the analysis and reaches 100 %", async () => {
     progress("canary: good release under load (about 3 minutes of steps and analysis)");
     const load = loadOn(host);
-    const release = await up(stack, { imageRef: v2, appVersion: "1.0.2" });
+    const release = await upRelease(stack, { imageRef: v2, appVersion: "1.0.2" });
     const traffic = await load.stop();
     assert.equal(release.active, v2);
     assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));

@@ -39,6 +39,19 @@ export async function newStack(name: string, values: ConfigValues, secret: strin
   return stack;
 }
 
+/** `up` with `values` set first; fails unless the update succeeded. Returns the `release` output. */
+export async function upRelease(stack: Stack, values: ConfigValues = {}): Promise<Record<string, string | undefined>> {
+  await setConfig(stack, values);
+  const result = await stack.up({ onOutput: () => undefined });
+  if (result.summary.result !== "succeeded") {
+    throw new Error(`pulumi up of ${stack.name}: ${result.summary.result}`);
+  }
+  return result.outputs.release.value as Record<string, string | undefined>;
+}
+
+/** Which release answered: the app's version from its OpenAPI document (served in development only). */
+export const openApiVersion = (body: string) => (JSON.parse(body) as { info?: { version?: string } }).info?.version;
+
 /**
  * Tears a test's stack down. Runs `destroy` once more when the Kubernetes provider crashed while
  * awaiting a deletion (a nil dereference in its await of a Rollout's deletion, seen now and then

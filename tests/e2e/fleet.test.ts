@@ -9,7 +9,7 @@ import { ApiStack } from "../../components/api-stack";
 import { loadStackConfig } from "../../config";
 import { localShape } from "../../scripts/automation";
 import { buildReleases } from "../support/releases";
-import { destroyStack, eventually, kubectlJson, newStack, progress, releaseId, viaIngress } from "./env";
+import { destroyStack, eventually, kubectlJson, newStack, openApiVersion, progress, releaseId, viaIngress } from "./env";
 
 const SECRETS = { secretKey: "e2e-fleet-secret-key-0123456789abcdef0123456789abcdef0123", devPostgresPassword: "e2e-postgres-password" };
 const APIS = ["orders", "billing"] as const;
@@ -54,7 +54,7 @@ function fleetProgram(plans: Record<ApiName, Plan>) {
 /** The app's version from its OpenAPI document (development only): which release answered. */
 async function servedVersion(api: ApiName): Promise<string | undefined> {
   const response = await viaIngress(hostOf(api), "/openapi.json");
-  return response.status === 200 ? (JSON.parse(response.body) as { info?: { version?: string } }).info?.version : undefined;
+  return response.status === 200 ? openApiVersion(response.body) : undefined;
 }
 
 describe("two APIs in one stack on the real node", function () {

@@ -4,9 +4,9 @@
 // whose preview has a host of its own, and promotion moving the main host to the new release.
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localShape, setConfig, type ConfigValues } from "../../scripts/automation";
+import { localShape, type ConfigValues } from "../../scripts/automation";
 import { buildReleases } from "../support/releases";
-import { destroyStack, eventually, kubectlJson, newStack, progress, releaseId, viaIngress } from "./env";
+import { destroyStack, eventually, kubectlJson, newStack, openApiVersion, progress, releaseId, upRelease, viaIngress } from "./env";
 
 const SECRETS = { secretKey: "e2e-gateway-secret-key-0123456789abcdef0123456789abcdef01", devPostgresPassword: "e2e-postgres-password" };
 const NAMESPACE = "api-e2egateway";
@@ -17,7 +17,7 @@ const PREVIEW_HOST = "e2e-preview.gateway.localhost";
 /** The app's version from its OpenAPI document over HTTPS (development only), or the status. */
 async function versionOver(host: string): Promise<string> {
   const response = await viaIngress(host, "/openapi.json", { tls: true });
-  return response.status === 200 ? String((JSON.parse(response.body) as { info?: { version?: string } }).info?.version) : `HTTP ${response.status}`;
+  return response.status === 200 ? String(openApiVersion(response.body)) : `HTTP ${response.status}`;
 }
 
 describe("exposure through the platform's Gateway on the real node", function () {
@@ -25,12 +25,7 @@ describe("exposure through the platform's Gateway on the real node", function ()
   let stack: Stack;
   let v1: string, v2: string;
 
-  async function up(values: ConfigValues = {}) {
-    await setConfig(stack, values);
-    const result = await stack.up({ onOutput: () => undefined });
-    assert.equal(result.summary.result, "succeeded");
-    return result.outputs.release.value as Record<string, string | undefined>;
-  }
+  const up = (values: ConfigValues = {}) => upRelease(stack, values);
 
   before(async () => {
     [v1, v2] = buildReleases(2);

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localShape, setConfig, sideStack, LOCAL_PROMETHEUS, type ConfigValues } from "../scripts/automation";
-import { startLoad, type LoadResult } from "../tests/support/load";
+import { explain, startLoad, type LoadResult } from "../tests/support/load";
 import { progress } from "../tests/support/progress";
 import { buildReleases } from "../tests/support/releases";
 import { releaseId } from "../components/release";
@@ -110,7 +110,7 @@ async function main() {
   }
   const failures = rows.filter((r) => r.load.failed > 0);
   for (const r of failures) {
-    console.log(`\n${r.scenario}: ${JSON.stringify(r.load.outcomes)}`);
+    console.log(`\n${r.scenario}: ${explain(r.load)}`);
   }
 }
 

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
-import { startLoad, type LoadRun } from "../support/load";
+import { explain, startLoad, type LoadRun } from "../support/load";
 import { destroyStack, kubectlJson, newStack, openApiVersion, progress, releaseId, upRelease } from "./env";
 import { buildReleases, failingMigration, failingRequests, neverReady } from "../support/releases";
 
@@ -84,7 +84,7 @@ describe("blue-green releases on the real node", function () {
       runs.some((run: any) => run.spec.metrics.some((m: any) => m.provider.web) && run.status?.phase === "Successful"),
       "the pre-promotion smoke test called the preview Service and passed",
     );
-    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.equal(traffic.failed, 0, explain(traffic));
     assert.deepEqual(Object.keys(traffic.releases), ["1.0.1"], "users saw only the active release");
   });
 
@@ -97,7 +97,7 @@ describe("blue-green releases on the real node", function () {
     const traffic = await load.stop();
     assert.equal(release.active, v2);
     assert.equal(release.previous, v1);
-    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.equal(traffic.failed, 0, explain(traffic));
     const switched = traffic.releases["1.0.1"] ? traffic.releases["1.0.1"].lastMs - promotedAt : 0;
     progress(`blue-green: ${traffic.sent} requests, 0 failed, last answer from the old release ${(switched / 1000).toFixed(1)} s after the promoting up started`);
     assert.ok(traffic.releases["1.0.2"], "the new release served");
@@ -109,7 +109,7 @@ describe("blue-green releases on the real node", function () {
     const message = await failingUp(stack, { imageRef: neverReady(), appVersion: "1.0.3", releaseTimeoutSeconds: 90 });
     const traffic = await load.stop();
     assert.match(message, /did not settle within 90 s/);
-    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.equal(traffic.failed, 0, explain(traffic));
     assert.deepEqual(Object.keys(traffic.releases), ["1.0.2"], "only the active release answered");
   });
 
@@ -125,7 +125,7 @@ describe("blue-green releases on the real node", function () {
     const traffic = await load.stop();
     assert.equal(release.preview, v3, "the good release migrated and waits in preview");
     assert.equal(release.active, v2);
-    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.equal(traffic.failed, 0, explain(traffic));
   });
 
   it("rolling back by config returns every user to the previous release without a failed request", async () => {
@@ -135,7 +135,7 @@ describe("blue-green releases on the real node", function () {
     const release = await upRelease(stack, { rollbackTo: v2 });
     const traffic = await load.stop();
     assert.equal(release.active, v2);
-    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.equal(traffic.failed, 0, explain(traffic));
     const status = rollout(ns).status;
     const active = kubectlJson("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${status.blueGreen.activeSelector}`).items[0];
     assert.equal(active.spec.template.spec.containers[0].image, v2, "the active Service selects the rolled-back-to release");
@@ -175,7 +175,7 @@ describe("canary releases that shift real traffic", function () {
     const release = await upRelease(stack, { imageRef: v2, appVersion: "1.0.2" });
     const traffic = await load.stop();
     assert.equal(release.active, v2);
-    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.equal(traffic.failed, 0, explain(traffic));
     const share = (traffic.releases["1.0.2"]?.count ?? 0) / traffic.ok;
     progress(`canary: ${traffic.sent} requests, ${Math.round(share * 100)} % answered by the new release over the whole update`);
     assert.ok(traffic.releases["1.0.1"] && traffic.releases["1.0.2"], "both releases served users during the canary");
@@ -198,7 +198,7 @@ describe("canary releases that shift real traffic", function () {
     const runs = kubectlJson("get", "analysisruns", "-n", ns).items;
     assert.ok(runs.some((run: any) => run.status?.phase === "Failed"), "an AnalysisRun over Prometheus failed");
     const after = await startLoad({ url: "http://127.0.0.1/notes?limit=1", host, ratePerSecond: 10, maxRequests: 100, maxSeconds: 10 }).done;
-    assert.equal(after.failed, 0, `after the abort every request is served by the stable release: ${JSON.stringify(after.outcomes)}`);
+    assert.equal(after.failed, 0, `after the abort every request is served by the stable release: ${explain(after)}`);
     assert.equal((await stack.outputs()).release.value.active, v2, "the release output names what serves, not the aborted image");
   });
 });

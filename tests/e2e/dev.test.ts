@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localShape, setConfig, type ConfigValues } from "../../scripts/automation";
-import { startLoad } from "../support/load";
+import { explain, startLoad } from "../support/load";
 import {
   changes,
   eventually,
@@ -131,7 +131,7 @@ describe("the dev stack on the real node", function () {
     }
     const result = await load.stop();
     progress(`dev: ${result.sent} requests during the Redis outage, ${result.failed} failed`);
-    assert.equal(result.failed, 0, JSON.stringify(result.outcomes));
+    assert.equal(result.failed, 0, explain(result));
     assert.ok(result.sent >= 300);
     await eventually("Redis back", 120, () =>
       kubectlJson("get", "statefulset", "api-redis", "-n", NAMESPACE).status.readyReplicas === 1 ? true : undefined,
@@ -146,7 +146,7 @@ describe("the dev stack on the real node", function () {
     const traffic = await load.stop();
     progress(`dev: ${traffic.sent} requests across the rolling update, ${traffic.failed} failed, p99 ${traffic.p99Ms} ms`);
     assert.equal(result.summary.result, "succeeded");
-    assert.equal(traffic.failed, 0, JSON.stringify(traffic.outcomes));
+    assert.equal(traffic.failed, 0, explain(traffic));
     assert.ok(apiPods().every((pod: any) => pod.spec.containers[0].image === v2));
   });
 

@@ -12,7 +12,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { localEnvironment, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { PROJECT_DIR } from "../support/program";
 import { destroyStack, eventually, exists, KUBECONFIG, kubectl, kubectlJson, LOCAL_CA, newStack, podExec, progress, releaseId, viaIngress } from "./env";
-import { startLoad } from "../support/load";
+import { explain, startLoad } from "../support/load";
 import { buildReleases, signed } from "../support/releases";
 
 const NAMESPACE = "api-e2eprod";
@@ -272,7 +272,7 @@ describe("the prod stack on the real node", function () {
     progress(`prod: ${traffic.sent} requests across the rotation, ${traffic.failed} failed`);
     // Four full runs here saw 0, 0, 1 (a 503) and 1 (a client timeout) failed of about 350: one
     // request is tolerated until its cause is found (docs/hardening.md, key and password rotation).
-    assert.ok(traffic.failed <= 1, `more than one failed request across the rotation: ${JSON.stringify(traffic.outcomes)}`);
+    assert.ok(traffic.failed <= 1, `more than one failed request across the rotation: ${explain(traffic)}`);
     const shared = await viaIngress(HOST, `${link.pathname}${link.search}`, { tls: true });
     assert.equal(shared.status, 200, "a link signed with the previous key still opens during the rotation");
     assert.match(psql("SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE datname = 'app'"), /app_green/, "the pods connect as the new role");

@@ -27,6 +27,8 @@ export interface LoadResult {
   failed: number;
   /** Count per HTTP status (and per error code for requests that got no answer). */
   outcomes: Record<string, number>;
+  /** The first failures, each with its time and the start of its body: who answered, and why. */
+  failures: Array<{ atMs: number; outcome: string; body?: string }>;
   p50Ms: number;
   p99Ms: number;
   seconds: number;
@@ -53,6 +55,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
+  const failures: LoadResult["failures"] = [];
   const releases: LoadResult["releases"] = {};
   let sent = 0;
   let ok = 0;
@@ -62,6 +65,12 @@ export function startLoad(options: LoadOptions): LoadRun {
   const drained = new Promise<void>((resolve) => (settle = resolve));
 
   const count = (outcome: string) => (outcomes[outcome] = (outcomes[outcome] ?? 0) + 1);
+  const fail = (begin: number, outcome: string, body?: string) => {
+    count(outcome);
+    if (failures.length < 10) {
+      failures.push({ atMs: Math.round(begin), outcome, ...(body === undefined ? {} : { body: body.slice(0, 200) }) });
+    }
+  };
   const finish = () => {
     inFlight--;
     if (stopped && inFlight === 0) {
@@ -86,11 +95,14 @@ export function startLoad(options: LoadOptions): LoadRun {
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () => {
           const status = response.statusCode ?? 0;
-          count(String(status));
+          const body = Buffer.concat(chunks).toString("utf8");
           latencies.push(elapsedMs() - begin);
-          if (status >= 200 && status < 300) {
+          if (status < 200 || status >= 300) {
+            fail(begin, String(status), body);
+          } else {
+            count(String(status));
             ok++;
-            const label = options.release?.(Buffer.concat(chunks).toString("utf8"));
+            const label = options.release?.(body);
             if (label !== undefined) {
               const now = elapsedMs();
               const seen = (releases[label] ??= { count: 0, firstMs: now, lastMs: now });
@@ -101,14 +113,14 @@ export function startLoad(options: LoadOptions): LoadRun {
           finish();
         });
         response.on("error", (error: NodeJS.ErrnoException) => {
-          count(error.code ?? "response-error");
+          fail(begin, error.code ?? "response-error");
           finish();
         });
       },
     );
     request.on("timeout", () => request.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
     request.on("error", (error: NodeJS.ErrnoException) => {
-      count(error.code ?? "request-error");
+      fail(begin, error.code ?? "request-error");
       finish();
     });
     request.end();
@@ -150,6 +162,7 @@ export function startLoad(options: LoadOptions): LoadRun {
           ok,
           failed: sent - ok,
           outcomes,
+          failures,
           p50Ms: Math.round(quantile(0.5) * 10) / 10,
           p99Ms: Math.round(quantile(0.99) * 10) / 10,
           seconds: Math.round(elapsedMs() / 100) / 10,
@@ -169,4 +182,9 @@ export function startLoad(options: LoadOptions): LoadRun {
   });
   tick();
   return { stop, done, elapsedMs };
+}
+
+/** The outcome counts and the first failures, for an assertion's message. */
+export function explain(result: LoadResult): string {
+  return JSON.stringify({ outcomes: result.outcomes, failures: result.failures });
 }

@@ -39,10 +39,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # the preStop pause (5s by default) that runs before SIGTERM; 20s leaves a margin inside the
 # remaining 25s so gunicorn, not a SIGKILL, ends the workers. Raise both together.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-# Idle keep-alive longer than the ingress proxy's upstream idle timeout (ingress-nginx: 60s), so
-# the proxy closes idle connections first; the other way round it may reuse a connection gunicorn
-# has just closed and answer 502.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+# Idle keep-alive longer than the ingress proxy's upstream idle timeout (ingress-nginx: 60s,
+# Traefik: 90s), so the proxy closes idle connections first; the other way round it may send a
+# request on a connection gunicorn has just closed and answer 502.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "95"))
 
 # No runtime control socket (gunicornc): Kubernetes manages the process, and the default path is
 # under $HOME, which the read-only image does not have and which masters on one host would share.

@@ -1,7 +1,7 @@
 // A bounded HTTP load on loopback: a fixed request rate, stopped by the caller or by its own
-// limits (count and time), with every outcome counted. Used by the end-to-end tests (which assert
-// that no request failed) and by the release benchmark (which reports latency and the moment the
-// new release took all traffic).
+// limits (count and time), with every outcome counted and the first failures kept. Used by the
+// end-to-end tests (which assert on the failed requests) and by the release benchmark (which
+// reports latency and the moment the new release took all traffic).
 import * as http from "node:http";
 import * as https from "node:https";
 
@@ -95,14 +95,15 @@ export function startLoad(options: LoadOptions): LoadRun {
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () => {
           const status = response.statusCode ?? 0;
-          const body = Buffer.concat(chunks).toString("utf8");
+          // Decoded only for a failure's record or a release label, not for every answer.
+          const body = () => Buffer.concat(chunks).toString("utf8");
           latencies.push(elapsedMs() - begin);
           if (status < 200 || status >= 300) {
-            fail(begin, String(status), body);
+            fail(begin, String(status), body());
           } else {
             count(String(status));
             ok++;
-            const label = options.release?.(body);
+            const label = options.release?.(body());
             if (label !== undefined) {
               const now = elapsedMs();
               const seen = (releases[label] ??= { count: 0, firstMs: now, lastMs: now });

@@ -20,11 +20,17 @@ import { baseRelease } from "../tests/support/releases";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const KUBECONFIG = process.env.KUBECONFIG!;
 const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-"));
-const SECRETS = { secretKey: "bench-secret-key-0123456789abcdef0123456789abcdef0123456", devPostgresPassword: "bench-postgres-pw" };
+const SECRETS = {
+  secretKey: "bench-secret-key-0123456789abcdef0123456789abcdef0123456",
+  devPostgresPassword: "bench-postgres-pw",
+};
 const quiet = { onOutput: () => undefined };
 
 const kubectl = (...args: string[]) =>
-  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
 
 async function timed(run: () => unknown | Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -47,7 +53,11 @@ async function devStack(name: string, extra: ConfigValues = {}): Promise<Stack> 
     passphrase: "api-stack-bench",
     kubeconfig: KUBECONFIG,
   });
-  await setConfig(stack, { ...localShape("dev", baseRelease(), SECRETS), namespace: `api-${name}`, ...extra }, Object.keys(SECRETS));
+  await setConfig(
+    stack,
+    { ...localShape("dev", baseRelease(), SECRETS), namespace: `api-${name}`, ...extra },
+    Object.keys(SECRETS),
+  );
   return stack;
 }
 
@@ -64,7 +74,15 @@ async function measure(node: string, name: string) {
     const upNoChange = await median(() => stack.up(quiet));
     const preview = await median(() => stack.preview(quiet));
     const kubectlDryRun = await median(() =>
-      kubectl("apply", "--server-side", "--force-conflicts", "--dry-run=server", "-R", "-f", path.join(manifests, "1-manifest")),
+      kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--dry-run=server",
+        "-R",
+        "-f",
+        path.join(manifests, "1-manifest"),
+      ),
     );
     return { node, create, upNoChange, preview, kubectlDryRun, pods: readyTimes(`api-${name}`) };
   } finally {
@@ -131,10 +149,14 @@ async function main() {
 
   const s = (ms: number) => (ms / 1000).toFixed(1);
   console.log(`\ndev stack, median of ${ROUNDS} rounds (create: one), Pulumi CLI 3.259.0, local cluster\n`);
-  console.log("| node | up (create) s | up (no change) s | preview (no change) s | kubectl server dry-run s | preview / kubectl |");
+  console.log(
+    "| node | up (create) s | up (no change) s | preview (no change) s | kubectl server dry-run s | preview / kubectl |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const r of [real, simulated]) {
-    console.log(`| ${r.node} | ${s(r.create)} | ${s(r.upNoChange)} | ${s(r.preview)} | ${s(r.kubectlDryRun)} | ${(r.preview / r.kubectlDryRun).toFixed(1)}x |`);
+    console.log(
+      `| ${r.node} | ${s(r.create)} | ${s(r.upNoChange)} | ${s(r.preview)} | ${s(r.kubectlDryRun)} | ${(r.preview / r.kubectlDryRun).toFixed(1)}x |`,
+    );
   }
   console.log(`\ncreate on the real node / on the simulated node: ${(real.create / simulated.create).toFixed(1)}x`);
   console.log("\npod creation to Ready on the real node (s; the API server records whole seconds)\n");

@@ -17,7 +17,10 @@ import { releaseId } from "../components/release";
 
 const RATE = Number(process.env.BENCH_RATE ?? 50);
 const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-release-"));
-const SECRETS = { secretKey: "bench-release-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "bench-postgres-password" };
+const SECRETS = {
+  secretKey: "bench-release-secret-key-0123456789abcdef0123456789abcdef",
+  devPostgresPassword: "bench-postgres-password",
+};
 const quiet = { onOutput: () => undefined };
 
 interface Row {
@@ -82,26 +85,57 @@ async function main() {
   try {
     const rolling = await stackFor("benchrolling", {}, v1);
     stacks.push(rolling);
-    rows.push(await measure("rolling update", rolling, "benchrolling.bench.localhost", "1.0.1", { imageRef: v2, appVersion: "1.0.2" }));
+    rows.push(
+      await measure("rolling update", rolling, "benchrolling.bench.localhost", "1.0.1", {
+        imageRef: v2,
+        appVersion: "1.0.2",
+      }),
+    );
 
     const blueGreen = await stackFor("benchbluegreen", { strategy: "blueGreen" }, v1);
     stacks.push(blueGreen);
     await setConfig(blueGreen, { imageRef: v2, appVersion: "1.0.2" });
     await blueGreen.up(quiet); // the new release waits in preview
-    rows.push(await measure("blue-green promotion", blueGreen, "benchbluegreen.bench.localhost", "1.0.1", { promote: releaseId(v2) }));
-    rows.push(await measure("rollback", blueGreen, "benchbluegreen.bench.localhost", "1.0.2", { rollbackTo: v1, appVersion: "1.0.1" }));
+    rows.push(
+      await measure("blue-green promotion", blueGreen, "benchbluegreen.bench.localhost", "1.0.1", {
+        promote: releaseId(v2),
+      }),
+    );
+    rows.push(
+      await measure("rollback", blueGreen, "benchbluegreen.bench.localhost", "1.0.2", {
+        rollbackTo: v1,
+        appVersion: "1.0.1",
+      }),
+    );
 
-    const canary = await stackFor("benchcanary", { strategy: "canary", prometheusAddress: LOCAL_PROMETHEUS, canarySteps: [{ setWeight: 50 }, { pause: { duration: "2m" } }] }, v1);
+    const canary = await stackFor(
+      "benchcanary",
+      {
+        strategy: "canary",
+        prometheusAddress: LOCAL_PROMETHEUS,
+        canarySteps: [{ setWeight: 50 }, { pause: { duration: "2m" } }],
+      },
+      v1,
+    );
     stacks.push(canary);
-    rows.push(await measure("canary to 100 % (50 %, 2 min)", canary, "benchcanary.bench.localhost", "1.0.1", { imageRef: v2, appVersion: "1.0.2" }));
+    rows.push(
+      await measure("canary to 100 % (50 %, 2 min)", canary, "benchcanary.bench.localhost", "1.0.1", {
+        imageRef: v2,
+        appVersion: "1.0.2",
+      }),
+    );
   } finally {
     for (const stack of stacks) {
       await stack.destroy(quiet);
     }
   }
 
-  console.log(`\n${RATE} requests/s through Traefik on 127.0.0.1 to /openapi.json (one connection per request), local cluster, real node\n`);
-  console.log("| scenario | requests | failed | p50 ms | p99 ms | `pulumi up` s | last answer from the old release, s after the up started |");
+  console.log(
+    `\n${RATE} requests/s through Traefik on 127.0.0.1 to /openapi.json (one connection per request), local cluster, real node\n`,
+  );
+  console.log(
+    "| scenario | requests | failed | p50 ms | p99 ms | `pulumi up` s | last answer from the old release, s after the up started |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     console.log(

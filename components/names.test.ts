@@ -1,5 +1,12 @@
 import { strict as assert } from "node:assert";
-import { DNS_LABEL_MAX_LENGTH, isReservedNamespace, LABEL_KEY, LABEL_VALUE, LONGEST_NAME_SUFFIX_LENGTH, naming } from "./names";
+import {
+  DNS_LABEL_MAX_LENGTH,
+  isReservedNamespace,
+  LABEL_KEY,
+  LABEL_VALUE,
+  LONGEST_NAME_SUFFIX_LENGTH,
+  naming,
+} from "./names";
 
 describe("naming", () => {
   const n = naming({ appName: "orders", environment: "prod", appVersion: "1.2.3", project: "api-stack" });
@@ -29,7 +36,10 @@ describe("naming", () => {
 describe("names and labels Kubernetes accepts", () => {
   it("refuses an app name, version or instance that is not a label value", () => {
     const input = { appName: "orders", environment: "prod", appVersion: "1.2.3", project: "api-stack" };
-    assert.throws(() => naming({ ...input, appVersion: "1.2.3+build.7" }), /app version "1\.2\.3\+build\.7" is not a Kubernetes label value/);
+    assert.throws(
+      () => naming({ ...input, appVersion: "1.2.3+build.7" }),
+      /app version "1\.2\.3\+build\.7" is not a Kubernetes label value/,
+    );
     assert.throws(() => naming({ ...input, appVersion: "1.2." }), /not a Kubernetes label value/);
     assert.throws(() => naming({ ...input, appVersion: "v".repeat(64) }), /not a Kubernetes label value/);
     assert.doesNotThrow(() => naming({ ...input, appVersion: "1.2.3-rc.1_b" }));

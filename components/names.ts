@@ -67,7 +67,9 @@ export function naming(input: NamingInput): Naming {
     ["project", input.project],
   ]) {
     if (!LABEL_VALUE.test(value)) {
-      throw new Error(`${what} "${value}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`);
+      throw new Error(
+        `${what} "${value}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`,
+      );
     }
   }
   const name = (component: Component, suffix?: string) => {

@@ -23,9 +23,17 @@ describe("release identity", () => {
 
   it("parses a digest reference and names the value it refuses", () => {
     assert.deepEqual(parseDigestRef(ref), { repository: "127.0.0.1:5000/api", digest: "d".repeat(64) });
-    for (const bad of ["api", `api@sha256:${"d".repeat(63)}`, `api@sha256:${"D".repeat(64)}`, `a b@sha256:${"d".repeat(64)}`]) {
+    for (const bad of [
+      "api",
+      `api@sha256:${"d".repeat(63)}`,
+      `api@sha256:${"D".repeat(64)}`,
+      `a b@sha256:${"d".repeat(64)}`,
+    ]) {
       assert.doesNotMatch(bad, DIGEST_REF_PATTERN);
-      assert.throws(() => parseDigestRef(bad), (e: Error) => e.message.includes(`"${bad}"`));
+      assert.throws(
+        () => parseDigestRef(bad),
+        (e: Error) => e.message.includes(`"${bad}"`),
+      );
     }
   });
 

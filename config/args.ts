@@ -59,7 +59,11 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
           repository: v.imageRepository!,
           registry:
             v.registryUsername && v.registryPassword
-              ? { server: v.imageRepository!.split("/")[0], username: v.registryUsername, password: new SecretValue(v.registryPassword) }
+              ? {
+                  server: v.imageRepository!.split("/")[0],
+                  username: v.registryUsername,
+                  password: new SecretValue(v.registryPassword),
+                }
               : undefined,
         },
     rollbackTo: v.rollbackTo,
@@ -89,7 +93,11 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
     },
     devServices: v.devServicesEnabled
       ? {
-          postgres: { image: v.postgresImage, storage: v.postgresStorage, password: new SecretValue(v.devPostgresPassword!) },
+          postgres: {
+            image: v.postgresImage,
+            storage: v.postgresStorage,
+            password: new SecretValue(v.devPostgresPassword!),
+          },
           redis: { image: v.redisImage },
         }
       : undefined,
@@ -131,7 +139,12 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
         : resolve(v.argoRolloutsManifest),
     ingress: v.ingressEnabled ? exposure(v) : undefined,
     backup: backupsOn(v)
-      ? { image: v.backupImage, storage: v.backupStorage, timeoutSeconds: v.migrationTimeoutSeconds, retention: v.backupRetention }
+      ? {
+          image: v.backupImage,
+          storage: v.backupStorage,
+          timeoutSeconds: v.migrationTimeoutSeconds,
+          retention: v.backupRetention,
+        }
       : undefined,
     migration: v.migrationsEnabled
       ? {
@@ -155,12 +168,17 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
     : v.imageSignerIdentity
       ? { identity: v.imageSignerIdentity, issuer: v.imageSignerIssuer }
       : undefined;
-  const prebuilt = (["imageRef", "rollbackTo"] as const).flatMap((key) => (v[key] === undefined ? [] : [{ key, ref: v[key] }]));
+  const prebuilt = (["imageRef", "rollbackTo"] as const).flatMap((key) =>
+    v[key] === undefined ? [] : [{ key, ref: v[key] }],
+  );
   return {
     name: v.appName,
     args,
     renderYamlTo: v.renderYamlTo === undefined ? undefined : resolve(v.renderYamlTo),
-    cluster: { kubeconfig: secret(source.values["kubernetes:kubeconfig"]), context: source.values["kubernetes:context"] },
+    cluster: {
+      kubeconfig: secret(source.values["kubernetes:kubeconfig"]),
+      context: source.values["kubernetes:context"],
+    },
     signatures: signer ? { signer, images: prebuilt } : undefined,
   };
 }
@@ -180,7 +198,11 @@ function exposure(v: Values): IngressConfig {
         ...common,
         className: v.ingressClassName,
         tls: v.ingressTls
-          ? { clusterIssuer: v.clusterIssuer, secretName: `${v.appName}-tls`, previewSecretName: `${v.appName}-preview-tls` }
+          ? {
+              clusterIssuer: v.clusterIssuer,
+              secretName: `${v.appName}-tls`,
+              previewSecretName: `${v.appName}-preview-tls`,
+            }
           : undefined,
         rateLimitPerMinute: v.rateLimitPerMinute,
       };
@@ -202,6 +224,11 @@ function delivery(v: Values): DeliveryConfig {
         releaseTimeoutSeconds: v.releaseTimeoutSeconds,
       };
     case "canary":
-      return { strategy: "canary", steps: v.canarySteps, analysis: analysis(), releaseTimeoutSeconds: v.releaseTimeoutSeconds };
+      return {
+        strategy: "canary",
+        steps: v.canarySteps,
+        analysis: analysis(),
+        releaseTimeoutSeconds: v.releaseTimeoutSeconds,
+      };
   }
 }

@@ -13,7 +13,8 @@ import type { Rule } from "./rules";
 const PROD_NAME = /(^|[^a-z])prod(uction)?([^a-z]|$)/i;
 
 /** The effective namespace: the key, or what args.ts derives from appName and environment. */
-const namespaceOf = (v: Partial<Values>) => v.namespace ?? (v.appName && v.environment ? `${v.appName}-${v.environment}` : undefined);
+const namespaceOf = (v: Partial<Values>) =>
+  v.namespace ?? (v.appName && v.environment ? `${v.appName}-${v.environment}` : undefined);
 
 /** Backups run in prod unless turned off, elsewhere only when turned on (config/args.ts). */
 export const backupsOn = (v: Partial<Values>) => v.backupEnabled ?? v.environment === "prod";
@@ -44,8 +45,12 @@ export const HARDENING_RULES: readonly Rule[] = [
       if (namespace === undefined || !isReservedNamespace(namespace)) {
         return [];
       }
-      const key = given("namespace") ? full("namespace") : `${full("appName")} (the namespace ${namespace} derives from it)`;
-      return [`${key}: the namespace "${namespace}" belongs to the cluster (default, kube-*); deploy into a namespace of the stack's own.`];
+      const key = given("namespace")
+        ? full("namespace")
+        : `${full("appName")} (the namespace ${namespace} derives from it)`;
+      return [
+        `${key}: the namespace "${namespace}" belongs to the cluster (default, kube-*); deploy into a namespace of the stack's own.`,
+      ];
     },
   },
   {
@@ -67,7 +72,9 @@ export const HARDENING_RULES: readonly Rule[] = [
         return [];
       }
       if (v.ingressTls === false) {
-        return [`${full("ingressTls")}: false is refused in prod; users' requests, tokens and cookies would cross the network in plain text.`];
+        return [
+          `${full("ingressTls")}: false is refused in prod; users' requests, tokens and cookies would cross the network in plain text.`,
+        ];
       }
       // A Gateway's listener brings its own certificate; clusterIssuer is then unused.
       return v.exposure !== "gateway" && v.clusterIssuer !== undefined && /staging/.test(v.clusterIssuer)
@@ -85,7 +92,9 @@ export const HARDENING_RULES: readonly Rule[] = [
       if (v.environment !== "prod" || !usable("pdbMaxUnavailable", "hpaMinReplicas", "replicas")) {
         return [];
       }
-      const [fewest, key] = v.hpaEnabled ? [v.hpaMinReplicas!, "hpaMinReplicas" as const] : [v.replicas!, "replicas" as const];
+      const [fewest, key] = v.hpaEnabled
+        ? [v.hpaMinReplicas!, "hpaMinReplicas" as const]
+        : [v.replicas!, "replicas" as const];
       return v.pdbMaxUnavailable! >= fewest
         ? [
             `${full("pdbMaxUnavailable")}: ${v.pdbMaxUnavailable} is refused in prod; with ${full(key)} ${fewest}, a node drain may take every API pod at once. ` +
@@ -99,16 +108,29 @@ export const HARDENING_RULES: readonly Rule[] = [
     keys: ["environment", "networkPolicyEnabled", "forwardedAllowIps"],
     check: ({ v, given, full, refuse }) => [
       ...(v.environment === "prod" && v.networkPolicyEnabled === false
-        ? [`${full("networkPolicyEnabled")}: false is refused in prod; any pod of the cluster could reach the API's port, its metrics and its database.`]
+        ? [
+            `${full("networkPolicyEnabled")}: false is refused in prod; any pod of the cluster could reach the API's port, its metrics and its database.`,
+          ]
         : []),
       ...(v.networkPolicyEnabled === false && given("forwardedAllowIps")
-        ? refuse("forwardedAllowIps", `while ${full("networkPolicyEnabled")} is false: any pod in those networks could forge its client address and scheme`)
+        ? refuse(
+            "forwardedAllowIps",
+            `while ${full("networkPolicyEnabled")} is false: any pod in those networks could forge its client address and scheme`,
+          )
         : []),
     ],
   },
   {
     rule: "With the NetworkPolicy and an external database, networkEgress allows the port of databaseUrl, redisUrl, otelExporterOtlpEndpoint and sentryDsn.",
-    keys: ["networkPolicyEnabled", "devServicesEnabled", "networkEgress", "databaseUrl", "redisUrl", "otelExporterOtlpEndpoint", "sentryDsn"],
+    keys: [
+      "networkPolicyEnabled",
+      "devServicesEnabled",
+      "networkEgress",
+      "databaseUrl",
+      "redisUrl",
+      "otelExporterOtlpEndpoint",
+      "sentryDsn",
+    ],
     check: ({ v, usable, full }) => {
       if (!v.networkPolicyEnabled || !usable("networkEgress")) {
         return [];
@@ -131,7 +153,9 @@ export const HARDENING_RULES: readonly Rule[] = [
     rule: "metricsPort is not the app's port (8000).",
     keys: ["metricsPort"],
     check: ({ v, full }) =>
-      v.metricsPort === HTTP_PORT ? [`${full("metricsPort")}: ${HTTP_PORT} is the app's port; /metrics needs a port of its own.`] : [],
+      v.metricsPort === HTTP_PORT
+        ? [`${full("metricsPort")}: ${HTTP_PORT} is the app's port; /metrics needs a port of its own.`]
+        : [],
   },
   {
     rule: "celeryTaskSoftTimeLimitSeconds < celeryTaskTimeLimitSeconds < celeryVisibilityTimeoutSeconds.",
@@ -140,10 +164,16 @@ export const HARDENING_RULES: readonly Rule[] = [
       if (!usable("celeryTaskSoftTimeLimitSeconds", "celeryTaskTimeLimitSeconds", "celeryVisibilityTimeoutSeconds")) {
         return [];
       }
-      const [soft, hard, visibility] = [v.celeryTaskSoftTimeLimitSeconds!, v.celeryTaskTimeLimitSeconds!, v.celeryVisibilityTimeoutSeconds!];
+      const [soft, hard, visibility] = [
+        v.celeryTaskSoftTimeLimitSeconds!,
+        v.celeryTaskTimeLimitSeconds!,
+        v.celeryVisibilityTimeoutSeconds!,
+      ];
       return [
         ...(soft >= hard
-          ? [`${full("celeryTaskSoftTimeLimitSeconds")}: ${soft} must be below ${full("celeryTaskTimeLimitSeconds")} (${hard}), or a task is killed without warning.`]
+          ? [
+              `${full("celeryTaskSoftTimeLimitSeconds")}: ${soft} must be below ${full("celeryTaskTimeLimitSeconds")} (${hard}), or a task is killed without warning.`,
+            ]
           : []),
         ...(visibility <= hard
           ? [
@@ -158,7 +188,8 @@ export const HARDENING_RULES: readonly Rule[] = [
     rule: "migrationStatementTimeoutSeconds is below migrationTimeoutSeconds, so Postgres cancels a runaway statement before the Job's deadline kills it.",
     keys: ["migrationStatementTimeoutSeconds", "migrationTimeoutSeconds"],
     check: ({ v, usable, full }) =>
-      usable("migrationStatementTimeoutSeconds", "migrationTimeoutSeconds") && v.migrationStatementTimeoutSeconds! >= v.migrationTimeoutSeconds!
+      usable("migrationStatementTimeoutSeconds", "migrationTimeoutSeconds") &&
+      v.migrationStatementTimeoutSeconds! >= v.migrationTimeoutSeconds!
         ? [
             `${full("migrationStatementTimeoutSeconds")}: ${v.migrationStatementTimeoutSeconds} must be below ${full("migrationTimeoutSeconds")} ` +
               `(${v.migrationTimeoutSeconds}).`,
@@ -178,7 +209,9 @@ export const HARDENING_RULES: readonly Rule[] = [
     keys: ["environment", "backupEnabled", "backupImage"],
     check: ({ v, full }) =>
       v.environment === "prod" && backupsOn(v) && v.backupImage !== undefined && !DIGEST_REF_PATTERN.test(v.backupImage)
-        ? [`${full("backupImage")}: "${v.backupImage}" is refused in prod; the image that reads every row must be pinned by digest (repository@sha256:<64 hex>).`]
+        ? [
+            `${full("backupImage")}: "${v.backupImage}" is refused in prod; the image that reads every row must be pinned by digest (repository@sha256:<64 hex>).`,
+          ]
         : [],
   },
   {
@@ -189,13 +222,17 @@ export const HARDENING_RULES: readonly Rule[] = [
     check: ({ v, given, full, refuse, projectDir }) => {
       const problems: string[] = [];
       if (given("imageSignerIdentity") && given("imageSignerKey")) {
-        problems.push(`${full("imageSignerKey")}: set either it or ${full("imageSignerIdentity")}, not both; a signature is checked against one signer.`);
+        problems.push(
+          `${full("imageSignerKey")}: set either it or ${full("imageSignerIdentity")}, not both; a signature is checked against one signer.`,
+        );
       }
       if (!given("imageSignerIdentity")) {
         problems.push(...refuse("imageSignerIssuer", `without ${full("imageSignerIdentity")}`));
       }
       if (v.imageSignerKey !== undefined && !isFile(path.resolve(projectDir, v.imageSignerKey))) {
-        problems.push(`${full("imageSignerKey")}: "${v.imageSignerKey}" is not a file (resolved to ${path.resolve(projectDir, v.imageSignerKey)}).`);
+        problems.push(
+          `${full("imageSignerKey")}: "${v.imageSignerKey}" is not a file (resolved to ${path.resolve(projectDir, v.imageSignerKey)}).`,
+        );
       }
       if (v.environment === "prod" && !given("imageSignerIdentity") && !given("imageSignerKey")) {
         problems.push(

@@ -30,7 +30,10 @@ const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: 
  * signature of every prebuilt image the stack deploys when it names a signer. Throws ConfigError
  * listing every problem, so a bad config or an unsigned image never leaves a half-deployed stack.
  */
-export function loadStackConfig(projectDir = path.resolve(__dirname, ".."), verify: ImageVerifier = cosignVerifier): ProgramConfig {
+export function loadStackConfig(
+  projectDir = path.resolve(__dirname, ".."),
+  verify: ImageVerifier = cosignVerifier,
+): ProgramConfig {
   const values = pulumi.runtime.allConfig();
   const secretKeys = new Set(Object.keys(values).filter((key) => runtime.isConfigSecret(key)));
   const result = validateConfig({

@@ -30,7 +30,8 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 // RFC 1123 subdomain, the form Kubernetes and certificate issuers accept for a host.
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 // An image repository without tag or digest: optional registry host[:port], then path components.
-const REPOSITORY = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const REPOSITORY =
+  /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** An Argo duration in whole seconds, minutes or hours (what config/rules.ts adds up). */
@@ -39,7 +40,8 @@ export const DURATION = /^\d+[smh]$/;
  * BASE_IMAGE of a build unless imageBuildArgs sets one: the apps' Dockerfile default
  * (python:3.12-slim), pinned by digest so a moved tag cannot change what is built.
  */
-export const DEFAULT_BASE_IMAGE = "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea";
+export const DEFAULT_BASE_IMAGE =
+  "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea";
 /** Both apps refuse a shorter SECRET_KEY outside development (Django's own rule). */
 const SECRET_KEY_MIN_LENGTH = 50;
 
@@ -84,14 +86,19 @@ const peerPods = () => ({
   kind: "object" as const,
   schema: z.strictObject({
     namespace: label(63),
-    podLabels: z.record(z.string().regex(LABEL_KEY), z.string().regex(LABEL_VALUE)).refine((labels) => Object.keys(labels).length > 0),
+    podLabels: z
+      .record(z.string().regex(LABEL_KEY), z.string().regex(LABEL_VALUE))
+      .refine((labels) => Object.keys(labels).length > 0),
   }),
-  allowed: 'a JSON object {"namespace": "<namespace>", "podLabels": {"<label>": "<value>", ...}} with at least one label',
+  allowed:
+    'a JSON object {"namespace": "<namespace>", "podLabels": {"<label>": "<value>", ...}} with at least one label',
 });
 function isCidr(text: string): boolean {
   const [address, prefix, ...rest] = text.split("/");
   const family = isIP(address);
-  return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix ?? "") && Number(prefix) <= (family === 4 ? 32 : 128);
+  return (
+    rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix ?? "") && Number(prefix) <= (family === 4 ? 32 : 128)
+  );
 }
 /** A string key with a fixed set of values: the list is written once, for the schema and the "allowed" text. */
 const oneOf = <const T extends readonly [string, ...string[]]>(...values: T) => ({
@@ -126,7 +133,8 @@ export const KEYS = {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label of at most 63 characters",
-    description: "Namespace to create and deploy into; not default or kube-*, which belong to the cluster. Default: <appName>-<environment>.",
+    description:
+      "Namespace to create and deploy into; not default or kube-*, which belong to the cluster. Default: <appName>-<environment>.",
   },
   debug: {
     ...flag(),
@@ -136,7 +144,7 @@ export const KEYS = {
   corsOrigins: {
     kind: "array",
     schema: z.array(z.string().regex(ORIGIN)),
-    allowed: "a JSON list of origins such as [\"https://app.example.com\"]",
+    allowed: 'a JSON list of origins such as ["https://app.example.com"]',
     description: "Origins allowed by CORS (CORS_ORIGINS).",
     default: [],
   },
@@ -153,7 +161,8 @@ export const KEYS = {
     kind: "string",
     schema: z.string().max(255).regex(REPOSITORY),
     allowed: "an image repository without tag or digest, such as registry.example.com/team/api",
-    description: "Repository the built image is pushed to. Required unless imageRef is set; refused in prod, which deploys imageRef only.",
+    description:
+      "Repository the built image is pushed to. Required unless imageRef is set; refused in prod, which deploys imageRef only.",
   },
   imageContext: {
     kind: "string",
@@ -184,7 +193,7 @@ export const KEYS = {
   imageBuildArgs: {
     kind: "object",
     schema: z.record(z.string().regex(ENV_NAME), z.string()),
-    allowed: "a JSON object of build-arg names to strings, such as {\"BASE_IMAGE\": \"python:3.12-slim\"}",
+    allowed: 'a JSON object of build-arg names to strings, such as {"BASE_IMAGE": "python:3.12-slim"}',
     description: `Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base). BASE_IMAGE defaults to ${DEFAULT_BASE_IMAGE}, the apps' Dockerfile default.`,
     default: {},
   },
@@ -246,8 +255,8 @@ export const KEYS = {
   migrationCommand: {
     kind: "array",
     schema: command,
-    allowed: "a non-empty JSON list of strings, such as [\"alembic\", \"upgrade\", \"head\"]",
-    description: "Migration command (Django: [\"python\", \"manage.py\", \"migrate\", \"--noinput\"]).",
+    allowed: 'a non-empty JSON list of strings, such as ["alembic", "upgrade", "head"]',
+    description: 'Migration command (Django: ["python", "manage.py", "migrate", "--noinput"]).',
     default: ["alembic", "upgrade", "head"],
   },
   migrationTimeoutSeconds: {
@@ -360,7 +369,8 @@ export const KEYS = {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label naming a cert-manager ClusterIssuer",
-    description: "exposure ingress: cert-manager ClusterIssuer for the TLS certificate (a Gateway's listener has its own).",
+    description:
+      "exposure ingress: cert-manager ClusterIssuer for the TLS certificate (a Gateway's listener has its own).",
     default: "letsencrypt-staging",
   },
   ingressWaitForAddress: {
@@ -387,13 +397,15 @@ export const KEYS = {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label naming a Gateway",
-    description: "exposure gateway: the Gateway the HTTPRoutes attach to (spec.parentRefs). Required with exposure gateway.",
+    description:
+      "exposure gateway: the Gateway the HTTPRoutes attach to (spec.parentRefs). Required with exposure gateway.",
   },
   gatewayNamespace: {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label naming a namespace",
-    description: "exposure gateway: namespace of gatewayName (its listeners must allow routes from this stack's namespace). Default: the stack's namespace.",
+    description:
+      "exposure gateway: namespace of gatewayName (its listeners must allow routes from this stack's namespace). Default: the stack's namespace.",
   },
   gatewayHttpListener: {
     kind: "string",
@@ -459,7 +471,10 @@ export const KEYS = {
   },
   devPostgresPassword: {
     kind: "string",
-    schema: z.string().min(12).regex(/^[A-Za-z0-9._~-]+$/),
+    schema: z
+      .string()
+      .min(12)
+      .regex(/^[A-Za-z0-9._~-]+$/),
     allowed: "a secret of at least 12 URL-safe characters (letters, digits, '.', '_', '~', '-')",
     description: "Password of the in-cluster Postgres. Required when devServicesEnabled.",
     secret: true,
@@ -512,17 +527,20 @@ export const KEYS = {
   },
   scaleDownDelaySeconds: {
     ...integer(0, 3600),
-    description: "blueGreen: how long the previous release keeps running after a promotion, for in-flight requests and quick rollback.",
+    description:
+      "blueGreen: how long the previous release keeps running after a promotion, for in-flight requests and quick rollback.",
     default: 30,
   },
   prePromotionAnalysis: {
     ...flag(),
-    description: "blueGreen: before promotion, smoke-test the preview Service's /health/ready; a failure aborts the release.",
+    description:
+      "blueGreen: before promotion, smoke-test the preview Service's /health/ready; a failure aborts the release.",
     default: true,
   },
   postPromotionAnalysis: {
     ...flag(),
-    description: "blueGreen: after promotion, watch the 5xx ratio in Prometheus; a failure rolls back to the previous release.",
+    description:
+      "blueGreen: after promotion, watch the 5xx ratio in Prometheus; a failure rolls back to the previous release.",
     default: false,
   },
   canarySteps: {
@@ -564,7 +582,8 @@ export const KEYS = {
   },
   maxErrorRatePercent: {
     ...integer(1, 100, "percent"),
-    description: "Analysis fails, and the release aborts, when more than this share of the new release's responses are 5xx.",
+    description:
+      "Analysis fails, and the release aborts, when more than this share of the new release's responses are 5xx.",
     default: 5,
   },
   backupEnabled: {
@@ -601,7 +620,8 @@ export const KEYS = {
   },
   ingressControllerPeer: {
     ...peerPods(),
-    description: "The ingress or Gateway controller's pods, the only peers that reach the API's port (and whose forwarded headers may be trusted).",
+    description:
+      "The ingress or Gateway controller's pods, the only peers that reach the API's port (and whose forwarded headers may be trusted).",
     default: { namespace: "ingress-nginx", podLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
   },
   metricsScraperPeer: {
@@ -611,7 +631,8 @@ export const KEYS = {
   },
   releaseAnalysisPeer: {
     ...peerPods(),
-    description: "blueGreen, canary: the pods that run the release's web analysis against the API (the Argo Rollouts controller).",
+    description:
+      "blueGreen, canary: the pods that run the release's web analysis against the API (the Argo Rollouts controller).",
     default: { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" } },
   },
   networkEgress: {
@@ -655,12 +676,14 @@ export const KEYS = {
     kind: "string",
     schema: z.string().refine((text) => text.split(",").every((key) => key.trim().length >= SECRET_KEY_MIN_LENGTH)),
     allowed: `a comma-separated list of earlier secret keys, each at least ${SECRET_KEY_MIN_LENGTH} characters`,
-    description: "SECRET_KEY_FALLBACKS: earlier SECRET_KEYs, still accepted for verifying what they signed. Set during a key rotation.",
+    description:
+      "SECRET_KEY_FALLBACKS: earlier SECRET_KEYs, still accepted for verifying what they signed. Set during a key rotation.",
     secret: true,
   },
   migrationLockTimeoutSeconds: {
     ...integer(1, 600),
-    description: "lock_timeout of the migration's statements (PGOPTIONS): a migration that waits longer for a lock fails instead of stalling every query queued behind it.",
+    description:
+      "lock_timeout of the migration's statements (PGOPTIONS): a migration that waits longer for a lock fails instead of stalling every query queued behind it.",
     default: 5,
   },
   migrationStatementTimeoutSeconds: {
@@ -675,30 +698,35 @@ export const KEYS = {
   },
   celeryTaskTimeLimitSeconds: {
     ...integer(1, 86400),
-    description: "CELERY_TASK_TIME_LIMIT: a task running longer is killed. The worker's grace period is this plus 30 s.",
+    description:
+      "CELERY_TASK_TIME_LIMIT: a task running longer is killed. The worker's grace period is this plus 30 s.",
     default: 60,
   },
   celeryTaskSoftTimeLimitSeconds: {
     ...integer(1, 86400),
-    description: "CELERY_TASK_SOFT_TIME_LIMIT: a task running longer is told to stop. Below celeryTaskTimeLimitSeconds.",
+    description:
+      "CELERY_TASK_SOFT_TIME_LIMIT: a task running longer is told to stop. Below celeryTaskTimeLimitSeconds.",
     default: 50,
   },
   celeryVisibilityTimeoutSeconds: {
     ...integer(1, 86400),
-    description: "CELERY_VISIBILITY_TIMEOUT: an unacknowledged task returns to the queue after it. Above celeryTaskTimeLimitSeconds.",
+    description:
+      "CELERY_VISIBILITY_TIMEOUT: an unacknowledged task returns to the queue after it. Above celeryTaskTimeLimitSeconds.",
     default: 300,
   },
   workerLivenessCommand: {
     kind: "array",
     schema: command,
     allowed: "a non-empty JSON list of strings",
-    description: "Exec check of the worker (liveness and readiness): exits 0 while the worker is connected and working.",
+    description:
+      "Exec check of the worker (liveness and readiness): exits 0 while the worker is connected and working.",
     default: ["python", "-m", "app.worker_liveness"],
   },
   imageSignerIdentity: {
     kind: "string",
     schema: urlWithScheme("https"),
-    allowed: "a URI, the certificate identity of the workflow that signs, such as https://github.com/<owner>/<repo>/.github/workflows/deploy.yml@refs/heads/main",
+    allowed:
+      "a URI, the certificate identity of the workflow that signs, such as https://github.com/<owner>/<repo>/.github/workflows/deploy.yml@refs/heads/main",
     description:
       "Verify imageRef and rollbackTo as signed keyless by this identity (cosign) before any resource is registered. Prod requires it or imageSignerKey to deploy a prebuilt image.",
   },
@@ -713,7 +741,8 @@ export const KEYS = {
     kind: "string",
     schema: z.string().min(1),
     allowed: "a file, relative to the project, holding a cosign public key",
-    description: "Verify imageRef and rollbackTo as signed with this cosign key pair (instead of keyless) before any resource is registered.",
+    description:
+      "Verify imageRef and rollbackTo as signed with this cosign key pair (instead of keyless) before any resource is registered.",
   },
 
   // --- output mode ---------------------------------------------------------------------
@@ -732,5 +761,7 @@ type ValueOf<K extends KeyName> = z.infer<(typeof KEYS)[K]["schema"]>;
 
 /** A validated stack config: keys with a default or required by every stack always have a value. */
 export type Values = {
-  [K in KeyName]: (typeof KEYS)[K] extends { default: unknown } | { required: boolean } ? ValueOf<K> : ValueOf<K> | undefined;
+  [K in KeyName]: (typeof KEYS)[K] extends { default: unknown } | { required: boolean }
+    ? ValueOf<K>
+    : ValueOf<K> | undefined;
 };

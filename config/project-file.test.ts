@@ -18,7 +18,9 @@ describe("project and stack files", () => {
 
   for (const stack of ["dev", "prod"]) {
     it(`Pulumi.${stack}.yaml holds secrets only as secure: values and only known keys`, () => {
-      const file = load(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+      const file = load(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+      };
       for (const [fullKey, value] of Object.entries(file.config)) {
         const key = fullKey.replace(/^api-stack:/, "");
         const spec = (KEYS as Record<string, KeySpec>)[key];

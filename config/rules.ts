@@ -46,15 +46,34 @@ const BUILD_KEYS = [
   "registryPassword",
 ] as const satisfies readonly KeyName[];
 
-const BLUE_GREEN_KEYS = ["promote", "autoPromote", "scaleDownDelaySeconds", "prePromotionAnalysis", "postPromotionAnalysis", "previewHost"] as const;
+const BLUE_GREEN_KEYS = [
+  "promote",
+  "autoPromote",
+  "scaleDownDelaySeconds",
+  "prePromotionAnalysis",
+  "postPromotionAnalysis",
+  "previewHost",
+] as const;
 
-const INGRESS_ONLY_KEYS = ["ingressClassName", "clusterIssuer", "rateLimitPerMinute"] as const satisfies readonly KeyName[];
-const GATEWAY_KEYS = ["gatewayName", "gatewayNamespace", "gatewayHttpListener", "gatewayHttpsListener"] as const satisfies readonly KeyName[];
+const INGRESS_ONLY_KEYS = [
+  "ingressClassName",
+  "clusterIssuer",
+  "rateLimitPerMinute",
+] as const satisfies readonly KeyName[];
+const GATEWAY_KEYS = [
+  "gatewayName",
+  "gatewayNamespace",
+  "gatewayHttpListener",
+  "gatewayHttpsListener",
+] as const satisfies readonly KeyName[];
 
 /** Seconds of an Argo duration such as "90s", "5m", "1h" (keys.ts DURATION). */
-const seconds = (duration: string) => Number(duration.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[duration.slice(-1) as "s" | "m" | "h"];
+const seconds = (duration: string) =>
+  Number(duration.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[duration.slice(-1) as "s" | "m" | "h"];
 
-const REQUIRED = (Object.entries(KEYS) as [KeyName, KeySpec][]).filter(([, spec]) => spec.required).map(([name]) => name);
+const REQUIRED = (Object.entries(KEYS) as [KeyName, KeySpec][])
+  .filter(([, spec]) => spec.required)
+  .map(([name]) => name);
 
 const limitCoversRequest = (
   request: "cpuRequest" | "memoryRequest" | "ephemeralStorageRequest",
@@ -64,7 +83,9 @@ const limitCoversRequest = (
   keys: [request, limit],
   check: ({ v, usable, full }) =>
     usable(request, limit) && parseQuantity(v[limit]!)! < parseQuantity(v[request]!)!
-      ? [`${full(limit)}: "${v[limit]}" is below ${full(request)} "${v[request]}"; a limit must be at least the request.`]
+      ? [
+          `${full(limit)}: "${v[limit]}" is below ${full(request)} "${v[request]}"; a limit must be at least the request.`,
+        ]
       : [],
 });
 
@@ -87,7 +108,8 @@ export const RULES: readonly Rule[] = [
     rule: "preStopSleepSeconds is less than terminationGracePeriodSeconds, so a pod has time to drain.",
     keys: ["preStopSleepSeconds", "terminationGracePeriodSeconds"],
     check: ({ v, usable, full }) =>
-      usable("preStopSleepSeconds", "terminationGracePeriodSeconds") && v.preStopSleepSeconds! >= v.terminationGracePeriodSeconds!
+      usable("preStopSleepSeconds", "terminationGracePeriodSeconds") &&
+      v.preStopSleepSeconds! >= v.terminationGracePeriodSeconds!
         ? [
             `${full("preStopSleepSeconds")}: ${v.preStopSleepSeconds} leaves no time to drain; it must be less than ` +
               `${full("terminationGracePeriodSeconds")} (${v.terminationGracePeriodSeconds}).`,
@@ -102,7 +124,10 @@ export const RULES: readonly Rule[] = [
         return [];
       }
       const problems = usable("replicas")
-        ? refuse("replicas", `while ${full("hpaEnabled")} is true: the HPA owns the count, between ${full("hpaMinReplicas")} and ${full("hpaMaxReplicas")}`)
+        ? refuse(
+            "replicas",
+            `while ${full("hpaEnabled")} is true: the HPA owns the count, between ${full("hpaMinReplicas")} and ${full("hpaMaxReplicas")}`,
+          )
         : [];
       if (usable("hpaMinReplicas", "hpaMaxReplicas") && v.hpaMinReplicas! > v.hpaMaxReplicas!) {
         problems.push(
@@ -127,7 +152,9 @@ export const RULES: readonly Rule[] = [
         ];
       }
       if (given("imageRef")) {
-        return BUILD_KEYS.flatMap((key) => refuse(key, `together with ${full("imageRef")}: a prebuilt image is not built or pushed`));
+        return BUILD_KEYS.flatMap((key) =>
+          refuse(key, `together with ${full("imageRef")}: a prebuilt image is not built or pushed`),
+        );
       }
       const problems = need("imageRepository", "to push the built image (or set imageRef to deploy a prebuilt one)");
       if (usable("imageContext", "imageDockerfile")) {
@@ -135,7 +162,9 @@ export const RULES: readonly Rule[] = [
         if (!isDirectory(context)) {
           problems.push(`${full("imageContext")}: "${v.imageContext}" is not a directory (resolved to ${context}).`);
         } else if (!isFile(path.resolve(context, v.imageDockerfile!))) {
-          problems.push(`${full("imageDockerfile")}: "${v.imageDockerfile}" is not a file in the build context ${context}.`);
+          problems.push(
+            `${full("imageDockerfile")}: "${v.imageDockerfile}" is not a file in the build context ${context}.`,
+          );
         }
       }
       return problems;
@@ -149,7 +178,10 @@ export const RULES: readonly Rule[] = [
         return [];
       }
       const missing: KeyName = given("registryUsername") ? "registryPassword" : "registryUsername";
-      return need(missing, `together with ${full(missing === "registryPassword" ? "registryUsername" : "registryPassword")}`);
+      return need(
+        missing,
+        `together with ${full(missing === "registryPassword" ? "registryUsername" : "registryPassword")}`,
+      );
     },
   },
   {
@@ -164,23 +196,44 @@ export const RULES: readonly Rule[] = [
     rule:
       "previewHost needs ingressEnabled and differs from ingressHost; exposure gateway needs gatewayName and refuses the Ingress-only keys " +
       `(${INGRESS_ONLY_KEYS.join(", ")}); the gateway keys (${GATEWAY_KEYS.join(", ")}) only with exposure gateway, gatewayHttpsListener only with ingressTls.`,
-    keys: ["ingressEnabled", "ingressHost", "previewHost", "exposure", "ingressTls", ...INGRESS_ONLY_KEYS, ...GATEWAY_KEYS],
+    keys: [
+      "ingressEnabled",
+      "ingressHost",
+      "previewHost",
+      "exposure",
+      "ingressTls",
+      ...INGRESS_ONLY_KEYS,
+      ...GATEWAY_KEYS,
+    ],
     check: ({ v, given, need, refuse, full }) => {
       const problems: string[] = [];
       if (given("previewHost") && !v.ingressEnabled) {
-        problems.push(...refuse("previewHost", `while ${full("ingressEnabled")} is false (the preview gets a host beside the API's)`));
+        problems.push(
+          ...refuse(
+            "previewHost",
+            `while ${full("ingressEnabled")} is false (the preview gets a host beside the API's)`,
+          ),
+        );
       } else if (v.previewHost !== undefined && v.previewHost === v.ingressHost) {
-        problems.push(`${full("previewHost")}: "${v.previewHost}" is ${full("ingressHost")} too; the preview needs a host of its own.`);
+        problems.push(
+          `${full("previewHost")}: "${v.previewHost}" is ${full("ingressHost")} too; the preview needs a host of its own.`,
+        );
       }
       if (given("exposure") && !v.ingressEnabled) {
         problems.push(...refuse("exposure", `while ${full("ingressEnabled")} is false (nothing is exposed)`));
       }
       if (v.exposure === "gateway") {
-        const why = "with exposure gateway: the platform's Gateway serves the host (TLS on its listener, no ingress-nginx annotations)";
+        const why =
+          "with exposure gateway: the platform's Gateway serves the host (TLS on its listener, no ingress-nginx annotations)";
         problems.push(...(v.ingressEnabled ? need("gatewayName", `when ${full("exposure")} is gateway`) : []));
         problems.push(...INGRESS_ONLY_KEYS.flatMap((key) => refuse(key, why)));
         if (!v.ingressTls) {
-          problems.push(...refuse("gatewayHttpsListener", `while ${full("ingressTls")} is false (the route serves plain HTTP on gatewayHttpListener)`));
+          problems.push(
+            ...refuse(
+              "gatewayHttpsListener",
+              `while ${full("ingressTls")} is false (the route serves plain HTTP on gatewayHttpListener)`,
+            ),
+          );
         }
       } else {
         problems.push(...GATEWAY_KEYS.flatMap((key) => refuse(key, `unless ${full("exposure")} is gateway`)));
@@ -247,7 +300,9 @@ export const RULES: readonly Rule[] = [
           problems.push(`${full("canarySteps")}: weights ${weights.join(", ")} must increase from step to step.`);
         }
         // The background analysis ends with the steps and passes when it has measured nothing.
-        const measured = steps.slice(steps.findIndex((step) => "setWeight" in step)).reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0);
+        const measured = steps
+          .slice(steps.findIndex((step) => "setWeight" in step))
+          .reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0);
         const needed = ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds;
         if (measured < needed) {
           problems.push(
@@ -264,14 +319,20 @@ export const RULES: readonly Rule[] = [
     keys: ["strategy", "releaseTimeoutSeconds", "canarySteps", "postPromotionAnalysis"],
     check: ({ v, usable, refuse, full }) => {
       if (v.strategy === "rolling") {
-        return refuse("releaseTimeoutSeconds", `while ${full("strategy")} is rolling (the provider waits for a Deployment itself)`);
+        return refuse(
+          "releaseTimeoutSeconds",
+          `while ${full("strategy")} is rolling (the provider waits for a Deployment itself)`,
+        );
       }
       if (!usable("releaseTimeoutSeconds", "canarySteps")) {
         return [];
       }
       const [planned, what] =
         v.strategy === "canary"
-          ? [v.canarySteps!.reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0), `the pauses of ${full("canarySteps")}`]
+          ? [
+              v.canarySteps!.reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0),
+              `the pauses of ${full("canarySteps")}`,
+            ]
           : v.postPromotionAnalysis
             ? [errorRateCheckSeconds(), `the post-promotion analysis (${full("postPromotionAnalysis")})`]
             : [0, ""];
@@ -291,7 +352,10 @@ export const RULES: readonly Rule[] = [
         ? need("prometheusAddress", `when ${full("postPromotionAnalysis")} is true`)
         : []),
       ...(given("prometheusAddress") && !(v.strategy === "canary" || v.postPromotionAnalysis)
-        ? refuse("prometheusAddress", "while no analysis uses it (strategy canary, or blueGreen with postPromotionAnalysis)")
+        ? refuse(
+            "prometheusAddress",
+            "while no analysis uses it (strategy canary, or blueGreen with postPromotionAnalysis)",
+          )
         : []),
     ],
   },
@@ -308,7 +372,9 @@ export const RULES: readonly Rule[] = [
     keys: ["backupEnabled", "devServicesEnabled"],
     check: ({ v, full }) =>
       v.backupEnabled && v.devServicesEnabled
-        ? [`${full("backupEnabled")}: true is refused with ${full("devServicesEnabled")}; the in-cluster dev database is disposable.`]
+        ? [
+            `${full("backupEnabled")}: true is refused with ${full("devServicesEnabled")}; the in-cluster dev database is disposable.`,
+          ]
         : [],
   },
   refusedInProd("debug", "debug mode leaks stack traces and settings."),

@@ -10,7 +10,11 @@ export type ImageVerifier = (options: { image: string; signer: Signer }) => unkn
 export const cosignVerifier: ImageVerifier = verifyImageSignature;
 
 /** One problem per image that is not verified, naming its key, the image, the signer and why. */
-export function signatureProblems(config: Pick<ProgramConfig, "signatures">, project: string, verify: ImageVerifier): string[] {
+export function signatureProblems(
+  config: Pick<ProgramConfig, "signatures">,
+  project: string,
+  verify: ImageVerifier,
+): string[] {
   const { signatures } = config;
   if (!signatures) {
     return [];

@@ -87,7 +87,8 @@ export function validateConfig(raw: RawConfig): ValidationResult {
       const how = spec.secret ? `pulumi config set --secret ${key} <value>` : `pulumi config set ${key} <value>`;
       return [`${full(key)} is required ${why}: expected ${spec.allowed}. Run \`${how}\`.`];
     },
-    refuse: (key, why) => (given.has(key) ? [`${full(key)} must not be set ${why}. Run \`pulumi config rm ${key}\`.`] : []),
+    refuse: (key, why) =>
+      given.has(key) ? [`${full(key)} must not be set ${why}. Run \`pulumi config rm ${key}\`.`] : [],
     projectDir: raw.projectDir,
     stack: raw.stack,
   };
@@ -130,7 +131,9 @@ function suggest(key: string): string {
       bestDistance = distance;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? ` (did you mean ${best}?)` : "";
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 4))
+    ? ` (did you mean ${best}?)`
+    : "";
 }
 
 function editDistance(a: string, b: string): number {

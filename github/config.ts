@@ -30,7 +30,11 @@ const environmentSchema = z
     reviewers: z.object({ teams: positiveIds.optional(), users: positiveIds.optional() }).strict().optional(),
     waitTimerMinutes: z.number().int().optional(),
     deployBranches: z.array(z.string()).optional(),
-    pulumiTeams: z.object({ deploy: z.string(), preview: z.string(), pullRequest: z.string() }).partial().strict().optional(),
+    pulumiTeams: z
+      .object({ deploy: z.string(), preview: z.string(), pullRequest: z.string() })
+      .partial()
+      .strict()
+      .optional(),
     secretsProvider: z.enum(["service", "awskms", "passphrase"]),
     awsRoleArn: z.string().optional(),
     awsRegion: z.string().optional(),
@@ -116,7 +120,9 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
   let entries: EnvironmentEntry[] = [];
   const environmentsText = given.find((g) => g.key === "environments")?.text;
   if (environmentsText === undefined) {
-    errors.push(`${full("environments")}: missing is not allowed; expected a list of environments in promotion order, such as [{"name": "dev", "secretsProvider": "passphrase"}, {"name": "prod", "secretsProvider": "service", "reviewers": {"teams": [4321]}}].`);
+    errors.push(
+      `${full("environments")}: missing is not allowed; expected a list of environments in promotion order, such as [{"name": "dev", "secretsProvider": "passphrase"}, {"name": "prod", "secretsProvider": "service", "reviewers": {"teams": [4321]}}].`,
+    );
   } else {
     const value = parseJson(environmentsText);
     const parsed = z.array(environmentSchema).min(1).safeParse(value);
@@ -126,16 +132,21 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
       errors.push(...parsed.error.issues.flatMap((issue) => describeIssue(full("environments"), value, issue)));
     }
   }
-  const environmentSecretKeys = new Set(entries.flatMap((entry) => ENVIRONMENT_SECRETS.map((kind) => `${kind}-${entry.name}`)));
+  const environmentSecretKeys = new Set(
+    entries.flatMap((entry) => ENVIRONMENT_SECRETS.map((kind) => `${kind}-${entry.name}`)),
+  );
   // With the environments unreadable, any well-formed per-environment key is taken at its word.
   const isEnvironmentSecret = (key: string) =>
-    environmentSecretKeys.has(key) || (entries.length === 0 && ENVIRONMENT_SECRETS.some((kind) => key.startsWith(`${kind}-`)));
+    environmentSecretKeys.has(key) ||
+    (entries.length === 0 && ENVIRONMENT_SECRETS.some((kind) => key.startsWith(`${kind}-`)));
 
   for (const { key, text } of given) {
     const isSecretKey = (SECRET_KEYS as readonly string[]).includes(key) || isEnvironmentSecret(key);
     if (isSecretKey) {
       if (!raw.secretKeys.has(full(key))) {
-        errors.push(`${full(key)}: the value is stored in plaintext; it must be a secret. Run \`pulumi config set --secret ${key} <value>\`.`);
+        errors.push(
+          `${full(key)}: the value is stored in plaintext; it must be a secret. Run \`pulumi config set --secret ${key} <value>\`.`,
+        );
       } else if (text.trim() === "") {
         errors.push(`${full(key)}: an empty secret is not allowed; expected a non-empty value.`);
       } else {
@@ -179,13 +190,17 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
     if (entry.secretsProvider !== "awskms") {
       for (const field of ["awsRoleArn", "awsRegion"] as const) {
         if (entry[field] !== undefined) {
-          errors.push(`${full(`environments[${entries.indexOf(entry)}].${field}`)}: ${JSON.stringify(entry[field])} is not allowed; expected it only with secretsProvider awskms.`);
+          errors.push(
+            `${full(`environments[${entries.indexOf(entry)}].${field}`)}: ${JSON.stringify(entry[field])} is not allowed; expected it only with secretsProvider awskms.`,
+          );
         }
       }
     }
     const pullRequestKubeconfig = secretOf("pullRequestKubeconfig", entry.name);
     if (pullRequestKubeconfig !== undefined && !entry.pullRequestPreview) {
-      errors.push(`${full(`pullRequestKubeconfig-${entry.name}`)}: [secret] is not allowed; expected it only with pullRequestPreview: true on ${entry.name}.`);
+      errors.push(
+        `${full(`pullRequestKubeconfig-${entry.name}`)}: [secret] is not allowed; expected it only with pullRequestPreview: true on ${entry.name}.`,
+      );
     }
     return {
       name: entry.name,
@@ -239,8 +254,10 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
 
 /** One schema issue of the environments list: the full key path, the value there, and what is allowed. */
 function describeIssue(key: string, value: unknown, issue: z.core.$ZodIssue): string[] {
-  const at = (path: PropertyKey[]) => key + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-  const valueAt = (path: PropertyKey[]) => path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p], value);
+  const at = (path: PropertyKey[]) =>
+    key + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  const valueAt = (path: PropertyKey[]) =>
+    path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p], value);
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map(
       (field) =>
@@ -250,7 +267,9 @@ function describeIssue(key: string, value: unknown, issue: z.core.$ZodIssue): st
   }
   const found = valueAt(issue.path);
   const shown = found === undefined ? "missing" : JSON.stringify(found);
-  return [`${at(issue.path)}: ${shown} is not allowed; ${issue.message.replace(/^Invalid (input|option): /, "")} (docs/github.md lists each field).`];
+  return [
+    `${at(issue.path)}: ${shown} is not allowed; ${issue.message.replace(/^Invalid (input|option): /, "")} (docs/github.md lists each field).`,
+  ];
 }
 
 function parseJson(text: string): unknown {

@@ -11,7 +11,11 @@ const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: 
 export = async () => {
   const values = pulumi.runtime.allConfig();
   const result = parseGithubConfig(
-    { values, secretKeys: new Set(Object.keys(values).filter((key) => runtime.isConfigSecret(key))), project: pulumi.getProject() },
+    {
+      values,
+      secretKeys: new Set(Object.keys(values).filter((key) => runtime.isConfigSecret(key))),
+      project: pulumi.getProject(),
+    },
     (value) => pulumi.secret(value),
   );
   if (!result.ok) {

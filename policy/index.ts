@@ -5,6 +5,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./pack";
 
 new PolicyPack("api-stack", {
-  description: "Production rules for api-stack's Kubernetes objects, patches and rendered manifests: pod security, no host access, resources, probes, pinned images, no external exposure, TLS and explicit hosts for Ingresses and Gateway routes, secrets, blue-green promotion, availability.",
+  description:
+    "Production rules for api-stack's Kubernetes objects, patches and rendered manifests: pod security, no host access, resources, probes, pinned images, no external exposure, TLS and explicit hosts for Ingresses and Gateway routes, secrets, blue-green promotion, availability.",
   policies: policies(),
 });

@@ -140,7 +140,12 @@ export function evaluate(resources: StackResource[], config: PackConfig = {}): F
     if (rule.kind === "resource") {
       for (const resource of resources.filter((r) => skipReason(r, settings) === undefined)) {
         for (const message of rule.check(resource.type, resource.props)) {
-          findings.push({ policy: rule.name, enforcementLevel, message: describe(message, resource), urn: resource.urn });
+          findings.push({
+            policy: rule.name,
+            enforcementLevel,
+            message: describe(message, resource),
+            urn: resource.urn,
+          });
         }
       }
     } else {
@@ -273,7 +278,12 @@ export function policies(): (ResourcePolicy | StackPolicy)[] {
       validateStack: (args, report) => {
         const settings = configuredSettings(rule, args.getConfig<PolicyConfig>());
         // opts.parent, the URN: the resource's `parent` is filled in only when the parent is in the list too.
-        const resources = args.resources.map(({ type, props, urn, opts }) => ({ type, props, urn, parent: opts.parent }));
+        const resources = args.resources.map(({ type, props, urn, opts }) => ({
+          type,
+          props,
+          urn,
+          parent: opts.parent,
+        }));
         stackFindings(rule, resources, settings).forEach(({ message, urn }) => report(message, urn));
       },
     };

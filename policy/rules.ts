@@ -26,7 +26,13 @@ import {
   type Environment,
   type Props,
 } from "./kube";
-import { DIGEST_REF_PATTERN, PROMOTION_ANNOTATION, PROMOTION_SOURCES, readPromotionRecord, releaseIdOf } from "./release";
+import {
+  DIGEST_REF_PATTERN,
+  PROMOTION_ANNOTATION,
+  PROMOTION_SOURCES,
+  readPromotionRecord,
+  releaseIdOf,
+} from "./release";
 
 const key = (name: string) => `api-stack:${name}`;
 
@@ -138,7 +144,9 @@ function securityViolations(who: string, s: SecuritySettings, patch: boolean): s
   if (fails(patch, drop, (v) => list(v).some((cap) => String(cap).toUpperCase() === "ALL"))) {
     violations.push(`${who} keeps its Linux capabilities: set securityContext.capabilities.drop: ["ALL"]`);
   }
-  const added = list(field(s.capabilities, "add")).filter((cap) => !ADDABLE_CAPABILITIES.has(String(cap).toUpperCase()));
+  const added = list(field(s.capabilities, "add")).filter(
+    (cap) => !ADDABLE_CAPABILITIES.has(String(cap).toUpperCase()),
+  );
   if (added.length > 0) {
     violations.push(
       `${who} adds capabilities ${added.join(", ")}: remove them from securityContext.capabilities.add ` +
@@ -178,7 +186,11 @@ export function podSecurity(type: string, props: Props): string[] {
     capabilities: field(sc, "capabilities"),
   });
   if (isPatch(type)) {
-    const podLevel = { runAsUser: field(pod, "runAsUser"), runAsNonRoot: field(pod, "runAsNonRoot"), seccomp: seccompOf(pod) };
+    const podLevel = {
+      runAsUser: field(pod, "runAsUser"),
+      runAsNonRoot: field(pod, "runAsNonRoot"),
+      seccomp: seccompOf(pod),
+    };
     return [
       ...securityViolations("pod", podLevel, true),
       ...containers.flatMap((ref) => securityViolations(containerLabel(ref), own(ref.container.securityContext), true)),
@@ -203,7 +215,10 @@ export function podSecurity(type: string, props: Props): string[] {
 // --- the node's namespaces, files and ports ----------------------------------------------------
 
 const HOST_NAMESPACES = [
-  ["hostNetwork", "the node's network namespace, so it can bind the node's ports and reach every service listening on the node"],
+  [
+    "hostNetwork",
+    "the node's network namespace, so it can bind the node's ports and reach every service listening on the node",
+  ],
   ["hostPID", "the node's process namespace, so it can see, and signal, every process on the node"],
   ["hostIPC", "the node's IPC namespace, so it can read other processes' shared memory"],
 ] as const;
@@ -221,10 +236,14 @@ export function hostNamespaces(type: string, props: Props): string[] {
   const hostProcess = (sc: unknown) => field(field(sc, "windowsOptions"), "hostProcess") === true;
   const who = [
     ...(hostProcess(spec.securityContext) ? ["pod"] : []),
-    ...containersOf(spec).filter((ref) => hostProcess(ref.container.securityContext)).map(containerLabel),
+    ...containersOf(spec)
+      .filter((ref) => hostProcess(ref.container.securityContext))
+      .map(containerLabel),
   ];
   for (const subject of who) {
-    violations.push(`${subject} runs as a Windows host process, with the node's privileges: remove securityContext.windowsOptions.hostProcess`);
+    violations.push(
+      `${subject} runs as a Windows host process, with the node's privileges: remove securityContext.windowsOptions.hostProcess`,
+    );
   }
   return violations;
 }
@@ -283,7 +302,9 @@ export function resources(type: string, props: Props): string[] {
   const violations: string[] = [];
   for (const ref of containersOf(template.spec!)) {
     const set = ref.container.resources;
-    const missing = RESOURCE_FIELDS.filter(([group, resource]) => fails(patch, field(field(set, group), resource), () => true));
+    const missing = RESOURCE_FIELDS.filter(([group, resource]) =>
+      fails(patch, field(field(set, group), resource), () => true),
+    );
     if (missing.length > 0) {
       violations.push(
         `${containerLabel(ref)} lacks ${missing.map(([group, resource]) => `resources.${group}.${resource}`).join(", ")}: ` +
@@ -298,7 +319,8 @@ export function resources(type: string, props: Props): string[] {
 // --- probes ---------------------------------------------------------------------------------
 
 const PROBES = ["livenessProbe", "readinessProbe"] as const;
-const PROBES_WHY = "so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)";
+const PROBES_WHY =
+  "so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)";
 
 /**
  * Containers that serve a port without liveness and readiness probes. A patch cannot show
@@ -316,7 +338,9 @@ export function probes(type: string, props: Props): string[] {
     if (patch) {
       const removed = PROBES.filter((probe) => ref.container[probe] === null);
       if (removed.length > 0) {
-        violations.push(`${containerLabel(ref)}: the patch removes its ${removed.join(" and ")}: keep ${removed.length === 1 ? "it" : "them"} ${PROBES_WHY}`);
+        violations.push(
+          `${containerLabel(ref)}: the patch removes its ${removed.join(" and ")}: keep ${removed.length === 1 ? "it" : "them"} ${PROBES_WHY}`,
+        );
       }
       continue;
     }
@@ -399,7 +423,9 @@ export function noExternalService(type: string, props: Props): string[] {
   const violations: string[] = [];
   const serviceType = props.spec?.type;
   if (serviceType === "LoadBalancer" || serviceType === "NodePort") {
-    violations.push(`Service of type ${serviceType} exposes the API ${AROUND_INGRESS}: use type ClusterIP and ${THROUGH_INGRESS}`);
+    violations.push(
+      `Service of type ${serviceType} exposes the API ${AROUND_INGRESS}: use type ClusterIP and ${THROUGH_INGRESS}`,
+    );
   }
   const externalIPs = list(props.spec?.externalIPs);
   if (externalIPs.length > 0) {
@@ -503,7 +529,9 @@ function redirectsToHttps(spec: Props): boolean {
     rules.every(
       (rule) =>
         list(rule?.backendRefs).length === 0 &&
-        list(rule?.filters).some((filter) => filter?.type === "RequestRedirect" && filter.requestRedirect?.scheme === "https"),
+        list(rule?.filters).some(
+          (filter) => filter?.type === "RequestRedirect" && filter.requestRedirect?.scheme === "https",
+        ),
     )
   );
 }
@@ -563,7 +591,8 @@ export function gatewayTls(
       if (gateway) {
         const attached = list(gateway.props.spec?.listeners).filter(
           (listener) =>
-            (ref.sectionName === undefined || listener?.name === ref.sectionName) && (ref.port === undefined || listener?.port === ref.port),
+            (ref.sectionName === undefined || listener?.name === ref.sectionName) &&
+            (ref.port === undefined || listener?.port === ref.port),
         );
         for (const listener of attached.filter((listener) => listener?.protocol !== "HTTPS")) {
           report(
@@ -606,7 +635,10 @@ const SECRET_LAST_WORDS = new Set(["TOKEN", "TOKENS", "APIKEY"]);
 
 /** Whether a setting's name says it holds a secret. */
 export function looksSecret(name: string): boolean {
-  const words = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  const words = name
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
   if (words.some((word) => SECRET_WORDS.has(word))) {
     return true;
   }
@@ -779,7 +811,8 @@ export function availability(
   }
 
   const serves = (template: { spec?: Props } | undefined) =>
-    template !== undefined && containersOf(template.spec ?? {}).some((ref) => !ref.init && ports(ref.container).length > 0);
+    template !== undefined &&
+    containersOf(template.spec ?? {}).some((ref) => !ref.init && ports(ref.container).length > 0);
 
   for (const workload of resources.filter((r) => REPLICATED.has(groupKind(r.type) ?? ""))) {
     const patch = isPatch(workload.type);
@@ -862,7 +895,10 @@ export function recommendedLabels(type: string, props: Props): string[] {
   const labels = props.metadata?.labels ?? {};
   // A Service carries no version: a Service whose selector Argo Rollouts has written cannot be
   // applied again without a conflict, so nothing that changes per release may be on it.
-  const expected = kindOf(type) === "Service" ? RECOMMENDED_LABELS.filter((label) => label !== "app.kubernetes.io/version") : RECOMMENDED_LABELS;
+  const expected =
+    kindOf(type) === "Service"
+      ? RECOMMENDED_LABELS.filter((label) => label !== "app.kubernetes.io/version")
+      : RECOMMENDED_LABELS;
   const missing = expected.filter((label) => labels[label] === undefined);
   if (missing.length === 0) {
     return [];
@@ -874,7 +910,11 @@ export function recommendedLabels(type: string, props: Props): string[] {
   ];
 }
 
-export const SCRAPE_ANNOTATIONS: Record<string, string | undefined> = { "prometheus.io/scrape": "true", "prometheus.io/port": undefined, "prometheus.io/path": undefined };
+export const SCRAPE_ANNOTATIONS: Record<string, string | undefined> = {
+  "prometheus.io/scrape": "true",
+  "prometheus.io/port": undefined,
+  "prometheus.io/path": undefined,
+};
 
 /** API pods that Prometheus would not scrape. */
 export function prometheusScrape(type: string, props: Props): string[] {
@@ -933,7 +973,8 @@ export const RULES: readonly Rule[] = [
   {
     kind: "resource",
     name: "host-namespaces",
-    description: "No pod shares the node's network, process or IPC namespace (hostNetwork, hostPID, hostIPC) or runs as a Windows host process.",
+    description:
+      "No pod shares the node's network, process or IPC namespace (hostNetwork, hostPID, hostIPC) or runs as a Windows host process.",
     enforcementLevel: "mandatory",
     environments: ALL,
     check: hostNamespaces,
@@ -982,7 +1023,8 @@ export const RULES: readonly Rule[] = [
   {
     kind: "resource",
     name: "no-external-service",
-    description: "No Service of type LoadBalancer or NodePort and no Service externalIPs: the API is reached through its Ingress.",
+    description:
+      "No Service of type LoadBalancer or NodePort and no Service externalIPs: the API is reached through its Ingress.",
     enforcementLevel: "mandatory",
     environments: ALL,
     check: noExternalService,
@@ -998,7 +1040,8 @@ export const RULES: readonly Rule[] = [
   {
     kind: "stack",
     name: "gateway-tls",
-    description: "Every Gateway API route (HTTPRoute, GRPCRoute) is served only by HTTPS Gateway listeners, and those have a certificate.",
+    description:
+      "Every Gateway API route (HTTPRoute, GRPCRoute) is served only by HTTPS Gateway listeners, and those have a certificate.",
     enforcementLevel: "mandatory",
     environments: PROD,
     options: ["httpsListeners"],
@@ -1007,7 +1050,8 @@ export const RULES: readonly Rule[] = [
   {
     kind: "resource",
     name: "explicit-hosts",
-    description: "Ingresses and Gateway API routes name every host they answer for: no host-less rule, default backend or wildcard.",
+    description:
+      "Ingresses and Gateway API routes name every host they answer for: no host-less rule, default backend or wildcard.",
     enforcementLevel: "mandatory",
     environments: PROD,
     check: explicitHosts,
@@ -1015,7 +1059,8 @@ export const RULES: readonly Rule[] = [
   {
     kind: "resource",
     name: "no-secrets-in-configmap",
-    description: "No secret-looking key (PASSWORD, SECRET, *_TOKEN, *_KEY, DSN, DATABASE_URL, ...) or URL with a password in a ConfigMap.",
+    description:
+      "No secret-looking key (PASSWORD, SECRET, *_TOKEN, *_KEY, DSN, DATABASE_URL, ...) or URL with a password in a ConfigMap.",
     enforcementLevel: "mandatory",
     environments: ALL,
     check: noSecretsInConfigMap,
@@ -1031,7 +1076,8 @@ export const RULES: readonly Rule[] = [
   {
     kind: "stack",
     name: "availability",
-    description: "Serving workloads keep at least two replicas (HPA minReplicas) and have a PodDisruptionBudget that keeps some.",
+    description:
+      "Serving workloads keep at least two replicas (HPA minReplicas) and have a PodDisruptionBudget that keeps some.",
     enforcementLevel: "mandatory",
     environments: PROD,
     options: ["minReplicas"],
@@ -1040,7 +1086,8 @@ export const RULES: readonly Rule[] = [
   {
     kind: "resource",
     name: "visible-objects",
-    description: "Every Kubernetes object is registered with Pulumi, where policies see it: no Helm Release, whose objects only Helm sees.",
+    description:
+      "Every Kubernetes object is registered with Pulumi, where policies see it: no Helm Release, whose objects only Helm sees.",
     enforcementLevel: "mandatory",
     environments: ALL,
     check: visibleObjects,

@@ -14,7 +14,9 @@ export type ConfigValues = Record<string, string | number | boolean | object>;
 
 /** The plain (non-secret) values of a committed stack file, by short key. */
 export function stackFileValues(stack: string): ConfigValues {
-  const file = load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: ConfigValues };
+  const file = load(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: ConfigValues;
+  };
   return Object.fromEntries(
     Object.entries(file.config)
       .filter(([, value]) => !(typeof value === "object" && value !== null && "secure" in value))
@@ -35,7 +37,10 @@ export async function setConfig(stack: Stack, values: ConfigValues, secret: stri
       await stack.removeConfig(`${PROJECT}:${key}`).catch(() => undefined);
       value.forEach((item, i) => (config[`${PROJECT}:${key}[${i}]`] = { value: item, secret: isSecret }));
     } else {
-      config[`${PROJECT}:${key}`] = { value: typeof value === "string" ? value : JSON.stringify(value), secret: isSecret };
+      config[`${PROJECT}:${key}`] = {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+        secret: isSecret,
+      };
     }
   }
   await stack.setAllConfig(config, true);
@@ -90,10 +95,18 @@ export function localEnvironment(): LocalEnvironment {
 
 /** A cosign key pair for this machine's local stacks, made once; its password is local only. */
 function localSigner(dir: string): LocalEnvironment["signer"] {
-  const signer = { publicKey: path.join(dir, "cosign.pub"), privateKey: path.join(dir, "cosign.key"), password: "api-stack-local" };
+  const signer = {
+    publicKey: path.join(dir, "cosign.pub"),
+    privateKey: path.join(dir, "cosign.key"),
+    password: "api-stack-local",
+  };
   if (!fs.existsSync(signer.publicKey)) {
     fs.mkdirSync(dir, { recursive: true });
-    execFileSync(cosign(), ["generate-key-pair"], { cwd: dir, env: { ...process.env, COSIGN_PASSWORD: signer.password }, stdio: "ignore" });
+    execFileSync(cosign(), ["generate-key-pair"], {
+      cwd: dir,
+      env: { ...process.env, COSIGN_PASSWORD: signer.password },
+      stdio: "ignore",
+    });
   }
   return signer;
 }
@@ -122,8 +135,12 @@ export function localShape(
   secrets: Record<string, string>,
   local: LocalEnvironment = localEnvironment(),
 ): ConfigValues {
-  const { imageRepository: _repository, imageBuildArgs: _buildArgs, imageSignerIdentity: _identity, ...values } =
-    stackFileValues(stack);
+  const {
+    imageRepository: _repository,
+    imageBuildArgs: _buildArgs,
+    imageSignerIdentity: _identity,
+    ...values
+  } = stackFileValues(stack);
   const overlay: ConfigValues =
     stack === "dev"
       ? { postgresImage: local.postgresImage, redisImage: local.redisImage }

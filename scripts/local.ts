@@ -59,7 +59,9 @@ async function main(action: string) {
   }
   const host = String(stackFileValues("dev").ingressHost);
   const answer = await get(host, "/health/ready");
-  console.log(`\n==> the dev API serves at http://${host}/ (Traefik on 127.0.0.1:80; *.localhost names resolve to loopback)`);
+  console.log(
+    `\n==> the dev API serves at http://${host}/ (Traefik on 127.0.0.1:80; *.localhost names resolve to loopback)`,
+  );
   console.log(`    GET http://${host}/health/ready -> ${answer.status} ${answer.body}`);
   console.log(`==> try: curl -s http://${host}/notes -H 'content-type: application/json' -d '{"title": "hello"}'`);
   console.log(`==> pods: kubectl --kubeconfig ${path.join(STATE!, "kubeconfig")} -n api-dev get pods`);
@@ -68,12 +70,15 @@ async function main(action: string) {
 /** One request through the ingress controller on loopback, as a browser resolving the host would send it. */
 function get(host: string, requestPath: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host: "127.0.0.1", port: 80, path: requestPath, headers: { host }, timeout: 10_000 }, (response) => {
-      let body = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: body.trim() }));
-    });
+    const request = http.get(
+      { host: "127.0.0.1", port: 80, path: requestPath, headers: { host }, timeout: 10_000 },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (body += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: body.trim() }));
+      },
+    );
     request.on("timeout", () => request.destroy(new Error(`no answer from http://${host}${requestPath} within 10 s`)));
     request.on("error", reject);
   });

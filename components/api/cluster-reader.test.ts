@@ -25,7 +25,12 @@ const replicaSet = (hash: string, revision: number, image: string) => ({
   },
   spec: { template: { spec: { containers: [{ name: "api", image }] } } },
 });
-const target = (namespace: string, name = "api"): ReleaseTarget => ({ kind: "Rollout", namespace, name, container: "api" });
+const target = (namespace: string, name = "api"): ReleaseTarget => ({
+  kind: "Rollout",
+  namespace,
+  name,
+  container: "api",
+});
 /** Rollout statuses the stand-in answers in turn for namespace api-wait, where a release goes from the old image to ref("2"). */
 const releasing = [
   { observedGeneration: "1", currentPodHash: "h1", stableRS: "h1", phase: "Healthy" },
@@ -38,7 +43,8 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
   let kubeconfig: string;
   const server = http.createServer((request, response) => {
     requests.push({ method: request.method, url: request.url, authorization: request.headers.authorization });
-    const json = (status: number, body: unknown) => response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown) =>
+      response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (request.headers.authorization !== `Bearer ${TOKEN}`) {
       return json(401, {});
     }
@@ -47,14 +53,22 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
       return json(200, rollout);
     }
     if (url.pathname === "/apis/argoproj.io/v1alpha1/namespaces/api-wait/rollouts/api") {
-      return json(200, { ...rollout, metadata: { ...rollout.metadata, namespace: "api-wait", generation: 2 }, status: releasing.shift() });
+      return json(200, {
+        ...rollout,
+        metadata: { ...rollout.metadata, namespace: "api-wait", generation: 2 },
+        status: releasing.shift(),
+      });
     }
     if (url.pathname === "/apis/apps/v1/namespaces/api-wait/replicasets") {
       const withChecksum = (set: ReturnType<typeof replicaSet>) => ({
         ...set,
-        spec: { template: { ...set.spec.template, metadata: { annotations: { [SETTINGS_CHECKSUM_ANNOTATION]: "sum" } } } },
+        spec: {
+          template: { ...set.spec.template, metadata: { annotations: { [SETTINGS_CHECKSUM_ANNOTATION]: "sum" } } },
+        },
       });
-      return json(200, { items: [withChecksum(replicaSet("h1", 1, ref("1"))), withChecksum(replicaSet("h2", 2, ref("2")))] });
+      return json(200, {
+        items: [withChecksum(replicaSet("h1", 1, ref("1"))), withChecksum(replicaSet("h2", 2, ref("2")))],
+      });
     }
     if (url.pathname === "/apis/apps/v1/namespaces/api-prod/replicasets") {
       assert.equal(url.searchParams.get("labelSelector"), "app.kubernetes.io/name=api,app.kubernetes.io/component=api");
@@ -89,7 +103,10 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
       current: ref("2"),
       phase: "Paused",
     });
-    assert.deepEqual(requests.map((r) => r.method), ["GET", "GET"]);
+    assert.deepEqual(
+      requests.map((r) => r.method),
+      ["GET", "GET"],
+    );
   });
 
   it("takes a kubeconfig file as the provider does, by path or from $KUBECONFIG", async () => {
@@ -123,7 +140,10 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
     };
     assert.match(await unknown(clusterReleaseReader({ kubeconfig }), "locked"), /HTTP 403/);
     assert.match(await unknown(clusterReleaseReader({ kubeconfig, context: "prod" })), /no context named "prod"/);
-    assert.match(await unknown(clusterReleaseReader({ kubeconfig: kubeconfig.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:1") })), /ECONNREFUSED/);
+    assert.match(
+      await unknown(clusterReleaseReader({ kubeconfig: kubeconfig.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:1") })),
+      /ECONNREFUSED/,
+    );
     assert.match(await unknown(clusterReleaseReader({ kubeconfig: "/nonexistent/kubeconfig" })), /no kubeconfig found/);
   });
 
@@ -132,12 +152,18 @@ describe("clusterReleaseReader (a loopback stand-in for the API server)", () => 
       command: process.execPath,
       args: ["-e", `console.log(JSON.stringify({ kind: "ExecCredential", status: { token: "${TOKEN}" } }))`],
     };
-    const withExec = kubeconfig.replace(`{ token: ${TOKEN} }`, `{ exec: ${JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", ...plugin })} }`);
+    const withExec = kubeconfig.replace(
+      `{ token: ${TOKEN} }`,
+      `{ exec: ${JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", ...plugin })} }`,
+    );
     assert.equal((await clusterReleaseReader({ kubeconfig: withExec })(target("api-prod"))).kind, "live");
 
     const broken = `${kubeconfig}users: [{ name: reader, user: { token: s3cr3t-token ] }\n`;
     const observed = await clusterReleaseReader({ kubeconfig: broken })(target("api-prod"));
-    assert.deepEqual(observed, { kind: "unknown", reason: "the kubeconfig in kubernetes:kubeconfig is not valid YAML" });
+    assert.deepEqual(observed, {
+      kind: "unknown",
+      reason: "the kubeconfig in kubernetes:kubeconfig is not valid YAML",
+    });
   });
 
   it("waits for a release with the same GETs, polling until the candidate is stable", async () => {

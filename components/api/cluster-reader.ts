@@ -15,7 +15,13 @@ import * as path from "node:path";
 import { load } from "js-yaml";
 import { SecretValue } from "../secret";
 import { observeRelease, type LiveRelease } from "./release-state";
-import { waitForRelease, type ClusterAnswer, type ExpectedRelease, type ReleaseOutcome, type WaitOptions } from "./release-wait";
+import {
+  waitForRelease,
+  type ClusterAnswer,
+  type ExpectedRelease,
+  type ReleaseOutcome,
+  type WaitOptions,
+} from "./release-wait";
 
 /** The API object whose release is read, and the name of the app's container in its pods. */
 export interface ReleaseTarget {
@@ -26,7 +32,11 @@ export interface ReleaseTarget {
 }
 
 /** Waits, after an update applied a Rollout, until its release settles (release-wait.ts); never throws. */
-export type ReleaseAwaiter = (target: ReleaseTarget, expected: ExpectedRelease, options: WaitOptions) => Promise<ReleaseOutcome>;
+export type ReleaseAwaiter = (
+  target: ReleaseTarget,
+  expected: ExpectedRelease,
+  options: WaitOptions,
+) => Promise<ReleaseOutcome>;
 
 /**
  * Reads the live release of one API; never throws (a failure is `unknown`). A reader that
@@ -60,7 +70,10 @@ export function clusterReleaseReader(access: ClusterAccess = {}): ReleaseReader 
       const answer = await read(target);
       return answer.kind === "observed" ? observeRelease(answer.observation) : answer;
     },
-    { awaitRelease: ((target, expected, options) => waitForRelease(() => read(target), target, expected, options)) satisfies ReleaseAwaiter },
+    {
+      awaitRelease: ((target, expected, options) =>
+        waitForRelease(() => read(target), target, expected, options)) satisfies ReleaseAwaiter,
+    },
   );
 }
 
@@ -77,10 +90,15 @@ async function readWorkload(access: ClusterAccess, target: ReleaseTarget): Promi
       .map(([key, value]) => `${key}=${value}`)
       .join(",");
     const sets = expectOk(
-      await client.get(`/apis/apps/v1/namespaces/${target.namespace}/replicasets?labelSelector=${encodeURIComponent(selector)}`),
+      await client.get(
+        `/apis/apps/v1/namespaces/${target.namespace}/replicasets?labelSelector=${encodeURIComponent(selector)}`,
+      ),
       `ReplicaSets of ${target.kind} ${target.namespace}/${target.name}`,
     );
-    return { kind: "observed", observation: { workload: object, replicaSets: sets.items ?? [], container: target.container } };
+    return {
+      kind: "observed",
+      observation: { workload: object, replicaSets: sets.items ?? [], container: target.container },
+    };
   } catch (error) {
     return { kind: "unknown", reason: (error as Error).message };
   }
@@ -103,7 +121,9 @@ interface Client {
 }
 
 async function connect(access: ClusterAccess): Promise<Client> {
-  const { config, dir } = readKubeconfig(access.kubeconfig instanceof SecretValue ? access.kubeconfig.reveal() : access.kubeconfig);
+  const { config, dir } = readKubeconfig(
+    access.kubeconfig instanceof SecretValue ? access.kubeconfig.reveal() : access.kubeconfig,
+  );
   const contextName = access.context ?? config["current-context"];
   const context = named(config.contexts, contextName, "context")?.context;
   const cluster = named(config.clusters, context?.cluster, "cluster")?.cluster;
@@ -143,11 +163,15 @@ async function connect(access: ClusterAccess): Promise<Client> {
           (response) => {
             const chunks: Buffer[] = [];
             response.on("data", (chunk: Buffer) => chunks.push(chunk));
-            response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+            response.on("end", () =>
+              resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+            );
             response.on("error", reject);
           },
         );
-        request.on("timeout", () => request.destroy(new Error(`GET ${server.origin}${requestPath}: no answer within 10 s`)));
+        request.on("timeout", () =>
+          request.destroy(new Error(`GET ${server.origin}${requestPath}: no answer within 10 s`)),
+        );
         request.on("error", reject);
         request.end();
       }),
@@ -159,7 +183,8 @@ function readKubeconfig(given: string | undefined): { config: any; dir: string }
   if (given !== undefined && /[\n{]/.test(given)) {
     return { config: parse(given, "the kubeconfig in kubernetes:kubeconfig"), dir: process.cwd() };
   }
-  const candidates = given !== undefined ? [given] : (process.env.KUBECONFIG?.split(path.delimiter).filter(Boolean) ?? []);
+  const candidates =
+    given !== undefined ? [given] : (process.env.KUBECONFIG?.split(path.delimiter).filter(Boolean) ?? []);
   if (candidates.length === 0) {
     candidates.push(path.join(os.homedir(), ".kube", "config"));
   }
@@ -188,7 +213,12 @@ function named(list: Array<{ name: string; [key: string]: any }> | undefined, na
 }
 
 /** Runs a client-go exec credential plugin, as kubectl would, and returns its credential. */
-function execCredential(exec: { command: string; args?: string[]; env?: Array<{ name: string; value: string }>; apiVersion?: string }) {
+function execCredential(exec: {
+  command: string;
+  args?: string[];
+  env?: Array<{ name: string; value: string }>;
+  apiVersion?: string;
+}) {
   const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map(({ name, value }) => [name, value])) };
   env.KUBERNETES_EXEC_INFO = JSON.stringify({
     apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1",
@@ -197,9 +227,16 @@ function execCredential(exec: { command: string; args?: string[]; env?: Array<{ 
   });
   let output: string;
   try {
-    output = execFileSync(exec.command, exec.args ?? [], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    output = execFileSync(exec.command, exec.args ?? [], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 30_000,
+    });
   } catch (error) {
-    throw new Error(`the kubeconfig's exec credential plugin ${exec.command} failed (${(error as { status?: number }).status ?? "no exit status"})`);
+    throw new Error(
+      `the kubeconfig's exec credential plugin ${exec.command} failed (${(error as { status?: number }).status ?? "no exit status"})`,
+    );
   }
   type Credential = { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } };
   try {

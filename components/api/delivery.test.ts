@@ -11,7 +11,14 @@ describe("rolloutSpec", () => {
   const template = { metadata: { labels: n.labels("api") }, spec: { containers: [{ name: "api", image: NEW }] } };
 
   it("wires blue-green to the active and preview Services and the smoke test", () => {
-    const spec = rolloutSpec({ naming: n, namespace: "api-prod", delivery: blueGreen(), replicas: 3, template, promoted: false }) as any;
+    const spec = rolloutSpec({
+      naming: n,
+      namespace: "api-prod",
+      delivery: blueGreen(),
+      replicas: 3,
+      template,
+      promoted: false,
+    }) as any;
     assert.deepEqual(spec.selector.matchLabels, n.selector("api"));
     const bg = spec.strategy.blueGreen;
     assert.equal(bg.activeService, "api");
@@ -28,16 +35,28 @@ describe("rolloutSpec", () => {
   it("runs canary steps with background analysis of the new release", () => {
     const steps = [{ setWeight: 20 }, { pause: { duration: "1m" } }];
     const canary: Canary = { strategy: "canary", steps, analysis: ANALYSIS, releaseTimeoutSeconds: 1800 };
-    const spec = rolloutSpec({ naming: n, namespace: "api-prod", delivery: canary, replicas: 3, template, promoted: true }) as any;
+    const spec = rolloutSpec({
+      naming: n,
+      namespace: "api-prod",
+      delivery: canary,
+      replicas: 3,
+      template,
+      promoted: true,
+    }) as any;
     assert.equal(spec.strategy.canary.stableService, "api");
     assert.equal(spec.strategy.canary.canaryService, "api-canary");
     assert.deepEqual(spec.strategy.canary.steps, steps);
     assert.deepEqual(spec.strategy.canary.analysis.templates, [{ templateName: "api-error-rate" }]);
-    assert.deepEqual(spec.strategy.canary.analysis.args, [{ name: "release-hash", valueFrom: { podTemplateHashValue: "Latest" } }]);
+    assert.deepEqual(spec.strategy.canary.analysis.args, [
+      { name: "release-hash", valueFrom: { podTemplateHashValue: "Latest" } },
+    ]);
   });
 
   it("queries the 5xx ratio of the new release's pods against the configured threshold", () => {
-    const spec = errorRateTemplateSpec(n, "api-prod", { prometheusAddress: "http://p:9090", maxErrorRatio: 0.02 }) as any;
+    const spec = errorRateTemplateSpec(n, "api-prod", {
+      prometheusAddress: "http://p:9090",
+      maxErrorRatio: 0.02,
+    }) as any;
     const metric = spec.metrics[0];
     assert.equal(metric.provider.prometheus.address, "http://p:9090");
     assert.match(metric.provider.prometheus.query, /status=~"5\.\."/);
@@ -47,8 +66,20 @@ describe("rolloutSpec", () => {
   });
 
   it("routes canary traffic through Argo's NGINX router on the API's Ingress, so the weights reach users", () => {
-    const canary: Canary = { strategy: "canary", steps: [{ setWeight: 20 }], analysis: ANALYSIS, releaseTimeoutSeconds: 1800 };
-    const spec = rolloutSpec({ naming: n, namespace: "api-prod", delivery: canary, replicas: 3, template, promoted: true }) as any;
+    const canary: Canary = {
+      strategy: "canary",
+      steps: [{ setWeight: 20 }],
+      analysis: ANALYSIS,
+      releaseTimeoutSeconds: 1800,
+    };
+    const spec = rolloutSpec({
+      naming: n,
+      namespace: "api-prod",
+      delivery: canary,
+      replicas: 3,
+      template,
+      promoted: true,
+    }) as any;
     // Without a router Argo pins the stable Service (which the Ingress routes to) to the stable pods.
     assert.deepEqual(spec.strategy.canary.trafficRouting, { nginx: { stableIngress: "api" } });
   });
@@ -56,7 +87,14 @@ describe("rolloutSpec", () => {
   it("starts the background analysis with the first traffic, even after a leading pause", () => {
     const steps = [{ pause: { duration: "1m" } }, { setWeight: 20 }, { pause: { duration: "5m" } }];
     const canary: Canary = { strategy: "canary", steps, analysis: ANALYSIS, releaseTimeoutSeconds: 1800 };
-    const spec = rolloutSpec({ naming: n, namespace: "api-prod", delivery: canary, replicas: 3, template, promoted: true }) as any;
+    const spec = rolloutSpec({
+      naming: n,
+      namespace: "api-prod",
+      delivery: canary,
+      replicas: 3,
+      template,
+      promoted: true,
+    }) as any;
     assert.equal(spec.strategy.canary.analysis.startingStep, 2);
   });
 
@@ -73,9 +111,27 @@ describe("rolloutSpec", () => {
   });
 
   it("leaves spec.replicas out when an autoscaler owns it, and sets it otherwise", () => {
-    const owned = rolloutSpec({ naming: n, namespace: "api-prod", delivery: blueGreen(), template, promoted: false }) as any;
+    const owned = rolloutSpec({
+      naming: n,
+      namespace: "api-prod",
+      delivery: blueGreen(),
+      template,
+      promoted: false,
+    }) as any;
     assert.ok(!("replicas" in owned));
-    assert.equal((rolloutSpec({ naming: n, namespace: "api-prod", delivery: blueGreen(), replicas: 3, template, promoted: false }) as any).replicas, 3);
+    assert.equal(
+      (
+        rolloutSpec({
+          naming: n,
+          namespace: "api-prod",
+          delivery: blueGreen(),
+          replicas: 3,
+          template,
+          promoted: false,
+        }) as any
+      ).replicas,
+      3,
+    );
   });
 });
 
@@ -90,7 +146,11 @@ describe("errorRateTemplateSpec", () => {
    */
   const verdict = (metric: any, result: number[]): "Successful" | "Failed" | "Inconclusive" => {
     const holds = (condition: string) =>
-      new Function("result", "len", "isNaN", `return ${condition};`)(result, (r: number[]) => r.length, Number.isNaN) as boolean;
+      new Function("result", "len", "isNaN", `return ${condition};`)(
+        result,
+        (r: number[]) => r.length,
+        Number.isNaN,
+      ) as boolean;
     if (holds(metric.successCondition)) {
       return "Successful";
     }
@@ -127,6 +187,9 @@ describe("errorRateTemplateSpec", () => {
     const check = metricOf(ERROR_RATE.checkCount);
     assert.equal(check.count, ERROR_RATE.checkCount);
     assert.equal(check.interval, `${ERROR_RATE.intervalSeconds}s`);
-    assert.equal(errorRateCheckSeconds(), ERROR_RATE.initialDelaySeconds + (ERROR_RATE.checkCount - 1) * ERROR_RATE.intervalSeconds);
+    assert.equal(
+      errorRateCheckSeconds(),
+      ERROR_RATE.initialDelaySeconds + (ERROR_RATE.checkCount - 1) * ERROR_RATE.intervalSeconds,
+    );
   });
 });

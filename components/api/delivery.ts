@@ -97,7 +97,12 @@ export function rolloutSpec(input: RolloutInput): Record<string, unknown> {
           ? {
               prePromotionAnalysis: {
                 templates: [{ templateName: names.smokeTemplate }],
-                args: [{ name: "url", value: `http://${names.candidate}.${input.namespace}.svc:${SERVICE_PORT}${HEALTH.ready}` }],
+                args: [
+                  {
+                    name: "url",
+                    value: `http://${names.candidate}.${input.namespace}.svc:${SERVICE_PORT}${HEALTH.ready}`,
+                  },
+                ],
               },
             }
           : {}),

@@ -82,7 +82,12 @@ export class Api extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
     // This component was `Delivery` before it took over the API's Service, HPA and PDB.
-    super("api-stack:index:Api", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "api-stack:index:Delivery" }] });
+    super(
+      "api-stack:index:Api",
+      name,
+      {},
+      { ...opts, aliases: [...(opts?.aliases ?? []), { type: "api-stack:index:Delivery" }] },
+    );
     const { naming, namespace, delivery } = args;
     if (delivery.strategy === "canary" && args.ingress?.kind !== "ingress") {
       throw new Error(
@@ -121,7 +126,12 @@ export class Api extends pulumi.ComponentResource {
     });
 
     const readRelease = args.readRelease ?? clusterReleaseReader();
-    const target: ReleaseTarget = { kind: delivery.strategy === "rolling" ? "Deployment" : "Rollout", namespace, name: apiName, container: "api" };
+    const target: ReleaseTarget = {
+      kind: delivery.strategy === "rolling" ? "Deployment" : "Rollout",
+      namespace,
+      name: apiName,
+      container: "api",
+    };
     const live = pulumi.output(readRelease(target));
     const planned = pulumi
       .all([args.image, live])
@@ -161,7 +171,12 @@ export class Api extends pulumi.ComponentResource {
       new k8s.core.v1.Service(
         `${name}-${delivery.strategy === "blueGreen" ? "preview" : "canary"}`,
         {
-          metadata: { ...metadata, name: names.candidate, labels: naming.stableLabels("api"), annotations: { "pulumi.com/skipAwait": "true" } },
+          metadata: {
+            ...metadata,
+            name: names.candidate,
+            labels: naming.stableLabels("api"),
+            annotations: { "pulumi.com/skipAwait": "true" },
+          },
           spec: serviceSpec(naming),
         },
         { parent: this, ignoreChanges: ROLLOUT_SERVICE_IGNORE_CHANGES },
@@ -172,7 +187,12 @@ export class Api extends pulumi.ComponentResource {
         templates.push(
           new k8s.apiextensions.CustomResource(
             `${name}-${templateName}`,
-            { apiVersion: ROLLOUT_API_VERSION, kind: "AnalysisTemplate", metadata: { ...metadata, name: templateName }, spec },
+            {
+              apiVersion: ROLLOUT_API_VERSION,
+              kind: "AnalysisTemplate",
+              metadata: { ...metadata, name: templateName },
+              spec,
+            },
             { parent: this, dependsOn: argo },
           ),
         );
@@ -230,12 +250,17 @@ export class Api extends pulumi.ComponentResource {
                 waitsForPromotion: delivery.strategy === "blueGreen" && !promotes(plan),
                 prePromotionAnalysis: delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis,
               },
-              { deadlineSeconds: delivery.releaseTimeoutSeconds, onProgress: (status) => pulumi.log.info(status, rollout) },
+              {
+                deadlineSeconds: delivery.releaseTimeoutSeconds,
+                onProgress: (status) => pulumi.log.info(status, rollout),
+              },
             ),
           );
       }
     }
-    this.release = outcome ? pulumi.all([planned, outcome]).apply(([plan, settled]) => settledState(plan, settled, args.stack)) : planned;
+    this.release = outcome
+      ? pulumi.all([planned, outcome]).apply(([plan, settled]) => settledState(plan, settled, args.stack))
+      : planned;
 
     new Scaling(
       name,

@@ -9,7 +9,11 @@ const NEW = ref("b");
 const NEXT = ref("c");
 const ABSENT: LiveRelease = { kind: "absent" };
 const UNKNOWN: LiveRelease = { kind: "unknown", reason: "GET Rollout api-prod/api: HTTP 403" };
-const serving = (active: string, previous?: string): LiveRelease => ({ kind: "live", active, ...(previous ? { previous } : {}) });
+const serving = (active: string, previous?: string): LiveRelease => ({
+  kind: "live",
+  active,
+  ...(previous ? { previous } : {}),
+});
 const state = (delivery: DeliveryConfig, candidate: string, live: LiveRelease, rollback = false) =>
   releaseState({ delivery, stack: "prod", candidate, live, rollback });
 
@@ -51,7 +55,10 @@ describe("release state machine (blueGreen)", () => {
   it("promotes a rollback at once, and everything with autoPromote", () => {
     assert.equal(state(blueGreen(), OLD, serving(NEW), true).promotedBy, "rollbackTo");
     assert.equal(state(blueGreen({ autoPromote: true }), NEXT, serving(NEW)).promotedBy, "autoPromote");
-    assert.equal(state(blueGreen({ autoPromote: true, promote: releaseId(NEXT) }), NEXT, serving(NEW)).promotedBy, "promote");
+    assert.equal(
+      state(blueGreen({ autoPromote: true, promote: releaseId(NEXT) }), NEXT, serving(NEW)).promotedBy,
+      "promote",
+    );
     assert.equal(state(blueGreen(), NEW, serving(OLD)).promotedBy, undefined);
   });
 
@@ -78,7 +85,12 @@ describe("release state machine (blueGreen)", () => {
   });
 
   it("reports what serves after Argo aborted the candidate", () => {
-    const s = state(blueGreen({ promote: releaseId(NEW) }), NEW, { kind: "live", active: OLD, current: NEW, aborted: true });
+    const s = state(blueGreen({ promote: releaseId(NEW) }), NEW, {
+      kind: "live",
+      active: OLD,
+      current: NEW,
+      aborted: true,
+    });
     assert.equal(s.active, OLD);
     assert.equal(s.previous, undefined);
     assert.match(String(s.note), /aborted release bbbbbbbbbbbb/);
@@ -121,19 +133,27 @@ describe("observeRelease", () => {
     },
     spec: { template: { spec: { containers: [{ name: "api", image }] } } },
   });
-  const rollout = (status: Record<string, unknown>, replicaSets = [rs("h1", 1, OLD), rs("h2", 2, NEW)]): WorkloadObservation => ({
+  const rollout = (
+    status: Record<string, unknown>,
+    replicaSets = [rs("h1", 1, OLD), rs("h2", 2, NEW)],
+  ): WorkloadObservation => ({
     workload: { kind: "Rollout", metadata: { name: "api", uid: "uid-1" }, status },
     replicaSets,
     container: "api",
   });
 
   it("reads the active release from the blue-green active selector, with the preview as current", () => {
-    assert.deepEqual(observeRelease(rollout({ blueGreen: { activeSelector: "h1" }, stableRS: "h1", currentPodHash: "h2", phase: "Paused" })), {
-      kind: "live",
-      active: OLD,
-      current: NEW,
-      phase: "Paused",
-    });
+    assert.deepEqual(
+      observeRelease(
+        rollout({ blueGreen: { activeSelector: "h1" }, stableRS: "h1", currentPodHash: "h2", phase: "Paused" }),
+      ),
+      {
+        kind: "live",
+        active: OLD,
+        current: NEW,
+        phase: "Paused",
+      },
+    );
   });
 
   it("reads a canary's stable ReplicaSet, the one before it and an abort", () => {
@@ -158,7 +178,10 @@ describe("observeRelease", () => {
 
   it("reads a Deployment's newest revision as active", () => {
     const deployment = (revision: number, hash: string, image: string) => ({
-      metadata: { labels: { "pod-template-hash": hash }, annotations: { "deployment.kubernetes.io/revision": String(revision) } },
+      metadata: {
+        labels: { "pod-template-hash": hash },
+        annotations: { "deployment.kubernetes.io/revision": String(revision) },
+      },
       spec: { template: { spec: { containers: [{ name: "api", image }] } } },
     });
     const observed = observeRelease({

@@ -69,7 +69,8 @@ export function releaseState(input: ReleaseInput): ReleaseState {
   const rollbackCommand = (to: string) => rollbackCommandOf(input.stack, to);
   const serving = live.kind === "live" ? live.active : undefined;
   // The release this one follows: what serves now, or, when the candidate already serves, the one before it.
-  const before = serving !== undefined && serving !== candidate ? serving : live.kind === "live" ? live.previous : undefined;
+  const before =
+    serving !== undefined && serving !== candidate ? serving : live.kind === "live" ? live.previous : undefined;
   const notes: string[] = [];
   if (live.kind === "unknown") {
     notes.push(`the live release could not be read (${live.reason})`);
@@ -107,7 +108,9 @@ export function releaseState(input: ReleaseInput): ReleaseState {
 
   // An aborted release does not serve, whatever the config says, until a new image or a retry.
   if (live.kind === "live" && live.aborted && live.current === candidate && serving !== candidate) {
-    notes.push(`Argo Rollouts aborted release ${releaseId(candidate)}; ${serving} keeps serving until a new image or a retry`);
+    notes.push(
+      `Argo Rollouts aborted release ${releaseId(candidate)}; ${serving} keeps serving until a new image or a retry`,
+    );
     const { previous: _previous, rollbackCommand: _rollbackCommand, ...rest } = state;
     state = { ...rest, active: serving };
   }
@@ -141,7 +144,11 @@ export interface WorkloadObservation {
 }
 
 export interface ReplicaSetObservation {
-  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string }> };
+  metadata: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{ uid: string }>;
+  };
   spec?: {
     template?: {
       metadata?: { annotations?: Record<string, string> };
@@ -161,7 +168,11 @@ const DEPLOYMENT = { hashLabel: "pod-template-hash", revision: "deployment.kuber
 export function observeRelease({ workload, replicaSets, container }: WorkloadObservation): LiveRelease {
   const keys = workload.kind === "Rollout" ? ROLLOUT : DEPLOYMENT;
   const owned = replicaSets
-    .filter((rs) => workload.metadata.uid === undefined || rs.metadata.ownerReferences?.some((o) => o.uid === workload.metadata.uid))
+    .filter(
+      (rs) =>
+        workload.metadata.uid === undefined ||
+        rs.metadata.ownerReferences?.some((o) => o.uid === workload.metadata.uid),
+    )
     .map((rs) => ({
       hash: rs.metadata.labels?.[keys.hashLabel],
       revision: Number(rs.metadata.annotations?.[keys.revision] ?? 0),
@@ -174,9 +185,14 @@ export function observeRelease({ workload, replicaSets, container }: WorkloadObs
     workload.kind === "Rollout" ? (status.blueGreen?.activeSelector ?? status.stableRS) : currentHash;
   const active = owned.find((rs) => activeHash !== undefined && rs.hash === activeHash);
   if (!active?.image) {
-    return { kind: "unknown", reason: `${workload.kind} ${workload.metadata.name} reports no active ReplicaSet with a ${container} container` };
+    return {
+      kind: "unknown",
+      reason: `${workload.kind} ${workload.metadata.name} reports no active ReplicaSet with a ${container} container`,
+    };
   }
-  const previous = owned.find((rs) => rs.revision < active.revision && rs.image !== undefined && rs.image !== active.image);
+  const previous = owned.find(
+    (rs) => rs.revision < active.revision && rs.image !== undefined && rs.image !== active.image,
+  );
   const current = owned.find((rs) => rs.hash === currentHash);
   return {
     kind: "live",

@@ -1,7 +1,13 @@
 import { strict as assert } from "node:assert";
 import { SETTINGS_CHECKSUM_ANNOTATION } from "../names";
 import type { ReleaseState, WorkloadObservation } from "./release-state";
-import { releaseProgress, settledState, waitForRelease, type ClusterAnswer, type ExpectedRelease } from "./release-wait";
+import {
+  releaseProgress,
+  settledState,
+  waitForRelease,
+  type ClusterAnswer,
+  type ExpectedRelease,
+} from "./release-wait";
 
 const ref = (c: string) => `registry.example.com/api@sha256:${c.repeat(64)}`;
 const [V1, V2] = [ref("1"), ref("2")];
@@ -27,7 +33,10 @@ const replicaSet = (hash: string, revision: number, image: string, checksum = CH
   },
 });
 /** The Rollout as the API server returns it at generation 7, V1 (h1) stable and V2 (h2) the newest. */
-const observe = (status: Record<string, unknown>, sets = [replicaSet("h1", 1, V1), replicaSet("h2", 2, V2)]): WorkloadObservation => ({
+const observe = (
+  status: Record<string, unknown>,
+  sets = [replicaSet("h1", 1, V1), replicaSet("h2", 2, V2)],
+): WorkloadObservation => ({
   workload: {
     kind: "Rollout",
     metadata: { name: "api", namespace: "api-prod", uid: "uid-1", generation: 7 },
@@ -50,43 +59,69 @@ describe("releaseProgress: where one observation leaves the release", () => {
 
   it("waits until the current ReplicaSet runs the candidate image with the candidate's settings", () => {
     assert.equal(verdict({ currentPodHash: "h1", phase: "Healthy" }), "waiting");
-    assert.equal(verdict({ phase: "Healthy", stableRS: "h2" }, expected(), [replicaSet("h2", 2, V2, "d".repeat(64))]), "waiting");
+    assert.equal(
+      verdict({ phase: "Healthy", stableRS: "h2" }, expected(), [replicaSet("h2", 2, V2, "d".repeat(64))]),
+      "waiting",
+    );
     assert.equal(verdict({ phase: "Healthy", stableRS: "h2" }), "released");
   });
 
   it("is released only when the candidate is the stable ReplicaSet and Healthy", () => {
     assert.equal(verdict({ phase: "Progressing" }), "waiting");
-    assert.equal(verdict({ phase: "Paused", pauseConditions: [{ reason: "CanaryPauseStep" }], currentStepIndex: 1 }), "waiting");
+    assert.equal(
+      verdict({ phase: "Paused", pauseConditions: [{ reason: "CanaryPauseStep" }], currentStepIndex: 1 }),
+      "waiting",
+    );
     assert.equal(verdict({ phase: "Healthy", stableRS: "h2" }), "released");
   });
 
   it("fails with Argo's own message when the release is aborted or Degraded", () => {
     const aborted = releaseProgress(
-      observe({ abort: true, phase: "Degraded", message: 'RolloutAborted: Metric "error-rate" assessed Failed due to failed (2) > failureLimit (1)' }),
+      observe({
+        abort: true,
+        phase: "Degraded",
+        message: 'RolloutAborted: Metric "error-rate" assessed Failed due to failed (2) > failureLimit (1)',
+      }),
       expected(),
     );
     assert.ok(aborted.settled && aborted.outcome.kind === "failed");
-    assert.match(aborted.outcome.reason, /^Argo Rollouts aborted release 222222222222 of Rollout api-prod\/api \(RolloutAborted: Metric "error-rate" assessed Failed/);
+    assert.match(
+      aborted.outcome.reason,
+      /^Argo Rollouts aborted release 222222222222 of Rollout api-prod\/api \(RolloutAborted: Metric "error-rate" assessed Failed/,
+    );
     assert.match(aborted.outcome.reason, /kubectl argo rollouts retry rollout api -n api-prod/);
     assert.deepEqual(aborted.outcome.live, { kind: "live", active: V1, current: V2, phase: "Degraded", aborted: true });
 
-    const degraded = releaseProgress(observe({ phase: "Degraded", message: "ProgressDeadlineExceeded: ReplicaSet has timed out progressing" }), expected());
+    const degraded = releaseProgress(
+      observe({ phase: "Degraded", message: "ProgressDeadlineExceeded: ReplicaSet has timed out progressing" }),
+      expected(),
+    );
     assert.ok(degraded.settled && degraded.outcome.kind === "failed");
     assert.match(degraded.outcome.reason, /is Degraded on release 222222222222 \(ProgressDeadlineExceeded/);
   });
 
   it("fails when an analysis without data paused the release for a human", () => {
-    const paused = releaseProgress(observe({ phase: "Paused", pauseConditions: [{ reason: "InconclusiveAnalysis" }] }), expected());
+    const paused = releaseProgress(
+      observe({ phase: "Paused", pauseConditions: [{ reason: "InconclusiveAnalysis" }] }),
+      expected(),
+    );
     assert.ok(paused.settled && paused.outcome.kind === "failed");
     assert.match(paused.outcome.reason, /measured no traffic \(inconclusive\)/);
     assert.match(paused.outcome.reason, /kubectl argo rollouts promote api -n api-prod/);
   });
 
   it("blue-green: ends waiting for promotion once the preview is ready and its smoke test passed", () => {
-    const preview = { phase: "Paused", pauseConditions: [{ reason: "BlueGreenPause" }], blueGreen: { previewSelector: "h2", activeSelector: "h1" } };
+    const preview = {
+      phase: "Paused",
+      pauseConditions: [{ reason: "BlueGreenPause" }],
+      blueGreen: { previewSelector: "h2", activeSelector: "h1" },
+    };
     const bg = expected({ waitsForPromotion: true, prePromotionAnalysis: true });
     assert.equal(verdict(preview, bg), "waiting");
-    const passed = { ...preview, blueGreen: { ...preview.blueGreen, prePromotionAnalysisRunStatus: { status: "Successful" } } };
+    const passed = {
+      ...preview,
+      blueGreen: { ...preview.blueGreen, prePromotionAnalysisRunStatus: { status: "Successful" } },
+    };
     assert.equal(verdict(passed, bg), "awaitingPromotion");
     assert.equal(verdict(preview, expected({ waitsForPromotion: true })), "awaitingPromotion");
     // A promoted release does not stop at the preview.
@@ -95,11 +130,19 @@ describe("releaseProgress: where one observation leaves the release", () => {
 
   it("describes the progress of a canary for the log", () => {
     const progress = releaseProgress(
-      observe({ phase: "Paused", currentStepIndex: 1, canary: { weights: { canary: { weight: 20 } } }, message: "CanaryPauseStep" }),
+      observe({
+        phase: "Paused",
+        currentStepIndex: 1,
+        canary: { weights: { canary: { weight: 20 } } },
+        message: "CanaryPauseStep",
+      }),
       expected(),
     );
     assert.ok(!progress.settled);
-    assert.equal(progress.status, "Rollout api-prod/api, release 222222222222: Paused, step 1 of 2, canary weight 20 %, CanaryPauseStep");
+    assert.equal(
+      progress.status,
+      "Rollout api-prod/api, release 222222222222: Paused, step 1 of 2, canary weight 20 %, CanaryPauseStep",
+    );
   });
 });
 
@@ -141,7 +184,10 @@ describe("waitForRelease (an injected clock, no timers)", () => {
   });
 
   it("keeps polling through a failed read, and says why", async () => {
-    const { outcome, shown } = await run([{ kind: "unknown", reason: "GET Rollout api-prod/api: HTTP 503" }, at({ phase: "Healthy", stableRS: "h2" })]);
+    const { outcome, shown } = await run([
+      { kind: "unknown", reason: "GET Rollout api-prod/api: HTTP 503" },
+      at({ phase: "Healthy", stableRS: "h2" }),
+    ]);
     assert.equal(outcome.kind, "released");
     assert.deepEqual(shown, ["Rollout api-prod/api: not readable (GET Rollout api-prod/api: HTTP 503)"]);
   });
@@ -149,7 +195,10 @@ describe("waitForRelease (an injected clock, no timers)", () => {
   it("fails at the deadline with the last status, and what Argo does meanwhile", async () => {
     const { outcome } = await run([at({ phase: "Paused", pauseConditions: [{ reason: "CanaryPauseStep" }] })], 30);
     assert.ok(outcome.kind === "failed");
-    assert.match(outcome.reason, /^release 222222222222 did not settle within 30 s \(releaseTimeoutSeconds\); last seen: Rollout api-prod\/api, release 222222222222: Paused/);
+    assert.match(
+      outcome.reason,
+      /^release 222222222222 did not settle within 30 s \(releaseTimeoutSeconds\); last seen: Rollout api-prod\/api, release 222222222222: Paused/,
+    );
     assert.match(outcome.reason, /Argo Rollouts carries on/);
   });
 
@@ -161,7 +210,12 @@ describe("waitForRelease (an injected clock, no timers)", () => {
 });
 
 describe("settledState: the release output after the wait", () => {
-  const planned: ReleaseState = { strategy: "canary", active: V2, previous: V1, rollbackCommand: "pulumi config set rollbackTo … --stack prod && pulumi up --stack prod" };
+  const planned: ReleaseState = {
+    strategy: "canary",
+    active: V2,
+    previous: V1,
+    rollbackCommand: "pulumi config set rollbackTo … --stack prod && pulumi up --stack prod",
+  };
 
   it("keeps the plan when the release went out as planned", () => {
     assert.equal(settledState(planned, { kind: "released", live: { kind: "live", active: V2 } }, "prod"), planned);
@@ -169,7 +223,11 @@ describe("settledState: the release output after the wait", () => {
 
   it("names what still serves, never the aborted image, after a failure", () => {
     const live = { kind: "live" as const, active: V1, current: V2, aborted: true, previous: ref("0") };
-    const state = settledState(planned, { kind: "failed", reason: "argo Rollouts aborted release 222222222222", live }, "prod");
+    const state = settledState(
+      planned,
+      { kind: "failed", reason: "argo Rollouts aborted release 222222222222", live },
+      "prod",
+    );
     assert.deepEqual(state, {
       strategy: "canary",
       active: V1,
@@ -180,7 +238,11 @@ describe("settledState: the release output after the wait", () => {
   });
 
   it("claims nothing serves when the cluster could not say", () => {
-    const state = settledState(planned, { kind: "failed", reason: "x", live: { kind: "unknown", reason: "HTTP 403" } }, "prod");
+    const state = settledState(
+      planned,
+      { kind: "failed", reason: "x", live: { kind: "unknown", reason: "HTTP 403" } },
+      "prod",
+    );
     assert.deepEqual(state, { strategy: "canary", note: "X." });
   });
 });

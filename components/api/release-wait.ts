@@ -40,10 +40,12 @@ export type ReleaseOutcome =
   /** Aborted, Degraded, paused for a human, gone, or past the deadline: `reason` says which, and what to do. */
   | { kind: "failed"; reason: string; live: LiveRelease };
 
-export type ReleaseProgress = { settled: true; outcome: ReleaseOutcome } | { settled: false; status: string; live: LiveRelease };
+export type ReleaseProgress =
+  { settled: true; outcome: ReleaseOutcome } | { settled: false; status: string; live: LiveRelease };
 
 /** What the API server answered for a Rollout and its ReplicaSets. */
-export type ClusterAnswer = Exclude<LiveRelease, { kind: "live" }> | { kind: "observed"; observation: WorkloadObservation };
+export type ClusterAnswer =
+  Exclude<LiveRelease, { kind: "live" }> | { kind: "observed"; observation: WorkloadObservation };
 
 const HASH_LABEL = "rollouts-pod-template-hash";
 
@@ -54,12 +56,23 @@ export function releaseProgress(observation: WorkloadObservation, expected: Expe
   const live = observeRelease(observation);
   const id = releaseId(expected.image);
   const rollout = `${workload.metadata.namespace}/${workload.metadata.name}`;
-  const kubectl = (verb: string) => `kubectl argo rollouts ${verb} ${workload.metadata.name} -n ${workload.metadata.namespace}`;
-  const waiting = (text: string): ReleaseProgress => ({ settled: false, status: `Rollout ${rollout}, release ${id}: ${text}`, live });
-  const ended = (kind: "released" | "awaitingPromotion"): ReleaseProgress => ({ settled: true, outcome: { kind, live } });
+  const kubectl = (verb: string) =>
+    `kubectl argo rollouts ${verb} ${workload.metadata.name} -n ${workload.metadata.namespace}`;
+  const waiting = (text: string): ReleaseProgress => ({
+    settled: false,
+    status: `Rollout ${rollout}, release ${id}: ${text}`,
+    live,
+  });
+  const ended = (kind: "released" | "awaitingPromotion"): ReleaseProgress => ({
+    settled: true,
+    outcome: { kind, live },
+  });
   const failed = (reason: string): ReleaseProgress => ({ settled: true, outcome: { kind: "failed", reason, live } });
 
-  if (workload.metadata.generation === undefined || status.observedGeneration !== String(workload.metadata.generation)) {
+  if (
+    workload.metadata.generation === undefined ||
+    status.observedGeneration !== String(workload.metadata.generation)
+  ) {
     return waiting(`waiting for Argo Rollouts to take generation ${workload.metadata.generation} of the Rollout`);
   }
   const hash: string | undefined = status.currentPodHash;
@@ -132,7 +145,13 @@ export async function waitForRelease(
   read: () => Promise<ClusterAnswer>,
   target: { namespace: string; name: string },
   expected: ExpectedRelease,
-  { deadlineSeconds, onProgress, pollSeconds = 5, sleep = (ms) => new Promise((r) => setTimeout(r, ms)), now = Date.now }: WaitOptions,
+  {
+    deadlineSeconds,
+    onProgress,
+    pollSeconds = 5,
+    sleep = (ms) => new Promise((r) => setTimeout(r, ms)),
+    now = Date.now,
+  }: WaitOptions,
 ): Promise<ReleaseOutcome> {
   const started = now();
   let shown: string | undefined;
@@ -146,9 +165,17 @@ export async function waitForRelease(
       }
       progress = verdict;
     } else if (answer.kind === "absent") {
-      return { kind: "failed", reason: `Rollout ${target.namespace}/${target.name} was deleted during the release`, live: answer };
+      return {
+        kind: "failed",
+        reason: `Rollout ${target.namespace}/${target.name} was deleted during the release`,
+        live: answer,
+      };
     } else {
-      progress = { settled: false, status: `Rollout ${target.namespace}/${target.name}: not readable (${answer.reason})`, live: answer };
+      progress = {
+        settled: false,
+        status: `Rollout ${target.namespace}/${target.name}: not readable (${answer.reason})`,
+        live: answer,
+      };
     }
     if (progress.status !== shown) {
       onProgress(progress.status);

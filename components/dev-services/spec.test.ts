@@ -16,7 +16,10 @@ describe("dev services", () => {
   it("reads the Postgres password from a Secret, never from the spec", () => {
     const spec = postgresStatefulSetSpec({
       naming: n,
-      config: { postgres: { image: "postgres:16-alpine", storage: "2Gi", password: new SecretValue("pw") }, redis: { image: "redis" } },
+      config: {
+        postgres: { image: "postgres:16-alpine", storage: "2Gi", password: new SecretValue("pw") },
+        redis: { image: "redis" },
+      },
       passwordSecretName: "api-postgres",
     }) as any;
     const env = spec.template.spec.containers[0].env;

@@ -49,7 +49,10 @@ export function postgresStatefulSetSpec(input: StatefulSetInput): k8s.types.inpu
     env: [
       { name: "POSTGRES_USER", value: POSTGRES.user },
       { name: "POSTGRES_DB", value: POSTGRES.database },
-      { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: input.passwordSecretName, key: "POSTGRES_PASSWORD" } } },
+      {
+        name: "POSTGRES_PASSWORD",
+        valueFrom: { secretKeyRef: { name: input.passwordSecretName, key: "POSTGRES_PASSWORD" } },
+      },
       // initdb refuses a mount point that holds lost+found; use a directory below it.
       { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
     ],
@@ -64,17 +67,27 @@ export function postgresStatefulSetSpec(input: StatefulSetInput): k8s.types.inpu
   });
 }
 
-export function redisStatefulSetSpec(naming: Naming, config: DevServicesConfig): k8s.types.input.apps.v1.StatefulSetSpec {
-  return statefulSet(naming, "redis", REDIS.uid, "256Mi", { data: "/data", scratch: ["/tmp"] }, {
-    image: config.redis.image,
-    args: ["--save", "60", "1", "--appendonly", "no"],
-    ports: [{ name: "redis", containerPort: REDIS.port }],
-    readinessProbe: { exec: { command: ["redis-cli", "ping"] }, periodSeconds: 5 },
-    resources: {
-      requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "32Mi" },
-      limits: { cpu: "250m", memory: "256Mi", "ephemeral-storage": "256Mi" },
+export function redisStatefulSetSpec(
+  naming: Naming,
+  config: DevServicesConfig,
+): k8s.types.input.apps.v1.StatefulSetSpec {
+  return statefulSet(
+    naming,
+    "redis",
+    REDIS.uid,
+    "256Mi",
+    { data: "/data", scratch: ["/tmp"] },
+    {
+      image: config.redis.image,
+      args: ["--save", "60", "1", "--appendonly", "no"],
+      ports: [{ name: "redis", containerPort: REDIS.port }],
+      readinessProbe: { exec: { command: ["redis-cli", "ping"] }, periodSeconds: 5 },
+      resources: {
+        requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "32Mi" },
+        limits: { cpu: "250m", memory: "256Mi", "ephemeral-storage": "256Mi" },
+      },
     },
-  });
+  );
 }
 
 function statefulSet(

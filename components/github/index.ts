@@ -85,19 +85,33 @@ export class GithubRepository extends pulumi.ComponentResource {
     for (const secret of environmentSecrets(args)) {
       new github.ActionsEnvironmentSecret(
         `${name}-${secret.environment}-${secret.name}`,
-        { repository, environment: environmentOf(secret.environment), secretName: secret.name, value: pulumi.secret(secret.value) },
+        {
+          repository,
+          environment: environmentOf(secret.environment),
+          secretName: secret.name,
+          value: pulumi.secret(secret.value),
+        },
         child,
       );
     }
     for (const variable of environmentVariables(args)) {
       new github.ActionsEnvironmentVariable(
         `${name}-${variable.environment}-${variable.name}`,
-        { repository, environment: environmentOf(variable.environment!), variableName: variable.name, value: variable.value },
+        {
+          repository,
+          environment: environmentOf(variable.environment!),
+          variableName: variable.name,
+          value: variable.value,
+        },
         child,
       );
     }
     for (const variable of repositoryVariables(args)) {
-      new github.ActionsVariable(`${name}-${variable.name}`, { repository, variableName: variable.name, value: variable.value }, child);
+      new github.ActionsVariable(
+        `${name}-${variable.name}`,
+        { repository, variableName: variable.name, value: variable.value },
+        child,
+      );
     }
 
     const ruleset = rulesetSpec(args);
@@ -118,7 +132,9 @@ export class GithubRepository extends pulumi.ComponentResource {
     this.outputs = {
       repository: `${args.owner}/${repository}`,
       environments: [...environments.keys()],
-      requiredChecks: ruleset.rules.requiredStatusChecks.requiredChecks.map((c) => `${c.context} (app ${c.integrationId})`),
+      requiredChecks: ruleset.rules.requiredStatusChecks.requiredChecks.map(
+        (c) => `${c.context} (app ${c.integrationId})`,
+      ),
     };
     this.registerOutputs(this.outputs);
   }

@@ -45,7 +45,11 @@ function args(overrides: Partial<Args> = {}): Args {
         url: "https://api.example.com",
         reviewers: { teams: [4321], users: [1234567] },
         waitTimerMinutes: 10,
-        secretsProvider: { kind: "awskms", roleArn: "arn:aws:iam::123456789012:role/api-prod-kms", region: "eu-west-1" },
+        secretsProvider: {
+          kind: "awskms",
+          roleArn: "arn:aws:iam::123456789012:role/api-prod-kms",
+          region: "eu-west-1",
+        },
       }),
     ],
     ...overrides,
@@ -59,46 +63,158 @@ const withEnvironment = (index: number, change: Partial<EnvironmentArgs<string>>
 describe("githubRepositoryProblems", () => {
   it("accepts a complete config with any number of environments", () => {
     assert.deepEqual(githubRepositoryProblems(args()), []);
-    assert.deepEqual(githubRepositoryProblems(args({ environments: [environment("prod", { reviewers: { users: [1] } })] })), []);
+    assert.deepEqual(
+      githubRepositoryProblems(args({ environments: [environment("prod", { reviewers: { users: [1] } })] })),
+      [],
+    );
     const five = ["dev", "qa", "staging", "prod-eu", "prod-us"].map((name) => environment(name));
     assert.deepEqual(githubRepositoryProblems(args({ environments: five })), []);
   });
 
   const invalid: [string, Partial<Args> | ((a: Args) => void), string, RegExp][] = [
-    ["an owner with a slash", { owner: "example-org/api-stack" }, "owner", /"example-org\/api-stack" is not allowed; expected a GitHub user/],
+    [
+      "an owner with a slash",
+      { owner: "example-org/api-stack" },
+      "owner",
+      /"example-org\/api-stack" is not allowed; expected a GitHub user/,
+    ],
     ["a repository with the owner in it", { repository: "example-org/api-stack" }, "repository", /without the owner/],
     ["a branch with '..'", { defaultBranch: "main..dev" }, "defaultBranch", /"main\.\.dev"/],
-    ["zero approvals", { requiredApprovals: 0 }, "requiredApprovals", /0 is not allowed; expected an integer from 1 to 6/],
-    ["a file backend", { pulumi: { organization: "example-org", backendUrl: "file:///var/pulumi" } }, "pulumi.backendUrl", /https:\/\/ URL of a self-hosted Pulumi service/],
-    ["a base image by tag", (a) => (a.build.baseImage = "python:3.12-slim"), "build.baseImage", /"python:3\.12-slim" is not allowed; expected a base image pinned by digest/],
-    ["an image repository with a tag", (a) => (a.build.imageRepository = "registry.example.com/api:latest"), "build.imageRepository", /without tag or digest/],
-    ["a registry user without a password", (a) => (a.build.registryUsername = "ci"), "build.registryPassword", /set together/],
-    ["no environment", { environments: [] }, "environments", /undefined is not allowed; expected at least one environment/],
-    ["a duplicate environment", (a) => a.environments.push(environment("dev")), "environments[3].name", /"dev" is not allowed; expected a name no other environment has/],
-    ["an environment named like a preview one", withEnvironment(1, { name: "staging-preview" }), "environments[1].name", /not ending in -preview or -pr/],
+    [
+      "zero approvals",
+      { requiredApprovals: 0 },
+      "requiredApprovals",
+      /0 is not allowed; expected an integer from 1 to 6/,
+    ],
+    [
+      "a file backend",
+      { pulumi: { organization: "example-org", backendUrl: "file:///var/pulumi" } },
+      "pulumi.backendUrl",
+      /https:\/\/ URL of a self-hosted Pulumi service/,
+    ],
+    [
+      "a base image by tag",
+      (a) => (a.build.baseImage = "python:3.12-slim"),
+      "build.baseImage",
+      /"python:3\.12-slim" is not allowed; expected a base image pinned by digest/,
+    ],
+    [
+      "an image repository with a tag",
+      (a) => (a.build.imageRepository = "registry.example.com/api:latest"),
+      "build.imageRepository",
+      /without tag or digest/,
+    ],
+    [
+      "a registry user without a password",
+      (a) => (a.build.registryUsername = "ci"),
+      "build.registryPassword",
+      /set together/,
+    ],
+    [
+      "no environment",
+      { environments: [] },
+      "environments",
+      /undefined is not allowed; expected at least one environment/,
+    ],
+    [
+      "a duplicate environment",
+      (a) => a.environments.push(environment("dev")),
+      "environments[3].name",
+      /"dev" is not allowed; expected a name no other environment has/,
+    ],
+    [
+      "an environment named like a preview one",
+      withEnvironment(1, { name: "staging-preview" }),
+      "environments[1].name",
+      /not ending in -preview or -pr/,
+    ],
     ["an environment named build", withEnvironment(1, { name: "build" }), "environments[1].name", /not build/],
-    ["a reviewer given by name", withEnvironment(2, { reviewers: { users: ["octocat" as unknown as number] } }), "environments[2].reviewers.users", /positive integer ids/],
-    ["seven reviewers", withEnvironment(2, { reviewers: { users: [1, 2, 3, 4, 5, 6, 7] } }), "environments[2].reviewers", /at most 6 reviewers/],
-    ["a duplicate reviewer", withEnvironment(2, { reviewers: { users: [5, 5] } }), "environments[2].reviewers.users", /each id once/],
-    ["a wait timer over 30 days", withEnvironment(2, { waitTimerMinutes: 43201 }), "environments[2].waitTimerMinutes", /43201 is not allowed/],
-    ["no deploy branch", withEnvironment(2, { deployBranches: [] }), "environments[2].deployBranches", /non-empty list/],
-    ["a malformed stack name", withEnvironment(2, { stack: "org/api stack/prod" }), "environments[2].stack", /"org\/api stack\/prod"/],
+    [
+      "a reviewer given by name",
+      withEnvironment(2, { reviewers: { users: ["octocat" as unknown as number] } }),
+      "environments[2].reviewers.users",
+      /positive integer ids/,
+    ],
+    [
+      "seven reviewers",
+      withEnvironment(2, { reviewers: { users: [1, 2, 3, 4, 5, 6, 7] } }),
+      "environments[2].reviewers",
+      /at most 6 reviewers/,
+    ],
+    [
+      "a duplicate reviewer",
+      withEnvironment(2, { reviewers: { users: [5, 5] } }),
+      "environments[2].reviewers.users",
+      /each id once/,
+    ],
+    [
+      "a wait timer over 30 days",
+      withEnvironment(2, { waitTimerMinutes: 43201 }),
+      "environments[2].waitTimerMinutes",
+      /43201 is not allowed/,
+    ],
+    [
+      "no deploy branch",
+      withEnvironment(2, { deployBranches: [] }),
+      "environments[2].deployBranches",
+      /non-empty list/,
+    ],
+    [
+      "a malformed stack name",
+      withEnvironment(2, { stack: "org/api stack/prod" }),
+      "environments[2].stack",
+      /"org\/api stack\/prod"/,
+    ],
     ["an http URL", withEnvironment(2, { url: "http://api.example.com" }), "environments[2].url", /https:\/\/ URL/],
-    ["an unknown secrets provider", withEnvironment(1, { secretsProvider: { kind: "gcpkms" } as never }), "environments[1].secretsProvider.kind", /service, awskms or passphrase/],
-    ["a KMS role that is not an ARN", withEnvironment(2, { secretsProvider: { kind: "awskms", roleArn: "api-prod-kms", region: "eu-west-1" } }), "environments[2].secretsProvider.roleArn", /IAM role ARN/],
+    [
+      "an unknown secrets provider",
+      withEnvironment(1, { secretsProvider: { kind: "gcpkms" } as never }),
+      "environments[1].secretsProvider.kind",
+      /service, awskms or passphrase/,
+    ],
+    [
+      "a KMS role that is not an ARN",
+      withEnvironment(2, { secretsProvider: { kind: "awskms", roleArn: "api-prod-kms", region: "eu-west-1" } }),
+      "environments[2].secretsProvider.roleArn",
+      /IAM role ARN/,
+    ],
     [
       "a passphrase where deployments need approval",
       withEnvironment(2, { secretsProvider: { kind: "passphrase" }, configPassphrase: "prod-passphrase" }),
       "environments[2].secretsProvider.kind",
       /a passphrase is for local and dev stacks only/,
     ],
-    ["a passphrase without the passphrase provider", withEnvironment(1, { configPassphrase: "x" }), "environments[1].configPassphrase", /exactly when secretsProvider.kind is passphrase/],
-    ["the passphrase provider without a passphrase", withEnvironment(0, { configPassphrase: undefined }), "environments[0].configPassphrase", /exactly when/],
-    ["no preview kubeconfig", withEnvironment(2, { previewKubeconfig: undefined }), "environments[2].previewKubeconfig", /no fallback to the deploy one/],
-    ["no deploy kubeconfig", withEnvironment(2, { kubeconfig: undefined as never }), "environments[2].kubeconfig", /deploy job's kubeconfig/],
+    [
+      "a passphrase without the passphrase provider",
+      withEnvironment(1, { configPassphrase: "x" }),
+      "environments[1].configPassphrase",
+      /exactly when secretsProvider.kind is passphrase/,
+    ],
+    [
+      "the passphrase provider without a passphrase",
+      withEnvironment(0, { configPassphrase: undefined }),
+      "environments[0].configPassphrase",
+      /exactly when/,
+    ],
+    [
+      "no preview kubeconfig",
+      withEnvironment(2, { previewKubeconfig: undefined }),
+      "environments[2].previewKubeconfig",
+      /no fallback to the deploy one/,
+    ],
+    [
+      "no deploy kubeconfig",
+      withEnvironment(2, { kubeconfig: undefined as never }),
+      "environments[2].kubeconfig",
+      /deploy job's kubeconfig/,
+    ],
     [
       "a pull-request preview of an environment with reviewers",
-      withEnvironment(1, { secretsProvider: { kind: "passphrase" }, configPassphrase: "p", pullRequestPreview: { kubeconfig: "k" } }),
+      withEnvironment(1, {
+        secretsProvider: { kind: "passphrase" },
+        configPassphrase: "p",
+        pullRequestPreview: { kubeconfig: "k" },
+      }),
       "environments[1].pullRequestPreview",
       /unreviewed code with that environment's identity/,
     ],
@@ -108,7 +224,12 @@ describe("githubRepositoryProblems", () => {
       "environments[1].pullRequestPreview",
       /only with the passphrase provider/,
     ],
-    ["a pull-request preview without its kubeconfig", withEnvironment(0, { pullRequestPreview: { kubeconfig: undefined as never } }), "environments[0].pullRequestPreview.kubeconfig", /no fallback/],
+    [
+      "a pull-request preview without its kubeconfig",
+      withEnvironment(0, { pullRequestPreview: { kubeconfig: undefined as never } }),
+      "environments[0].pullRequestPreview.kubeconfig",
+      /no fallback/,
+    ],
   ];
   for (const [what, change, path, message] of invalid) {
     it(`refuses ${what}, naming ${path} and what is allowed`, () => {
@@ -120,7 +241,14 @@ describe("githubRepositoryProblems", () => {
       const problem = problems.find((p) => p.path === path);
       assert.ok(problem, `no problem at ${path}: ${JSON.stringify(problems)}`);
       assert.match(`${JSON.stringify(problem.value)} is not allowed; expected ${problem.allowed}`, message);
-      for (const secret of ["github-token", "dev-passphrase", "prod-passphrase", "-deploy-kubeconfig", "-preview-kubeconfig", "dev-pr-kubeconfig"]) {
+      for (const secret of [
+        "github-token",
+        "dev-passphrase",
+        "prod-passphrase",
+        "-deploy-kubeconfig",
+        "-preview-kubeconfig",
+        "dev-pr-kubeconfig",
+      ]) {
         assert.ok(!JSON.stringify(problems).includes(secret), `a problem prints the secret ${secret}`);
       }
     });
@@ -166,7 +294,9 @@ describe("environmentSpecs", () => {
       assert.deepEqual(s.branches, ["main"], s.name);
     }
     assert.equal(spec("dev-pr").branches, undefined);
-    const custom = environmentSpecs(args({ defaultBranch: "trunk", environments: [environment("prod", { deployBranches: ["release/*"] })] }));
+    const custom = environmentSpecs(
+      args({ defaultBranch: "trunk", environments: [environment("prod", { deployBranches: ["release/*"] })] }),
+    );
     assert.deepEqual(
       custom.map((s) => [s.name, s.branches]),
       [
@@ -179,9 +309,15 @@ describe("environmentSpecs", () => {
 });
 
 describe("environmentSecrets", () => {
-  const secrets = environmentSecrets(args({ notifyWebhookUrl: "webhook", registryRead: { username: "reader", password: "read-token" } }));
+  const secrets = environmentSecrets(
+    args({ notifyWebhookUrl: "webhook", registryRead: { username: "reader", password: "read-token" } }),
+  );
   const value = (env: string, name: string) => secrets.find((s) => s.environment === env && s.name === name)?.value;
-  const names = (env: string) => secrets.filter((s) => s.environment === env).map((s) => s.name).sort();
+  const names = (env: string) =>
+    secrets
+      .filter((s) => s.environment === env)
+      .map((s) => s.name)
+      .sort();
 
   it("gives each environment and purpose its own kubeconfig, never another's", () => {
     for (const env of ["dev", "staging", "prod"]) {
@@ -205,7 +341,9 @@ describe("environmentSecrets", () => {
     assert.deepEqual(names("dev-pr"), ["KUBE_CONFIG", "PULUMI_CONFIG_PASSPHRASE"]);
     assert.deepEqual(names("prod"), ["KUBE_CONFIG", "NOTIFY_WEBHOOK_URL", "REGISTRY_READ_PASSWORD"]);
     assert.deepEqual(names("prod-preview"), ["KUBE_CONFIG", "REGISTRY_READ_PASSWORD"]);
-    const pushing = environmentSecrets(args({ build: { ...args().build, registryUsername: "ci", registryPassword: "push-token" } }));
+    const pushing = environmentSecrets(
+      args({ build: { ...args().build, registryUsername: "ci", registryPassword: "push-token" } }),
+    );
     assert.deepEqual(
       pushing.filter((s) => s.value === "push-token").map((s) => s.environment),
       ["build"],
@@ -224,9 +362,17 @@ describe("environmentVariables and repositoryVariables", () => {
     assert.equal(value("prod", "PULUMI_TOKEN_SCOPE"), "team:api-stack-prod");
     assert.equal(value("prod-preview", "PULUMI_TOKEN_SCOPE"), "team:api-stack-prod-preview");
     assert.equal(value("dev-pr", "PULUMI_TOKEN_SCOPE"), "team:api-stack-dev-pr");
-    const named = environmentVariables(args({ environments: [environment("prod", { pulumiTeams: { deploy: "deployers" } })] }));
-    assert.equal(named.find((v) => v.environment === "prod" && v.name === "PULUMI_TOKEN_SCOPE")!.value, "team:deployers");
-    assert.equal(named.find((v) => v.environment === "prod-preview" && v.name === "PULUMI_TOKEN_SCOPE")!.value, "team:api-stack-prod-preview");
+    const named = environmentVariables(
+      args({ environments: [environment("prod", { pulumiTeams: { deploy: "deployers" } })] }),
+    );
+    assert.equal(
+      named.find((v) => v.environment === "prod" && v.name === "PULUMI_TOKEN_SCOPE")!.value,
+      "team:deployers",
+    );
+    assert.equal(
+      named.find((v) => v.environment === "prod-preview" && v.name === "PULUMI_TOKEN_SCOPE")!.value,
+      "team:api-stack-prod-preview",
+    );
   });
 
   it("tells the jobs which secrets provider to log in for, with the KMS role only where it is used", () => {
@@ -254,7 +400,9 @@ describe("environmentVariables and repositoryVariables", () => {
       { name: "PULL_REQUEST_PREVIEWS", value: '["dev"]' },
       { name: "PULUMI_ORGANIZATION", value: "example-org" },
     ]);
-    const selfHosted = repositoryVariables(args({ pulumi: { organization: "o", backendUrl: "https://pulumi.example.com" } }));
+    const selfHosted = repositoryVariables(
+      args({ pulumi: { organization: "o", backendUrl: "https://pulumi.example.com" } }),
+    );
     assert.deepEqual(selfHosted.at(-1), { name: "PULUMI_BACKEND_URL", value: "https://pulumi.example.com" });
   });
 });
@@ -270,7 +418,9 @@ describe("rulesetSpec", () => {
       ],
     });
     assert.equal(GITHUB_ACTIONS_APP_ID, 15368);
-    assert.deepEqual(requiredChecks(args({ environments: [environment("prod")] })), [{ context: "ci", integrationId: 15368 }]);
+    assert.deepEqual(requiredChecks(args({ environments: [environment("prod")] })), [
+      { context: "ci", integrationId: 15368 },
+    ]);
   });
 
   it("requires a fresh code-owner review, resolved threads, and forbids force pushes and deletion, for administrators too", () => {

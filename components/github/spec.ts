@@ -26,7 +26,8 @@ export const ENVIRONMENT_NAME = /^(?!.*-(?:preview|pr)$)(?!build$)[a-z][a-z0-9-]
 /** An image pinned by digest: the only kind of base image a reproducible build may start from. */
 export const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
 /** An image repository without tag or digest. */
-export const IMAGE_REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
+export const IMAGE_REPOSITORY =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
 /** A directory under apps/ holding a Dockerfile. */
 export const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const AWS_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
@@ -209,22 +210,58 @@ export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Prob
     }
   };
   const matches = (pattern: RegExp, value: unknown) => typeof value === "string" && pattern.test(value);
-  const intIn = (value: unknown, min: number, max: number) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+  const intIn = (value: unknown, min: number, max: number) =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 
   check(matches(GITHUB_OWNER, args.owner), "owner", args.owner, "a GitHub user or organization login");
-  check(matches(GITHUB_REPOSITORY, args.repository), "repository", args.repository, "a repository name without the owner");
+  check(
+    matches(GITHUB_REPOSITORY, args.repository),
+    "repository",
+    args.repository,
+    "a repository name without the owner",
+  );
   const branch = args.defaultBranch ?? "main";
   check(matches(GIT_BRANCH, branch), "defaultBranch", branch, "a valid branch name");
-  check(intIn(args.requiredApprovals ?? 1, 1, 6), "requiredApprovals", args.requiredApprovals, "an integer from 1 to 6");
-  check(matches(PULUMI_NAME, args.pulumi?.organization), "pulumi.organization", args.pulumi?.organization, "a Pulumi organization name");
+  check(
+    intIn(args.requiredApprovals ?? 1, 1, 6),
+    "requiredApprovals",
+    args.requiredApprovals,
+    "an integer from 1 to 6",
+  );
+  check(
+    matches(PULUMI_NAME, args.pulumi?.organization),
+    "pulumi.organization",
+    args.pulumi?.organization,
+    "a Pulumi organization name",
+  );
   if (args.pulumi?.backendUrl !== undefined) {
     // The OIDC exchange is a Pulumi service's: s3://, gs://, azblob:// or file:// state would need
     // other credentials in every job (and file:// does not outlive a runner).
-    check(matches(PULUMI_SERVICE_URL, args.pulumi.backendUrl), "pulumi.backendUrl", args.pulumi.backendUrl, "the https:// URL of a self-hosted Pulumi service");
+    check(
+      matches(PULUMI_SERVICE_URL, args.pulumi.backendUrl),
+      "pulumi.backendUrl",
+      args.pulumi.backendUrl,
+      "the https:// URL of a self-hosted Pulumi service",
+    );
   }
-  check(matches(IMAGE_REPOSITORY, args.build?.imageRepository), "build.imageRepository", args.build?.imageRepository, "an image repository without tag or digest, such as registry.example.com/team/api");
-  check(matches(DIGEST_REF, args.build?.baseImage), "build.baseImage", args.build?.baseImage, "a base image pinned by digest, repository@sha256:<64 hex digits> (a tag can change under the build)");
-  check(matches(APP_NAME, args.build?.app ?? "fastapi"), "build.app", args.build?.app, "the name of a directory under apps/");
+  check(
+    matches(IMAGE_REPOSITORY, args.build?.imageRepository),
+    "build.imageRepository",
+    args.build?.imageRepository,
+    "an image repository without tag or digest, such as registry.example.com/team/api",
+  );
+  check(
+    matches(DIGEST_REF, args.build?.baseImage),
+    "build.baseImage",
+    args.build?.baseImage,
+    "a base image pinned by digest, repository@sha256:<64 hex digits> (a tag can change under the build)",
+  );
+  check(
+    matches(APP_NAME, args.build?.app ?? "fastapi"),
+    "build.app",
+    args.build?.app,
+    "the name of a directory under apps/",
+  );
   check(
     (args.build?.registryUsername === undefined) === (args.build?.registryPassword === undefined),
     "build.registryPassword",
@@ -237,24 +274,52 @@ export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Prob
   const seen = new Set<string>();
   environments.forEach((env, i) => {
     const at = (field: string) => `environments[${i}].${field}`;
-    check(matches(ENVIRONMENT_NAME, env.name), at("name"), env.name, "a lower-case name (letters, digits, '-'), not ending in -preview or -pr, not build");
+    check(
+      matches(ENVIRONMENT_NAME, env.name),
+      at("name"),
+      env.name,
+      "a lower-case name (letters, digits, '-'), not ending in -preview or -pr, not build",
+    );
     check(!seen.has(env.name), at("name"), env.name, "a name no other environment has");
     seen.add(env.name);
     if (env.stack !== undefined) {
-      check(matches(PULUMI_STACK_NAME, env.stack), at("stack"), env.stack, `a stack name such as ${env.name} or my-org/api-stack/${env.name}`);
+      check(
+        matches(PULUMI_STACK_NAME, env.stack),
+        at("stack"),
+        env.stack,
+        `a stack name such as ${env.name} or my-org/api-stack/${env.name}`,
+      );
     }
     if (env.url !== undefined) {
       check(matches(HTTPS_URL, env.url), at("url"), env.url, "an https:// URL");
     }
     const teams = env.reviewers?.teams ?? [];
     const users = env.reviewers?.users ?? [];
-    for (const [kind, ids] of [["teams", teams], ["users", users]] as const) {
-      check(ids.every((id) => intIn(id, 1, Number.MAX_SAFE_INTEGER)), at(`reviewers.${kind}`), ids, "positive integer ids (not names)");
+    for (const [kind, ids] of [
+      ["teams", teams],
+      ["users", users],
+    ] as const) {
+      check(
+        ids.every((id) => intIn(id, 1, Number.MAX_SAFE_INTEGER)),
+        at(`reviewers.${kind}`),
+        ids,
+        "positive integer ids (not names)",
+      );
       check(new Set(ids).size === ids.length, at(`reviewers.${kind}`), ids, "each id once");
     }
     const reviewers = teams.length + users.length;
-    check(reviewers <= MAX_REVIEWERS, at("reviewers"), env.reviewers, `at most ${MAX_REVIEWERS} reviewers in all (GitHub's limit)`);
-    check(intIn(env.waitTimerMinutes ?? 0, 0, MAX_WAIT_MINUTES), at("waitTimerMinutes"), env.waitTimerMinutes, `an integer from 0 to ${MAX_WAIT_MINUTES}`);
+    check(
+      reviewers <= MAX_REVIEWERS,
+      at("reviewers"),
+      env.reviewers,
+      `at most ${MAX_REVIEWERS} reviewers in all (GitHub's limit)`,
+    );
+    check(
+      intIn(env.waitTimerMinutes ?? 0, 0, MAX_WAIT_MINUTES),
+      at("waitTimerMinutes"),
+      env.waitTimerMinutes,
+      `an integer from 0 to ${MAX_WAIT_MINUTES}`,
+    );
     const deployBranches = env.deployBranches ?? [branch];
     check(
       deployBranches.length > 0 && deployBranches.every((p) => matches(BRANCH_PATTERN, p)),
@@ -265,27 +330,77 @@ export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Prob
     for (const [purpose, team] of Object.entries(env.pulumiTeams ?? {})) {
       check(matches(PULUMI_NAME, team), at(`pulumiTeams.${purpose}`), team, "a Pulumi Cloud team name");
     }
-    check(["service", "awskms", "passphrase"].includes(env.secretsProvider?.kind), at("secretsProvider.kind"), env.secretsProvider?.kind, "service, awskms or passphrase");
+    check(
+      ["service", "awskms", "passphrase"].includes(env.secretsProvider?.kind),
+      at("secretsProvider.kind"),
+      env.secretsProvider?.kind,
+      "service, awskms or passphrase",
+    );
     if (env.secretsProvider?.kind === "awskms") {
-      check(matches(AWS_ROLE_ARN, env.secretsProvider.roleArn), at("secretsProvider.roleArn"), env.secretsProvider.roleArn, "an IAM role ARN, arn:aws:iam::<account>:role/<name>");
-      check(matches(AWS_REGION, env.secretsProvider.region), at("secretsProvider.region"), env.secretsProvider.region, "an AWS region such as eu-west-1");
+      check(
+        matches(AWS_ROLE_ARN, env.secretsProvider.roleArn),
+        at("secretsProvider.roleArn"),
+        env.secretsProvider.roleArn,
+        "an IAM role ARN, arn:aws:iam::<account>:role/<name>",
+      );
+      check(
+        matches(AWS_REGION, env.secretsProvider.region),
+        at("secretsProvider.region"),
+        env.secretsProvider.region,
+        "an AWS region such as eu-west-1",
+      );
     }
     const passphrase = env.secretsProvider?.kind === "passphrase";
     // A passphrase is one shared key that decrypts every secret of the stack, offline and forever:
     // acceptable for throwaway secrets only, never where a deployment needs approval.
-    check(!(passphrase && reviewers > 0), at("secretsProvider.kind"), "passphrase", "service or awskms for an environment with reviewers (a passphrase is for local and dev stacks only)");
-    check(passphrase === (env.configPassphrase !== undefined), at("configPassphrase"), env.configPassphrase === undefined ? undefined : "[secret]", "a passphrase exactly when secretsProvider.kind is passphrase");
+    check(
+      !(passphrase && reviewers > 0),
+      at("secretsProvider.kind"),
+      "passphrase",
+      "service or awskms for an environment with reviewers (a passphrase is for local and dev stacks only)",
+    );
+    check(
+      passphrase === (env.configPassphrase !== undefined),
+      at("configPassphrase"),
+      env.configPassphrase === undefined ? undefined : "[secret]",
+      "a passphrase exactly when secretsProvider.kind is passphrase",
+    );
     check(env.kubeconfig !== undefined, at("kubeconfig"), undefined, "the deploy job's kubeconfig");
-    check(env.previewKubeconfig !== undefined, at("previewKubeconfig"), undefined, "the post-merge preview's own kubeconfig (no fallback to the deploy one)");
+    check(
+      env.previewKubeconfig !== undefined,
+      at("previewKubeconfig"),
+      undefined,
+      "the post-merge preview's own kubeconfig (no fallback to the deploy one)",
+    );
     if (env.pullRequestPreview !== undefined) {
-      check(env.pullRequestPreview.kubeconfig !== undefined, at("pullRequestPreview.kubeconfig"), undefined, "the pull-request preview's own kubeconfig (no fallback)");
+      check(
+        env.pullRequestPreview.kubeconfig !== undefined,
+        at("pullRequestPreview.kubeconfig"),
+        undefined,
+        "the pull-request preview's own kubeconfig (no fallback)",
+      );
       // The pull request's own code runs with this identity before anyone reviewed it.
-      check(reviewers === 0, at("pullRequestPreview"), "enabled", "no pull-request preview of an environment with reviewers: it would run unreviewed code with that environment's identity");
-      check(passphrase, at("pullRequestPreview"), "enabled", "a pull-request preview only with the passphrase provider, whose secrets are disposable (a Pulumi Cloud read token can decrypt service-provider secrets)");
+      check(
+        reviewers === 0,
+        at("pullRequestPreview"),
+        "enabled",
+        "no pull-request preview of an environment with reviewers: it would run unreviewed code with that environment's identity",
+      );
+      check(
+        passphrase,
+        at("pullRequestPreview"),
+        "enabled",
+        "a pull-request preview only with the passphrase provider, whose secrets are disposable (a Pulumi Cloud read token can decrypt service-provider secrets)",
+      );
     }
   });
   if (args.registryRead !== undefined) {
-    check(typeof args.registryRead.username === "string" && args.registryRead.username !== "", "registryRead.username", args.registryRead.username, "a user name");
+    check(
+      typeof args.registryRead.username === "string" && args.registryRead.username !== "",
+      "registryRead.username",
+      args.registryRead.username,
+      "a user name",
+    );
     check(args.registryRead.password !== undefined, "registryRead.password", undefined, "the read token");
   }
   return problems;
@@ -306,7 +421,11 @@ export interface EnvironmentSpec {
   branches?: string[];
 }
 
-const teamOf = (args: GithubRepositoryArgs<unknown>, env: EnvironmentArgs<unknown>, purpose: "deploy" | "preview" | "pullRequest") =>
+const teamOf = (
+  args: GithubRepositoryArgs<unknown>,
+  env: EnvironmentArgs<unknown>,
+  purpose: "deploy" | "preview" | "pullRequest",
+) =>
   env.pulumiTeams?.[purpose] ??
   `${args.repository}-${env.name}${purpose === "deploy" ? "" : purpose === "preview" ? "-preview" : "-pr"}`;
 
@@ -314,7 +433,14 @@ const teamOf = (args: GithubRepositoryArgs<unknown>, env: EnvironmentArgs<unknow
 export function environmentSpecs<S>(args: GithubRepositoryArgs<S>): EnvironmentSpec[] {
   const main = [args.defaultBranch ?? "main"];
   const specs: EnvironmentSpec[] = [
-    { name: BUILD_ENVIRONMENT, purpose: "build", waitTimer: 0, preventSelfReview: false, canAdminsBypass: true, branches: main },
+    {
+      name: BUILD_ENVIRONMENT,
+      purpose: "build",
+      waitTimer: 0,
+      preventSelfReview: false,
+      canAdminsBypass: true,
+      branches: main,
+    },
   ];
   for (const env of args.environments) {
     const teams = [...(env.reviewers?.teams ?? [])];
@@ -342,7 +468,14 @@ export function environmentSpecs<S>(args: GithubRepositoryArgs<S>): EnvironmentS
     });
     if (env.pullRequestPreview) {
       // Pull-request runs use refs/pull/N/merge, which no branch policy matches.
-      specs.push({ name: pullRequestEnvironment(env.name), of: env.name, purpose: "pull-request", waitTimer: 0, preventSelfReview: false, canAdminsBypass: true });
+      specs.push({
+        name: pullRequestEnvironment(env.name),
+        of: env.name,
+        purpose: "pull-request",
+        waitTimer: 0,
+        preventSelfReview: false,
+        canAdminsBypass: true,
+      });
     }
   }
   return specs;
@@ -366,9 +499,11 @@ export function environmentSecrets<S>(args: GithubRepositoryArgs<S>): SecretSpec
   const byName = new Map(args.environments.map((env) => [env.name, env]));
   for (const spec of environmentSpecs(args).filter((s) => s.of !== undefined)) {
     const env = byName.get(spec.of!)!;
-    const kubeconfig = { deploy: env.kubeconfig, preview: env.previewKubeconfig, "pull-request": env.pullRequestPreview?.kubeconfig }[
-      spec.purpose as "deploy" | "preview" | "pull-request"
-    ];
+    const kubeconfig = {
+      deploy: env.kubeconfig,
+      preview: env.previewKubeconfig,
+      "pull-request": env.pullRequestPreview?.kubeconfig,
+    }[spec.purpose as "deploy" | "preview" | "pull-request"];
     add(spec.name, SECRET_NAMES.kubeconfig, kubeconfig);
     add(spec.name, SECRET_NAMES.configPassphrase, env.configPassphrase);
     if (spec.purpose !== "pull-request") {
@@ -402,7 +537,9 @@ export function environmentVariables<S>(args: GithubRepositoryArgs<S>): Variable
   const byName = new Map(args.environments.map((env) => [env.name, env]));
   for (const spec of environmentSpecs(args).filter((s) => s.of !== undefined)) {
     const env = byName.get(spec.of!)!;
-    const purpose = ({ deploy: "deploy", preview: "preview", "pull-request": "pullRequest" } as const)[spec.purpose as "deploy" | "preview" | "pull-request"];
+    const purpose = ({ deploy: "deploy", preview: "preview", "pull-request": "pullRequest" } as const)[
+      spec.purpose as "deploy" | "preview" | "pull-request"
+    ];
     add(spec.name, VARIABLE_NAMES.stack, env.stack ?? env.name);
     add(spec.name, VARIABLE_NAMES.tokenScope, `team:${teamOf(args, env, purpose)}`);
     add(spec.name, VARIABLE_NAMES.secretsProvider, env.secretsProvider.kind);
@@ -422,7 +559,10 @@ export function environmentVariables<S>(args: GithubRepositoryArgs<S>): Variable
 
 export function repositoryVariables<S>(args: GithubRepositoryArgs<S>): VariableSpec[] {
   const variables: VariableSpec[] = [
-    { name: REPOSITORY_VARIABLE_NAMES.deployEnvironments, value: JSON.stringify(args.environments.map((env) => env.name)) },
+    {
+      name: REPOSITORY_VARIABLE_NAMES.deployEnvironments,
+      value: JSON.stringify(args.environments.map((env) => env.name)),
+    },
     {
       name: REPOSITORY_VARIABLE_NAMES.pullRequestPreviews,
       value: JSON.stringify(args.environments.filter((env) => env.pullRequestPreview).map((env) => env.name)),
@@ -443,9 +583,10 @@ export interface RequiredCheck {
 
 /** ci.yml's gate job and one pull-request preview per environment that has them. */
 export function requiredChecks<S>(args: GithubRepositoryArgs<S>): RequiredCheck[] {
-  return [CI_CHECK, ...args.environments.filter((env) => env.pullRequestPreview).map((env) => pullRequestCheck(env.name))].map(
-    (context) => ({ context, integrationId: GITHUB_ACTIONS_APP_ID }),
-  );
+  return [
+    CI_CHECK,
+    ...args.environments.filter((env) => env.pullRequestPreview).map((env) => pullRequestCheck(env.name)),
+  ].map((context) => ({ context, integrationId: GITHUB_ACTIONS_APP_ID }));
 }
 
 export interface RulesetSpec {
@@ -478,7 +619,10 @@ export function rulesetSpec<S>(args: GithubRepositoryArgs<S>): RulesetSpec {
     target: "branch",
     enforcement: "active",
     includes: [`refs/heads/${args.defaultBranch ?? "main"}`],
-    bypassActors: (args.enforceAdmins ?? true) ? [] : [{ actorType: "RepositoryRole", actorId: REPOSITORY_ADMIN_ROLE, bypassMode: "always" }],
+    bypassActors:
+      (args.enforceAdmins ?? true)
+        ? []
+        : [{ actorType: "RepositoryRole", actorId: REPOSITORY_ADMIN_ROLE, bypassMode: "always" }],
     rules: {
       deletion: true,
       nonFastForward: true,

@@ -79,7 +79,9 @@ export class Image extends pulumi.ComponentResource {
         try {
           parseDigestRef(ref);
         } catch (error) {
-          throw new Error(`image ${cacheRef} was pushed but the registry returned no digest: ${(error as Error).message}`);
+          throw new Error(
+            `image ${cacheRef} was pushed but the registry returned no digest: ${(error as Error).message}`,
+          );
         }
         return ref;
       });

@@ -9,7 +9,8 @@ const config: NetworkPolicyConfig = {
   egress: [{ cidr: "10.0.0.0/8", ports: [5432, 6379] }],
 };
 const ports = { http: "http", metrics: "metrics" };
-const byRole = (policies: ReturnType<typeof networkPolicies>) => Object.fromEntries(policies.map((p) => [p.role, p.spec as any]));
+const byRole = (policies: ReturnType<typeof networkPolicies>) =>
+  Object.fromEntries(policies.map((p) => [p.role, p.spec as any]));
 
 describe("networkPolicies", () => {
   it("denies everything in and out for every pod of the namespace", () => {
@@ -22,11 +23,21 @@ describe("networkPolicies", () => {
     assert.deepEqual(ingress.podSelector.matchLabels, n.selector("api"));
     assert.deepEqual(ingress.ingress, [
       {
-        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+          },
+        ],
         ports: [{ protocol: "TCP", port: "http" }],
       },
       {
-        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+          },
+        ],
         ports: [{ protocol: "TCP", port: "metrics" }],
       },
     ]);
@@ -34,9 +45,13 @@ describe("networkPolicies", () => {
 
   it("adds the release analysis as a peer of the API's port when there is one", () => {
     const analysis = { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" } };
-    const ingress = byRole(networkPolicies({ naming: n, config: { ...config, releaseAnalysis: analysis }, ports }))["allow-ingress"];
+    const ingress = byRole(networkPolicies({ naming: n, config: { ...config, releaseAnalysis: analysis }, ports }))[
+      "allow-ingress"
+    ];
     assert.equal(ingress.ingress[0].from.length, 2);
-    assert.deepEqual(ingress.ingress[0].from[1].namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "argo-rollouts" });
+    assert.deepEqual(ingress.ingress[0].from[1].namespaceSelector.matchLabels, {
+      "kubernetes.io/metadata.name": "argo-rollouts",
+    });
   });
 
   it("lets every app pod resolve names through cluster DNS by the DNS pods' port names and 53", () => {
@@ -47,17 +62,42 @@ describe("networkPolicies", () => {
     assert.equal(egress.podSelector.matchLabels["app.kubernetes.io/component"], undefined);
     const dns = egress.egress[0];
     assert.deepEqual(dns.to[0].podSelector.matchLabels, { "k8s-app": "kube-dns" });
-    assert.deepEqual(dns.ports.map((p: any) => `${p.protocol}/${p.port}`), ["UDP/dns", "TCP/dns-tcp", "UDP/53", "TCP/53"]);
-    assert.deepEqual(egress.egress[1], { to: [{ ipBlock: { cidr: "10.0.0.0/8" } }], ports: [{ protocol: "TCP", port: 5432 }, { protocol: "TCP", port: 6379 }] });
+    assert.deepEqual(
+      dns.ports.map((p: any) => `${p.protocol}/${p.port}`),
+      ["UDP/dns", "TCP/dns-tcp", "UDP/53", "TCP/53"],
+    );
+    assert.deepEqual(egress.egress[1], {
+      to: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
+      ports: [
+        { protocol: "TCP", port: 5432 },
+        { protocol: "TCP", port: 6379 },
+      ],
+    });
     assert.equal(egress.egress.length, 2, "nothing else: not the API server, not the internet");
   });
 
   it("opens the dev services to the app's pods alone, on their ports", () => {
-    const policies = byRole(networkPolicies({ naming: n, config: { ...config, egress: [] }, ports, devServices: { postgres: 5432, redis: 6379 } }));
+    const policies = byRole(
+      networkPolicies({
+        naming: n,
+        config: { ...config, egress: [] },
+        ports,
+        devServices: { postgres: 5432, redis: 6379 },
+      }),
+    );
     const egress = policies["allow-egress"].egress;
-    assert.deepEqual(egress[1], { to: [{ podSelector: { matchLabels: n.selector("postgres") } }], ports: [{ protocol: "TCP", port: 5432 }] });
-    assert.deepEqual(egress[2], { to: [{ podSelector: { matchLabels: n.selector("redis") } }], ports: [{ protocol: "TCP", port: 6379 }] });
+    assert.deepEqual(egress[1], {
+      to: [{ podSelector: { matchLabels: n.selector("postgres") } }],
+      ports: [{ protocol: "TCP", port: 5432 }],
+    });
+    assert.deepEqual(egress[2], {
+      to: [{ podSelector: { matchLabels: n.selector("redis") } }],
+      ports: [{ protocol: "TCP", port: 6379 }],
+    });
     assert.deepEqual(policies["postgres-allow-ingress"].ingress[0].ports, [{ protocol: "TCP", port: 5432 }]);
-    assert.deepEqual(policies["redis-allow-ingress"].ingress[0].from[0].podSelector.matchExpressions[0].values, ["api", "worker"]);
+    assert.deepEqual(policies["redis-allow-ingress"].ingress[0].from[0].podSelector.matchExpressions[0].values, [
+      "api",
+      "worker",
+    ]);
   });
 });

@@ -96,7 +96,10 @@ export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[
         podSelector: { matchLabels: naming.selector("api") },
         policyTypes: ["Ingress"],
         ingress: [
-          { from: [peer(config.ingressController), ...(config.releaseAnalysis ? [peer(config.releaseAnalysis)] : [])], ports: [tcp(ports.http)] },
+          {
+            from: [peer(config.ingressController), ...(config.releaseAnalysis ? [peer(config.releaseAnalysis)] : [])],
+            ports: [tcp(ports.http)],
+          },
           { from: [peer(config.metricsScraper)], ports: [tcp(ports.metrics)] },
         ],
       },
@@ -122,11 +125,17 @@ export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[
           },
           ...(devServices
             ? [
-                { to: [{ podSelector: { matchLabels: naming.selector("postgres") } }], ports: [tcp(devServices.postgres)] },
+                {
+                  to: [{ podSelector: { matchLabels: naming.selector("postgres") } }],
+                  ports: [tcp(devServices.postgres)],
+                },
                 { to: [{ podSelector: { matchLabels: naming.selector("redis") } }], ports: [tcp(devServices.redis)] },
               ]
             : []),
-          ...config.egress.map((endpoint) => ({ to: [{ ipBlock: { cidr: endpoint.cidr } }], ports: endpoint.ports.map(tcp) })),
+          ...config.egress.map((endpoint) => ({
+            to: [{ ipBlock: { cidr: endpoint.cidr } }],
+            ports: endpoint.ports.map(tcp),
+          })),
         ],
       },
     },

@@ -52,7 +52,9 @@ export class Network extends pulumi.ComponentResource {
     this.serviceName = naming.name("api");
     this.url = apiUrl(ingress, this.serviceName, namespace);
     if (ingress?.previewHost !== undefined && args.previewServiceName === undefined) {
-      throw new Error(`Network ${name}: ingress.previewHost "${ingress.previewHost}" needs previewServiceName (a blue-green preview Service)`);
+      throw new Error(
+        `Network ${name}: ingress.previewHost "${ingress.previewHost}" needs previewServiceName (a blue-green preview Service)`,
+      );
     }
 
     this.service = new k8s.core.v1.Service(
@@ -69,23 +71,38 @@ export class Network extends pulumi.ComponentResource {
       labels: naming.labels("api"),
       annotations,
     });
-    const newIngress = (exposure: IngressExposure, suffix: string | undefined, backend: HostBackend, tlsSecretName?: string) =>
+    const newIngress = (
+      exposure: IngressExposure,
+      suffix: string | undefined,
+      backend: HostBackend,
+      tlsSecretName?: string,
+    ) =>
       new k8s.networking.v1.Ingress(
         suffix ? `${name}-${suffix}` : name,
-        { metadata: metadata(suffix, ingressAnnotations(exposure)), spec: ingressSpec(exposure, backend, tlsSecretName) },
+        {
+          metadata: metadata(suffix, ingressAnnotations(exposure)),
+          spec: ingressSpec(exposure, backend, tlsSecretName),
+        },
         { parent: this },
       );
     const newRoute = (gateway: GatewayExposure, suffix: string | undefined, spec: Record<string, unknown>) =>
       new k8s.apiextensions.CustomResource(
         suffix ? `${name}-${suffix}` : name,
-        { apiVersion: GATEWAY_API_VERSION, kind: "HTTPRoute", metadata: metadata(suffix, routeAnnotations(gateway)), spec },
+        {
+          apiVersion: GATEWAY_API_VERSION,
+          kind: "HTTPRoute",
+          metadata: metadata(suffix, routeAnnotations(gateway)),
+          spec,
+        },
         { parent: this },
       );
 
     if (ingress) {
       const main: HostBackend = { host: ingress.host, serviceName: this.service.metadata.name };
       const preview: HostBackend | undefined =
-        ingress.previewHost !== undefined ? { host: ingress.previewHost, serviceName: args.previewServiceName! } : undefined;
+        ingress.previewHost !== undefined
+          ? { host: ingress.previewHost, serviceName: args.previewServiceName! }
+          : undefined;
       if (ingress.kind === "ingress") {
         newIngress(ingress, undefined, main, ingress.tls?.secretName);
         if (preview) {

@@ -11,15 +11,26 @@ import {
   type IngressExposure,
 } from "./spec";
 
-const ingress: IngressExposure = { kind: "ingress", host: "api.example.com", className: "nginx", rateLimitPerMinute: 60, waitForAddress: true };
+const ingress: IngressExposure = {
+  kind: "ingress",
+  host: "api.example.com",
+  className: "nginx",
+  rateLimitPerMinute: 60,
+  waitForAddress: true,
+};
 const backend = { host: "api.example.com", serviceName: "api" };
 
 describe("ingress", () => {
   it("asks cert-manager for a certificate only with TLS", () => {
     assert.equal(ingressAnnotations(ingress)["cert-manager.io/cluster-issuer"], undefined);
-    const tls = { ...ingress, tls: { clusterIssuer: "letsencrypt-prod", secretName: "api-tls", previewSecretName: "api-preview-tls" } };
+    const tls = {
+      ...ingress,
+      tls: { clusterIssuer: "letsencrypt-prod", secretName: "api-tls", previewSecretName: "api-preview-tls" },
+    };
     assert.equal(ingressAnnotations(tls)["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
-    assert.deepEqual((ingressSpec(tls, backend, "api-tls") as any).tls, [{ hosts: ["api.example.com"], secretName: "api-tls" }]);
+    assert.deepEqual((ingressSpec(tls, backend, "api-tls") as any).tls, [
+      { hosts: ["api.example.com"], secretName: "api-tls" },
+    ]);
   });
 
   it("waits for the controller's address unless told not to", () => {
@@ -33,7 +44,10 @@ describe("ingress", () => {
 
   it("serves the API's host and, when set, the preview's; nothing without an exposure", () => {
     assert.deepEqual(publicHosts(ingress), ["api.example.com"]);
-    assert.deepEqual(publicHosts({ ...ingress, previewHost: "api-preview.example.com" }), ["api.example.com", "api-preview.example.com"]);
+    assert.deepEqual(publicHosts({ ...ingress, previewHost: "api-preview.example.com" }), [
+      "api.example.com",
+      "api-preview.example.com",
+    ]);
     assert.deepEqual(publicHosts(undefined), []);
   });
 
@@ -53,7 +67,13 @@ describe("gateway routes", () => {
     waitForAddress: true,
   };
   const plain: GatewayExposure = { ...gateway, httpsListener: undefined };
-  const parent = (sectionName: string) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "ingress", sectionName });
+  const parent = (sectionName: string) => ({
+    group: "gateway.networking.k8s.io",
+    kind: "Gateway",
+    name: "platform",
+    namespace: "ingress",
+    sectionName,
+  });
 
   it("sends the host to the Service through the Gateway's HTTPS listener, with HSTS, when it has TLS", () => {
     const spec = httpRouteSpec(gateway, backend) as any;
@@ -61,7 +81,10 @@ describe("gateway routes", () => {
     assert.deepEqual(spec.hostnames, ["api.example.com"]);
     assert.deepEqual(spec.rules[0].backendRefs, [{ name: "api", port: 80 }]);
     assert.deepEqual(spec.rules[0].filters, [
-      { type: "ResponseHeaderModifier", responseHeaderModifier: { set: [{ name: "Strict-Transport-Security", value: "max-age=31536000" }] } },
+      {
+        type: "ResponseHeaderModifier",
+        responseHeaderModifier: { set: [{ name: "Strict-Transport-Security", value: "max-age=31536000" }] },
+      },
     ]);
     assert.equal(apiUrl(gateway, "api", "api-prod"), "https://api.example.com");
   });
@@ -77,7 +100,9 @@ describe("gateway routes", () => {
     const spec = redirectRouteSpec(gateway, ["api.example.com", "preview.example.com"]) as any;
     assert.deepEqual(spec.parentRefs, [parent("http")]);
     assert.deepEqual(spec.hostnames, ["api.example.com", "preview.example.com"]);
-    assert.deepEqual(spec.rules, [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }]);
+    assert.deepEqual(spec.rules, [
+      { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+    ]);
   });
 
   it("attaches to a Gateway in its own namespace when none is named", () => {
@@ -86,7 +111,10 @@ describe("gateway routes", () => {
   });
 
   it("waits until the Gateway accepts the route, unless told not to", () => {
-    assert.match(routeAnnotations(gateway)["pulumi.com/waitFor"], /^jsonpath=\{\.status\.parents\[0\]\.conditions\[\?\(@\.type=="Accepted"\)\]\.status\}=True$/);
+    assert.match(
+      routeAnnotations(gateway)["pulumi.com/waitFor"],
+      /^jsonpath=\{\.status\.parents\[0\]\.conditions\[\?\(@\.type=="Accepted"\)\]\.status\}=True$/,
+    );
     assert.deepEqual(routeAnnotations({ ...gateway, waitForAddress: false }), {});
   });
 });

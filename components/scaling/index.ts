@@ -29,7 +29,11 @@ export class Scaling extends pulumi.ComponentResource {
         name,
         {
           metadata,
-          spec: hpaSpec(args.autoscaling, { apiVersion: target.apiVersion, kind: target.kind, name: target.metadata.name }),
+          spec: hpaSpec(args.autoscaling, {
+            apiVersion: target.apiVersion,
+            kind: target.kind,
+            name: target.metadata.name,
+          }),
         },
         { parent: this },
       );

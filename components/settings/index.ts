@@ -2,7 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 import type { PodEnvironment } from "../workload";
-import { settingsChecksum, settingsData, settingsId, settingsObjectNames, type AppSecrets, type AppSettings } from "./spec";
+import {
+  settingsChecksum,
+  settingsData,
+  settingsId,
+  settingsObjectNames,
+  type AppSecrets,
+  type AppSettings,
+} from "./spec";
 
 export interface SettingsArgs {
   naming: Naming;

@@ -2,7 +2,15 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import { naming } from "../names";
 import { SecretValue } from "../secret";
-import { allowedHosts, settingsChecksum, settingsData, settingsId, settingsObjectNames, type AppSettings, type SettingsData } from "./spec";
+import {
+  allowedHosts,
+  settingsChecksum,
+  settingsData,
+  settingsId,
+  settingsObjectNames,
+  type AppSettings,
+  type SettingsData,
+} from "./spec";
 
 const data = (secretKey: string, plain: Record<string, string> = { A: "1", B: "2" }): SettingsData => ({
   plain,
@@ -59,7 +67,10 @@ describe("content-addressed settings objects", () => {
   it("names the ConfigMap and Secret by the checksum's first 8 hex digits", () => {
     const checksum = settingsChecksum(data("s"));
     assert.equal(settingsId(checksum), checksum.slice(0, 8));
-    assert.deepEqual(settingsObjectNames(n, "0123abcd"), { configMap: "api-settings-0123abcd", secret: "api-secrets-0123abcd" });
+    assert.deepEqual(settingsObjectNames(n, "0123abcd"), {
+      configMap: "api-settings-0123abcd",
+      secret: "api-secrets-0123abcd",
+    });
   });
 
   it("lists the public host and every in-cluster name of each Service in ALLOWED_HOSTS", () => {
@@ -93,7 +104,11 @@ describe("settingsData: the apps' environment contract", () => {
     allowedHosts: ["api.example.com", "api"],
     celery: { taskTimeLimitSeconds: 120, taskSoftTimeLimitSeconds: 100, visibilityTimeoutSeconds: 600 },
   };
-  const secrets = { secretKey: new SecretValue("k"), databaseUrl: new SecretValue("postgresql://db/app"), redisUrl: new SecretValue("redis://r") };
+  const secrets = {
+    secretKey: new SecretValue("k"),
+    databaseUrl: new SecretValue("postgresql://db/app"),
+    redisUrl: new SecretValue("redis://r"),
+  };
 
   it("hands over the metrics port, trusted proxies, allowed hosts and Celery limits as settings", () => {
     const { plain } = settingsData(settings, secrets);

@@ -139,7 +139,9 @@ export function settingsObjectNames(naming: Naming, id: string): { configMap: st
  */
 export function allowedHosts(publicHosts: string[], serviceNames: string[], namespace: string): string[] {
   const inCluster = serviceNames.flatMap((service) =>
-    ["", `.${namespace}`, `.${namespace}.svc`, `.${namespace}.svc.cluster.local`].map((suffix) => `${service}${suffix}`),
+    ["", `.${namespace}`, `.${namespace}.svc`, `.${namespace}.svc.cluster.local`].map(
+      (suffix) => `${service}${suffix}`,
+    ),
   );
   return [...publicHosts, ...inCluster];
 }

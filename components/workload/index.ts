@@ -99,7 +99,9 @@ export class Workload extends pulumi.ComponentResource {
         ...extra,
       });
     const jobName = (component: "migration" | "backup") =>
-      pulumi.output(args.image).apply((ref) => releaseJobId(releaseJobName(naming, component, ref), args.env.settingsId));
+      pulumi
+        .output(args.image)
+        .apply((ref) => releaseJobId(releaseJobName(naming, component, ref), args.env.settingsId));
 
     // The deployment checklist as dependencies: backup, then migrate, then roll. The provider
     // waits for each Job to complete, so a failed one stops the update before any new API pod.
@@ -137,7 +139,12 @@ export class Workload extends pulumi.ComponentResource {
       this.migrationJob = new k8s.batch.v1.Job(
         `${name}-migration`,
         {
-          metadata: { name: jobName("migration"), namespace, labels: naming.labels("migration"), annotations: RERUN_FAILED_JOB },
+          metadata: {
+            name: jobName("migration"),
+            namespace,
+            labels: naming.labels("migration"),
+            annotations: RERUN_FAILED_JOB,
+          },
           spec: migrationJobSpec({
             template: pod("migration", {
               command: args.migration.command,

@@ -37,7 +37,11 @@ describe("podTemplate", () => {
 
   it("locks down every pod the same way", () => {
     for (const component of ["api", "worker", "migration"] as const) {
-      const pod = podTemplate({ ...base, component, http: component === "api" ? { preStopSleepSeconds: 3 } : undefined });
+      const pod = podTemplate({
+        ...base,
+        component,
+        http: component === "api" ? { preStopSleepSeconds: 3 } : undefined,
+      });
       const spec = pod.spec as any;
       assert.equal(spec.automountServiceAccountToken, false);
       assert.equal(spec.securityContext.runAsNonRoot, true);
@@ -48,7 +52,8 @@ describe("podTemplate", () => {
   });
 
   it("uses a named port so probes and the Service follow a port change", () => {
-    const container = (podTemplate({ ...base, component: "api", http: { preStopSleepSeconds: 5 } }).spec as any).containers[0];
+    const container = (podTemplate({ ...base, component: "api", http: { preStopSleepSeconds: 5 } }).spec as any)
+      .containers[0];
     assert.equal(container.readinessProbe.httpGet.port, "http");
     assert.equal(container.ports[0].name, "http");
   });
@@ -71,14 +76,17 @@ describe("deploymentSpec", () => {
 
 describe("podTemplate: runtime hardening", () => {
   const api = (extra: Partial<PodInput> = {}) =>
-    (podTemplate({ ...base, component: "api", http: { preStopSleepSeconds: 5 }, ...extra }) as any);
+    podTemplate({ ...base, component: "api", http: { preStopSleepSeconds: 5 }, ...extra }) as any;
 
   it("waits longer for /health/ready than the apps' own readiness check does", () => {
     for (const file of ["apps/fastapi/app/health.py", "apps/django/core/health.py"]) {
       const source = fs.readFileSync(path.resolve(__dirname, "../..", file), "utf8");
       const seconds = Number(/^READINESS_TIMEOUT_SECONDS = ([\d.]+)$/m.exec(source)?.[1]);
       assert.ok(seconds > 0, `${file} names READINESS_TIMEOUT_SECONDS`);
-      assert.ok(seconds <= APP_READINESS_TIMEOUT_SECONDS, `${file}: ${seconds} s, the program assumes at most ${APP_READINESS_TIMEOUT_SECONDS} s`);
+      assert.ok(
+        seconds <= APP_READINESS_TIMEOUT_SECONDS,
+        `${file}: ${seconds} s, the program assumes at most ${APP_READINESS_TIMEOUT_SECONDS} s`,
+      );
     }
     const container = api().spec.containers[0];
     assert.ok(container.readinessProbe.timeoutSeconds > APP_READINESS_TIMEOUT_SECONDS);
@@ -97,7 +105,14 @@ describe("podTemplate: runtime hardening", () => {
     assert.equal(pod.securityContext.runAsUser, RUN_AS_USER);
     assert.equal(pod.securityContext.fsGroup, RUN_AS_USER);
     const chosen = api({ runAsUser: 20000 }).spec;
-    assert.deepEqual([chosen.securityContext.runAsUser, chosen.securityContext.runAsGroup, chosen.containers[0].securityContext.runAsUser], [20000, 20000, 20000]);
+    assert.deepEqual(
+      [
+        chosen.securityContext.runAsUser,
+        chosen.securityContext.runAsGroup,
+        chosen.containers[0].securityContext.runAsUser,
+      ],
+      [20000, 20000, 20000],
+    );
   });
 
   it("says how images are pulled, since they are named by digest", () => {
@@ -107,7 +122,9 @@ describe("podTemplate: runtime hardening", () => {
   });
 
   it("checks a worker with its exec command, for liveness and readiness", () => {
-    const container = (podTemplate({ ...base, check: { command: ["python", "-m", "app.worker_liveness"] } }).spec as any).containers[0];
+    const container = (
+      podTemplate({ ...base, check: { command: ["python", "-m", "app.worker_liveness"] } }).spec as any
+    ).containers[0];
     for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
       assert.deepEqual(container[probe].exec.command, ["python", "-m", "app.worker_liveness"], probe);
     }
@@ -119,7 +136,10 @@ describe("deploymentSpec without a replica count", () => {
   it("leaves spec.replicas out when an autoscaler owns it, and sets it otherwise", () => {
     const owned = deploymentSpec({ naming: n, component: "api", template: podTemplate(base) }) as any;
     assert.ok(!("replicas" in owned));
-    assert.equal((deploymentSpec({ naming: n, component: "api", replicas: 3, template: podTemplate(base) }) as any).replicas, 3);
+    assert.equal(
+      (deploymentSpec({ naming: n, component: "api", replicas: 3, template: podTemplate(base) }) as any).replicas,
+      3,
+    );
   });
 });
 
@@ -143,8 +163,14 @@ describe("release Jobs", () => {
     }) as any;
     const container = spec.template.spec.containers[0];
     const script: string = container.command[2];
-    assert.ok(script.indexOf("mv ") < script.indexOf("tail -n +$((BACKUP_RETENTION + 1))"), "prunes only after the new dump is in place");
-    assert.deepEqual(container.env.find((e: any) => e.name === "BACKUP_RETENTION"), { name: "BACKUP_RETENTION", value: "7" });
+    assert.ok(
+      script.indexOf("mv ") < script.indexOf("tail -n +$((BACKUP_RETENTION + 1))"),
+      "prunes only after the new dump is in place",
+    );
+    assert.deepEqual(
+      container.env.find((e: any) => e.name === "BACKUP_RETENTION"),
+      { name: "BACKUP_RETENTION", value: "7" },
+    );
     assert.equal(container.imagePullPolicy, "IfNotPresent");
     assert.ok(container.resources.requests["ephemeral-storage"] && container.resources.limits["ephemeral-storage"]);
     assert.equal(spec.template.spec.securityContext.runAsUser, RUN_AS_USER);

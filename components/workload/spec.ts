@@ -76,7 +76,13 @@ export interface PodInput {
 
 /** Every pod this program runs from the app's image (and the backup) runs as one non-root UID/GID only. */
 function podSecurityContext(uid: number) {
-  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
 }
 
 function containerSecurityContext(uid: number) {

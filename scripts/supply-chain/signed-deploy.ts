@@ -47,7 +47,10 @@ async function main([workDir, image, publicKey]: string[]): Promise<void> {
     await stack.up();
   } catch (e) {
     outcome = "refused";
-    message = /image \S+ is not verified as signed by [^\n]*|image "[^"]*" is not pinned by digest[^\n]*/.exec(String(e))?.[0] ?? String(e);
+    message =
+      /image \S+ is not verified as signed by [^\n]*|image "[^"]*" is not pinned by digest[^\n]*/.exec(
+        String(e),
+      )?.[0] ?? String(e);
   }
   const state = await stack.exportStack();
   const resources = (state.deployment.resources ?? []) as { type: string; outputs?: { image?: string } }[];

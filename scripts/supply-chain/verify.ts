@@ -50,18 +50,31 @@ export function cosignVerifyArgs(signer: Signer): string[] {
   }
   // Exact identity and issuer, never a regexp: any workflow of any repository can get a
   // certificate from the same issuer.
-  return ["verify", "--certificate-identity", signer.identity, "--certificate-oidc-issuer", signer.issuer, "--output", "json"];
+  return [
+    "verify",
+    "--certificate-identity",
+    signer.identity,
+    "--certificate-oidc-issuer",
+    signer.issuer,
+    "--output",
+    "json",
+  ];
 }
 
 export function verifyImageSignature({ image, signer, cosign, timeoutSeconds = 120 }: VerifyOptions): Verified {
   if (!DIGEST_REF.test(image)) {
-    throw new SignatureError(`image "${image}" is not pinned by digest (repository@sha256:<64 hex digits>); only a digest names what was signed.`);
+    throw new SignatureError(
+      `image "${image}" is not pinned by digest (repository@sha256:<64 hex digits>); only a digest names what was signed.`,
+    );
   }
   if ("publicKey" in signer ? signer.publicKey === "" : signer.identity === "" || signer.issuer === "") {
     throw new SignatureError(`no signer given for ${image}: a public key, or a keyless identity and its issuer.`);
   }
   const binary = cosign ?? process.env.COSIGN_BINARY ?? "cosign";
-  const result = spawnSync(binary, [...cosignVerifyArgs(signer), image], { encoding: "utf8", timeout: timeoutSeconds * 1000 });
+  const result = spawnSync(binary, [...cosignVerifyArgs(signer), image], {
+    encoding: "utf8",
+    timeout: timeoutSeconds * 1000,
+  });
   if (result.error) {
     throw new SignatureError(`could not run cosign (${binary}) to verify ${image}: ${result.error.message}`);
   }

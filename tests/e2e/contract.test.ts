@@ -9,7 +9,15 @@ import * as path from "node:path";
 import { localEnvironment, stackFileValues } from "../../scripts/automation";
 import { buildAndPush, docker } from "../../scripts/images";
 import { SIGNED } from "../support/cosign";
-import { asManifest, devInput, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "../support/harness";
+import {
+  asManifest,
+  devInput,
+  prodInput,
+  runProgram,
+  withConfig,
+  type RunResult,
+  type StackInput,
+} from "../support/harness";
 import { PROJECT_DIR } from "../support/program";
 import { eventually, progress } from "./env";
 import { baseRelease } from "../support/releases";
@@ -42,7 +50,9 @@ function rendered(run: RunResult): Rendered {
   return {
     env: (container) => {
       const own = Object.fromEntries(
-        (pod(container).containers[0].env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]),
+        (pod(container).containers[0].env ?? [])
+          .filter((e: any) => e.value !== undefined)
+          .map((e: any) => [e.name, e.value]),
       );
       return { ...configMap, ...secret, ...own };
     },
@@ -72,8 +82,25 @@ function get(port: number, requestPath: string): Promise<number> {
 }
 
 /** Runs one app container as the pod would; returns its id. */
-function runAs(image: string, user: number, env: Record<string, string>, hosts: string[], args: string[] = [], publish = false): string {
-  const flags = ["run", "-d", "--network", NETWORK, "--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=256m", "--user", `${user}:${user}`];
+function runAs(
+  image: string,
+  user: number,
+  env: Record<string, string>,
+  hosts: string[],
+  args: string[] = [],
+  publish = false,
+): string {
+  const flags = [
+    "run",
+    "-d",
+    "--network",
+    NETWORK,
+    "--read-only",
+    "--tmpfs",
+    "/tmp:rw,nosuid,nodev,size=256m",
+    "--user",
+    `${user}:${user}`,
+  ];
   for (const [name, value] of Object.entries(env)) {
     flags.push("-e", `${name}=${value}`);
   }
@@ -121,7 +148,10 @@ for (const [app, image] of Object.entries(APPS)) {
         const ref = image();
         const previous = process.env.COSIGN_BINARY;
         process.env.COSIGN_BINARY = SIGNED(); // mocks: prod verifies its image with a stand-in
-        const django = app === "django" ? { migrationCommand: ["python", "manage.py", "migrate", "--noinput"], workerEnabled: false } : {};
+        const django =
+          app === "django"
+            ? { migrationCommand: ["python", "manage.py", "migrate", "--noinput"], workerEnabled: false }
+            : {};
         const run = await runProgram(withConfig(input(), django), { stack });
         process.env.COSIGN_BINARY = previous;
         const objects = rendered(run);
@@ -132,15 +162,56 @@ for (const [app, image] of Object.entries(APPS)) {
         const local = localEnvironment();
         const db = database(apiEnv.DATABASE_URL);
         containers.push(
-          docker("run", "-d", "--network", NETWORK, "--network-alias", "contract-postgres", "-e", "POSTGRES_USER=app", "-e", "POSTGRES_DB=app",
-            "-e", `POSTGRES_PASSWORD=${db.password}`, "-e", "PGDATA=/tmp/pgdata", "--user", "70:70", "--tmpfs", "/tmp:rw,uid=70,gid=70", "--tmpfs", "/var/run/postgresql:rw,uid=70,gid=70,mode=0770", local.postgresImage),
-          docker("run", "-d", "--network", NETWORK, "--network-alias", "contract-redis", "--user", "999:999", local.redisImage),
+          docker(
+            "run",
+            "-d",
+            "--network",
+            NETWORK,
+            "--network-alias",
+            "contract-postgres",
+            "-e",
+            "POSTGRES_USER=app",
+            "-e",
+            "POSTGRES_DB=app",
+            "-e",
+            `POSTGRES_PASSWORD=${db.password}`,
+            "-e",
+            "PGDATA=/tmp/pgdata",
+            "--user",
+            "70:70",
+            "--tmpfs",
+            "/tmp:rw,uid=70,gid=70",
+            "--tmpfs",
+            "/var/run/postgresql:rw,uid=70,gid=70,mode=0770",
+            local.postgresImage,
+          ),
+          docker(
+            "run",
+            "-d",
+            "--network",
+            NETWORK,
+            "--network-alias",
+            "contract-redis",
+            "--user",
+            "999:999",
+            local.redisImage,
+          ),
         );
         const address = (alias: string) =>
-          docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, containers[alias === "contract-postgres" ? 0 : 1]);
-        const hosts = [`${db.host}:${address("contract-postgres")}`, `${new URL(apiEnv.REDIS_URL).hostname}:${address("contract-redis")}`];
+          docker(
+            "inspect",
+            "-f",
+            `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`,
+            containers[alias === "contract-postgres" ? 0 : 1],
+          );
+        const hosts = [
+          `${db.host}:${address("contract-postgres")}`,
+          `${new URL(apiEnv.REDIS_URL).hostname}:${address("contract-redis")}`,
+        ];
         await eventually("Postgres accepting connections", 60, () =>
-          docker("exec", containers[0], "pg_isready", "-h", "127.0.0.1", "-U", "app").includes("accepting") ? true : undefined,
+          docker("exec", containers[0], "pg_isready", "-h", "127.0.0.1", "-U", "app").includes("accepting")
+            ? true
+            : undefined,
         );
 
         progress(`contract: ${app} / ${stack}: migration, as the Job runs it`);

@@ -9,10 +9,19 @@ import { explain, startLoad, type LoadRun } from "../support/load";
 import { destroyStack, kubectlJson, newStack, openApiVersion, progress, releaseId, upRelease } from "./env";
 import { buildReleases, failingMigration, failingRequests, neverReady } from "../support/releases";
 
-const SECRETS = { secretKey: "e2e-delivery-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "e2e-postgres-password" };
+const SECRETS = {
+  secretKey: "e2e-delivery-secret-key-0123456789abcdef0123456789abcdef",
+  devPostgresPassword: "e2e-postgres-password",
+};
 
 /** A dev-shaped stack (in-cluster Postgres and Redis, so pods really become ready) with a strategy. */
-function deliveryStack(name: string, namespace: string, host: string, image: string, extra: ConfigValues): Promise<Stack> {
+function deliveryStack(
+  name: string,
+  namespace: string,
+  host: string,
+  image: string,
+  extra: ConfigValues,
+): Promise<Stack> {
   const values: ConfigValues = {
     ...localShape("dev", image, SECRETS),
     namespace,
@@ -28,13 +37,18 @@ function deliveryStack(name: string, namespace: string, host: string, image: str
   return newStack(name, values, Object.keys(SECRETS));
 }
 
-
 function loadOn(host: string, path = "/openapi.json", ratePerSecond = 20): LoadRun {
-  return startLoad({ url: `http://127.0.0.1${path}`, host, ratePerSecond, maxRequests: 20_000, maxSeconds: 900, release: openApiVersion });
+  return startLoad({
+    url: `http://127.0.0.1${path}`,
+    host,
+    ratePerSecond,
+    maxRequests: 20_000,
+    maxSeconds: 900,
+    release: openApiVersion,
+  });
 }
 
 const rollout = (namespace: string) => kubectlJson("get", "rollout", "api", "-n", namespace);
-
 
 /** `up` that must fail; returns the engine's message. */
 async function failingUp(stack: Stack, values: ConfigValues): Promise<string> {
@@ -99,7 +113,9 @@ describe("blue-green releases on the real node", function () {
     assert.equal(release.previous, v1);
     assert.equal(traffic.failed, 0, explain(traffic));
     const switched = traffic.releases["1.0.1"] ? traffic.releases["1.0.1"].lastMs - promotedAt : 0;
-    progress(`blue-green: ${traffic.sent} requests, 0 failed, last answer from the old release ${(switched / 1000).toFixed(1)} s after the promoting up started`);
+    progress(
+      `blue-green: ${traffic.sent} requests, 0 failed, last answer from the old release ${(switched / 1000).toFixed(1)} s after the promoting up started`,
+    );
     assert.ok(traffic.releases["1.0.2"], "the new release served");
   });
 
@@ -120,7 +136,10 @@ describe("blue-green releases on the real node", function () {
     const message = await failingUp(stack, { imageRef: broken, appVersion: "1.0.4" });
     assert.match(message, /migration/i);
     const pods = kubectlJson("get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=api").items;
-    assert.ok(!pods.some((pod: any) => pod.spec.containers[0].image === broken), "no API pod of the release that failed to migrate");
+    assert.ok(
+      !pods.some((pod: any) => pod.spec.containers[0].image === broken),
+      "no API pod of the release that failed to migrate",
+    );
     const release = await upRelease(stack, { imageRef: v3, appVersion: "1.0.5", releaseTimeoutSeconds: 1800 });
     const traffic = await load.stop();
     assert.equal(release.preview, v3, "the good release migrated and waits in preview");
@@ -137,8 +156,19 @@ describe("blue-green releases on the real node", function () {
     assert.equal(release.active, v2);
     assert.equal(traffic.failed, 0, explain(traffic));
     const status = rollout(ns).status;
-    const active = kubectlJson("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${status.blueGreen.activeSelector}`).items[0];
-    assert.equal(active.spec.template.spec.containers[0].image, v2, "the active Service selects the rolled-back-to release");
+    const active = kubectlJson(
+      "get",
+      "replicasets",
+      "-n",
+      ns,
+      "-l",
+      `rollouts-pod-template-hash=${status.blueGreen.activeSelector}`,
+    ).items[0];
+    assert.equal(
+      active.spec.template.spec.containers[0].image,
+      v2,
+      "the active Service selects the rolled-back-to release",
+    );
     progress(`blue-green: ${traffic.sent} requests across the rollback, 0 failed`);
   });
 });
@@ -177,7 +207,9 @@ describe("canary releases that shift real traffic", function () {
     assert.equal(release.active, v2);
     assert.equal(traffic.failed, 0, explain(traffic));
     const share = (traffic.releases["1.0.2"]?.count ?? 0) / traffic.ok;
-    progress(`canary: ${traffic.sent} requests, ${Math.round(share * 100)} % answered by the new release over the whole update`);
+    progress(
+      `canary: ${traffic.sent} requests, ${Math.round(share * 100)} % answered by the new release over the whole update`,
+    );
     assert.ok(traffic.releases["1.0.1"] && traffic.releases["1.0.2"], "both releases served users during the canary");
     const status = rollout(ns).status;
     assert.equal(status.phase, "Healthy");
@@ -192,13 +224,27 @@ describe("canary releases that shift real traffic", function () {
     assert.match(message, /abort/i);
     const status = rollout(ns).status;
     assert.equal(status.abort, true);
-    const stable = kubectlJson("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${status.stableRS}`).items[0];
+    const stable = kubectlJson("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${status.stableRS}`)
+      .items[0];
     assert.equal(stable.spec.template.spec.containers[0].image, v2, "the stable release is still the good one");
     assert.ok((during.outcomes["500"] ?? 0) > 0, "the canary really got requests, and failed them");
     const runs = kubectlJson("get", "analysisruns", "-n", ns).items;
-    assert.ok(runs.some((run: any) => run.status?.phase === "Failed"), "an AnalysisRun over Prometheus failed");
-    const after = await startLoad({ url: "http://127.0.0.1/notes?limit=1", host, ratePerSecond: 10, maxRequests: 100, maxSeconds: 10 }).done;
+    assert.ok(
+      runs.some((run: any) => run.status?.phase === "Failed"),
+      "an AnalysisRun over Prometheus failed",
+    );
+    const after = await startLoad({
+      url: "http://127.0.0.1/notes?limit=1",
+      host,
+      ratePerSecond: 10,
+      maxRequests: 100,
+      maxSeconds: 10,
+    }).done;
     assert.equal(after.failed, 0, `after the abort every request is served by the stable release: ${explain(after)}`);
-    assert.equal((await stack.outputs()).release.value.active, v2, "the release output names what serves, not the aborted image");
+    assert.equal(
+      (await stack.outputs()).release.value.active,
+      v2,
+      "the release output names what serves, not the aborted image",
+    );
   });
 });

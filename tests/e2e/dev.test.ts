@@ -25,7 +25,19 @@ const SECRET_KEY = "e2e-dev-secret-key-0123456789abcdef0123456789abcdef0123";
 const SECRETS = { secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" };
 
 const psql = (sql: string) =>
-  podExec(NAMESPACE, "api-postgres-0", "env", `PGPASSWORD=${SECRETS.devPostgresPassword}`, "psql", "-U", "app", "-d", "app", "-tAc", sql).trim();
+  podExec(
+    NAMESPACE,
+    "api-postgres-0",
+    "env",
+    `PGPASSWORD=${SECRETS.devPostgresPassword}`,
+    "psql",
+    "-U",
+    "app",
+    "-d",
+    "app",
+    "-tAc",
+    sql,
+  ).trim();
 const apiPods = () =>
   kubectlJson("get", "pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=api").items.filter(
     (pod: any) => !pod.metadata.deletionTimestamp,
@@ -94,21 +106,38 @@ describe("the dev stack on the real node", function () {
     kubectl("create", "namespace", outsider);
     try {
       kubectl(
-        "run", "probe", "-n", outsider, "--image", v1, "--restart=Never", "--command", "--",
-        "python", "-c", "import time; time.sleep(600)",
+        "run",
+        "probe",
+        "-n",
+        outsider,
+        "--image",
+        v1,
+        "--restart=Never",
+        "--command",
+        "--",
+        "python",
+        "-c",
+        "import time; time.sleep(600)",
       );
       kubectl("wait", "-n", outsider, "--for=condition=Ready", "pod/probe", "--timeout=120s");
       const apiIp = apiPods()[0].status.podIP;
       const reach = (host: string, port: number) =>
         podExec(
-          outsider, "probe", "python", "-c",
+          outsider,
+          "probe",
+          "python",
+          "-c",
           `import socket\ntry:\n socket.create_connection((${JSON.stringify(host)}, ${port}), timeout=3); print("open")\nexcept OSError as e: print("blocked", type(e).__name__)`,
         ).trim();
       assert.match(reach(apiIp, 8000), /^blocked/, "the API pod's port");
       assert.match(reach(`api.${NAMESPACE}.svc.cluster.local`, 80), /^blocked/, "the API Service");
       assert.match(reach(`api-redis.${NAMESPACE}.svc.cluster.local`, 6379), /^blocked/, "dev Redis");
       assert.match(reach(`api-postgres.${NAMESPACE}.svc.cluster.local`, 5432), /^blocked/, "dev Postgres");
-      assert.equal((await viaIngress(HOST, "/health/live")).status, 200, "the ingress controller still reaches the API");
+      assert.equal(
+        (await viaIngress(HOST, "/health/live")).status,
+        200,
+        "the ingress controller still reaches the API",
+      );
     } finally {
       kubectl("delete", "namespace", outsider, "--wait=false");
     }
@@ -116,7 +145,13 @@ describe("the dev stack on the real node", function () {
 
   it("Redis down for 30 s: the API stays in its Service and requests that need only Postgres all succeed", async () => {
     const id = JSON.parse((await viaIngress(HOST, "/notes", { json: { title: "during outage" } })).body).id;
-    const load = startLoad({ url: `http://127.0.0.1/notes/${id}`, host: HOST, ratePerSecond: 10, maxRequests: 600, maxSeconds: 60 });
+    const load = startLoad({
+      url: `http://127.0.0.1/notes/${id}`,
+      host: HOST,
+      ratePerSecond: 10,
+      maxRequests: 600,
+      maxSeconds: 60,
+    });
     progress("dev: Redis stopped for 30 s under load");
     kubectl("scale", "statefulset", "api-redis", "-n", NAMESPACE, "--replicas=0");
     try {
@@ -142,12 +177,20 @@ describe("the dev stack on the real node", function () {
     // Users reading a note, through the database. Not /health/ready: that answers 503 by design
     // when its 1 s database check is slow, which tells the kubelet, and loses no user's request.
     const id = JSON.parse((await viaIngress(HOST, "/notes", { json: { title: "during the update" } })).body).id;
-    const load = startLoad({ url: `http://127.0.0.1/notes/${id}`, host: HOST, ratePerSecond: 20, maxRequests: 6000, maxSeconds: 300 });
+    const load = startLoad({
+      url: `http://127.0.0.1/notes/${id}`,
+      host: HOST,
+      ratePerSecond: 20,
+      maxRequests: 6000,
+      maxSeconds: 300,
+    });
     progress("dev: rolling update to a new image under load");
     await setConfig(stack, { imageRef: v2 });
     const result = await stack.up({ onOutput: () => undefined });
     const traffic = await load.stop();
-    progress(`dev: ${traffic.sent} requests across the rolling update, ${traffic.failed} failed, p99 ${traffic.p99Ms} ms`);
+    progress(
+      `dev: ${traffic.sent} requests across the rolling update, ${traffic.failed} failed, p99 ${traffic.p99Ms} ms`,
+    );
     assert.equal(result.summary.result, "succeeded");
     assert.equal(traffic.failed, 0, explain(traffic));
     assert.ok(apiPods().every((pod: any) => pod.spec.containers[0].image === v2));
@@ -168,9 +211,13 @@ describe("the dev stack on the real node", function () {
 
   it("`destroy` leaves no pod, container or claim of the stack on the node", async () => {
     progress("dev: pulumi destroy");
-    const claims = ["postgres", "redis"].map((service) => kubectlJson("get", "pvc", `data-api-${service}-0`, "-n", NAMESPACE).spec.volumeName);
+    const claims = ["postgres", "redis"].map(
+      (service) => kubectlJson("get", "pvc", `data-api-${service}-0`, "-n", NAMESPACE).spec.volumeName,
+    );
     await stack.destroy({ onOutput: () => undefined });
-    await eventually(`namespace ${NAMESPACE} to be gone`, 180, () => (exists("namespace", NAMESPACE) ? undefined : true));
+    await eventually(`namespace ${NAMESPACE} to be gone`, 180, () =>
+      exists("namespace", NAMESPACE) ? undefined : true,
+    );
     await eventually("the node to have stopped every pod of the stack", 60, () => {
       const left = nodeObjects(NAMESPACE);
       return left.pods.length === 0 && left.containers.length === 0 ? true : undefined;

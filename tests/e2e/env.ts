@@ -73,7 +73,10 @@ export async function destroyStack(stack: Stack | undefined): Promise<void> {
 }
 
 export function kubectl(...args: string[]): string {
-  return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 export function kubectlJson<T = any>(...args: string[]): T {
@@ -90,7 +93,11 @@ export function exists(kind: string, name: string, namespace?: string): boolean 
 }
 
 /** Polls until `check` returns a value (not undefined), or fails with the last error seen. */
-export async function eventually<T>(what: string, seconds: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  seconds: number,
+  check: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   let last: unknown;
   for (;;) {
@@ -113,7 +120,6 @@ export async function eventually<T>(what: string, seconds: number, check: () => 
 export function changes(summary: Record<string, number> | undefined): string[] {
   return Object.keys(summary ?? {}).filter((op) => op !== "same" && op !== "read");
 }
-
 
 /** The local CA that cert-manager's ClusterIssuer local-ca signs with (for verifying TLS). */
 export const LOCAL_CA = path.join(required("API_STACK_STATE"), "local-env", "ca.crt");
@@ -152,7 +158,11 @@ export function viaIngress(
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }),
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
         );
       },
     );
@@ -170,10 +180,14 @@ export function podExec(namespace: string, pod: string, ...command: string[]): s
 /** The node's pod sandboxes and containers of a namespace, as the container runtime lists them. */
 export function nodeObjects(namespace: string): { pods: string[]; containers: string[] } {
   const crictl = (...args: string[]) =>
-    execFileSync(required("CRICTL_BINARY"), ["--config", path.join(required("API_STACK_STATE"), "local-env/node/crictl.yaml"), ...args], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    })
+    execFileSync(
+      required("CRICTL_BINARY"),
+      ["--config", path.join(required("API_STACK_STATE"), "local-env/node/crictl.yaml"), ...args],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    )
       .split("\n")
       .filter(Boolean);
   const label = `io.kubernetes.pod.namespace=${namespace}`;

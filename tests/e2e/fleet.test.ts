@@ -9,9 +9,21 @@ import { ApiStack } from "../../components/api-stack";
 import { loadStackConfig } from "../../config";
 import { localShape } from "../../scripts/automation";
 import { buildReleases } from "../support/releases";
-import { destroyStack, eventually, kubectlJson, newStack, openApiVersion, progress, releaseId, viaIngress } from "./env";
+import {
+  destroyStack,
+  eventually,
+  kubectlJson,
+  newStack,
+  openApiVersion,
+  progress,
+  releaseId,
+  viaIngress,
+} from "./env";
 
-const SECRETS = { secretKey: "e2e-fleet-secret-key-0123456789abcdef0123456789abcdef0123", devPostgresPassword: "e2e-postgres-password" };
+const SECRETS = {
+  secretKey: "e2e-fleet-secret-key-0123456789abcdef0123456789abcdef0123",
+  devPostgresPassword: "e2e-postgres-password",
+};
 const APIS = ["orders", "billing"] as const;
 type ApiName = (typeof APIS)[number];
 
@@ -66,7 +78,10 @@ describe("two APIs in one stack on the real node", function () {
     stack.workspace.program = fleetProgram(plans);
     const result = await stack.up({ onOutput: () => undefined });
     assert.equal(result.summary.result, "succeeded");
-    return Object.fromEntries(APIS.map((api) => [api, result.outputs[api].value])) as Record<ApiName, Record<string, string | undefined>>;
+    return Object.fromEntries(APIS.map((api) => [api, result.outputs[api].value])) as Record<
+      ApiName,
+      Record<string, string | undefined>
+    >;
   }
 
   /** Both hosts answer with the expected versions (the ingress follows Argo's switch within seconds). */
@@ -113,7 +128,11 @@ describe("two APIs in one stack on the real node", function () {
     progress("fleet: promote orders only");
     release = await up({ orders: { ...next, promote: releaseId(v2) }, billing: next });
     assert.deepEqual([release.orders.active, release.orders.previous], [v2, v1]);
-    assert.deepEqual([release.billing.active, release.billing.preview], [v1, v2], "billing still waits for its own promotion");
+    assert.deepEqual(
+      [release.billing.active, release.billing.preview],
+      [v1, v2],
+      "billing still waits for its own promotion",
+    );
     assert.equal(kubectlJson("get", "rollout", "billing", "-n", namespaceOf("billing")).status.phase, "Paused");
     await serving({ orders: "1.0.2", billing: "1.0.1" });
   });

@@ -6,9 +6,22 @@ import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localShape, type ConfigValues } from "../../scripts/automation";
 import { buildReleases } from "../support/releases";
-import { destroyStack, eventually, kubectlJson, newStack, openApiVersion, progress, releaseId, upRelease, viaIngress } from "./env";
+import {
+  destroyStack,
+  eventually,
+  kubectlJson,
+  newStack,
+  openApiVersion,
+  progress,
+  releaseId,
+  upRelease,
+  viaIngress,
+} from "./env";
 
-const SECRETS = { secretKey: "e2e-gateway-secret-key-0123456789abcdef0123456789abcdef01", devPostgresPassword: "e2e-postgres-password" };
+const SECRETS = {
+  secretKey: "e2e-gateway-secret-key-0123456789abcdef0123456789abcdef01",
+  devPostgresPassword: "e2e-postgres-password",
+};
 const NAMESPACE = "api-e2egateway";
 // The HTTPS listener's certificate is for *.gateway.localhost; a wildcard covers one label.
 const HOST = "e2e.gateway.localhost";
@@ -65,7 +78,9 @@ describe("exposure through the platform's Gateway on the real node", function ()
       assert.equal(accepted?.status, "True", `${route.metadata.name} accepted by the Gateway`);
     }
     // viaIngress verifies the certificate against the local CA for the host.
-    await eventually("HTTPS on the Gateway", 60, async () => ((await versionOver(HOST)) === "1.0.1" ? true : undefined));
+    await eventually("HTTPS on the Gateway", 60, async () =>
+      (await versionOver(HOST)) === "1.0.1" ? true : undefined,
+    );
     const plain = await viaIngress(HOST, "/health/ready");
     assert.ok([301, 302, 307, 308].includes(plain.status), `plain HTTP answered ${plain.status}`);
     assert.equal(plain.headers.location, `https://${HOST}/health/ready`);
@@ -75,7 +90,9 @@ describe("exposure through the platform's Gateway on the real node", function ()
     progress("gateway: second release waits in preview");
     const release = await up({ imageRef: v2, appVersion: "1.0.2" });
     assert.deepEqual([release.active, release.preview], [v1, v2]);
-    await eventually("the preview host on the new release", 60, async () => ((await versionOver(PREVIEW_HOST)) === "1.0.2" ? true : undefined));
+    await eventually("the preview host on the new release", 60, async () =>
+      (await versionOver(PREVIEW_HOST)) === "1.0.2" ? true : undefined,
+    );
     assert.equal(await versionOver(HOST), "1.0.1", "users stay on the active release");
   });
 
@@ -83,6 +100,8 @@ describe("exposure through the platform's Gateway on the real node", function ()
     progress("gateway: promote");
     const release = await up({ promote: releaseId(v2) });
     assert.equal(release.active, v2);
-    await eventually("the main host on the new release", 60, async () => ((await versionOver(HOST)) === "1.0.2" ? true : undefined));
+    await eventually("the main host on the new release", 60, async () =>
+      (await versionOver(HOST)) === "1.0.2" ? true : undefined,
+    );
   });
 });

@@ -19,14 +19,19 @@ export const mochaHooks = {
     try {
       log = kubectl("logs", "-n", "ingress", "deployment/traefik", `--since-time=${started.toISOString()}`);
     } catch (error) {
-      process.stderr.write(`    (the ingress controller's log could not be read: ${(error as Error).message.split("\n")[0]})\n`);
+      process.stderr.write(
+        `    (the ingress controller's log could not be read: ${(error as Error).message.split("\n")[0]})\n`,
+      );
       return;
     }
     // Common log format: `... "GET /path HTTP/1.1" <status> ...`; the controller's own messages stay too.
     const unusual = log.split("\n").filter((line) => line && !/" [23]\d\d /.test(line));
     process.stderr.write(
       `    ingress controller, entries not answered 2xx/3xx since ${started.toISOString()} (last ${ACCESS_LOG_LINES}):\n` +
-        unusual.slice(-ACCESS_LOG_LINES).map((line) => `      ${line}\n`).join(""),
+        unusual
+          .slice(-ACCESS_LOG_LINES)
+          .map((line) => `      ${line}\n`)
+          .join(""),
     );
   },
 };

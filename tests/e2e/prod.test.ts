@@ -11,7 +11,20 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localEnvironment, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
 import { PROJECT_DIR } from "../support/program";
-import { destroyStack, eventually, exists, KUBECONFIG, kubectl, kubectlJson, LOCAL_CA, newStack, podExec, progress, releaseId, viaIngress } from "./env";
+import {
+  destroyStack,
+  eventually,
+  exists,
+  KUBECONFIG,
+  kubectl,
+  kubectlJson,
+  LOCAL_CA,
+  newStack,
+  podExec,
+  progress,
+  releaseId,
+  viaIngress,
+} from "./env";
 import { explain, startLoad } from "../support/load";
 import { buildReleases, signed } from "../support/releases";
 
@@ -78,7 +91,10 @@ kind: Service
 metadata: {name: redis, namespace: ${DATABASES}}
 spec: {selector: {app: redis}, ports: [{port: 6379}]}
 `;
-  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "apply", "-f", "-"], { input: manifest, stdio: ["pipe", "ignore", "inherit"] });
+  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "apply", "-f", "-"], {
+    input: manifest,
+    stdio: ["pipe", "ignore", "inherit"],
+  });
   kubectl("wait", "-n", DATABASES, "--for=condition=Ready", "pod/postgres", "pod/redis", "--timeout=180s");
 }
 
@@ -99,8 +115,21 @@ class BridgeClient {
   /** HTTP status of one HTTPS request to the ingress controller pod, verified against the local CA. */
   status(ingressIp: string, requestPath: string): number {
     return Number(
-      this.exec("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--cacert", LOCAL_CA,
-        "--resolve", `${HOST}:8443:${ingressIp}`, `https://${HOST}:8443${requestPath}`),
+      this.exec(
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--max-time",
+        "5",
+        "--cacert",
+        LOCAL_CA,
+        "--resolve",
+        `${HOST}:8443:${ingressIp}`,
+        `https://${HOST}:8443${requestPath}`,
+      ),
     );
   }
   close(): void {
@@ -139,7 +168,9 @@ describe("the prod stack on the real node", function () {
   it("serves HTTPS with a certificate from the local CA that a client verifies, and redirects plain HTTP", async () => {
     // cert-manager issues the Ingress' certificate after the Ingress exists: `up` does not wait for it.
     await eventually("cert-manager to issue api-tls", 120, () => {
-      const ready = kubectlJson("get", "certificate", "api-tls", "-n", NAMESPACE).status?.conditions?.find((c: any) => c.type === "Ready");
+      const ready = kubectlJson("get", "certificate", "api-tls", "-n", NAMESPACE).status?.conditions?.find(
+        (c: any) => c.type === "Ready",
+      );
       return ready?.status === "True" ? true : undefined;
     });
     // ... and Traefik picks the certificate's Secret up from its watch shortly after.
@@ -156,22 +187,33 @@ describe("the prod stack on the real node", function () {
   });
 
   it("limits requests per client address: a client above the rate gets 429, one below never does", () => {
-    const ingressIp = kubectlJson("get", "pods", "-n", "ingress", "-l", "app.kubernetes.io/name=traefik").items[0].status.podIP;
+    const ingressIp = kubectlJson("get", "pods", "-n", "ingress", "-l", "app.kubernetes.io/name=traefik").items[0]
+      .status.podIP;
     const fast = new BridgeClient("fast", "10.244.0.250");
     const slow = new BridgeClient("slow", "10.244.0.251");
     try {
       // Above the rate: more than its burst (twice the per-minute rate) at once.
-      const fastStatuses = Array.from({ length: RATE_LIMIT_PER_MINUTE * 3 }, () => fast.status(ingressIp, "/health/live"));
+      const fastStatuses = Array.from({ length: RATE_LIMIT_PER_MINUTE * 3 }, () =>
+        fast.status(ingressIp, "/health/live"),
+      );
       // Below the rate: one request every 3 s is 20 a minute, under 30.
       const slowStatuses: number[] = [];
       for (let i = 0; i < 8; i++) {
         slowStatuses.push(slow.status(ingressIp, "/health/live"));
         execFileSync("sleep", ["3"]);
       }
-      progress(`prod: fast client ${fastStatuses.filter((s) => s === 429).length}/${fastStatuses.length} limited; slow client ${slowStatuses.filter((s) => s === 429).length}/${slowStatuses.length}`);
+      progress(
+        `prod: fast client ${fastStatuses.filter((s) => s === 429).length}/${fastStatuses.length} limited; slow client ${slowStatuses.filter((s) => s === 429).length}/${slowStatuses.length}`,
+      );
       assert.ok(fastStatuses.includes(429), `the fast client was never limited: ${fastStatuses.join(",")}`);
-      assert.ok(fastStatuses.slice(0, RATE_LIMIT_PER_MINUTE).every((s) => s === 200), "its first requests were served");
-      assert.ok(slowStatuses.every((s) => s === 200), `the slow client was limited: ${slowStatuses.join(",")}`);
+      assert.ok(
+        fastStatuses.slice(0, RATE_LIMIT_PER_MINUTE).every((s) => s === 200),
+        "its first requests were served",
+      );
+      assert.ok(
+        slowStatuses.every((s) => s === 200),
+        `the slow client was limited: ${slowStatuses.join(",")}`,
+      );
     } finally {
       fast.close();
       slow.close();
@@ -201,27 +243,52 @@ describe("the prod stack on the real node", function () {
         name: "restore-check",
         namespace: NAMESPACE,
         // The backup Job's labels: the NetworkPolicy lets these pods reach the database.
-        labels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-prod", "app.kubernetes.io/component": "backup" },
+        labels: {
+          "app.kubernetes.io/name": "api",
+          "app.kubernetes.io/instance": "api-prod",
+          "app.kubernetes.io/component": "backup",
+        },
       },
       spec: {
         restartPolicy: "Never",
-        securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          runAsGroup: 10001,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
         containers: [
           {
             name: "restore",
             image: local.postgresImage,
-            command: ["sh", "-ec",
+            command: [
+              "sh",
+              "-ec",
               `psql "${admin}/app" -c "CREATE DATABASE restore_check" && ` +
-              `pg_restore --no-owner --exit-on-error --dbname="${admin}/restore_check" /backups/${file} && ` +
-              `psql "${admin}/restore_check" -tAc "SELECT count(*) FROM notes WHERE title = 'before the next release'"`],
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-            volumeMounts: [{ name: "backups", mountPath: "/backups", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+                `pg_restore --no-owner --exit-on-error --dbname="${admin}/restore_check" /backups/${file} && ` +
+                `psql "${admin}/restore_check" -tAc "SELECT count(*) FROM notes WHERE title = 'before the next release'"`,
+            ],
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+            },
+            volumeMounts: [
+              { name: "backups", mountPath: "/backups", readOnly: true },
+              { name: "tmp", mountPath: "/tmp" },
+            ],
           },
         ],
-        volumes: [{ name: "backups", persistentVolumeClaim: { claimName: "api-backup" } }, { name: "tmp", emptyDir: {} }],
+        volumes: [
+          { name: "backups", persistentVolumeClaim: { claimName: "api-backup" } },
+          { name: "tmp", emptyDir: {} },
+        ],
       },
     };
-    execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "apply", "-f", "-"], { input: JSON.stringify(pod), stdio: ["pipe", "ignore", "inherit"] });
+    execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "apply", "-f", "-"], {
+      input: JSON.stringify(pod),
+      stdio: ["pipe", "ignore", "inherit"],
+    });
     try {
       const phase = await eventually("the restore pod to finish", 180, () => {
         const status = kubectlJson("get", "pod", "restore-check", "-n", NAMESPACE).status.phase;
@@ -232,17 +299,34 @@ describe("the prod stack on the real node", function () {
       assert.match(log, /^1$/m, "the restored database holds the note written before the release");
     } finally {
       kubectl("delete", "pod", "restore-check", "-n", NAMESPACE, "--wait=false");
-      podExec(DATABASES, "postgres", "env", `PGPASSWORD=${DB_PASSWORD}`, "psql", "-U", "app", "-d", "app", "-c", "DROP DATABASE IF EXISTS restore_check");
+      podExec(
+        DATABASES,
+        "postgres",
+        "env",
+        `PGPASSWORD=${DB_PASSWORD}`,
+        "psql",
+        "-U",
+        "app",
+        "-d",
+        "app",
+        "-c",
+        "DROP DATABASE IF EXISTS restore_check",
+      );
     }
   });
 
   it("rotates the secret key and the database password under load, at most one request failing (docs/hardening.md)", async () => {
     progress("prod: key and database-password rotation under load");
     // The note's share link is signed with the current key; it must keep working.
-    const note = JSON.parse((await viaIngress(HOST, "/notes", { tls: true, json: { title: "shared before the rotation" } })).body);
-    const link = new URL(JSON.parse((await viaIngress(HOST, `/notes/${note.id}/share`, { tls: true, method: "POST" })).body).url);
+    const note = JSON.parse(
+      (await viaIngress(HOST, "/notes", { tls: true, json: { title: "shared before the rotation" } })).body,
+    );
+    const link = new URL(
+      JSON.parse((await viaIngress(HOST, `/notes/${note.id}/share`, { tls: true, method: "POST" })).body).url,
+    );
     // The second login role, a member of the role that owns the schema.
-    const psql = (sql: string) => podExec(DATABASES, "postgres", "env", `PGPASSWORD=${DB_PASSWORD}`, "psql", "-U", "app", "-d", "app", "-tAc", sql);
+    const psql = (sql: string) =>
+      podExec(DATABASES, "postgres", "env", `PGPASSWORD=${DB_PASSWORD}`, "psql", "-U", "app", "-d", "app", "-tAc", sql);
     psql(`CREATE ROLE app_green LOGIN PASSWORD 'e2e-green-password' IN ROLE app`);
     const newKey = "e2e-prod-rotated-secret-key-0123456789abcdef0123456789abcdef";
     // The load below comes from one client address: lift the rate limit the previous test set low.
@@ -275,24 +359,39 @@ describe("the prod stack on the real node", function () {
     assert.ok(traffic.failed <= 1, `more than one failed request across the rotation: ${explain(traffic)}`);
     const shared = await viaIngress(HOST, `${link.pathname}${link.search}`, { tls: true });
     assert.equal(shared.status, 200, "a link signed with the previous key still opens during the rotation");
-    assert.match(psql("SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE datname = 'app'"), /app_green/, "the pods connect as the new role");
+    assert.match(
+      psql("SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE datname = 'app'"),
+      /app_green/,
+      "the pods connect as the new role",
+    );
   });
 
   it("passes the policy pack on a real preview", async () => {
     // The pack runs as an analyzer plugin through policy/run-pack (see docs/policy.md).
-    const preview = await stack.preview({ policyPacks: [path.join(PROJECT_DIR, "policy/run-pack")], onOutput: () => undefined });
+    const preview = await stack.preview({
+      policyPacks: [path.join(PROJECT_DIR, "policy/run-pack")],
+      onOutput: () => undefined,
+    });
     assert.ok(Object.keys(preview.changeSummary).length > 0);
   });
 
   it("an unsigned image is refused before anything changes", async () => {
     const unsigned = buildReleases(3)[2]; // never signed
-    const probe = await newStack("e2eprodunsigned", prodConfig(unsigned, { namespace: "api-e2eunsigned" }), Object.keys(SECRETS));
+    const probe = await newStack(
+      "e2eprodunsigned",
+      prodConfig(unsigned, { namespace: "api-e2eunsigned" }),
+      Object.keys(SECRETS),
+    );
     await assert.rejects(probe.up({ onOutput: () => undefined }), /sign/i);
     assert.equal(exists("namespace", "api-e2eunsigned"), false);
   });
 
   it("invalid config fails before anything is created on the cluster", async () => {
-    const probe = await newStack("e2einvalid", prodConfig(v1, { namespace: "api-e2einvalid", cpuLimit: "1m" }), Object.keys(SECRETS));
+    const probe = await newStack(
+      "e2einvalid",
+      prodConfig(v1, { namespace: "api-e2einvalid", cpuLimit: "1m" }),
+      Object.keys(SECRETS),
+    );
     await assert.rejects(probe.up({ onOutput: () => undefined }), (error: Error) => {
       assert.match(error.message, /api-stack:cpuLimit/);
       return true;
@@ -302,7 +401,11 @@ describe("the prod stack on the real node", function () {
 
   it("render mode writes manifests the API server accepts", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-rendered-"));
-    const render = await newStack("e2erender", prodConfig(v1, { namespace: "api-e2erender", renderYamlTo: dir }), Object.keys(SECRETS));
+    const render = await newStack(
+      "e2erender",
+      prodConfig(v1, { namespace: "api-e2erender", renderYamlTo: dir }),
+      Object.keys(SECRETS),
+    );
     const result = await render.up({ onOutput: () => undefined });
     assert.equal(result.summary.result, "succeeded");
     assert.equal(exists("namespace", "api-e2erender"), false, "render mode must not touch the cluster");
@@ -317,5 +420,4 @@ describe("the prod stack on the real node", function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
-
 });

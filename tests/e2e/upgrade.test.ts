@@ -16,7 +16,10 @@ import { baseRelease } from "../support/releases";
 
 /** The last release before the redesign of components, config and release state. */
 const UPGRADE_FROM = "bb4c129";
-const SECRETS = { secretKey: "e2e-upgrade-secret-key-0123456789abcdef0123456789abcdef", devPostgresPassword: "e2e-postgres-password" };
+const SECRETS = {
+  secretKey: "e2e-upgrade-secret-key-0123456789abcdef0123456789abcdef",
+  devPostgresPassword: "e2e-postgres-password",
+};
 const SHAPES = [
   { stack: "e2eupgradedev", namespace: "api-e2eupgradedev", extra: {} },
   { stack: "e2eupgradebg", namespace: "api-e2eupgradebg", extra: { strategy: "blueGreen" } },
@@ -65,7 +68,9 @@ describe("upgrading stacks of an earlier release", function () {
       kubectl("taint", "--overwrite", "node", simulated, "kwok.x-k8s.io/node=fake:NoSchedule");
     }
     for (const shape of SHAPES) {
-      const stack = await sideStack(shape.stack, { ...dirs, workDir: path.join(work, shape.stack) }).catch(() => undefined);
+      const stack = await sideStack(shape.stack, { ...dirs, workDir: path.join(work, shape.stack) }).catch(
+        () => undefined,
+      );
       await stack?.destroy({ onOutput: () => undefined }).catch(() => undefined);
     }
     execFileSync("git", ["-C", PROJECT_DIR, "worktree", "remove", "--force", tree], { stdio: "ignore" });
@@ -92,7 +97,10 @@ describe("upgrading stacks of an earlier release", function () {
           `  if (result.summary.result !== "succeeded") throw new Error(result.summary.result);\n` +
           `})().catch((e) => { console.error(e.message ?? e); process.exit(1); });\n`,
       );
-      execFileSync(path.join(tree, "node_modules/.bin/ts-node"), [driver], { cwd: tree, stdio: ["ignore", "ignore", "inherit"] });
+      execFileSync(path.join(tree, "node_modules/.bin/ts-node"), [driver], {
+        cwd: tree,
+        stdio: ["ignore", "ignore", "inherit"],
+      });
     }
     kubectl("uncordon", "api-stack-node");
     kubectl("taint", "--overwrite", "node", simulated, "kwok.x-k8s.io/node=fake:NoSchedule");
@@ -115,10 +123,14 @@ describe("upgrading stacks of an earlier release", function () {
         },
       });
       const unexpected = steps.filter(
-        (step) => !["same", "update", "create", "read", "refresh"].includes(step.op) && !replacedByDesign(step.type, step.urn),
+        (step) =>
+          !["same", "update", "create", "read", "refresh"].includes(step.op) && !replacedByDesign(step.type, step.urn),
       );
       assert.deepEqual(unexpected, [], `${shape.stack}: objects the upgrade would delete or replace`);
-      const counts = steps.reduce<Record<string, number>>((all, step) => ({ ...all, [step.op]: (all[step.op] ?? 0) + 1 }), {});
+      const counts = steps.reduce<Record<string, number>>(
+        (all, step) => ({ ...all, [step.op]: (all[step.op] ?? 0) + 1 }),
+        {},
+      );
       progress(`upgrade: ${shape.stack}: ${JSON.stringify(counts)}`);
       assert.ok((counts.same ?? 0) + (counts.update ?? 0) >= 10, "the live objects were kept");
     }

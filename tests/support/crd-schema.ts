@@ -25,7 +25,10 @@ const SOURCES: Record<string, CrdSource> = {
     project: "Argo Rollouts",
     module: "github.com/argoproj/argo-rollouts",
     pin: "ARGO_ROLLOUTS_VERSION",
-    files: { Rollout: "manifests/crds/rollout-crd.yaml", AnalysisTemplate: "manifests/crds/analysis-template-crd.yaml" },
+    files: {
+      Rollout: "manifests/crds/rollout-crd.yaml",
+      AnalysisTemplate: "manifests/crds/analysis-template-crd.yaml",
+    },
   },
   "gateway.networking.k8s.io": {
     project: "Gateway API",
@@ -36,13 +39,20 @@ const SOURCES: Record<string, CrdSource> = {
 };
 
 function moduleDir(source: CrdSource): string {
-  const pin = new RegExp(`^${source.pin}=(\\S+)$`, "m").exec(fs.readFileSync(path.join(PROJECT_DIR, "testbed/toolchain"), "utf8"));
+  const pin = new RegExp(`^${source.pin}=(\\S+)$`, "m").exec(
+    fs.readFileSync(path.join(PROJECT_DIR, "testbed/toolchain"), "utf8"),
+  );
   if (!pin) {
     throw new Error(`testbed/toolchain does not pin ${source.pin}`);
   }
   const module = `${source.module}@v${pin[1]}`;
   // A module may declare a newer Go than the machine has; `auto` fetches it, as the toolchain's build does.
-  const info = JSON.parse(execFileSync("go", ["mod", "download", "-json", module], { encoding: "utf8", env: { ...process.env, GOTOOLCHAIN: "auto" } })) as {
+  const info = JSON.parse(
+    execFileSync("go", ["mod", "download", "-json", module], {
+      encoding: "utf8",
+      env: { ...process.env, GOTOOLCHAIN: "auto" },
+    }),
+  ) as {
     Dir?: string;
     Error?: string;
   };

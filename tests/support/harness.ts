@@ -35,7 +35,8 @@ export interface StackInput {
  * defaults first (the CLI fills them in), then the stack's values; strings, JSON for structures.
  */
 export function readStackFile(stack: string): StackInput {
-  const read = (file: string) => load(fs.readFileSync(path.join(PROJECT_DIR, file), "utf8")) as { config?: Record<string, any> };
+  const read = (file: string) =>
+    load(fs.readFileSync(path.join(PROJECT_DIR, file), "utf8")) as { config?: Record<string, any> };
   const input: StackInput = { values: {}, secretKeys: [] };
   for (const [key, declaration] of Object.entries(read("Pulumi.yaml").config ?? {})) {
     if ("default" in declaration) {
@@ -189,7 +190,15 @@ export async function execute(
 ): Promise<{ resources: Registered[]; outputs?: Record<string, unknown>; error?: Error; reads: ReleaseTarget[] }> {
   const resources: Registered[] = [];
   const reads: ReleaseTarget[] = [];
-  const options = new Map<string, { parent?: string; dependsOn: string[]; ignoreChanges: string[]; aliases: pulumi.Input<pulumi.URN | pulumi.Alias>[] }>();
+  const options = new Map<
+    string,
+    {
+      parent?: string;
+      dependsOn: string[];
+      ignoreChanges: string[];
+      aliases: pulumi.Input<pulumi.URN | pulumi.Alias>[];
+    }
+  >();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -199,7 +208,16 @@ export async function execute(
           state.repoDigest = `${repository}@sha256:${fakeDigest(args.name)}`;
         }
         const key = `${args.type}::${args.name}`;
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, key, dependsOn: [], ignoreChanges: [], aliases: [], ...options.get(key) });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          key,
+          dependsOn: [],
+          ignoreChanges: [],
+          aliases: [],
+          ...options.get(key),
+        });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -227,7 +245,11 @@ export async function execute(
     });
     return undefined;
   };
-  const { outputs, error } = await runInMockedStack(() => program(fakeCluster(cluster, reads)), capture, () => resources.length);
+  const { outputs, error } = await runInMockedStack(
+    () => program(fakeCluster(cluster, reads)),
+    capture,
+    () => resources.length,
+  );
   return { resources, outputs, error, reads };
 }
 

@@ -157,7 +157,8 @@ export function startLoad(options: LoadOptions): LoadRun {
       result = drained.then(() => {
         agent.destroy();
         const sorted = [...latencies].sort((a, b) => a - b);
-        const quantile = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0);
+        const quantile = (q: number) =>
+          sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
         return {
           sent,
           ok,

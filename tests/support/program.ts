@@ -17,6 +17,8 @@ export async function loadProgram(readRelease?: ReleaseReader): Promise<Record<s
       delete require.cache[key];
     }
   }
-  const program = require(path.join(PROJECT_DIR, "index.ts")) as (readRelease?: ReleaseReader) => Promise<Record<string, unknown>>;
+  const program = require(path.join(PROJECT_DIR, "index.ts")) as (
+    readRelease?: ReleaseReader,
+  ) => Promise<Record<string, unknown>>;
   return program(readRelease);
 }

@@ -51,7 +51,9 @@ const answerWith = (status: number, paths: string) =>
 
 /** A release whose pods never become ready: /health/ready answers 503. */
 export const neverReady = () =>
-  variant("never-ready", { "/app/app/main.py": insertBefore(MIDDLEWARE_ANCHOR, answerWith(503, 'request.url.path == "/health/ready"')) });
+  variant("never-ready", {
+    "/app/app/main.py": insertBefore(MIDDLEWARE_ANCHOR, answerWith(503, 'request.url.path == "/health/ready"')),
+  });
 
 /** A release that serves, but answers 500 to every request outside /health. */
 export const failingRequests = () =>

@@ -183,7 +183,10 @@ describe("blue-green promotion by config, across updates (mocks)", () => {
     assert.equal(rolloutOf(run).metadata.annotations["api-stack.io/promotion"], undefined);
     assert.equal(release(run).active, V1);
     assert.equal(release(run).preview, V2);
-    assert.equal(release(run).promoteCommand, "pulumi config set promote 222222222222 --stack prod && pulumi up --stack prod");
+    assert.equal(
+      release(run).promoteCommand,
+      "pulumi config set promote 222222222222 --stack prod && pulumi up --stack prod",
+    );
   });
 
   it("the promote config promotes exactly that release, and the Rollout records why", async () => {
@@ -227,7 +230,10 @@ describe("the live release comes from the cluster, and fails closed (mocks)", ()
   it("reads the live release of this API's own Rollout, not the stack's outputs", async () => {
     const run = await runProgram(blueGreen(prodWith(V2)), { stack: "prod" });
     assert.deepEqual(run.reads, [{ kind: "Rollout", namespace: "api-prod", name: "api", container: "api" }]);
-    assert.deepEqual(run.resources.filter((r) => r.type === "pulumi:pulumi:StackReference"), []);
+    assert.deepEqual(
+      run.resources.filter((r) => r.type === "pulumi:pulumi:StackReference"),
+      [],
+    );
   });
 
   it("a release waits while another serves, even with no record of it in the stack's outputs", async () => {
@@ -280,20 +286,34 @@ describe("the live release comes from the cluster, and fails closed (mocks)", ()
     const program = async (readRelease: ReleaseReader) =>
       Object.fromEntries(
         Object.entries(apis).map(([name, extra]) => {
-          const api = { ...args, app: { ...args.app, appName: name }, namespace: `${name}-prod`, readRelease, ...extra };
+          const api = {
+            ...args,
+            app: { ...args.app, appName: name },
+            namespace: `${name}-prod`,
+            readRelease,
+            ...extra,
+          };
           return [name, new ApiStack(name, api).outputs.release];
         }),
       );
     const run = await runProgram(input, {
       stack: "prod",
       program,
-      cluster: { ...serving(V1, "orders-prod", "orders"), ...serving(V2, "billing-prod", "billing"), ...serving(V1, "search-prod", "search") },
+      cluster: {
+        ...serving(V1, "orders-prod", "orders"),
+        ...serving(V2, "billing-prod", "billing"),
+        ...serving(V1, "search-prod", "search"),
+      },
     });
     assert.deepEqual(
       run.reads.map((r) => `${r.namespace}/${r.name}`),
       ["orders-prod/orders", "billing-prod/billing", "search-prod/search"],
     );
-    const rolloutIn = (namespace: string) => run.all(ROLLOUT).map(asManifest).find((r) => r.metadata.namespace === namespace)!;
+    const rolloutIn = (namespace: string) =>
+      run
+        .all(ROLLOUT)
+        .map(asManifest)
+        .find((r) => r.metadata.namespace === namespace)!;
     const promotion = (namespace: string) => [
       rolloutIn(namespace).spec.strategy.blueGreen.autoPromotionEnabled,
       rolloutIn(namespace).metadata.annotations["api-stack.io/promotion"],
@@ -349,9 +369,14 @@ describe("blue-green post-promotion analysis (mocks)", () => {
   // Prod verifies prebuilt images as signed before registering anything.
   withCosign();
   it("is a bounded check that completes, so a release with it can finish", async () => {
-    const run = await runProgram(blueGreen(prodWith(V2), { postPromotionAnalysis: true, prometheusAddress: PROMETHEUS }), { stack: "prod" });
+    const run = await runProgram(
+      blueGreen(prodWith(V2), { postPromotionAnalysis: true, prometheusAddress: PROMETHEUS }),
+      { stack: "prod" },
+    );
     const post = rolloutOf(run).spec.strategy.blueGreen.postPromotionAnalysis;
-    const template = asManifest(run.all(TEMPLATE).find((t) => asManifest(t).metadata.name === post.templates[0].templateName)!);
+    const template = asManifest(
+      run.all(TEMPLATE).find((t) => asManifest(t).metadata.name === post.templates[0].templateName)!,
+    );
     const metric = template.spec.metrics[0];
     assert.ok(Number(metric.count) > 0, "an interval without a count measures forever");
     assert.ok(metric.interval);
@@ -397,7 +422,10 @@ describe("an update waits for its release (mocks, a fake cluster)", () => {
   const canaryProd = (image: string) => canary(prodWith(image), { releaseTimeoutSeconds: 2400 });
 
   it("waits for the canary image this update deployed, with its settings, up to releaseTimeoutSeconds", async () => {
-    const { run, waits, failures } = await runAndWait(canaryProd(V3), serving(V2), { kind: "released", live: { kind: "live", active: V3 } });
+    const { run, waits, failures } = await runAndWait(canaryProd(V3), serving(V2), {
+      kind: "released",
+      live: { kind: "live", active: V3 },
+    });
     assert.equal(waits.length, 1);
     const [{ target, expected, options }] = waits;
     assert.deepEqual(target, { kind: "Rollout", namespace: "api-prod", name: "api", container: "api" });
@@ -415,7 +443,8 @@ describe("an update waits for its release (mocks, a fake cluster)", () => {
   });
 
   it("after an abort, fails the update with Argo's reason and reports the stable release as active, not the aborted one", async () => {
-    const reason = "Argo Rollouts aborted release 333333333333 of Rollout api-prod/api (RolloutAborted: Metric \"error-rate\" assessed Failed)";
+    const reason =
+      'Argo Rollouts aborted release 333333333333 of Rollout api-prod/api (RolloutAborted: Metric "error-rate" assessed Failed)';
     const { run, failures } = await runAndWait(canaryProd(V3), serving(V2), {
       kind: "failed",
       reason,
@@ -448,7 +477,11 @@ describe("an update waits for its release (mocks, a fake cluster)", () => {
   });
 
   it("a rolling Deployment is left to the provider's own wait", async () => {
-    const { waits } = await runAndWait(withConfig(prodWith(V2)(), { strategy: "rolling" }), {}, { kind: "released", live: { kind: "absent" } });
+    const { waits } = await runAndWait(
+      withConfig(prodWith(V2)(), { strategy: "rolling" }),
+      {},
+      { kind: "released", live: { kind: "absent" } },
+    );
     assert.deepEqual(waits, []);
   });
 });
@@ -459,10 +492,16 @@ describe("delivery config rules", () => {
   };
 
   it("refuses blue-green keys on other strategies", () =>
-    fails(withConfig(prodInput(), { strategy: "rolling", promote: "222222222222" }), /api-stack:promote must not be set unless api-stack:strategy is blueGreen/));
+    fails(
+      withConfig(prodInput(), { strategy: "rolling", promote: "222222222222" }),
+      /api-stack:promote must not be set unless api-stack:strategy is blueGreen/,
+    ));
 
   it("needs Prometheus for canary", () =>
-    fails(withConfig(prodInput(), { strategy: "canary" }), /api-stack:prometheusAddress is required when api-stack:strategy is canary/));
+    fails(
+      withConfig(prodInput(), { strategy: "canary" }),
+      /api-stack:prometheusAddress is required when api-stack:strategy is canary/,
+    ));
 
   it("refuses auto-promotion in prod", () =>
     fails(blueGreen(prodInput, { autoPromote: true }), /api-stack:autoPromote: true is refused in prod/));
@@ -477,10 +516,16 @@ describe("delivery config rules", () => {
     ));
 
   it("refuses canary without an Ingress to shift traffic on", () =>
-    fails(canary(prodInput, { ingressEnabled: false, ingressHost: undefined }), /canary shifts traffic on the API's Ingress/));
+    fails(
+      canary(prodInput, { ingressEnabled: false, ingressHost: undefined }),
+      /canary shifts traffic on the API's Ingress/,
+    ));
 
   it("refuses canary steps that could complete before the analysis measured anything", () =>
-    fails(canary(prodInput, { canarySteps: [{ setWeight: 50 }, { pause: { duration: "90s" } }] }), /pauses after the first setWeight last 90 s; they must last at least 120 s/));
+    fails(
+      canary(prodInput, { canarySteps: [{ setWeight: 50 }, { pause: { duration: "90s" } }] }),
+      /pauses after the first setWeight last 90 s; they must last at least 120 s/,
+    ));
 });
 
 describe("a release that changes only appVersion (mocks)", () => {
@@ -490,11 +535,12 @@ describe("a release that changes only appVersion (mocks)", () => {
   // on a real cluster). Volume claim templates are immutable: a change replaces the StatefulSet
   // and, with its claims deleted with it, the dev database. Neither may change with a release.
   const untouched = (run: RunResult) =>
-    [...run.all(SERVICE), ...run.all("kubernetes:apps/v1:StatefulSet")]
-      .map((r) => {
-        const manifest = asManifest(r);
-        return r.type === SERVICE ? manifest : { name: manifest.metadata.name, claims: manifest.spec.volumeClaimTemplates };
-      });
+    [...run.all(SERVICE), ...run.all("kubernetes:apps/v1:StatefulSet")].map((r) => {
+      const manifest = asManifest(r);
+      return r.type === SERVICE
+        ? manifest
+        : { name: manifest.metadata.name, claims: manifest.spec.volumeClaimTemplates };
+    });
 
   for (const [strategy, input] of [
     ["blueGreen", () => blueGreen(devInput)],
@@ -505,12 +551,18 @@ describe("a release that changes only appVersion (mocks)", () => {
       const after = await runProgram(withConfig(input(), { appVersion: "2.0.0" }), { stack: "dev" });
       assert.ok(untouched(before).length >= 4);
       assert.deepEqual(untouched(after), untouched(before));
-      assert.notDeepEqual(rolloutOf(after).metadata.labels, rolloutOf(before).metadata.labels, "the Rollout does carry the version");
+      assert.notDeepEqual(
+        rolloutOf(after).metadata.labels,
+        rolloutOf(before).metadata.labels,
+        "the Rollout does carry the version",
+      );
     });
 
     it(`${strategy}: never changes the Services Argo switches once they exist`, async () => {
       const run = await runProgram(input(), { stack: "dev" });
-      const argoServices = run.all(SERVICE).filter((r) => ["api", "api-preview", "api-canary"].includes(asManifest(r).metadata.name));
+      const argoServices = run
+        .all(SERVICE)
+        .filter((r) => ["api", "api-preview", "api-canary"].includes(asManifest(r).metadata.name));
       assert.equal(argoServices.length, 2);
       for (const service of argoServices) {
         assert.deepEqual(service.ignoreChanges, ["metadata.labels", "metadata.annotations", "spec"], service.key);

@@ -5,7 +5,16 @@
 import { strict as assert } from "node:assert";
 import { evaluate, type Finding } from "../../policy/pack";
 import type { StackResource } from "../../policy/rules";
-import { asManifest, devInput, isKubernetes, prodInput, runProgram, withConfig, type RunResult, type StackInput } from "../support/harness";
+import {
+  asManifest,
+  devInput,
+  isKubernetes,
+  prodInput,
+  runProgram,
+  withConfig,
+  type RunResult,
+  type StackInput,
+} from "../support/harness";
 import { validateCustomResource } from "../support/crd-schema";
 import { validateManifest } from "../support/k8s-schema";
 import { withCosign } from "../support/cosign";
@@ -20,11 +29,21 @@ const HTTPS_LISTENER = { "gateway-tls": { httpsListeners: ["ingress/platform/htt
 const onGateway = (base: () => StackInput, extra: Record<string, string> = {}) =>
   // A Gateway's listener has its own certificate: clusterIssuer is the Ingress' key.
   withConfig(base(), { ...PLATFORM, clusterIssuer: undefined, ...extra });
-const route = (run: RunResult, name: string) => asManifest(run.all(ROUTE).find((r) => asManifest(r).metadata.name === name)!);
-const names = (run: RunResult, type: string) => run.all(type).map((r) => asManifest(r).metadata.name).sort();
+const route = (run: RunResult, name: string) =>
+  asManifest(run.all(ROUTE).find((r) => asManifest(r).metadata.name === name)!);
+const names = (run: RunResult, type: string) =>
+  run
+    .all(type)
+    .map((r) => asManifest(r).metadata.name)
+    .sort();
 const asStack = (run: RunResult, stack: string): StackResource[] =>
-  run.resources.map((r) => ({ type: r.type, props: asManifest(r), urn: `urn:pulumi:${stack}::api-stack::${r.type}::${r.name}` }));
-const mandatory = (findings: Finding[]) => findings.filter((f) => f.enforcementLevel === "mandatory").map((f) => `${f.policy}: ${f.message}`);
+  run.resources.map((r) => ({
+    type: r.type,
+    props: asManifest(r),
+    urn: `urn:pulumi:${stack}::api-stack::${r.type}::${r.name}`,
+  }));
+const mandatory = (findings: Finding[]) =>
+  findings.filter((f) => f.enforcementLevel === "mandatory").map((f) => `${f.policy}: ${f.message}`);
 
 async function validateAll(run: RunResult) {
   for (const resource of run.resources.filter(isKubernetes)) {
@@ -44,7 +63,13 @@ describe("exposure gateway: prod's host on the platform's Gateway (mocks)", () =
     assert.deepEqual(run.all(INGRESS), []);
     const api = route(run, "api");
     assert.deepEqual(api.spec.parentRefs, [
-      { group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "ingress", sectionName: "https" },
+      {
+        group: "gateway.networking.k8s.io",
+        kind: "Gateway",
+        name: "platform",
+        namespace: "ingress",
+        sectionName: "https",
+      },
     ]);
     assert.deepEqual(api.spec.hostnames, ["api.example.com"]);
     assert.deepEqual(api.spec.rules[0].backendRefs, [{ name: "api", port: 80 }]);
@@ -54,7 +79,9 @@ describe("exposure gateway: prod's host on the platform's Gateway (mocks)", () =
   it("redirects plain HTTP to https on the HTTP listener", () => {
     const redirect = route(run, "api-redirect");
     assert.equal(redirect.spec.parentRefs[0].sectionName, "http");
-    assert.deepEqual(redirect.spec.rules[0].filters, [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }]);
+    assert.deepEqual(redirect.spec.rules[0].filters, [
+      { type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } },
+    ]);
     assert.equal(redirect.spec.rules[0].backendRefs, undefined);
   });
 
@@ -97,15 +124,23 @@ describe("exposure gateway without TLS (dev, mocks)", () => {
 describe("the blue-green preview on its own host (mocks)", () => {
   withCosign();
   const previewHost = "api-preview.example.com";
-  const allowedHosts = (run: RunResult) => asManifest(run.one("kubernetes:core/v1:ConfigMap")).data.ALLOWED_HOSTS.split(",");
+  const allowedHosts = (run: RunResult) =>
+    asManifest(run.one("kubernetes:core/v1:ConfigMap")).data.ALLOWED_HOSTS.split(",");
 
   it("lets the apps answer the preview's host (ALLOWED_HOSTS), for an Ingress and a route alike", async () => {
-    for (const input of [withConfig(prodInput(), { strategy: "blueGreen", previewHost }), onGateway(prodInput, { strategy: "blueGreen", previewHost })]) {
+    for (const input of [
+      withConfig(prodInput(), { strategy: "blueGreen", previewHost }),
+      onGateway(prodInput, { strategy: "blueGreen", previewHost }),
+    ]) {
       const hosts = allowedHosts(await runProgram(input, { stack: "prod" }));
       assert.deepEqual(hosts.slice(0, 2), ["api.example.com", previewHost]);
     }
     // Without a preview host the apps refuse it.
-    assert.ok(!allowedHosts(await runProgram(withConfig(prodInput(), { strategy: "blueGreen" }), { stack: "prod" })).includes(previewHost));
+    assert.ok(
+      !allowedHosts(await runProgram(withConfig(prodInput(), { strategy: "blueGreen" }), { stack: "prod" })).includes(
+        previewHost,
+      ),
+    );
   });
 
   it("exposure ingress: an Ingress of its own to the preview Service, with its own certificate", async () => {

@@ -69,15 +69,24 @@ export async function runMocked(
     false,
   );
   const values = Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [`${GITHUB_PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    Object.entries(config).map(([key, value]) => [
+      `${GITHUB_PROJECT}:${key}`,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
   );
-  pulumi.runtime.setAllConfig(values, secret.map((key) => `${GITHUB_PROJECT}:${key}`));
+  pulumi.runtime.setAllConfig(
+    values,
+    secret.map((key) => `${GITHUB_PROJECT}:${key}`),
+  );
 
   const keyOf = (r: pulumi.Resource | undefined) => r && (r as unknown as { __key: string }).__key;
   const capture: pulumi.ResourceTransformation = (args) => {
     const key = `${args.type}::${args.name}`;
     (args.resource as unknown as { __key: string }).__key = key;
-    options.set(key, { parent: keyOf(args.opts.parent), provider: keyOf(args.opts.provider as pulumi.Resource | undefined)?.split("::")[1] });
+    options.set(key, {
+      parent: keyOf(args.opts.parent),
+      provider: keyOf(args.opts.provider as pulumi.Resource | undefined)?.split("::")[1],
+    });
     return undefined;
   };
   const { outputs, error } = await runInMockedStack(program, capture, () => resources.length);

@@ -7,7 +7,16 @@ import * as path from "node:path";
 import { load } from "js-yaml";
 import { GithubRepository, type GithubRepositoryArgs } from "../../components/github";
 import { parseGithubConfig } from "../../github/config";
-import { githubProgram, GITHUB_PROJECT, GITHUB_PROJECT_DIR, isSecret, plainStrings, reveal, runMocked, type MockedRun } from "./github-mocks";
+import {
+  githubProgram,
+  GITHUB_PROJECT,
+  GITHUB_PROJECT_DIR,
+  isSecret,
+  plainStrings,
+  reveal,
+  runMocked,
+  type MockedRun,
+} from "./github-mocks";
 
 const T = {
   component: "api-stack:index:GithubRepository",
@@ -34,7 +43,10 @@ const CREDENTIALS = {
 const DIGEST = "b".repeat(64);
 
 const byType = (r: MockedRun, type: string) => r.resources.filter((x) => x.type === type);
-const environmentNames = (r: MockedRun) => byType(r, T.environment).map((e) => e.inputs.environment).sort();
+const environmentNames = (r: MockedRun) =>
+  byType(r, T.environment)
+    .map((e) => e.inputs.environment)
+    .sort();
 
 function componentArgs(): GithubRepositoryArgs {
   return {
@@ -98,10 +110,16 @@ describe("GithubRepository (mocks)", () => {
     assert.equal(env("prod").preventSelfReview, true);
     assert.equal(env("prod").canAdminsBypass, false);
     for (const name of ["build", "dev", "dev-preview", "prod", "prod-preview"]) {
-      assert.deepEqual(env(name).deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true }, name);
+      assert.deepEqual(
+        env(name).deploymentBranchPolicy,
+        { protectedBranches: false, customBranchPolicies: true },
+        name,
+      );
     }
     assert.equal(env("dev-pr").deploymentBranchPolicy, undefined);
-    const policies = byType(r, T.policy).map((p) => `${p.inputs.environment}:${p.inputs.branchPattern}`).sort();
+    const policies = byType(r, T.policy)
+      .map((p) => `${p.inputs.environment}:${p.inputs.branchPattern}`)
+      .sort();
     assert.deepEqual(policies, ["build:main", "dev-preview:main", "dev:main", "prod-preview:main", "prod:main"]);
   });
 
@@ -121,7 +139,11 @@ describe("GithubRepository (mocks)", () => {
     assert.deepEqual(where(CREDENTIALS.devPullRequestKubeconfig), ["dev-pr/KUBE_CONFIG"]);
     assert.deepEqual(where(CREDENTIALS.registryPassword), ["build/REGISTRY_PASSWORD"]);
     assert.deepEqual(where(CREDENTIALS.webhook), ["dev/NOTIFY_WEBHOOK_URL", "prod/NOTIFY_WEBHOOK_URL"]);
-    assert.deepEqual(where(CREDENTIALS.devPassphrase), ["dev-pr/PULUMI_CONFIG_PASSPHRASE", "dev-preview/PULUMI_CONFIG_PASSPHRASE", "dev/PULUMI_CONFIG_PASSPHRASE"]);
+    assert.deepEqual(where(CREDENTIALS.devPassphrase), [
+      "dev-pr/PULUMI_CONFIG_PASSPHRASE",
+      "dev-preview/PULUMI_CONFIG_PASSPHRASE",
+      "dev/PULUMI_CONFIG_PASSPHRASE",
+    ]);
   });
 
   it("keeps every credential out of plain inputs", () => {
@@ -132,7 +154,9 @@ describe("GithubRepository (mocks)", () => {
   });
 
   it("sets each environment's variables and the repository's environment lists", () => {
-    const variables = byType(r, T.variable).map((v) => `${v.inputs.environment}/${v.inputs.variableName}=${v.inputs.value}`);
+    const variables = byType(r, T.variable).map(
+      (v) => `${v.inputs.environment}/${v.inputs.variableName}=${v.inputs.value}`,
+    );
     for (const expected of [
       "prod/PULUMI_STACK=example-org/api-stack/prod",
       "prod/PULUMI_TOKEN_SCOPE=team:api-stack-prod",
@@ -190,14 +214,21 @@ describe("GithubRepository (mocks)", () => {
     const bad = await runMocked(() => ({ github: new GithubRepository("repo", args).outputs }));
     assert.match(bad.error!.message, /build\.baseImage: "python:3\.12-slim" is not allowed/);
     assert.match(bad.error!.message, /environments\[1\]\.secretsProvider\.kind: "passphrase" is not allowed/);
-    assert.deepEqual(bad.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"), []);
+    assert.deepEqual(
+      bad.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"),
+      [],
+    );
   });
 });
 
 // The example stack file, with stand-ins for the secrets an operator sets with `pulumi config set --secret`.
 function exampleConfig(): { config: Record<string, unknown>; secret: string[] } {
-  const file = load(fs.readFileSync(path.join(GITHUB_PROJECT_DIR, "Pulumi.example.yaml"), "utf8")) as { config: Record<string, unknown> };
-  const config = Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(/^api-stack-github:/, ""), value]));
+  const file = load(fs.readFileSync(path.join(GITHUB_PROJECT_DIR, "Pulumi.example.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  const config = Object.fromEntries(
+    Object.entries(file.config).map(([key, value]) => [key.replace(/^api-stack-github:/, ""), value]),
+  );
   const secrets: Record<string, string> = {
     token: CREDENTIALS.githubToken,
     registryPassword: CREDENTIALS.registryPassword,
@@ -214,7 +245,10 @@ function exampleConfig(): { config: Record<string, unknown>; secret: string[] } 
 
 describe("GitHub project github/ (mocks)", () => {
   it("declares its own project, apart from the app's", () => {
-    const project = load(fs.readFileSync(path.join(GITHUB_PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { name: string; runtime: { name: string } };
+    const project = load(fs.readFileSync(path.join(GITHUB_PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      runtime: { name: string };
+    };
     assert.equal(project.name, "api-stack-github");
     assert.equal(project.runtime.name, "nodejs");
   });
@@ -222,25 +256,47 @@ describe("GitHub project github/ (mocks)", () => {
   it("hands every secret key, and only those, to the secret wrapper (pure, no mocks)", () => {
     const { config, secret } = exampleConfig();
     const values = Object.fromEntries(
-      Object.entries(config).map(([key, value]) => [`${GITHUB_PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+      Object.entries(config).map(([key, value]) => [
+        `${GITHUB_PROJECT}:${key}`,
+        typeof value === "string" ? value : JSON.stringify(value),
+      ]),
     );
     const wrapped: string[] = [];
-    const result = parseGithubConfig({ values, secretKeys: new Set(secret.map((k) => `${GITHUB_PROJECT}:${k}`)), project: GITHUB_PROJECT }, (value) => {
-      wrapped.push(value);
-      return `wrapped(${value})`;
-    });
+    const result = parseGithubConfig(
+      { values, secretKeys: new Set(secret.map((k) => `${GITHUB_PROJECT}:${k}`)), project: GITHUB_PROJECT },
+      (value) => {
+        wrapped.push(value);
+        return `wrapped(${value})`;
+      },
+    );
     assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
     assert.deepEqual(wrapped.sort(), secret.map((key) => String(config[key])).sort());
     assert.equal(result.args.environments[2].kubeconfig, `wrapped(${config["kubeconfig-prod"]})`);
-    assert.equal(result.args.environments[0].pullRequestPreview?.kubeconfig, `wrapped(${CREDENTIALS.devPullRequestKubeconfig})`);
-    assert.deepEqual(result.args.environments[2].secretsProvider, { kind: "awskms", roleArn: "arn:aws:iam::123456789012:role/api-stack-prod-kms", region: "eu-west-1" });
+    assert.equal(
+      result.args.environments[0].pullRequestPreview?.kubeconfig,
+      `wrapped(${CREDENTIALS.devPullRequestKubeconfig})`,
+    );
+    assert.deepEqual(result.args.environments[2].secretsProvider, {
+      kind: "awskms",
+      roleArn: "arn:aws:iam::123456789012:role/api-stack-prod-kms",
+      region: "eu-west-1",
+    });
   });
 
   it("runs the example stack: three environments in order, each with its own identities", async () => {
     const { config, secret } = exampleConfig();
     const r = await runMocked(githubProgram, config, secret);
     assert.equal(r.error, undefined, r.error?.message);
-    assert.deepEqual(environmentNames(r), ["build", "dev", "dev-pr", "dev-preview", "prod", "prod-preview", "staging", "staging-preview"]);
+    assert.deepEqual(environmentNames(r), [
+      "build",
+      "dev",
+      "dev-pr",
+      "dev-preview",
+      "prod",
+      "prod-preview",
+      "staging",
+      "staging-preview",
+    ]);
     const variable = (env: string, name: string) =>
       byType(r, T.variable).find((v) => v.inputs.environment === env && v.inputs.variableName === name)?.inputs.value;
     assert.equal(variable("prod", "SECRETS_PROVIDER"), "awskms");
@@ -251,7 +307,10 @@ describe("GitHub project github/ (mocks)", () => {
     assert.equal(prod.waitTimer, 10);
     const staging = byType(r, T.environment).find((e) => e.inputs.environment === "staging")!.inputs;
     assert.deepEqual(staging.reviewers, [{ teams: [4321], users: [] }]);
-    assert.equal(byType(r, T.repositoryVariable).find((v) => v.inputs.variableName === "DEPLOY_ENVIRONMENTS")!.inputs.value, '["dev","staging","prod"]');
+    assert.equal(
+      byType(r, T.repositoryVariable).find((v) => v.inputs.variableName === "DEPLOY_ENVIRONMENTS")!.inputs.value,
+      '["dev","staging","prod"]',
+    );
     const visible = r.resources.flatMap((x) => plainStrings(x.inputs)).join("\n");
     for (const key of secret) {
       assert.ok(!visible.includes(String(config[key])), `${key} appears unencrypted`);
@@ -259,21 +318,51 @@ describe("GitHub project github/ (mocks)", () => {
   });
 
   const invalid: [string, (c: Record<string, unknown>, secret: string[]) => void, RegExp][] = [
-    ["a kubeconfig stored in plaintext", (_c, s) => s.splice(s.indexOf("kubeconfig-prod"), 1), /api-stack-github:kubeconfig-prod: the value is stored in plaintext; it must be a secret/],
-    ["a missing preview kubeconfig", (c) => delete c["previewKubeconfig-prod"], /api-stack-github:previewKubeconfig-prod: missing is not allowed; expected the post-merge preview's own kubeconfig/],
-    ["a secret for an environment that does not exist", (c, s) => ((c["kubeconfig-qa"] = "k"), s.push("kubeconfig-qa")), /api-stack-github:kubeconfig-qa is not a known key; expected there is no environment named "qa"/],
+    [
+      "a kubeconfig stored in plaintext",
+      (_c, s) => s.splice(s.indexOf("kubeconfig-prod"), 1),
+      /api-stack-github:kubeconfig-prod: the value is stored in plaintext; it must be a secret/,
+    ],
+    [
+      "a missing preview kubeconfig",
+      (c) => delete c["previewKubeconfig-prod"],
+      /api-stack-github:previewKubeconfig-prod: missing is not allowed; expected the post-merge preview's own kubeconfig/,
+    ],
+    [
+      "a secret for an environment that does not exist",
+      (c, s) => ((c["kubeconfig-qa"] = "k"), s.push("kubeconfig-qa")),
+      /api-stack-github:kubeconfig-qa is not a known key; expected there is no environment named "qa"/,
+    ],
     ["a misspelt key", (c) => (c.requiredApproval = 2), /api-stack-github:requiredApproval is not a known key/],
-    ["a base image by tag", (c) => (c.baseImage = "python:3.12-slim"), /api-stack-github:baseImage: "python:3\.12-slim" is not allowed; expected a base image pinned by digest/],
-    ["approvals that are not a number", (c) => (c.requiredApprovals = "two"), /api-stack-github:requiredApprovals: "two" is not allowed; expected an integer from 1 to 6/],
+    [
+      "a base image by tag",
+      (c) => (c.baseImage = "python:3.12-slim"),
+      /api-stack-github:baseImage: "python:3\.12-slim" is not allowed; expected a base image pinned by digest/,
+    ],
+    [
+      "approvals that are not a number",
+      (c) => (c.requiredApprovals = "two"),
+      /api-stack-github:requiredApprovals: "two" is not allowed; expected an integer from 1 to 6/,
+    ],
     [
       "an environment field of the wrong type",
       (c) => ((c.environments as Record<string, unknown>[])[2].waitTimerMinutes = "ten"),
       /api-stack-github:environments\[2\]\.waitTimerMinutes: "ten" is not allowed; expected number/,
     ],
-    ["an unknown environment field", (c) => ((c.environments as Record<string, unknown>[])[0].reviewer = [1]), /api-stack-github:environments\[0\]\.reviewer: \[1\] is not allowed; expected only the fields name, stack/],
+    [
+      "an unknown environment field",
+      (c) => ((c.environments as Record<string, unknown>[])[0].reviewer = [1]),
+      /api-stack-github:environments\[0\]\.reviewer: \[1\] is not allowed; expected only the fields name, stack/,
+    ],
     [
       "a passphrase on a gated environment",
-      (c) => ((c.environments as Record<string, unknown>[])[2] = { ...(c.environments as Record<string, unknown>[])[2], secretsProvider: "passphrase", awsRoleArn: undefined, awsRegion: undefined }),
+      (c) =>
+        ((c.environments as Record<string, unknown>[])[2] = {
+          ...(c.environments as Record<string, unknown>[])[2],
+          secretsProvider: "passphrase",
+          awsRoleArn: undefined,
+          awsRegion: undefined,
+        }),
       /api-stack-github:environments\[2\]\.secretsProvider: "passphrase" is not allowed; expected service or awskms for an environment with reviewers/,
     ],
     [
@@ -281,8 +370,16 @@ describe("GitHub project github/ (mocks)", () => {
       (c) => ((c.environments as Record<string, unknown>[])[1].awsRoleArn = "arn:aws:iam::123456789012:role/x"),
       /api-stack-github:environments\[1\]\.awsRoleArn: .* expected it only with secretsProvider awskms/,
     ],
-    ["an http webhook", (c) => (c.notifyWebhookUrl = "http://hooks.example.com/x"), /api-stack-github:notifyWebhookUrl: \[secret\] is not allowed; expected an https:\/\/ webhook URL/],
-    ["no environments", (c) => delete c.environments, /api-stack-github:environments: missing is not allowed; expected a list of environments/],
+    [
+      "an http webhook",
+      (c) => (c.notifyWebhookUrl = "http://hooks.example.com/x"),
+      /api-stack-github:notifyWebhookUrl: \[secret\] is not allowed; expected an https:\/\/ webhook URL/,
+    ],
+    [
+      "no environments",
+      (c) => delete c.environments,
+      /api-stack-github:environments: missing is not allowed; expected a list of environments/,
+    ],
   ];
   for (const [what, change, message] of invalid) {
     it(`refuses ${what}, naming the key, and creates nothing`, async () => {
@@ -295,7 +392,10 @@ describe("GitHub project github/ (mocks)", () => {
       for (const value of Object.values(CREDENTIALS)) {
         assert.ok(!r.error.message.includes(value), "the error prints a secret");
       }
-      assert.deepEqual(r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"), []);
+      assert.deepEqual(
+        r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"),
+        [],
+      );
     });
   }
 });

@@ -2,7 +2,16 @@
 // NetworkPolicies, the apps' environment contract, immutable settings, release Jobs, the worker,
 // what every container declares, backups, and image signatures before anything is registered.
 import { strict as assert } from "node:assert";
-import { asManifest, devInput, execute, prodInput, runProgram, TEST_SECRETS, withConfig, type RunResult } from "../support/harness";
+import {
+  asManifest,
+  devInput,
+  execute,
+  prodInput,
+  runProgram,
+  TEST_SECRETS,
+  withConfig,
+  type RunResult,
+} from "../support/harness";
 import { signatureProblems } from "../../config";
 import { UNSIGNED, withCosign } from "../support/cosign";
 
@@ -22,7 +31,8 @@ const prebuilt = () => withConfig(prodInput(), { imageRef: DIGEST_REF });
 const settingsOf = (run: RunResult) => asManifest(run.one(T.configMap)).data;
 const appPods = (run: RunResult) => [...run.all(T.deployment), ...run.all(T.rollout), ...run.all(T.job)];
 const podBearing = (run: RunResult) => [...appPods(run), ...run.all(T.statefulSet)];
-const policiesOf = (run: RunResult) => Object.fromEntries(run.all(T.policy).map((r) => [asManifest(r).metadata.name, asManifest(r).spec]));
+const policiesOf = (run: RunResult) =>
+  Object.fromEntries(run.all(T.policy).map((r) => [asManifest(r).metadata.name, asManifest(r).spec]));
 
 describe("network isolation (mocks)", () => {
   // Prod (and a staging stack with prod's signer) verifies its prebuilt image before registering anything.
@@ -52,7 +62,10 @@ describe("network isolation (mocks)", () => {
     const run = await runProgram(prodInput(), { stack: "prod" });
     const egress = policiesOf(run)["api-allow-egress"].egress;
     assert.deepEqual(egress.slice(1), [
-      { to: [{ ipBlock: { cidr: "10.0.0.0/8" } }], ports: [5432, 6379, 6380].map((port) => ({ protocol: "TCP", port })) },
+      {
+        to: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
+        ports: [5432, 6379, 6380].map((port) => ({ protocol: "TCP", port })),
+      },
     ]);
     assert.deepEqual(policiesOf(run)["api-allow-ingress"].ingress[0].from[0].namespaceSelector.matchLabels, {
       "kubernetes.io/metadata.name": "ingress-nginx",
@@ -78,14 +91,21 @@ describe("the apps' environment contract (mocks)", () => {
     assert.ok(services.includes("api"));
     assert.deepEqual(
       hosts.slice(1).sort(),
-      services.flatMap((name) => [name, `${name}.api-prod`, `${name}.api-prod.svc`, `${name}.api-prod.svc.cluster.local`]).sort(),
+      services
+        .flatMap((name) => [name, `${name}.api-prod`, `${name}.api-prod.svc`, `${name}.api-prod.svc.cluster.local`])
+        .sort(),
     );
-    assert.deepEqual([settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT, settings.CELERY_VISIBILITY_TIMEOUT], ["50", "60", "300"]);
+    assert.deepEqual(
+      [settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT, settings.CELERY_VISIBILITY_TIMEOUT],
+      ["50", "60", "300"],
+    );
   });
 
   it("passes earlier secret keys as a secret during a rotation", async () => {
     const fallback = `${TEST_SECRETS.secretKey}-previous`;
-    const run = await runProgram(withConfig(prodInput(), { secretKeyFallbacks: fallback }, ["secretKeyFallbacks"]), { stack: "prod" });
+    const run = await runProgram(withConfig(prodInput(), { secretKeyFallbacks: fallback }, ["secretKeyFallbacks"]), {
+      stack: "prod",
+    });
     assert.equal(asManifest(run.one(T.secret, "api-secrets")).stringData.SECRET_KEY_FALLBACKS, fallback);
     assert.equal(settingsOf(run).SECRET_KEY_FALLBACKS, undefined);
   });
@@ -94,7 +114,9 @@ describe("the apps' environment contract (mocks)", () => {
 describe("immutable settings and release Jobs (mocks)", () => {
   withCosign();
   const objects = async (overrides: Record<string, unknown> = {}, secret: string[] = []) => {
-    const run = await runProgram(withConfig(prebuilt(), overrides as Record<string, string | number>, secret), { stack: "prod" });
+    const run = await runProgram(withConfig(prebuilt(), overrides as Record<string, string | number>, secret), {
+      stack: "prod",
+    });
     return {
       configMap: asManifest(run.one(T.configMap)),
       secret: asManifest(run.one(T.secret, "api-secrets")),
@@ -115,7 +137,9 @@ describe("immutable settings and release Jobs (mocks)", () => {
   it("migrates again when the settings change under the same image (a new DATABASE_URL), never when nothing changed", async () => {
     const before = await objects();
     const same = await objects();
-    const moved = await objects({ databaseUrl: "postgresql://app:unit-test-db-password@db2.internal:5432/app" }, ["databaseUrl"]);
+    const moved = await objects({ databaseUrl: "postgresql://app:unit-test-db-password@db2.internal:5432/app" }, [
+      "databaseUrl",
+    ]);
     assert.equal(same.migration.metadata.name, before.migration.metadata.name);
     assert.notEqual(moved.migration.metadata.name, before.migration.metadata.name);
     assert.notEqual(moved.backup.metadata.name, before.backup.metadata.name);
@@ -124,8 +148,13 @@ describe("immutable settings and release Jobs (mocks)", () => {
   });
 
   it("bounds the migration's locks and statements, and re-runs a failed Job on the next update", async () => {
-    const { migration, backup } = await objects({ migrationLockTimeoutSeconds: 3, migrationStatementTimeoutSeconds: 120 });
-    assert.deepEqual(migration.spec.template.spec.containers[0].env, [{ name: "PGOPTIONS", value: "-c lock_timeout=3s -c statement_timeout=120s" }]);
+    const { migration, backup } = await objects({
+      migrationLockTimeoutSeconds: 3,
+      migrationStatementTimeoutSeconds: 120,
+    });
+    assert.deepEqual(migration.spec.template.spec.containers[0].env, [
+      { name: "PGOPTIONS", value: "-c lock_timeout=3s -c statement_timeout=120s" },
+    ]);
     for (const job of [migration, backup]) {
       assert.equal(job.metadata.annotations["pulumi.com/replaceUnready"], "true", job.metadata.name);
     }
@@ -137,22 +166,38 @@ describe("immutable settings and release Jobs (mocks)", () => {
     assert.match(container.image, /@sha256:[a-f0-9]{64}$/);
     assert.equal(container.env.find((e: { name: string }) => e.name === "BACKUP_RETENTION").value, "14");
     const off = await runProgram(withConfig(prebuilt(), { backupEnabled: false }), { stack: "prod" });
-    assert.deepEqual(off.all(T.job).map((job) => job.name), ["api-migration"]);
+    assert.deepEqual(
+      off.all(T.job).map((job) => job.name),
+      ["api-migration"],
+    );
     const dev = await runProgram(devInput(), { stack: "dev" });
-    assert.deepEqual(dev.all(T.job).map((job) => job.name), ["api-migration"]);
+    assert.deepEqual(
+      dev.all(T.job).map((job) => job.name),
+      ["api-migration"],
+    );
   });
 });
 
 describe("pods and containers (mocks)", () => {
   withCosign();
   it("checks the worker with its liveness command and lets it finish its tasks on shutdown", async () => {
-    const run = await runProgram(withConfig(prodInput(), { celeryTaskTimeLimitSeconds: 300, celeryTaskSoftTimeLimitSeconds: 240, celeryVisibilityTimeoutSeconds: 900 }), {
-      stack: "prod",
-    });
+    const run = await runProgram(
+      withConfig(prodInput(), {
+        celeryTaskTimeLimitSeconds: 300,
+        celeryTaskSoftTimeLimitSeconds: 240,
+        celeryVisibilityTimeoutSeconds: 900,
+      }),
+      {
+        stack: "prod",
+      },
+    );
     const pod = asManifest(run.one(T.deployment, "api-worker")).spec.template.spec;
     assert.deepEqual(pod.containers[0].livenessProbe.exec.command, ["python", "-m", "app.worker_liveness"]);
     assert.deepEqual(pod.containers[0].readinessProbe.exec.command, ["python", "-m", "app.worker_liveness"]);
-    assert.ok(pod.terminationGracePeriodSeconds > 300, `grace ${pod.terminationGracePeriodSeconds} s covers the 300 s task limit`);
+    assert.ok(
+      pod.terminationGracePeriodSeconds > 300,
+      `grace ${pod.terminationGracePeriodSeconds} s covers the 300 s task limit`,
+    );
   });
 
   for (const [stack, input] of [
@@ -161,7 +206,9 @@ describe("pods and containers (mocks)", () => {
   ] as const) {
     it(`${stack}: every container bounds its scratch disk and says how its image is pulled`, async () => {
       const run = await runProgram(input(), { stack });
-      const containers = podBearing(run).flatMap((r) => asManifest(r).spec.template.spec.containers.map((c: any) => [r.key, c] as const));
+      const containers = podBearing(run).flatMap((r) =>
+        asManifest(r).spec.template.spec.containers.map((c: any) => [r.key, c] as const),
+      );
       assert.ok(containers.length >= 4);
       for (const [key, container] of containers) {
         assert.ok(container.resources.requests["ephemeral-storage"], `${key}: ephemeral-storage request`);
@@ -195,13 +242,19 @@ describe("image signatures before anything is registered (mocks)", () => {
         ),
         run.error.message,
       );
-      assert.deepEqual(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+      assert.deepEqual(
+        run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"),
+        [],
+      );
     });
 
     it("is refused as a rollback target too", async () => {
       const run = await execute(withConfig(prodInput(), { rollbackTo: DIGEST_REF }), { stack: "prod" });
       assert.match(String(run.error?.message), /api-stack:rollbackTo: image .* is not verified as signed/);
-      assert.deepEqual(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+      assert.deepEqual(
+        run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"),
+        [],
+      );
     });
   });
 
@@ -234,7 +287,9 @@ describe("image signatures before anything is registered (mocks)", () => {
       },
     );
     assert.deepEqual(asked, ["r@sha256:1", "r@sha256:2"]);
-    assert.deepEqual(problems, ["api-stack:rollbackTo: image r@sha256:2 is not verified as signed by the key /keys/cosign.pub: no signatures found"]);
+    assert.deepEqual(problems, [
+      "api-stack:rollbackTo: image r@sha256:2 is not verified as signed by the key /keys/cosign.pub: no signatures found",
+    ]);
   });
 });
 
@@ -242,7 +297,10 @@ describe("a stack named like prod (mocks)", () => {
   withCosign();
   it("must be prod", async () => {
     const run = await execute(withConfig(prodInput(), { environment: "staging" }), { stack: "prod-eu" });
-    assert.match(String(run.error?.message), /api-stack:environment: "staging" in the stack "prod-eu", whose name says prod/);
+    assert.match(
+      String(run.error?.message),
+      /api-stack:environment: "staging" in the stack "prod-eu", whose name says prod/,
+    );
     const fine = await execute(withConfig(prodInput(), { environment: "staging" }), { stack: "staging" });
     assert.equal(fine.error, undefined);
   });

@@ -8,7 +8,14 @@ import { naming as makeNaming } from "../../components/names";
 import { deploymentSpec, migrationJobSpec, podTemplate, type PodInput } from "../../components/workload/spec";
 import * as release from "../../components/release";
 import { environmentOf, groupKind, kubeType, podTemplateOf, renderedBy, stackOf, type Props } from "../../policy/kube";
-import { evaluate, policies, settingsFor, type Finding, type PackConfig, type ResourceValidationArgs } from "../../policy/pack";
+import {
+  evaluate,
+  policies,
+  settingsFor,
+  type Finding,
+  type PackConfig,
+  type ResourceValidationArgs,
+} from "../../policy/pack";
 import * as packRelease from "../../policy/release";
 import {
   availability,
@@ -129,7 +136,11 @@ const service = (type = "ClusterIP"): Props => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: metadata("api"),
-  spec: { type, selector: names.selector("api"), ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+  spec: {
+    type,
+    selector: names.selector("api"),
+    ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+  },
 });
 const ingress = (tls?: Props[]): Props => ({
   apiVersion: "networking.k8s.io/v1",
@@ -141,7 +152,9 @@ const ingress = (tls?: Props[]): Props => ({
     rules: [
       {
         host: "api.example.com",
-        http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api", port: { name: "http" } } } }] },
+        http: {
+          paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api", port: { name: "http" } } } }],
+        },
       },
     ],
   },
@@ -159,7 +172,10 @@ const configMap = (data: Record<string, string>): Props => ({
     ...data,
   },
 });
-const hpa = (minReplicas: number | undefined, target = { apiVersion: "apps/v1", kind: "Deployment", name: "api" }): Props => ({
+const hpa = (
+  minReplicas: number | undefined,
+  target = { apiVersion: "apps/v1", kind: "Deployment", name: "api" },
+): Props => ({
   apiVersion: "autoscaling/v2",
   kind: "HorizontalPodAutoscaler",
   metadata: metadata("api"),
@@ -177,11 +193,42 @@ const apiContainer = (object: Props) => object.spec.template.spec.containers[0];
 /** Every pod-bearing kind, around the program's API pod template. */
 const POD_BEARING: [string, () => Props][] = [
   [T.deployment, deployment],
-  [T.statefulSet, () => clone({ apiVersion: "apps/v1", kind: "StatefulSet", metadata: metadata("api"), spec: { serviceName: "api", template: apiTemplate() } })],
-  [T.daemonSet, () => clone({ apiVersion: "apps/v1", kind: "DaemonSet", metadata: metadata("api"), spec: { template: apiTemplate() } })],
-  [T.replicaSet, () => clone({ apiVersion: "apps/v1", kind: "ReplicaSet", metadata: metadata("api"), spec: { replicas: 3, template: apiTemplate() } })],
+  [
+    T.statefulSet,
+    () =>
+      clone({
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: metadata("api"),
+        spec: { serviceName: "api", template: apiTemplate() },
+      }),
+  ],
+  [
+    T.daemonSet,
+    () =>
+      clone({ apiVersion: "apps/v1", kind: "DaemonSet", metadata: metadata("api"), spec: { template: apiTemplate() } }),
+  ],
+  [
+    T.replicaSet,
+    () =>
+      clone({
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        metadata: metadata("api"),
+        spec: { replicas: 3, template: apiTemplate() },
+      }),
+  ],
   [T.job, migrationJob],
-  [T.cronJob, () => clone({ apiVersion: "batch/v1", kind: "CronJob", metadata: metadata("api"), spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: apiTemplate() } } } })],
+  [
+    T.cronJob,
+    () =>
+      clone({
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: metadata("api"),
+        spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: apiTemplate() } } },
+      }),
+  ],
   [T.rollout, () => rollout(false)],
   [T.pod, () => clone({ apiVersion: "v1", kind: "Pod", metadata: metadata("api"), spec: apiTemplate().spec })],
 ];
@@ -191,7 +238,12 @@ const podPatch = (type: string, spec: Props): [string, Props] => {
   const metadata = { name: "api", namespace: "api-prod" };
   const kind = kubeType(type)!.kind;
   const template = { template: { spec } };
-  const props = kind === "Pod" ? { metadata, spec } : kind === "CronJob" ? { metadata, spec: { jobTemplate: { spec: template } } } : { metadata, spec: template };
+  const props =
+    kind === "Pod"
+      ? { metadata, spec }
+      : kind === "CronJob"
+        ? { metadata, spec: { jobTemplate: { spec: template } } }
+        : { metadata, spec: template };
   return [patchOf(type), props];
 };
 const httpRoute = (parentRefs: Props[], hostnames: string[] | null = ["api.example.com"]): Props => ({
@@ -222,7 +274,10 @@ describe("policy rules", () => {
       assert.deepEqual(podSecurity(T.job, migrationJob()), []);
       assert.deepEqual(podSecurity(T.rollout, rollout(false)), []);
       const template = apiTemplate();
-      assert.deepEqual(podSecurity(T.pod, { apiVersion: "v1", kind: "Pod", metadata: metadata("api"), spec: template.spec }), []);
+      assert.deepEqual(
+        podSecurity(T.pod, { apiVersion: "v1", kind: "Pod", metadata: metadata("api"), spec: template.spec }),
+        [],
+      );
     });
 
     it("names every missing setting of a container that is not locked down", () => {
@@ -263,7 +318,15 @@ describe("policy rules", () => {
     });
 
     it("checks init containers, StatefulSets, Jobs, Rollouts and bare Pods", () => {
-      const init = { name: "wait-for-db", image: IMAGE, securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } };
+      const init = {
+        name: "wait-for-db",
+        image: IMAGE,
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        },
+      };
       const object = migrationJob();
       object.spec.template.spec.initContainers = [init];
       object.spec.template.spec.securityContext.runAsNonRoot = false;
@@ -271,20 +334,31 @@ describe("policy rules", () => {
         'init container "wait-for-db" may run as root: set securityContext.runAsNonRoot: true on the pod or the container',
         // The app container's own runAsNonRoot: true still holds.
       ]);
-      const statefulSet = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: metadata("api"), spec: { template: { spec: { containers: [{ name: "db", image: IMAGE }] } } } };
+      const statefulSet = {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: metadata("api"),
+        spec: { template: { spec: { containers: [{ name: "db", image: IMAGE }] } } },
+      };
       assert.equal(podSecurity(T.statefulSet, statefulSet).length, 5);
       const bare = rollout(false);
       apiContainer(bare).securityContext.readOnlyRootFilesystem = false;
       assert.deepEqual(podSecurity(T.rollout, bare), [
         'container "api" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (such as /tmp)',
       ]);
-      assert.equal(podSecurity(T.pod, { kind: "Pod", metadata: {}, spec: { containers: [{ name: "x", image: IMAGE }] } }).length, 5);
+      assert.equal(
+        podSecurity(T.pod, { kind: "Pod", metadata: {}, spec: { containers: [{ name: "x", image: IMAGE }] } }).length,
+        5,
+      );
     });
 
     it("ignores objects without pods", () => {
       assert.deepEqual(podSecurity(T.service, service()), []);
       // A Rollout that borrows a Deployment's template through workloadRef has no pods of its own.
-      assert.deepEqual(podSecurity(T.rollout, { kind: "Rollout", spec: { workloadRef: { kind: "Deployment", name: "api" } } }), []);
+      assert.deepEqual(
+        podSecurity(T.rollout, { kind: "Rollout", spec: { workloadRef: { kind: "Deployment", name: "api" } } }),
+        [],
+      );
     });
 
     it("checks every pod-bearing kind, whatever its API version", () => {
@@ -293,12 +367,19 @@ describe("policy rules", () => {
         const object = make();
         const [container] = podSpec(type, object).containers;
         container.securityContext.privileged = true;
-        assert.deepEqual(podSecurity(type, object), [`container "${container.name}" is privileged: remove securityContext.privileged`], type);
+        assert.deepEqual(
+          podSecurity(type, object),
+          [`container "${container.name}" is privileged: remove securityContext.privileged`],
+          type,
+        );
       }
       const beta = deployment();
       apiContainer(beta).securityContext.privileged = true;
       assert.equal(podSecurity("kubernetes:apps/v1beta2:Deployment", beta).length, 1);
-      assert.equal(podSecurity("kubernetes:core/v1:ReplicationController", { spec: { template: beta.spec.template } }).length, 1);
+      assert.equal(
+        podSecurity("kubernetes:core/v1:ReplicationController", { spec: { template: beta.spec.template } }).length,
+        1,
+      );
     });
 
     it("judges a patch by what it sets: weaker values and removals fail, what it leaves out passes", () => {
@@ -319,7 +400,16 @@ describe("policy rules", () => {
       };
       for (const [type] of POD_BEARING) {
         assert.deepEqual(podSecurity(...podPatch(type, { containers: [{ name: "api", image: IMAGE }] })), [], type);
-        assert.deepEqual(podSecurity(...podPatch(type, { securityContext: { runAsNonRoot: true }, containers: [{ name: "api", securityContext: { privileged: false } }] })), [], type);
+        assert.deepEqual(
+          podSecurity(
+            ...podPatch(type, {
+              securityContext: { runAsNonRoot: true },
+              containers: [{ name: "api", securityContext: { privileged: false } }],
+            }),
+          ),
+          [],
+          type,
+        );
         assert.deepEqual(
           podSecurity(...podPatch(type, weak)),
           [
@@ -335,15 +425,23 @@ describe("policy rules", () => {
         );
       }
       // null removes a field, and everything below it.
-      assert.deepEqual(podSecurity(...podPatch(T.deployment, { securityContext: { runAsUser: 0, seccompProfile: null }, initContainers: [{ name: "wait", securityContext: null }] })), [
-        "pod runs as UID 0: set securityContext.runAsUser to a non-zero UID and runAsNonRoot: true",
-        "pod runs without a seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container",
-        'init container "wait" may run as root: set securityContext.runAsNonRoot: true on the pod or the container',
-        'init container "wait" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (such as /tmp)',
-        'init container "wait" may escalate privileges: set securityContext.allowPrivilegeEscalation: false',
-        'init container "wait" keeps its Linux capabilities: set securityContext.capabilities.drop: ["ALL"]',
-        'init container "wait" runs without a seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container',
-      ]);
+      assert.deepEqual(
+        podSecurity(
+          ...podPatch(T.deployment, {
+            securityContext: { runAsUser: 0, seccompProfile: null },
+            initContainers: [{ name: "wait", securityContext: null }],
+          }),
+        ),
+        [
+          "pod runs as UID 0: set securityContext.runAsUser to a non-zero UID and runAsNonRoot: true",
+          "pod runs without a seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container",
+          'init container "wait" may run as root: set securityContext.runAsNonRoot: true on the pod or the container',
+          'init container "wait" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (such as /tmp)',
+          'init container "wait" may escalate privileges: set securityContext.allowPrivilegeEscalation: false',
+          'init container "wait" keeps its Linux capabilities: set securityContext.capabilities.drop: ["ALL"]',
+          'init container "wait" runs without a seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container',
+        ],
+      );
     });
   });
 
@@ -386,7 +484,14 @@ describe("policy rules", () => {
     it("refuse a Windows host process, pod-wide or per container, and a host port of an init container", () => {
       const object = deployment();
       object.spec.template.spec.securityContext.windowsOptions = { hostProcess: true };
-      object.spec.template.spec.initContainers = [{ name: "wait", image: IMAGE, ports: [{ containerPort: 9000, hostPort: 9000 }], securityContext: { windowsOptions: { hostProcess: true } } }];
+      object.spec.template.spec.initContainers = [
+        {
+          name: "wait",
+          image: IMAGE,
+          ports: [{ containerPort: 9000, hostPort: 9000 }],
+          securityContext: { windowsOptions: { hostProcess: true } },
+        },
+      ];
       assert.deepEqual(hostNamespaces(T.deployment, object), [
         "pod runs as a Windows host process, with the node's privileges: remove securityContext.windowsOptions.hostProcess",
         'init container "wait" runs as a Windows host process, with the node\'s privileges: remove securityContext.windowsOptions.hostProcess',
@@ -408,7 +513,10 @@ describe("policy rules", () => {
         assert.deepEqual(hostNamespaces(...patch), NAMESPACES, type);
         assert.deepEqual(hostPath(...patch), [HOST_PATH], type);
         assert.deepEqual(hostPorts(...patch), [hostPort()], type);
-        const harmless = podPatch(type, { volumes: [{ name: "tmp", emptyDir: {} }], containers: [{ name: "api", ports: [{ containerPort: 8000 }] }] });
+        const harmless = podPatch(type, {
+          volumes: [{ name: "tmp", emptyDir: {} }],
+          containers: [{ name: "api", ports: [{ containerPort: 8000 }] }],
+        });
         for (const rule of [hostNamespaces, hostPath, hostPorts]) {
           assert.deepEqual(rule(...harmless), [], `${rule.name} ${type}`);
         }
@@ -429,7 +537,10 @@ describe("policy rules", () => {
         'container "api" lacks resources.requests.memory, resources.limits.cpu, resources.limits.memory: set them (for the app\'s containers: api-stack:memoryRequest, api-stack:cpuLimit, api-stack:memoryLimit)',
       ]);
       delete apiContainer(object).resources;
-      object.spec.template.spec.containers[0].resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1" } };
+      object.spec.template.spec.containers[0].resources = {
+        requests: { cpu: "1", memory: "1Gi" },
+        limits: { cpu: "1" },
+      };
       assert.deepEqual(resources(T.deployment, object), [
         'container "api" lacks resources.limits.memory: set it (for the app\'s containers: api-stack:memoryLimit)',
       ]);
@@ -440,12 +551,23 @@ describe("policy rules", () => {
         'container "api" lacks resources.requests.cpu, resources.requests.memory, resources.limits.cpu, resources.limits.memory: set them (for the app\'s containers: api-stack:cpuRequest, api-stack:memoryRequest, api-stack:cpuLimit, api-stack:memoryLimit)';
       for (const [type] of POD_BEARING) {
         assert.deepEqual(resources(...podPatch(type, { containers: [{ name: "api", image: IMAGE }] })), [], type);
-        assert.deepEqual(resources(...podPatch(type, { containers: [{ name: "api", resources: { limits: { cpu: "2" } } }] })), [], type);
+        assert.deepEqual(
+          resources(...podPatch(type, { containers: [{ name: "api", resources: { limits: { cpu: "2" } } }] })),
+          [],
+          type,
+        );
         assert.deepEqual(resources(...podPatch(type, { containers: [{ name: "api", resources: null }] })), [all], type);
       }
-      assert.deepEqual(resources(...podPatch(T.deployment, { containers: [{ name: "api", resources: { limits: null, requests: { cpu: null, memory: "1Gi" } } }] })), [
-        'container "api" lacks resources.requests.cpu, resources.limits.cpu, resources.limits.memory: set them (for the app\'s containers: api-stack:cpuRequest, api-stack:cpuLimit, api-stack:memoryLimit)',
-      ]);
+      assert.deepEqual(
+        resources(
+          ...podPatch(T.deployment, {
+            containers: [{ name: "api", resources: { limits: null, requests: { cpu: null, memory: "1Gi" } } }],
+          }),
+        ),
+        [
+          'container "api" lacks resources.requests.cpu, resources.limits.cpu, resources.limits.memory: set them (for the app\'s containers: api-stack:cpuRequest, api-stack:cpuLimit, api-stack:memoryLimit)',
+        ],
+      );
     });
   });
 
@@ -475,10 +597,18 @@ describe("policy rules", () => {
 
     it("blames a patch for the probes it removes, which it cannot tell a serving container from", () => {
       for (const [type] of POD_BEARING) {
-        assert.deepEqual(probes(...podPatch(type, { containers: [{ name: "api", image: IMAGE, ports: [{ containerPort: 8000 }] }] })), [], type);
-        assert.deepEqual(probes(...podPatch(type, { containers: [{ name: "api", livenessProbe: null, readinessProbe: null }] })), [
-          'container "api": the patch removes its livenessProbe and readinessProbe: keep them so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
-        ], type);
+        assert.deepEqual(
+          probes(...podPatch(type, { containers: [{ name: "api", image: IMAGE, ports: [{ containerPort: 8000 }] }] })),
+          [],
+          type,
+        );
+        assert.deepEqual(
+          probes(...podPatch(type, { containers: [{ name: "api", livenessProbe: null, readinessProbe: null }] })),
+          [
+            'container "api": the patch removes its livenessProbe and readinessProbe: keep them so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
+          ],
+          type,
+        );
       }
     });
   });
@@ -495,10 +625,26 @@ describe("policy rules", () => {
       const fix = (key: string) =>
         `pin it by digest, as repository@sha256:<digest> (api-stack:${key}; the app's image is pinned when the program builds it)`;
       const cases: [string, string, string][] = [
-        ["api", "registry.example.com/platform/api:latest", `container "api" image "registry.example.com/platform/api:latest" uses the mutable tag latest: ${fix("imageRef")}`],
-        ["api", "127.0.0.1:5000/api-stack/fastapi", `container "api" image "127.0.0.1:5000/api-stack/fastapi" has neither tag nor digest, so it is whatever latest is at pull time: ${fix("imageRef")}`],
-        ["backup", "postgres:16-alpine", `container "backup" image "postgres:16-alpine" is pinned only by the tag 16-alpine, which can be moved: ${fix("backupImage")}`],
-        ["api", "registry.example.com/platform/api@sha256:abc", `container "api" image "registry.example.com/platform/api@sha256:abc" has no valid sha256 digest: ${fix("imageRef")}`],
+        [
+          "api",
+          "registry.example.com/platform/api:latest",
+          `container "api" image "registry.example.com/platform/api:latest" uses the mutable tag latest: ${fix("imageRef")}`,
+        ],
+        [
+          "api",
+          "127.0.0.1:5000/api-stack/fastapi",
+          `container "api" image "127.0.0.1:5000/api-stack/fastapi" has neither tag nor digest, so it is whatever latest is at pull time: ${fix("imageRef")}`,
+        ],
+        [
+          "backup",
+          "postgres:16-alpine",
+          `container "backup" image "postgres:16-alpine" is pinned only by the tag 16-alpine, which can be moved: ${fix("backupImage")}`,
+        ],
+        [
+          "api",
+          "registry.example.com/platform/api@sha256:abc",
+          `container "api" image "registry.example.com/platform/api@sha256:abc" has no valid sha256 digest: ${fix("imageRef")}`,
+        ],
       ];
       for (const [name, image, message] of cases) {
         const object = deployment();
@@ -509,11 +655,21 @@ describe("policy rules", () => {
 
     it("checks the images a patch sets, on every pod-bearing kind", () => {
       for (const [type] of POD_BEARING) {
-        assert.deepEqual(imageDigest(...podPatch(type, { containers: [{ name: "api", resources: { limits: { cpu: "2" } } }] })), [], type);
+        assert.deepEqual(
+          imageDigest(...podPatch(type, { containers: [{ name: "api", resources: { limits: { cpu: "2" } } }] })),
+          [],
+          type,
+        );
         assert.deepEqual(imageDigest(...podPatch(type, { containers: [{ name: "api", image: IMAGE }] })), [], type);
-        assert.deepEqual(imageDigest(...podPatch(type, { containers: [{ name: "api", image: "registry.example.com/platform/api:v2" }] })), [
-          'container "api" image "registry.example.com/platform/api:v2" is pinned only by the tag v2, which can be moved: pin it by digest, as repository@sha256:<digest> (api-stack:imageRef; the app\'s image is pinned when the program builds it)',
-        ], type);
+        assert.deepEqual(
+          imageDigest(
+            ...podPatch(type, { containers: [{ name: "api", image: "registry.example.com/platform/api:v2" }] }),
+          ),
+          [
+            'container "api" image "registry.example.com/platform/api:v2" is pinned only by the tag v2, which can be moved: pin it by digest, as repository@sha256:<digest> (api-stack:imageRef; the app\'s image is pinned when the program builds it)',
+          ],
+          type,
+        );
       }
     });
   });
@@ -538,10 +694,16 @@ describe("policy rules", () => {
       object.spec.externalIPs = ["203.0.113.7"];
       assert.deepEqual(noExternalService(T.service, object), [externalIPs]);
       const patch = patchOf(T.service);
-      assert.deepEqual(noExternalService(patch, { metadata: { name: "api" }, spec: { type: "LoadBalancer", externalIPs: ["203.0.113.7"] } }), [
-        "Service of type LoadBalancer exposes the API around the Ingress (its TLS, rate limit and host rules): use type ClusterIP and publish the API through the Ingress (api-stack:ingressEnabled, api-stack:ingressHost)",
-        externalIPs,
-      ]);
+      assert.deepEqual(
+        noExternalService(patch, {
+          metadata: { name: "api" },
+          spec: { type: "LoadBalancer", externalIPs: ["203.0.113.7"] },
+        }),
+        [
+          "Service of type LoadBalancer exposes the API around the Ingress (its TLS, rate limit and host rules): use type ClusterIP and publish the API through the Ingress (api-stack:ingressEnabled, api-stack:ingressHost)",
+          externalIPs,
+        ],
+      );
       assert.deepEqual(noExternalService(patch, { metadata: { name: "api", annotations: { team: "platform" } } }), []);
       assert.deepEqual(noExternalService(patch, { metadata: { name: "api" }, spec: { externalIPs: [] } }), []);
     });
@@ -567,9 +729,26 @@ describe("policy rules", () => {
     it("checks an IngressPatch's hosts against its own spec.tls, and refuses one that empties it", () => {
       const patch = patchOf(T.ingress);
       const { rules } = ingress().spec;
-      assert.deepEqual(ingressTls(patch, { metadata: { name: "api" }, spec: { rules, tls: [{ hosts: ["api.example.com"], secretName: "api-tls" }] } }), []);
-      assert.deepEqual(ingressTls(patch, { metadata: { name: "api", annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "8m" } } }), []);
-      assert.deepEqual(ingressTls(patch, { metadata: { name: "api" }, spec: { tls: [{ hosts: ["api.example.com"], secretName: "api-tls" }] } }), []);
+      assert.deepEqual(
+        ingressTls(patch, {
+          metadata: { name: "api" },
+          spec: { rules, tls: [{ hosts: ["api.example.com"], secretName: "api-tls" }] },
+        }),
+        [],
+      );
+      assert.deepEqual(
+        ingressTls(patch, {
+          metadata: { name: "api", annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "8m" } },
+        }),
+        [],
+      );
+      assert.deepEqual(
+        ingressTls(patch, {
+          metadata: { name: "api" },
+          spec: { tls: [{ hosts: ["api.example.com"], secretName: "api-tls" }] },
+        }),
+        [],
+      );
       assert.deepEqual(ingressTls(patch, { metadata: { name: "api" }, spec: { rules } }), [
         "IngressPatch serves api.example.com over plain HTTP: set api-stack:ingressTls to true so cert-manager (api-stack:clusterIssuer) issues a certificate and spec.tls lists the host",
       ]);
@@ -585,12 +764,18 @@ describe("policy rules", () => {
   describe("explicit-hosts", () => {
     it("passes the program's Ingress and a route that names its host", () => {
       assert.deepEqual(explicitHosts(T.ingress, ingress([{ hosts: ["api.example.com"], secretName: "api-tls" }])), []);
-      assert.deepEqual(explicitHosts(T.httpRoute, httpRoute([{ name: "public", namespace: "gateways", sectionName: "https" }])), []);
+      assert.deepEqual(
+        explicitHosts(T.httpRoute, httpRoute([{ name: "public", namespace: "gateways", sectionName: "https" }])),
+        [],
+      );
     });
 
     it("refuses an Ingress rule without host, a wildcard host and a default backend", () => {
       const object = ingress();
-      object.spec.rules.push({ http: object.spec.rules[0].http }, { host: "*.example.com", http: object.spec.rules[0].http });
+      object.spec.rules.push(
+        { http: object.spec.rules[0].http },
+        { host: "*.example.com", http: object.spec.rules[0].http },
+      );
       object.spec.defaultBackend = { service: { name: "api", port: { name: "http" } } };
       assert.deepEqual(explicitHosts(T.ingress, object), [
         "Ingress has a rule without host, which answers for every host: give every rule the API's host (api-stack:ingressHost)",
@@ -601,23 +786,36 @@ describe("policy rules", () => {
 
     it("refuses a route without hostnames or with a wildcard, and patches that set them so", () => {
       const parents = [{ name: "public", namespace: "gateways", sectionName: "https" }];
-      const every = "HTTPRoute has no spec.hostnames, so it answers for every host its Gateway listener accepts: list each host the API serves in spec.hostnames";
+      const every =
+        "HTTPRoute has no spec.hostnames, so it answers for every host its Gateway listener accepts: list each host the API serves in spec.hostnames";
       assert.deepEqual(explicitHosts(T.httpRoute, httpRoute(parents, null)), [every]);
       assert.deepEqual(explicitHosts(T.httpRoute, httpRoute(parents, ["api.example.com", "*.example.com"])), [
         "HTTPRoute answers for the wildcard host *.example.com: list each host the API serves in spec.hostnames",
       ]);
       const patch = patchOf(T.httpRoute);
       assert.deepEqual(explicitHosts(patch, { metadata: { name: "api" }, spec: { parentRefs: parents } }), []);
-      assert.deepEqual(explicitHosts(patch, { metadata: { name: "api" }, spec: { hostnames: [] } }), [every.replace("HTTPRoute", "HTTPRoutePatch")]);
-      assert.deepEqual(explicitHosts(patchOf(T.ingress), { metadata: { name: "api" }, spec: { rules: [{ host: "*.example.com" }] } }), [
-        "IngressPatch answers for the wildcard host *.example.com: give every rule the API's host (api-stack:ingressHost)",
+      assert.deepEqual(explicitHosts(patch, { metadata: { name: "api" }, spec: { hostnames: [] } }), [
+        every.replace("HTTPRoute", "HTTPRoutePatch"),
       ]);
-      assert.deepEqual(explicitHosts(patchOf(T.ingress), { metadata: { name: "api", labels: { team: "platform" } } }), []);
+      assert.deepEqual(
+        explicitHosts(patchOf(T.ingress), { metadata: { name: "api" }, spec: { rules: [{ host: "*.example.com" }] } }),
+        [
+          "IngressPatch answers for the wildcard host *.example.com: give every rule the API's host (api-stack:ingressHost)",
+        ],
+      );
+      assert.deepEqual(
+        explicitHosts(patchOf(T.ingress), { metadata: { name: "api", labels: { team: "platform" } } }),
+        [],
+      );
     });
   });
 
   describe("gateway-tls (stack)", () => {
-    const res = (type: string, props: Props): StackResource => ({ type, props, urn: `urn:pulumi:prod::api-stack::${type}::${props.metadata.name}` });
+    const res = (type: string, props: Props): StackResource => ({
+      type,
+      props,
+      urn: `urn:pulumi:prod::api-stack::${type}::${props.metadata.name}`,
+    });
     const ROUTE_URN = `urn:pulumi:prod::api-stack::${T.httpRoute}::api`;
     const platform = { name: "public", namespace: "gateways", sectionName: "https" };
     const configured = { httpsListeners: ["gateways/public/https"] };
@@ -625,24 +823,35 @@ describe("policy rules", () => {
     it("passes a route on an HTTPS listener of the platform's Gateway that the policy config names", () => {
       assert.deepEqual(gatewayTls([res(T.httpRoute, httpRoute([platform]))], configured), []);
       // A Service parent is a mesh route between workloads, which no Gateway exposes.
-      assert.deepEqual(gatewayTls([res(T.httpRoute, httpRoute([{ group: "", kind: "Service", name: "api" }]))], { httpsListeners: [] }), []);
+      assert.deepEqual(
+        gatewayTls([res(T.httpRoute, httpRoute([{ group: "", kind: "Service", name: "api" }]))], {
+          httpsListeners: [],
+        }),
+        [],
+      );
     });
 
     it("refuses a route on a listener it cannot see, or on every listener of a Gateway it cannot see", () => {
-      assert.deepEqual(gatewayTls([res(T.httpRoute, httpRoute([platform]))], { httpsListeners: ["gateways/public/http"] }), [
-        {
-          urn: ROUTE_URN,
-          message:
-            'HTTPRoute serves api.example.com through listener "https" of Gateway gateways/public, which this stack does not create, so the pack cannot see that it serves TLS: once it is an HTTPS listener with a certificate, list "gateways/public/https" in the gateway-tls policy config\'s httpsListeners',
-        },
-      ]);
-      assert.deepEqual(gatewayTls([res(T.httpRoute, httpRoute([{ name: "public", namespace: "gateways" }]))], configured), [
-        {
-          urn: ROUTE_URN,
-          message:
-            'HTTPRoute attaches to every listener of Gateway gateways/public, which this stack does not create, so the pack cannot tell that they all serve TLS: name the HTTPS listener in spec.parentRefs[].sectionName and list "gateways/public/<listener>" in the gateway-tls policy config\'s httpsListeners',
-        },
-      ]);
+      assert.deepEqual(
+        gatewayTls([res(T.httpRoute, httpRoute([platform]))], { httpsListeners: ["gateways/public/http"] }),
+        [
+          {
+            urn: ROUTE_URN,
+            message:
+              'HTTPRoute serves api.example.com through listener "https" of Gateway gateways/public, which this stack does not create, so the pack cannot see that it serves TLS: once it is an HTTPS listener with a certificate, list "gateways/public/https" in the gateway-tls policy config\'s httpsListeners',
+          },
+        ],
+      );
+      assert.deepEqual(
+        gatewayTls([res(T.httpRoute, httpRoute([{ name: "public", namespace: "gateways" }]))], configured),
+        [
+          {
+            urn: ROUTE_URN,
+            message:
+              'HTTPRoute attaches to every listener of Gateway gateways/public, which this stack does not create, so the pack cannot tell that they all serve TLS: name the HTTPS listener in spec.parentRefs[].sectionName and list "gateways/public/<listener>" in the gateway-tls policy config\'s httpsListeners',
+          },
+        ],
+      );
     });
 
     it("reads the listeners of a Gateway the stack creates, and refuses plain HTTP ones", () => {
@@ -657,20 +866,39 @@ describe("policy rules", () => {
           'HTTPRoute serves api.example.com over plain HTTP through listener "http" (HTTP) of Gateway api-prod/public: attach it to an HTTPS listener only (spec.parentRefs[].sectionName), or make it only redirect to https',
       };
       const none = { httpsListeners: [] };
-      assert.deepEqual(gatewayTls([own, res(T.httpRoute, httpRoute([{ name: "public", sectionName: "https" }]))], none), []);
+      assert.deepEqual(
+        gatewayTls([own, res(T.httpRoute, httpRoute([{ name: "public", sectionName: "https" }]))], none),
+        [],
+      );
       assert.deepEqual(gatewayTls([own, res(T.httpRoute, httpRoute([{ name: "public", port: 443 }]))], none), []);
       assert.deepEqual(gatewayTls([own, res(T.httpRoute, httpRoute([{ name: "public" }]))], none), [plain]);
-      assert.deepEqual(gatewayTls([own, res(T.httpRoute, httpRoute([{ name: "public", sectionName: "http" }]))], none), [plain]);
+      assert.deepEqual(
+        gatewayTls([own, res(T.httpRoute, httpRoute([{ name: "public", sectionName: "http" }]))], none),
+        [plain],
+      );
       // The usual companion of an HTTPS listener: a route on the HTTP one that only redirects.
       const redirect = httpRoute([{ name: "public", sectionName: "http" }]);
-      redirect.spec.rules = [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }];
+      redirect.spec.rules = [
+        { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+      ];
       assert.deepEqual(gatewayTls([own, res(T.httpRoute, redirect)], none), []);
       // The stack's Gateway is found in the stack, even when out of the rule's scope.
-      assert.deepEqual(gatewayTls([res(T.httpRoute, httpRoute([{ name: "public", sectionName: "http" }]))], { ...none, registered: [own] }), [plain]);
+      assert.deepEqual(
+        gatewayTls([res(T.httpRoute, httpRoute([{ name: "public", sectionName: "http" }]))], {
+          ...none,
+          registered: [own],
+        }),
+        [plain],
+      );
     });
 
     it("refuses an HTTPS listener without a certificate on a Gateway the stack creates", () => {
-      const own = res(T.gateway, gateway([{ name: "https", protocol: "HTTPS", port: 443, hostname: "api.example.com", tls: { mode: "Terminate" } }]));
+      const own = res(
+        T.gateway,
+        gateway([
+          { name: "https", protocol: "HTTPS", port: 443, hostname: "api.example.com", tls: { mode: "Terminate" } },
+        ]),
+      );
       assert.deepEqual(gatewayTls([own], { httpsListeners: [] }), [
         {
           urn: `urn:pulumi:prod::api-stack::${T.gateway}::public`,
@@ -682,31 +910,73 @@ describe("policy rules", () => {
 
     it("checks an HTTPRoutePatch that sets parentRefs", () => {
       const patch = patchOf(T.httpRoute);
-      assert.deepEqual(gatewayTls([res(patch, { metadata: { name: "api" }, spec: { hostnames: ["api.example.com"] } })], { httpsListeners: [] }), []);
-      assert.equal(gatewayTls([res(patch, { metadata: { name: "api" }, spec: { parentRefs: [platform] } })], { httpsListeners: [] }).length, 1);
-      assert.deepEqual(gatewayTls([res(patch, { metadata: { name: "api" }, spec: { parentRefs: [platform] } })], configured), []);
+      assert.deepEqual(
+        gatewayTls([res(patch, { metadata: { name: "api" }, spec: { hostnames: ["api.example.com"] } })], {
+          httpsListeners: [],
+        }),
+        [],
+      );
+      assert.equal(
+        gatewayTls([res(patch, { metadata: { name: "api" }, spec: { parentRefs: [platform] } })], {
+          httpsListeners: [],
+        }).length,
+        1,
+      );
+      assert.deepEqual(
+        gatewayTls([res(patch, { metadata: { name: "api" }, spec: { parentRefs: [platform] } })], configured),
+        [],
+      );
     });
   });
 
   describe("no-secrets-in-configmap", () => {
     it("passes the program's settings, token lifetimes included", () => {
-      assert.deepEqual(noSecretsInConfigMap(T.configMap, configMap({ REDIS_URL: "redis://api-redis.api-dev.svc.cluster.local:6379/0" })), []);
+      assert.deepEqual(
+        noSecretsInConfigMap(
+          T.configMap,
+          configMap({ REDIS_URL: "redis://api-redis.api-dev.svc.cluster.local:6379/0" }),
+        ),
+        [],
+      );
     });
 
     it("tells secret-looking names from settings that only talk about secrets", () => {
-      for (const name of ["DB_PASSWORD", "SECRET_KEY", "GITHUB_TOKEN", "TOKEN", "SENTRY_DSN", "DATABASE_URL", "READONLY_DATABASE_URL", "STRIPE_API_KEY", "aws_secret_access_key", "APIKEY", "SMTP_CREDENTIALS"]) {
+      for (const name of [
+        "DB_PASSWORD",
+        "SECRET_KEY",
+        "GITHUB_TOKEN",
+        "TOKEN",
+        "SENTRY_DSN",
+        "DATABASE_URL",
+        "READONLY_DATABASE_URL",
+        "STRIPE_API_KEY",
+        "aws_secret_access_key",
+        "APIKEY",
+        "SMTP_CREDENTIALS",
+      ]) {
         assert.ok(looksSecret(name), name);
       }
-      for (const name of ["ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_DAYS", "CACHE_KEY_PREFIX", "KEY", "REDIS_URL", "DB_POOL_SIZE", "ENVIRONMENT"]) {
+      for (const name of [
+        "ACCESS_TOKEN_EXPIRE_MINUTES",
+        "REFRESH_TOKEN_EXPIRE_DAYS",
+        "CACHE_KEY_PREFIX",
+        "KEY",
+        "REDIS_URL",
+        "DB_POOL_SIZE",
+        "ENVIRONMENT",
+      ]) {
         assert.ok(!looksSecret(name), name);
       }
     });
 
     it("refuses secret keys, naming the secret config key that feeds them", () => {
-      assert.deepEqual(noSecretsInConfigMap(T.configMap, configMap({ SECRET_KEY: "x".repeat(40), STRIPE_API_KEY: "sk_live" })), [
-        "ConfigMap key SECRET_KEY looks like a secret: move it to the Secret: it comes from the secret config key api-stack:secretKey (pulumi config set --secret secretKey)",
-        "ConfigMap key STRIPE_API_KEY looks like a secret: move it to a Secret and read it through envFrom.secretRef or secretKeyRef",
-      ]);
+      assert.deepEqual(
+        noSecretsInConfigMap(T.configMap, configMap({ SECRET_KEY: "x".repeat(40), STRIPE_API_KEY: "sk_live" })),
+        [
+          "ConfigMap key SECRET_KEY looks like a secret: move it to the Secret: it comes from the secret config key api-stack:secretKey (pulumi config set --secret secretKey)",
+          "ConfigMap key STRIPE_API_KEY looks like a secret: move it to a Secret and read it through envFrom.secretRef or secretKeyRef",
+        ],
+      );
     });
 
     it("refuses a URL that carries a password, and secret keys in binaryData", () => {
@@ -720,10 +990,19 @@ describe("policy rules", () => {
 
     it("checks the keys a ConfigMapPatch adds", () => {
       const patch = patchOf(T.configMap);
-      assert.deepEqual(noSecretsInConfigMap(patch, { metadata: { name: "api-settings" }, data: { LOG_LEVEL: "debug" } }), []);
-      assert.deepEqual(noSecretsInConfigMap(patch, { metadata: { name: "api-settings" }, data: { SENTRY_DSN: "https://key@sentry.example.com/1" } }), [
-        "ConfigMap key SENTRY_DSN looks like a secret: move it to the Secret: it comes from the secret config key api-stack:sentryDsn (pulumi config set --secret sentryDsn)",
-      ]);
+      assert.deepEqual(
+        noSecretsInConfigMap(patch, { metadata: { name: "api-settings" }, data: { LOG_LEVEL: "debug" } }),
+        [],
+      );
+      assert.deepEqual(
+        noSecretsInConfigMap(patch, {
+          metadata: { name: "api-settings" },
+          data: { SENTRY_DSN: "https://key@sentry.example.com/1" },
+        }),
+        [
+          "ConfigMap key SENTRY_DSN looks like a secret: move it to the Secret: it comes from the secret config key api-stack:sentryDsn (pulumi config set --secret sentryDsn)",
+        ],
+      );
     });
   });
 
@@ -731,13 +1010,18 @@ describe("policy rules", () => {
     it("passes a release that waits in preview, and canary Rollouts", () => {
       assert.deepEqual(blueGreenPromotion(T.rollout, rollout(false)), []);
       const canary = rollout(false);
-      canary.spec.strategy = { canary: { stableService: "api", canaryService: "api-canary", steps: [{ setWeight: 10 }] } };
+      canary.spec.strategy = {
+        canary: { stableService: "api", canaryService: "api-canary", steps: [{ setWeight: 10 }] },
+      };
       assert.deepEqual(blueGreenPromotion(T.rollout, canary), []);
     });
 
     it("passes a promotion recorded by config for exactly this release", () => {
       for (const source of ["promote", "rollbackTo", "active"]) {
-        assert.deepEqual(blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": `${source}:222222222222` })), []);
+        assert.deepEqual(
+          blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": `${source}:222222222222` })),
+          [],
+        );
       }
     });
 
@@ -751,22 +1035,35 @@ describe("policy rules", () => {
     });
 
     it("refuses a promotion of another release: promote is not sticky", () => {
-      const wait = "set spec.strategy.blueGreen.autoPromotionEnabled: false so the release waits in preview, then promote it with `pulumi config set promote 222222222222` (api-stack:promote)";
-      assert.deepEqual(blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "promote:111111111111" })), [
-        `Rollout auto-promotes release 222222222222 but api-stack:promote names release 111111111111: a promotion applies to exactly one release; ${wait}`,
-      ]);
-      assert.deepEqual(blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "rollbackTo:111111111111" })), [
-        `Rollout auto-promotes release 222222222222 but api-stack:rollbackTo names release 111111111111: a promotion applies to exactly one release; ${wait}`,
-      ]);
-      assert.deepEqual(blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "active:111111111111" })), [
-        `Rollout auto-promotes release 222222222222 but the active release is 111111111111: a promotion applies to exactly one release; ${wait}`,
-      ]);
+      const wait =
+        "set spec.strategy.blueGreen.autoPromotionEnabled: false so the release waits in preview, then promote it with `pulumi config set promote 222222222222` (api-stack:promote)";
+      assert.deepEqual(
+        blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "promote:111111111111" })),
+        [
+          `Rollout auto-promotes release 222222222222 but api-stack:promote names release 111111111111: a promotion applies to exactly one release; ${wait}`,
+        ],
+      );
+      assert.deepEqual(
+        blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "rollbackTo:111111111111" })),
+        [
+          `Rollout auto-promotes release 222222222222 but api-stack:rollbackTo names release 111111111111: a promotion applies to exactly one release; ${wait}`,
+        ],
+      );
+      assert.deepEqual(
+        blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "active:111111111111" })),
+        [
+          `Rollout auto-promotes release 222222222222 but the active release is 111111111111: a promotion applies to exactly one release; ${wait}`,
+        ],
+      );
     });
 
     it("refuses autoPromote, unreadable records and images without a digest", () => {
-      assert.deepEqual(blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "autoPromote:222222222222" })), [
-        "Rollout auto-promotes release 222222222222 because api-stack:autoPromote is true, which is refused in prod: unset it (pulumi config rm autoPromote) and promote each release with `pulumi config set promote 222222222222` (api-stack:promote)",
-      ]);
+      assert.deepEqual(
+        blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "autoPromote:222222222222" })),
+        [
+          "Rollout auto-promotes release 222222222222 because api-stack:autoPromote is true, which is refused in prod: unset it (pulumi config rm autoPromote) and promote each release with `pulumi config set promote 222222222222` (api-stack:promote)",
+        ],
+      );
       assert.deepEqual(blueGreenPromotion(T.rollout, rollout(true, { "api-stack.io/promotion": "yes" })), [
         'Rollout auto-promotes release 222222222222 with an unreadable api-stack.io/promotion annotation "yes" (expected promote|rollbackTo|active|autoPromote:<release id>): set spec.strategy.blueGreen.autoPromotionEnabled: false so the release waits in preview, then promote it with `pulumi config set promote 222222222222` (api-stack:promote)',
       ]);
@@ -780,16 +1077,25 @@ describe("policy rules", () => {
     it("judges a RolloutPatch that turns auto-promotion on like a Rollout, and wants the image it promotes", () => {
       const patch = patchOf(T.rollout);
       const wait = "set spec.strategy.blueGreen.autoPromotionEnabled: false so the release waits in preview, then";
-      const bluePatch = (autoPromotionEnabled: boolean | null | undefined, image?: string, annotations?: Record<string, string>): Props => ({
+      const bluePatch = (
+        autoPromotionEnabled: boolean | null | undefined,
+        image?: string,
+        annotations?: Record<string, string>,
+      ): Props => ({
         metadata: { name: "api", ...(annotations ? { annotations } : {}) },
         spec: {
-          strategy: { blueGreen: autoPromotionEnabled === undefined ? { scaleDownDelaySeconds: 30 } : { autoPromotionEnabled } },
+          strategy: {
+            blueGreen: autoPromotionEnabled === undefined ? { scaleDownDelaySeconds: 30 } : { autoPromotionEnabled },
+          },
           ...(image ? { template: { spec: { containers: [{ name: "api", image }] } } } : {}),
         },
       });
       assert.deepEqual(blueGreenPromotion(patch, bluePatch(undefined, IMAGE)), []);
       assert.deepEqual(blueGreenPromotion(patch, bluePatch(false, IMAGE)), []);
-      assert.deepEqual(blueGreenPromotion(patch, bluePatch(true, IMAGE, { "api-stack.io/promotion": "promote:222222222222" })), []);
+      assert.deepEqual(
+        blueGreenPromotion(patch, bluePatch(true, IMAGE, { "api-stack.io/promotion": "promote:222222222222" })),
+        [],
+      );
       assert.deepEqual(blueGreenPromotion(patch, bluePatch(true)), [
         `RolloutPatch turns on auto-promotion without setting the image it promotes, so no promotion by config can name the release: ${wait} promote it with api-stack:promote`,
       ]);
@@ -801,23 +1107,34 @@ describe("policy rules", () => {
   });
 
   describe("availability (stack)", () => {
-    const res = (type: string, props: Props): StackResource => ({ type, props, urn: `urn:pulumi:prod::api-stack::${type}::${props.metadata.name}` });
+    const res = (type: string, props: Props): StackResource => ({
+      type,
+      props,
+      urn: `urn:pulumi:prod::api-stack::${type}::${props.metadata.name}`,
+    });
     const options = { minReplicas: 2 };
 
     it("passes a serving workload with an HPA floor of 2 or more and a PDB", () => {
-      assert.deepEqual(availability([res(T.deployment, deployment()), res(T.hpa, hpa(3)), res(T.pdb, pdb())], options), []);
+      assert.deepEqual(
+        availability([res(T.deployment, deployment()), res(T.hpa, hpa(3)), res(T.pdb, pdb())], options),
+        [],
+      );
       // Neither the worker (no port) nor a Job needs a budget.
       assert.deepEqual(availability([res(T.deployment, workerDeployment()), res(T.job, migrationJob())], options), []);
     });
 
     it("refuses an HPA floor of 1, explicit or by default", () => {
       for (const floor of [1, undefined]) {
-        assert.deepEqual(availability([res(T.deployment, deployment()), res(T.hpa, hpa(floor)), res(T.pdb, pdb())], options), [
-          {
-            urn: "urn:pulumi:prod::api-stack::kubernetes:autoscaling/v2:HorizontalPodAutoscaler::api",
-            message: "HorizontalPodAutoscaler api may scale down to 1 replica: set api-stack:hpaMinReplicas to 2 or more",
-          },
-        ]);
+        assert.deepEqual(
+          availability([res(T.deployment, deployment()), res(T.hpa, hpa(floor)), res(T.pdb, pdb())], options),
+          [
+            {
+              urn: "urn:pulumi:prod::api-stack::kubernetes:autoscaling/v2:HorizontalPodAutoscaler::api",
+              message:
+                "HorizontalPodAutoscaler api may scale down to 1 replica: set api-stack:hpaMinReplicas to 2 or more",
+            },
+          ],
+        );
       }
     });
 
@@ -833,7 +1150,10 @@ describe("policy rules", () => {
       ]);
       // An HPA aimed at another workload does not count.
       const elsewhere = hpa(3, { apiVersion: "apps/v1", kind: "Deployment", name: "other" });
-      assert.equal(availability([res(T.deployment, single), res(T.hpa, elsewhere), res(T.pdb, pdb())], options).length, 1);
+      assert.equal(
+        availability([res(T.deployment, single), res(T.hpa, elsewhere), res(T.pdb, pdb())], options).length,
+        1,
+      );
       assert.deepEqual(availability([res(T.deployment, single), res(T.pdb, pdb())], { minReplicas: 1 }), []);
     });
 
@@ -846,13 +1166,24 @@ describe("policy rules", () => {
       const rolloutHpa = hpa(3, { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "api" });
       assert.deepEqual(availability([res(T.rollout, rollout(false)), res(T.hpa, rolloutHpa)], options), [message]);
       const worker = pdb(names.selector("worker"));
-      assert.deepEqual(availability([res(T.rollout, rollout(false)), res(T.hpa, rolloutHpa), res(T.pdb, worker)], options), [message]);
+      assert.deepEqual(
+        availability([res(T.rollout, rollout(false)), res(T.hpa, rolloutHpa), res(T.pdb, worker)], options),
+        [message],
+      );
       const otherNamespace = pdb();
       otherNamespace.metadata = { ...otherNamespace.metadata, namespace: "api-staging" };
-      assert.deepEqual(availability([res(T.rollout, rollout(false)), res(T.hpa, rolloutHpa), res(T.pdb, otherNamespace)], options), [message]);
+      assert.deepEqual(
+        availability([res(T.rollout, rollout(false)), res(T.hpa, rolloutHpa), res(T.pdb, otherNamespace)], options),
+        [message],
+      );
       const byExpression = pdb();
-      byExpression.spec.selector = { matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["api"] }] };
-      assert.deepEqual(availability([res(T.rollout, rollout(false)), res(T.hpa, rolloutHpa), res(T.pdb, byExpression)], options), []);
+      byExpression.spec.selector = {
+        matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["api"] }],
+      };
+      assert.deepEqual(
+        availability([res(T.rollout, rollout(false)), res(T.hpa, rolloutHpa), res(T.pdb, byExpression)], options),
+        [],
+      );
     });
 
     it("refuses a PodDisruptionBudget that lets a drain evict every pod, and checks every API version of a kind", () => {
@@ -862,11 +1193,25 @@ describe("policy rules", () => {
       });
       const all = pdb();
       all.spec.maxUnavailable = "100%";
-      assert.deepEqual(availability([res(T.deployment, deployment()), res(T.hpa, hpa(3)), res(T.pdb, all)], options), [message('maxUnavailable: "100%"')]);
+      assert.deepEqual(availability([res(T.deployment, deployment()), res(T.hpa, hpa(3)), res(T.pdb, all)], options), [
+        message('maxUnavailable: "100%"'),
+      ]);
       const none = { metadata: { name: "api", namespace: "api-prod" }, spec: { minAvailable: 0 } };
-      assert.deepEqual(availability([res(patchOf(T.pdb), none)], options), [message("minAvailable: 0", "PodDisruptionBudgetPatch")]);
+      assert.deepEqual(availability([res(patchOf(T.pdb), none)], options), [
+        message("minAvailable: 0", "PodDisruptionBudgetPatch"),
+      ]);
       const v1 = { ...hpa(1), apiVersion: "autoscaling/v1" };
-      assert.equal(availability([res(T.deployment, deployment()), res("kubernetes:autoscaling/v1:HorizontalPodAutoscaler", v1), res(T.pdb, pdb())], options).length, 1);
+      assert.equal(
+        availability(
+          [
+            res(T.deployment, deployment()),
+            res("kubernetes:autoscaling/v1:HorizontalPodAutoscaler", v1),
+            res(T.pdb, pdb()),
+          ],
+          options,
+        ).length,
+        1,
+      );
     });
 
     it("blames a patch for lowering a floor or the replicas of a serving workload, never for what it does not create", () => {
@@ -876,7 +1221,8 @@ describe("policy rules", () => {
       assert.deepEqual(availability([res(hpaPatch, { metadata: meta, spec: { minReplicas: 1 } })], options), [
         {
           urn: `urn:pulumi:prod::api-stack::${hpaPatch}::api`,
-          message: "HorizontalPodAutoscalerPatch api may scale down to 1 replica: set api-stack:hpaMinReplicas to 2 or more",
+          message:
+            "HorizontalPodAutoscalerPatch api may scale down to 1 replica: set api-stack:hpaMinReplicas to 2 or more",
         },
       ]);
       const scaleDown = res(patchOf(T.deployment), { metadata: meta, spec: { replicas: 1 } });
@@ -886,15 +1232,42 @@ describe("policy rules", () => {
           "DeploymentPatch api runs 1 replica without an autoscaler: set api-stack:replicas to 2 or more (or enable api-stack:hpaEnabled with api-stack:hpaMinReplicas >= 2)",
       };
       // Serving, by the stack's Deployment it patches.
-      assert.deepEqual(availability([scaleDown], { ...options, registered: [scaleDown, res(T.deployment, deployment()), res(T.pdb, pdb())] }), [single]);
+      assert.deepEqual(
+        availability([scaleDown], {
+          ...options,
+          registered: [scaleDown, res(T.deployment, deployment()), res(T.pdb, pdb())],
+        }),
+        [single],
+      );
       // Serving, by its own template.
-      const withPort = res(patchOf(T.deployment), { metadata: meta, spec: { replicas: 1, template: { spec: { containers: [{ name: "api", ports: [{ containerPort: 8000 }] }] } } } });
+      const withPort = res(patchOf(T.deployment), {
+        metadata: meta,
+        spec: { replicas: 1, template: { spec: { containers: [{ name: "api", ports: [{ containerPort: 8000 }] }] } } },
+      });
       assert.deepEqual(availability([withPort], options), [single]);
       // A worker, or a workload the stack does not show, serves nothing the pack can see; an autoscaled one keeps its floor.
-      assert.deepEqual(availability([scaleDown], { ...options, registered: [scaleDown, res(T.deployment, { ...workerDeployment(), metadata: meta })] }), []);
+      assert.deepEqual(
+        availability([scaleDown], {
+          ...options,
+          registered: [scaleDown, res(T.deployment, { ...workerDeployment(), metadata: meta })],
+        }),
+        [],
+      );
       assert.deepEqual(availability([scaleDown], options), []);
-      assert.deepEqual(availability([scaleDown], { ...options, registered: [scaleDown, res(T.deployment, deployment()), res(T.hpa, hpa(3))] }), []);
-      assert.deepEqual(availability([res(patchOf(T.deployment), { metadata: meta, spec: { template: withPort.props.spec.template } })], options), []);
+      assert.deepEqual(
+        availability([scaleDown], {
+          ...options,
+          registered: [scaleDown, res(T.deployment, deployment()), res(T.hpa, hpa(3))],
+        }),
+        [],
+      );
+      assert.deepEqual(
+        availability(
+          [res(patchOf(T.deployment), { metadata: meta, spec: { template: withPort.props.spec.template } })],
+          options,
+        ),
+        [],
+      );
     });
   });
 
@@ -902,7 +1275,14 @@ describe("policy rules", () => {
     it("recommended-labels: passes the program's labels, names the missing ones", () => {
       assert.deepEqual(recommendedLabels(T.service, service()), []);
       const object = service();
-      object.metadata = { name: "api", labels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-prod", "app.kubernetes.io/component": "api" } };
+      object.metadata = {
+        name: "api",
+        labels: {
+          "app.kubernetes.io/name": "api",
+          "app.kubernetes.io/instance": "api-prod",
+          "app.kubernetes.io/component": "api",
+        },
+      };
       // A Service is not asked for a version: a release must not touch it.
       assert.deepEqual(recommendedLabels(T.service, object), [
         "Service lacks the recommended labels app.kubernetes.io/part-of, app.kubernetes.io/managed-by: label it as the program's naming does (from api-stack:appName, api-stack:environment and api-stack:appVersion), so dashboards, selectors and kubectl can find it",
@@ -979,7 +1359,12 @@ describe("policy pack", () => {
   });
 
   it("reads kinds by group, whatever the version, and Patch resources as the kind they patch", () => {
-    assert.deepEqual(kubeType(patchOf(T.deployment)), { group: "apps", version: "v1", kind: "Deployment", patch: true });
+    assert.deepEqual(kubeType(patchOf(T.deployment)), {
+      group: "apps",
+      version: "v1",
+      kind: "Deployment",
+      patch: true,
+    });
     assert.deepEqual(kubeType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"), {
       group: "apiextensions.k8s.io",
       version: "v1",
@@ -1012,16 +1397,35 @@ describe("policy pack", () => {
       delete object.metadata.labels;
       return object;
     }
-    const HINT = " [rendered by api-argo-rollouts: change its manifest or chart values, or exempt it in this policy's config (docs/policy.md, Exemptions)]";
+    const HINT =
+      " [rendered by api-argo-rollouts: change its manifest or chart values, or exempt it in this policy's config (docs/policy.md, Exemptions)]";
 
     it("knows an object by the component that rendered it, of every renderer", () => {
       assert.equal(renderedBy(rendered()), component);
-      for (const renderer of ["kubernetes:yaml:ConfigFile", "kubernetes:yaml:ConfigGroup", "kubernetes:yaml/v2:ConfigGroup", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart", "kubernetes:kustomize/v2:Directory"]) {
+      for (const renderer of [
+        "kubernetes:yaml:ConfigFile",
+        "kubernetes:yaml:ConfigGroup",
+        "kubernetes:yaml/v2:ConfigGroup",
+        "kubernetes:helm.sh/v3:Chart",
+        "kubernetes:helm.sh/v4:Chart",
+        "kubernetes:kustomize/v2:Directory",
+      ]) {
         const parent = urn("prod", renderer, "third-party", chain);
-        assert.equal(renderedBy({ type: T.deployment, urn: urn("prod", T.deployment, "x", [...chain, renderer]), parent }), parent, renderer);
+        assert.equal(
+          renderedBy({ type: T.deployment, urn: urn("prod", T.deployment, "x", [...chain, renderer]), parent }),
+          parent,
+          renderer,
+        );
       }
       // The program's own objects, children of its own components, were rendered by nobody.
-      assert.equal(renderedBy({ type: T.deployment, urn: urn("prod", T.deployment, "api", chain), parent: urn("prod", chain[1], "api", chain.slice(0, 1)) }), undefined);
+      assert.equal(
+        renderedBy({
+          type: T.deployment,
+          urn: urn("prod", T.deployment, "api", chain),
+          parent: urn("prod", chain[1], "api", chain.slice(0, 1)),
+        }),
+        undefined,
+      );
       // A Helm release stands for the objects it hides.
       const helm = urn("prod", T.helmRelease, "ingress-nginx", chain);
       assert.equal(renderedBy({ type: T.helmRelease, urn: helm, parent: component }), helm);
@@ -1039,18 +1443,43 @@ describe("policy pack", () => {
       );
       // Without a parent the pack cannot name the component: checked all the same, and not exemptable.
       const orphan = { ...rendered(), parent: undefined };
-      assert.equal(evaluate([orphan], { "image-digest": { exempt: [{ component: "api-argo-rollouts", reason: "r" }] } }).filter((f) => f.policy === "image-digest").length, 1);
+      assert.equal(
+        evaluate([orphan], { "image-digest": { exempt: [{ component: "api-argo-rollouts", reason: "r" }] } }).filter(
+          (f) => f.policy === "image-digest",
+        ).length,
+        1,
+      );
     });
 
     it("exempts one only where a policy's config names its component, by name or URN, and optionally its kind", () => {
       const policiesOf = (config: PackConfig) => evaluate([rendered()], config).map((f) => f.policy);
       const reason = "Argo publishes its controller by tag; the platform team mirrors and scans it";
-      assert.deepEqual(policiesOf({ "image-digest": { exempt: [{ component: "api-argo-rollouts", reason }] } }), ["availability", "availability", "recommended-labels"]);
-      assert.deepEqual(policiesOf({ availability: { exempt: [{ component, kinds: ["Deployment"], reason }] } }), ["image-digest", "recommended-labels"]);
-      assert.deepEqual(policiesOf({ availability: { exempt: [{ component, kinds: ["CustomResourceDefinition"], reason }] } }), ["image-digest", "availability", "availability", "recommended-labels"]);
-      assert.deepEqual(policiesOf({ availability: { exempt: [{ component: "another-chart", reason }] } }), ["image-digest", "availability", "availability", "recommended-labels"]);
+      assert.deepEqual(policiesOf({ "image-digest": { exempt: [{ component: "api-argo-rollouts", reason }] } }), [
+        "availability",
+        "availability",
+        "recommended-labels",
+      ]);
+      assert.deepEqual(policiesOf({ availability: { exempt: [{ component, kinds: ["Deployment"], reason }] } }), [
+        "image-digest",
+        "recommended-labels",
+      ]);
+      assert.deepEqual(
+        policiesOf({ availability: { exempt: [{ component, kinds: ["CustomResourceDefinition"], reason }] } }),
+        ["image-digest", "availability", "availability", "recommended-labels"],
+      );
+      assert.deepEqual(policiesOf({ availability: { exempt: [{ component: "another-chart", reason }] } }), [
+        "image-digest",
+        "availability",
+        "availability",
+        "recommended-labels",
+      ]);
       // The program's own objects are never exempt, whatever the config names.
-      const own = { type: T.deployment, props: argo(), urn: urn("prod", T.deployment, "api", chain), parent: urn("prod", chain[1], "api", chain.slice(0, 1)) };
+      const own = {
+        type: T.deployment,
+        props: argo(),
+        urn: urn("prod", T.deployment, "api", chain),
+        parent: urn("prod", chain[1], "api", chain.slice(0, 1)),
+      };
       assert.deepEqual(
         evaluate([own], { "image-digest": { exempt: [{ component: "api", reason }] } }).map((f) => f.policy),
         ["image-digest", "availability", "availability", "recommended-labels"],
@@ -1058,14 +1487,31 @@ describe("policy pack", () => {
     });
 
     it("refuses a Helm Release, whose objects no policy sees, unless its own name is exempt", () => {
-      const props = { chart: "ingress-nginx", version: "4.11.0", repositoryOpts: { repo: "https://kubernetes.github.io/ingress-nginx" } };
+      const props = {
+        chart: "ingress-nginx",
+        version: "4.11.0",
+        repositoryOpts: { repo: "https://kubernetes.github.io/ingress-nginx" },
+      };
       const message =
         "Helm Release of chart ingress-nginx installs objects that only Helm sees, so no policy can check them: install the chart with kubernetes.helm.v4.Chart, which registers each object, or exempt this release in the visible-objects policy config (docs/policy.md, Exemptions)";
       assert.deepEqual(visibleObjects(T.helmRelease, props), [message]);
       assert.deepEqual(visibleObjects("kubernetes:helm.sh/v4:Chart", { chart: "ingress-nginx" }), []);
-      const helm = { type: T.helmRelease, props, urn: urn("dev", T.helmRelease, "ingress-nginx", chain), parent: urn("dev", chain[1], "api", chain.slice(0, 1)) };
-      assert.deepEqual(evaluate([helm]).map((f) => f.policy), ["visible-objects"]);
-      assert.deepEqual(evaluate([helm], { "visible-objects": { exempt: [{ component: "ingress-nginx", reason: "the cluster's ingress controller" }] } }), []);
+      const helm = {
+        type: T.helmRelease,
+        props,
+        urn: urn("dev", T.helmRelease, "ingress-nginx", chain),
+        parent: urn("dev", chain[1], "api", chain.slice(0, 1)),
+      };
+      assert.deepEqual(
+        evaluate([helm]).map((f) => f.policy),
+        ["visible-objects"],
+      );
+      assert.deepEqual(
+        evaluate([helm], {
+          "visible-objects": { exempt: [{ component: "ingress-nginx", reason: "the cluster's ingress controller" }] },
+        }),
+        [],
+      );
     });
   });
 
@@ -1095,12 +1541,25 @@ describe("policy pack", () => {
       ],
     );
     assert.ok(pack.every((p) => p.configSchema.properties.environments.type === "array"));
-    assert.deepEqual(pack.find((p) => p.name === "image-digest")!.configSchema.properties.environments.default, ["prod"]);
-    assert.deepEqual(pack.find((p) => p.name === "pod-security")!.configSchema.properties.environments.default, ["dev", "staging", "prod"]);
+    assert.deepEqual(pack.find((p) => p.name === "image-digest")!.configSchema.properties.environments.default, [
+      "prod",
+    ]);
+    assert.deepEqual(pack.find((p) => p.name === "pod-security")!.configSchema.properties.environments.default, [
+      "dev",
+      "staging",
+      "prod",
+    ]);
     // Exemptions are off by default, for every policy; the other options belong to one policy each.
-    assert.ok(pack.every((p) => p.configSchema.properties.exempt.type === "array" && p.configSchema.properties.exempt.default.length === 0));
+    assert.ok(
+      pack.every(
+        (p) =>
+          p.configSchema.properties.exempt.type === "array" && p.configSchema.properties.exempt.default.length === 0,
+      ),
+    );
     assert.deepEqual(
-      pack.filter((p) => Object.keys(p.configSchema.properties).length > 2).map((p) => [p.name, Object.keys(p.configSchema.properties).slice(2)]),
+      pack
+        .filter((p) => Object.keys(p.configSchema.properties).length > 2)
+        .map((p) => [p.name, Object.keys(p.configSchema.properties).slice(2)]),
       [
         ["gateway-tls", ["httpsListeners"]],
         ["availability", ["minReplicas"]],
@@ -1110,7 +1569,14 @@ describe("policy pack", () => {
 
   describe("as the engine calls it", () => {
     class NotApplicable extends Error {}
-    const call = (policyName: string, type: string, props: Props, config: object = {}, stack = "prod", parent?: string) => {
+    const call = (
+      policyName: string,
+      type: string,
+      props: Props,
+      config: object = {},
+      stack = "prod",
+      parent?: string,
+    ) => {
       const policy = policies().find((p) => p.name === policyName)!;
       assert.ok("validateResource" in policy);
       const reported: string[] = [];
@@ -1151,11 +1617,21 @@ describe("policy pack", () => {
     });
 
     it("calls a prod-only rule not applicable to a dev object, unless its config widens it", () => {
-      assert.equal(call("image-digest", T.deployment, dev(tagged()), {}, "dev"), "not applicable: checks prod objects; this one is dev");
-      assert.equal((call("image-digest", T.deployment, dev(tagged()), { environments: ["dev", "prod"] }, "dev") as string[]).length, 1);
+      assert.equal(
+        call("image-digest", T.deployment, dev(tagged()), {}, "dev"),
+        "not applicable: checks prod objects; this one is dev",
+      );
+      assert.equal(
+        (call("image-digest", T.deployment, dev(tagged()), { environments: ["dev", "prod"] }, "dev") as string[])
+          .length,
+        1,
+      );
       // A dev label in a prod stack is prod.
       assert.equal((call("image-digest", T.deployment, dev(tagged())) as string[]).length, 1);
-      assert.equal(call("pod-security", T.deployment, deployment(), { environments: ["dev"] }), "not applicable: checks dev objects; this one is prod");
+      assert.equal(
+        call("pod-security", T.deployment, deployment(), { environments: ["dev"] }),
+        "not applicable: checks dev objects; this one is prod",
+      );
     });
 
     it("checks a stack's serving workloads in prod only", () => {
@@ -1188,7 +1664,10 @@ describe("policy pack", () => {
       // Rendered by a chart: checked, and exempt only by the config.
       const chart = ["kubernetes:helm.sh/v4:Chart"];
       assert.equal(run(single, {}, "prod", chart).length, 2);
-      assert.deepEqual(run(single, { exempt: [{ component: "chart", reason: "the chart's own replica count" }] }, "prod", chart), []);
+      assert.deepEqual(
+        run(single, { exempt: [{ component: "chart", reason: "the chart's own replica count" }] }, "prod", chart),
+        [],
+      );
     });
 
     it("calls an exempt rendered object not applicable, with the config's reason, and points at the component otherwise", () => {
@@ -1221,7 +1700,15 @@ describe("policy pack", () => {
         `${imageDigest(T.deployment, tagged())[0]} [rendered by metrics-server: change its manifest or chart values, or exempt it in this policy's config (docs/policy.md, Exemptions)]`,
       ]);
       assert.equal(
-        check({ exempt: [{ component: "metrics-server", kinds: ["Deployment"], reason: "the chart pins tags; mirrored by the platform team" }] }),
+        check({
+          exempt: [
+            {
+              component: "metrics-server",
+              kinds: ["Deployment"],
+              reason: "the chart pins tags; mirrored by the platform team",
+            },
+          ],
+        }),
         "not applicable: exempt by the policy config as rendered by metrics-server: the chart pins tags; mirrored by the platform team",
       );
     });
@@ -1230,11 +1717,17 @@ describe("policy pack", () => {
       const rule = RULES.find((r) => r.name === "probes")!;
       assert.equal(settingsFor(rule).enforcementLevel, "mandatory");
       assert.equal(settingsFor(rule, { all: "advisory" }).enforcementLevel, "advisory");
-      assert.equal(settingsFor(rule, { all: "advisory", probes: { enforcementLevel: "mandatory" } }).enforcementLevel, "mandatory");
+      assert.equal(
+        settingsFor(rule, { all: "advisory", probes: { enforcementLevel: "mandatory" } }).enforcementLevel,
+        "mandatory",
+      );
       assert.equal(settingsFor(rule, { probes: "disabled" }).enforcementLevel, "disabled");
       const config: PackConfig = { all: "advisory", "image-digest": "disabled" };
       const findings = evaluate([{ type: T.deployment, props: tagged(), urn: urn("prod", T.deployment) }], config);
-      assert.deepEqual(findings.map((f) => [f.policy, f.enforcementLevel]), [["availability", "advisory"]]);
+      assert.deepEqual(
+        findings.map((f) => [f.policy, f.enforcementLevel]),
+        [["availability", "advisory"]],
+      );
     });
   });
 });
@@ -1279,20 +1772,46 @@ describe("the policy pack's release identity (policy/release.ts) is the program'
       assert.ok(release.DIGEST_REF_PATTERN.test(ref) && packRelease.DIGEST_REF_PATTERN.test(ref), ref);
       assert.equal(packRelease.releaseIdOf(ref), release.releaseId(ref), ref);
       assert.ok(packRelease.RELEASE_ID_PATTERN.test(release.releaseId(ref)), ref);
-      assert.deepEqual(imageDigest(T.deployment, { spec: { template: { spec: { containers: [{ name: "api", image: ref }] } } } }), [], ref);
+      assert.deepEqual(
+        imageDigest(T.deployment, { spec: { template: { spec: { containers: [{ name: "api", image: ref }] } } } }),
+        [],
+        ref,
+      );
     }
     for (const ref of INVALID) {
-      assert.throws(() => release.parseDigestRef(ref), new RegExp(`"${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`), JSON.stringify(ref));
+      assert.throws(
+        () => release.parseDigestRef(ref),
+        new RegExp(`"${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`),
+        JSON.stringify(ref),
+      );
       assert.equal(packRelease.releaseIdOf(ref), undefined, JSON.stringify(ref));
-      assert.equal(imageDigest(T.deployment, { spec: { template: { spec: { containers: [{ name: "api", image: ref }] } } } }).length, 1, JSON.stringify(ref));
+      assert.equal(
+        imageDigest(T.deployment, { spec: { template: { spec: { containers: [{ name: "api", image: ref }] } } } })
+          .length,
+        1,
+        JSON.stringify(ref),
+      );
     }
   });
 
   it("reads every promotion record the program writes, and nothing else", () => {
     for (const source of packRelease.PROMOTION_SOURCES) {
-      assert.deepEqual(packRelease.readPromotionRecord(release.promotionRecord(source, IMAGE)), { source, release: release.releaseId(IMAGE) });
+      assert.deepEqual(packRelease.readPromotionRecord(release.promotionRecord(source, IMAGE)), {
+        source,
+        release: release.releaseId(IMAGE),
+      });
     }
-    for (const value of ["yes", "promote", "promote:", ":222222222222", "promote:22222222222", "promote:2222222222222", "promote:22222222222G", "later:222222222222", "promote:222222222222:x"]) {
+    for (const value of [
+      "yes",
+      "promote",
+      "promote:",
+      ":222222222222",
+      "promote:22222222222",
+      "promote:2222222222222",
+      "promote:22222222222G",
+      "later:222222222222",
+      "promote:222222222222:x",
+    ]) {
       assert.equal(packRelease.readPromotionRecord(value), undefined, value);
     }
   });
@@ -1302,7 +1821,11 @@ describe("the policy pack's release identity (policy/release.ts) is the program'
 
 const PROMETHEUS = "http://prometheus.monitoring.svc:9090";
 const manifests = (run: RunResult, stack: string): StackResource[] =>
-  run.resources.map((r) => ({ type: r.type, props: asManifest(r), urn: `urn:pulumi:${stack}::api-stack::${r.type}::${r.name}` }));
+  run.resources.map((r) => ({
+    type: r.type,
+    props: asManifest(r),
+    urn: `urn:pulumi:${stack}::api-stack::${r.type}::${r.name}`,
+  }));
 const mandatory = (findings: Finding[]) =>
   findings.filter((f) => f.enforcementLevel === "mandatory").map((f) => `${f.policy}: ${f.urn}: ${f.message}`);
 
@@ -1312,7 +1835,11 @@ const mandatory = (findings: Finding[]) =>
  */
 function withPromotionRecord(resources: StackResource[], expected: string | undefined): StackResource[] {
   const rollout = resources.find((r) => r.type === T.rollout)!;
-  assert.equal(rollout.props.metadata.annotations?.["api-stack.io/promotion"], expected, "the program's promotion record");
+  assert.equal(
+    rollout.props.metadata.annotations?.["api-stack.io/promotion"],
+    expected,
+    "the program's promotion record",
+  );
   return resources;
 }
 
@@ -1330,7 +1857,9 @@ describe("policy pack over whole stacks (mocks)", () => {
     });
 
     it(`${stack}: a canary stack violates no mandatory rule`, async () => {
-      const run = await runProgram(withConfig(input(), { strategy: "canary", prometheusAddress: PROMETHEUS }), { stack });
+      const run = await runProgram(withConfig(input(), { strategy: "canary", prometheusAddress: PROMETHEUS }), {
+        stack,
+      });
       assert.deepEqual(mandatory(evaluate(manifests(run, stack))), []);
     });
 
@@ -1345,13 +1874,10 @@ describe("policy pack over whole stacks (mocks)", () => {
   it("dev: the in-cluster Postgres and Redis are why probes is a prod rule", async () => {
     const run = await runProgram(devInput(), { stack: "dev" });
     const findings = evaluate(manifests(run, "dev"), { probes: { environments: ["dev", "staging", "prod"] } });
-    assert.deepEqual(
-      findings.map((f) => f.message).sort(),
-      [
-        'container "postgres" serves port 5432 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
-        'container "redis" serves port 6379 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
-      ],
-    );
+    assert.deepEqual(findings.map((f) => f.message).sort(), [
+      'container "postgres" serves port 5432 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
+      'container "redis" serves port 6379 without livenessProbe: add it so Kubernetes restarts a hung process and routes only to ready pods (the app answers /health/live and /health/ready)',
+    ]);
   });
 
   describe("prod blue-green across updates", () => {
@@ -1359,7 +1885,10 @@ describe("policy pack over whole stacks (mocks)", () => {
     /** A cluster in which prod's API serves `active`, as an earlier update left it. */
     const serving = (active: string): Record<string, LiveRelease> => ({ "api-prod/api": { kind: "live", active } });
     const update = (image: string, previousActive: string, extra: Record<string, string> = {}) =>
-      runProgram(withConfig(prodInput(), { imageRef: image, strategy: "blueGreen", ...extra }), { stack: "prod", cluster: serving(previousActive) });
+      runProgram(withConfig(prodInput(), { imageRef: image, strategy: "blueGreen", ...extra }), {
+        stack: "prod",
+        cluster: serving(previousActive),
+      });
 
     it("a release waiting in preview passes", async () => {
       const run = await update(V2, V1);
@@ -1372,7 +1901,10 @@ describe("policy pack over whole stacks (mocks)", () => {
     });
 
     it("a rollback by config passes", async () => {
-      const run = await runProgram(withConfig(prodInput(), { strategy: "blueGreen", rollbackTo: V1 }), { stack: "prod", cluster: serving(V3) });
+      const run = await runProgram(withConfig(prodInput(), { strategy: "blueGreen", rollbackTo: V1 }), {
+        stack: "prod",
+        cluster: serving(V3),
+      });
       assert.deepEqual(mandatory(evaluate(withPromotionRecord(manifests(run, "prod"), "rollbackTo:111111111111"))), []);
     });
 
@@ -1403,10 +1935,14 @@ describe("policy pack over whole stacks (mocks)", () => {
     const prod = (overrides: Overrides = {}) => runProgram(withConfig(prodInput(), overrides), { stack: "prod" });
     const resourcesOf = async (overrides: Overrides = {}) => manifests(await prod(overrides), "prod");
     /** The object a resource of the program registered, by its Pulumi type and name. */
-    const objectOf = (resources: StackResource[], type: string, name: string) => resources.find((r) => r.urn?.endsWith(`::${type}::${name}`))!.props;
+    const objectOf = (resources: StackResource[], type: string, name: string) =>
+      resources.find((r) => r.urn?.endsWith(`::${type}::${name}`))!.props;
 
     it("a backup Job's image pinned only by a tag is refused", async () => {
-      await assert.rejects(prod({ backupImage: "postgres:16-alpine" }), /api-stack:backupImage: "postgres:16-alpine" is refused in prod/);
+      await assert.rejects(
+        prod({ backupImage: "postgres:16-alpine" }),
+        /api-stack:backupImage: "postgres:16-alpine" is refused in prod/,
+      );
       const resources = await resourcesOf();
       assert.deepEqual(mandatory(evaluate(resources)), [], "the default backupImage is pinned by digest");
       apiContainer(objectOf(resources, T.job, "api-backup")).image = "postgres:16-alpine";
@@ -1416,7 +1952,10 @@ describe("policy pack over whole stacks (mocks)", () => {
     });
 
     it("without the HPA, the replica count must keep two pods", async () => {
-      await assert.rejects(prod({ hpaEnabled: false, replicas: 1 }), /api-stack:pdbMaxUnavailable: 1 is refused in prod; with api-stack:replicas 1/);
+      await assert.rejects(
+        prod({ hpaEnabled: false, replicas: 1 }),
+        /api-stack:pdbMaxUnavailable: 1 is refused in prod; with api-stack:replicas 1/,
+      );
       const resources = await resourcesOf({ hpaEnabled: false });
       assert.deepEqual(mandatory(evaluate(resources)), []);
       objectOf(resources, T.rollout, "api").spec.replicas = 1;
@@ -1428,7 +1967,10 @@ describe("policy pack over whole stacks (mocks)", () => {
     it("an HPA floor of 1 and plain HTTP are refused", async () => {
       const refused = prod({ hpaMinReplicas: 1, ingressTls: false });
       await assert.rejects(refused, /api-stack:ingressTls: false is refused in prod/);
-      await assert.rejects(refused, /api-stack:pdbMaxUnavailable: 1 is refused in prod; with api-stack:hpaMinReplicas 1/);
+      await assert.rejects(
+        refused,
+        /api-stack:pdbMaxUnavailable: 1 is refused in prod; with api-stack:hpaMinReplicas 1/,
+      );
       const resources = await resourcesOf();
       objectOf(resources, T.hpa, "api").spec.minReplicas = 1;
       // What the program writes for an Ingress without TLS.

@@ -83,7 +83,10 @@ for (const [stack, input] of [
       for (const resource of run.resources.filter(isKubernetes)) {
         const labels = asManifest(resource).metadata.labels ?? {};
         // Services carry no version: a release must not touch them (tests/unit/delivery.test.ts).
-        const expected = resource.type === "kubernetes:core/v1:Service" ? RECOMMENDED_LABELS.filter((l) => l !== "app.kubernetes.io/version") : RECOMMENDED_LABELS;
+        const expected =
+          resource.type === "kubernetes:core/v1:Service"
+            ? RECOMMENDED_LABELS.filter((l) => l !== "app.kubernetes.io/version")
+            : RECOMMENDED_LABELS;
         for (const label of expected) {
           assert.ok(labels[label], `${resource.key} lacks ${label}`);
         }
@@ -103,33 +106,41 @@ for (const [stack, input] of [
 
     it("parents every resource under the ApiStack component", () => {
       const roots = run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && r.parent === undefined);
-      assert.deepEqual(roots.map((r) => r.key), ["api-stack:index:ApiStack::api"]);
+      assert.deepEqual(
+        roots.map((r) => r.key),
+        ["api-stack:index:ApiStack::api"],
+      );
     });
 
-    it(stack === "dev" ? "builds the multi-stage image and deploys it only by digest" : "deploys the image CI built and signed, by digest, and builds nothing", () => {
-      const ref = run.outputs.image as string;
-      if (stack === "dev") {
-        const image = run.one(T.image).inputs;
-        const repository = "127.0.0.1:5000/api-stack/fastapi";
-        assert.equal(image.imageName, `${repository}:${stack}`);
-        assert.equal(image.build.context, path.join(PROJECT_DIR, "apps/fastapi"));
-        assert.equal(image.build.dockerfile, path.join(PROJECT_DIR, "apps/fastapi/Dockerfile"));
-        assert.equal(image.build.target, "runtime");
-        assert.equal(image.build.platform, "linux/amd64");
-        assert.equal(image.build.builderVersion, "BuilderBuildKit");
-        assert.deepEqual(image.build.cacheFrom, { images: [`${repository}:${stack}`] });
-        assert.equal(image.build.args.BUILDKIT_INLINE_CACHE, "1");
-        assert.match(ref, new RegExp(`^${repository.replace(/[./]/g, "\\$&")}@sha256:[a-f0-9]{64}$`));
-      } else {
-        assert.deepEqual(run.all(T.image), []);
-        assert.equal(ref, PROD_IMAGE);
-      }
-      const pods = [...run.all(T.deployment), migrationJob(run)];
-      assert.equal(pods.length, 3);
-      for (const resource of pods) {
-        assert.equal(asManifest(resource).spec.template.spec.containers[0].image, ref, resource.key);
-      }
-    });
+    it(
+      stack === "dev"
+        ? "builds the multi-stage image and deploys it only by digest"
+        : "deploys the image CI built and signed, by digest, and builds nothing",
+      () => {
+        const ref = run.outputs.image as string;
+        if (stack === "dev") {
+          const image = run.one(T.image).inputs;
+          const repository = "127.0.0.1:5000/api-stack/fastapi";
+          assert.equal(image.imageName, `${repository}:${stack}`);
+          assert.equal(image.build.context, path.join(PROJECT_DIR, "apps/fastapi"));
+          assert.equal(image.build.dockerfile, path.join(PROJECT_DIR, "apps/fastapi/Dockerfile"));
+          assert.equal(image.build.target, "runtime");
+          assert.equal(image.build.platform, "linux/amd64");
+          assert.equal(image.build.builderVersion, "BuilderBuildKit");
+          assert.deepEqual(image.build.cacheFrom, { images: [`${repository}:${stack}`] });
+          assert.equal(image.build.args.BUILDKIT_INLINE_CACHE, "1");
+          assert.match(ref, new RegExp(`^${repository.replace(/[./]/g, "\\$&")}@sha256:[a-f0-9]{64}$`));
+        } else {
+          assert.deepEqual(run.all(T.image), []);
+          assert.equal(ref, PROD_IMAGE);
+        }
+        const pods = [...run.all(T.deployment), migrationJob(run)];
+        assert.equal(pods.length, 3);
+        for (const resource of pods) {
+          assert.equal(asManifest(resource).spec.template.spec.containers[0].image, ref, resource.key);
+        }
+      },
+    );
 
     it("splits settings into a ConfigMap and a Pulumi-secret Secret", () => {
       const settings = asManifest(run.one(T.configMap)).data;
@@ -171,7 +182,10 @@ for (const [stack, input] of [
       const pod = deployment.spec.template.spec;
       const container = pod.containers[0];
       assert.ok(!("replicas" in deployment.spec), "the HPA owns the count");
-      assert.deepEqual(deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+      assert.deepEqual(deployment.spec.strategy, {
+        type: "RollingUpdate",
+        rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+      });
       assert.deepEqual(container.ports, [
         { name: "http", containerPort: 8000, protocol: "TCP" },
         { name: "metrics", containerPort: 9000, protocol: "TCP" },
@@ -187,8 +201,14 @@ for (const [stack, input] of [
       assert.deepEqual(
         container.resources,
         stack === "dev"
-          ? { requests: { cpu: "100m", memory: "128Mi", ...disk.requests }, limits: { cpu: "500m", memory: "512Mi", ...disk.limits } }
-          : { requests: { cpu: "250m", memory: "256Mi", ...disk.requests }, limits: { cpu: "500m", memory: "512Mi", ...disk.limits } },
+          ? {
+              requests: { cpu: "100m", memory: "128Mi", ...disk.requests },
+              limits: { cpu: "500m", memory: "512Mi", ...disk.limits },
+            }
+          : {
+              requests: { cpu: "250m", memory: "256Mi", ...disk.requests },
+              limits: { cpu: "500m", memory: "512Mi", ...disk.limits },
+            },
       );
       assert.equal(container.livenessProbe.httpGet.path, "/health/live");
       assert.equal(container.readinessProbe.httpGet.path, "/health/ready");
@@ -250,7 +270,10 @@ for (const [stack, input] of [
       assert.equal(job.spec.backoffLimit, 0);
       assert.equal(job.spec.activeDeadlineSeconds, 600);
       for (const name of ["api", "api-worker"]) {
-        assert.ok(run.one(T.deployment, name).dependsOn.includes(`${T.job}::api-migration`), `${name} must wait for the Job`);
+        assert.ok(
+          run.one(T.deployment, name).dependsOn.includes(`${T.job}::api-migration`),
+          `${name} must wait for the Job`,
+        );
       }
     });
 
@@ -264,7 +287,10 @@ for (const [stack, input] of [
       assert.equal(hpa.maxReplicas, stack === "dev" ? 3 : 20);
       assert.deepEqual(
         hpa.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization]),
-        [["cpu", 70], ["memory", 80]],
+        [
+          ["cpu", 70],
+          ["memory", 80],
+        ],
       );
       assert.deepEqual(hpa.behavior.scaleUp, {
         stabilizationWindowSeconds: 60,
@@ -314,7 +340,8 @@ for (const [stack, input] of [
           assert.equal(asManifest(run.one(T.service, `api-dev-${service}`)).metadata.name, `api-${service}`);
         }
         assert.equal(
-          asManifest(run.one(T.statefulSet, "api-dev-postgres")).spec.volumeClaimTemplates[0].spec.resources.requests.storage,
+          asManifest(run.one(T.statefulSet, "api-dev-postgres")).spec.volumeClaimTemplates[0].spec.resources.requests
+            .storage,
           "1Gi",
         );
         assert.ok(isSecretValue(run.one(T.secret, "api-dev-postgres").inputs.stringData));
@@ -351,7 +378,9 @@ describe("stack variations (mocks)", () => {
   const prebuilt = () => withConfig(prodRolling(), { imageRef: digestRef });
   const checksumOf = async (overrides: Record<string, unknown>, secret: string[] = []) => {
     const run = await runProgram(withConfig(prebuilt(), overrides as Record<string, string>, secret));
-    return asManifest(run.one(T.deployment, "api")).spec.template.metadata.annotations["api-stack.io/settings-checksum"];
+    return asManifest(run.one(T.deployment, "api")).spec.template.metadata.annotations[
+      "api-stack.io/settings-checksum"
+    ];
   };
 
   it("deploys a prebuilt image by digest without building", async () => {
@@ -377,7 +406,13 @@ describe("stack variations (mocks)", () => {
   });
 
   it("refuses an API given both a replica count and an HPA, or neither", async () => {
-    const validated = validateConfig({ values: prebuilt().values, secretKeys: new Set(prebuilt().secretKeys), project: PROJECT, stack: "unit", projectDir: PROJECT_DIR });
+    const validated = validateConfig({
+      values: prebuilt().values,
+      secretKeys: new Set(prebuilt().secretKeys),
+      project: PROJECT,
+      stack: "unit",
+      projectDir: PROJECT_DIR,
+    });
     assert.ok(validated.ok);
     const { args } = validated.config;
     for (const [change, says] of [
@@ -401,15 +436,22 @@ describe("stack variations (mocks)", () => {
   });
 
   it("without migrations or a worker, neither is created", async () => {
-    const run = await runProgram(withConfig(prebuilt(), { migrationsEnabled: false, workerEnabled: false, backupEnabled: false }));
+    const run = await runProgram(
+      withConfig(prebuilt(), { migrationsEnabled: false, workerEnabled: false, backupEnabled: false }),
+    );
     assert.deepEqual(run.all(T.job), []);
-    assert.deepEqual(run.all(T.deployment).map((d) => d.name), ["api"]);
+    assert.deepEqual(
+      run.all(T.deployment).map((d) => d.name),
+      ["api"],
+    );
     assert.deepEqual(run.one(T.deployment, "api").dependsOn, [`${T.serviceAccount}::api`]);
   });
 
   it("passes registry credentials to the build as a secret", async () => {
     const run = await runProgram(
-      withConfig(devInput(), { registryUsername: "ci", registryPassword: TEST_SECRETS.registryPassword }, ["registryPassword"]),
+      withConfig(devInput(), { registryUsername: "ci", registryPassword: TEST_SECRETS.registryPassword }, [
+        "registryPassword",
+      ]),
       { stack: "dev" },
     );
     const image = run.one(T.image);
@@ -430,7 +472,10 @@ describe("stack variations (mocks)", () => {
 
   it("takes the Django migration command from config", async () => {
     const run = await runProgram(
-      withConfig(prebuilt(), { migrationCommand: ["python", "manage.py", "migrate", "--noinput"], workerEnabled: false }),
+      withConfig(prebuilt(), {
+        migrationCommand: ["python", "manage.py", "migrate", "--noinput"],
+        workerEnabled: false,
+      }),
     );
     assert.deepEqual(containerOf(run, T.job, "api-migration").command, ["python", "manage.py", "migrate", "--noinput"]);
   });

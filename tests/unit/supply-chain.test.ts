@@ -6,12 +6,20 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cosignVerifyArgs, GITHUB_ACTIONS_ISSUER, SignatureError, verifyImageSignature } from "../../scripts/supply-chain/verify";
+import {
+  cosignVerifyArgs,
+  GITHUB_ACTIONS_ISSUER,
+  SignatureError,
+  verifyImageSignature,
+} from "../../scripts/supply-chain/verify";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HERE = path.join(ROOT, "scripts/supply-chain");
 const IMAGE = `127.0.0.1:5000/api-stack/fastapi@sha256:${"e".repeat(64)}`;
-const KEYLESS = { identity: "https://github.com/example-org/api-stack/.github/workflows/deploy.yml@refs/heads/main", issuer: GITHUB_ACTIONS_ISSUER };
+const KEYLESS = {
+  identity: "https://github.com/example-org/api-stack/.github/workflows/deploy.yml@refs/heads/main",
+  issuer: GITHUB_ACTIONS_ISSUER,
+};
 
 /** A stand-in tool: records its arguments (one call per line) and runs `body`. */
 function fake(body: string): { bin: string; calls: () => string[] } {
@@ -27,23 +35,42 @@ const run = (file: string, args: string[], env: Record<string, string>) =>
 describe("supply chain: verify.ts", () => {
   it("passes when cosign verifies, and says how many signatures matched", () => {
     const cosign = fake(`echo '[{"critical":{}},{"critical":{}}]'`);
-    const verified = verifyImageSignature({ image: IMAGE, signer: { publicKey: "/keys/release.pub" }, cosign: cosign.bin });
+    const verified = verifyImageSignature({
+      image: IMAGE,
+      signer: { publicKey: "/keys/release.pub" },
+      cosign: cosign.bin,
+    });
     assert.deepEqual(verified, { image: IMAGE, signatures: 2, signer: "the key /keys/release.pub" });
-    assert.deepEqual(cosign.calls(), [`verify --key /keys/release.pub --insecure-ignore-tlog=true --output json ${IMAGE}`]);
+    assert.deepEqual(cosign.calls(), [
+      `verify --key /keys/release.pub --insecure-ignore-tlog=true --output json ${IMAGE}`,
+    ]);
   });
 
   it("asks for the exact keyless identity and issuer, never a pattern", () => {
-    assert.deepEqual(cosignVerifyArgs(KEYLESS), ["verify", "--certificate-identity", KEYLESS.identity, "--certificate-oidc-issuer", GITHUB_ACTIONS_ISSUER, "--output", "json"]);
+    assert.deepEqual(cosignVerifyArgs(KEYLESS), [
+      "verify",
+      "--certificate-identity",
+      KEYLESS.identity,
+      "--certificate-oidc-issuer",
+      GITHUB_ACTIONS_ISSUER,
+      "--output",
+      "json",
+    ]);
     assert.ok(!cosignVerifyArgs(KEYLESS).some((arg) => arg.includes("regexp")));
   });
 
   it("refuses an unsigned image with cosign's reason, naming the image and the signer", () => {
-    const cosign = fake(`echo "Error: no signatures found" >&2\necho "main.go:74: error during command execution: no signatures found" >&2\nexit 1`);
+    const cosign = fake(
+      `echo "Error: no signatures found" >&2\necho "main.go:74: error during command execution: no signatures found" >&2\nexit 1`,
+    );
     assert.throws(
       () => verifyImageSignature({ image: IMAGE, signer: KEYLESS, cosign: cosign.bin }),
       (e: Error) => {
         assert.ok(e instanceof SignatureError);
-        assert.equal(e.message, `image ${IMAGE} is not verified as signed by ${KEYLESS.identity} (issuer ${GITHUB_ACTIONS_ISSUER}): no signatures found`);
+        assert.equal(
+          e.message,
+          `image ${IMAGE} is not verified as signed by ${KEYLESS.identity} (issuer ${GITHUB_ACTIONS_ISSUER}): no signatures found`,
+        );
         return true;
       },
     );
@@ -51,13 +78,27 @@ describe("supply chain: verify.ts", () => {
 
   it("refuses an image named by tag, or without a signer, before running cosign", () => {
     const cosign = fake("exit 0");
-    assert.throws(() => verifyImageSignature({ image: "registry.example.com/api:latest", signer: KEYLESS, cosign: cosign.bin }), /is not pinned by digest/);
-    assert.throws(() => verifyImageSignature({ image: IMAGE, signer: { identity: "", issuer: GITHUB_ACTIONS_ISSUER }, cosign: cosign.bin }), /no signer given/);
+    assert.throws(
+      () => verifyImageSignature({ image: "registry.example.com/api:latest", signer: KEYLESS, cosign: cosign.bin }),
+      /is not pinned by digest/,
+    );
+    assert.throws(
+      () =>
+        verifyImageSignature({
+          image: IMAGE,
+          signer: { identity: "", issuer: GITHUB_ACTIONS_ISSUER },
+          cosign: cosign.bin,
+        }),
+      /no signer given/,
+    );
     assert.deepEqual(cosign.calls(), []);
   });
 
   it("says so when cosign cannot run at all", () => {
-    assert.throws(() => verifyImageSignature({ image: IMAGE, signer: KEYLESS, cosign: "/nonexistent/cosign" }), /could not run cosign \(\/nonexistent\/cosign\) to verify/);
+    assert.throws(
+      () => verifyImageSignature({ image: IMAGE, signer: KEYLESS, cosign: "/nonexistent/cosign" }),
+      /could not run cosign \(\/nonexistent\/cosign\) to verify/,
+    );
   });
 });
 
@@ -65,7 +106,10 @@ describe("supply chain: sign, sbom and scan", () => {
   it("signs keyless by default and with a key, without the transparency log, when given one; then attests the SBOM", () => {
     const cosign = fake("exit 0");
     assert.equal(run("sign", [IMAGE, "sbom.spdx.json"], { COSIGN_BINARY: cosign.bin }).status, 0);
-    assert.equal(run("sign", ["--key", "release.key", IMAGE, "sbom.spdx.json"], { COSIGN_BINARY: cosign.bin }).status, 0);
+    assert.equal(
+      run("sign", ["--key", "release.key", IMAGE, "sbom.spdx.json"], { COSIGN_BINARY: cosign.bin }).status,
+      0,
+    );
     assert.deepEqual(cosign.calls(), [
       `sign --yes ${IMAGE}`,
       `attest --yes --type spdxjson --predicate sbom.spdx.json ${IMAGE}`,
@@ -87,9 +131,19 @@ describe("supply chain: sign, sbom and scan", () => {
   it("scans every app's lockfile with the committed allow-list by default, offline against a given database", () => {
     const scanner = fake("exit 0");
     assert.equal(run("scan", [], { OSV_SCANNER_BINARY: scanner.bin }).status, 0);
-    assert.equal(run("scan", ["--offline-db", "/db", "--config", "other.toml", "sbom.spdx.json"], { OSV_SCANNER_BINARY: scanner.bin }).status, 2);
+    assert.equal(
+      run("scan", ["--offline-db", "/db", "--config", "other.toml", "sbom.spdx.json"], {
+        OSV_SCANNER_BINARY: scanner.bin,
+      }).status,
+      2,
+    );
     fs.writeFileSync(path.join(os.tmpdir(), "scan-target.spdx.json"), "{}");
-    assert.equal(run("scan", ["--offline-db", "/db", "--config", "other.toml", path.join(os.tmpdir(), "scan-target.spdx.json")], { OSV_SCANNER_BINARY: scanner.bin }).status, 0);
+    assert.equal(
+      run("scan", ["--offline-db", "/db", "--config", "other.toml", path.join(os.tmpdir(), "scan-target.spdx.json")], {
+        OSV_SCANNER_BINARY: scanner.bin,
+      }).status,
+      0,
+    );
     const lockfiles = fs
       .readdirSync(path.join(ROOT, "apps"))
       .filter((app) => fs.existsSync(path.join(ROOT, "apps", app, "uv.lock")))

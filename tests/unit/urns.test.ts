@@ -8,11 +8,21 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { asManifest, devInput, prodInput, runProgram, withConfig, type Registered, type StackInput } from "../support/harness";
+import {
+  asManifest,
+  devInput,
+  prodInput,
+  runProgram,
+  withConfig,
+  type Registered,
+  type StackInput,
+} from "../support/harness";
 import { withCosign } from "../support/cosign";
 
 type Captured = { urn: string; object?: string };
-const BEFORE = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/urns-before-redesign.json"), "utf8")) as Record<string, Captured[]>;
+const BEFORE = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "fixtures/urns-before-redesign.json"), "utf8"),
+) as Record<string, Captured[]>;
 
 const DROPPED = [
   // The stack's reference to its own outputs is gone on purpose: the live release is read from the
@@ -42,10 +52,18 @@ const SCENARIOS: Record<string, [() => StackInput, string]> = {
   // The capture's prod stack released rolling; prod releases blue-green now, the next scenario.
   prod: [() => withConfig(prodInput(), { strategy: "rolling" }), "prod"],
   blueGreen: [
-    () => withConfig(prodInput(), { strategy: "blueGreen", backupEnabled: true, argoRolloutsManifest: "https://example.com/install.yaml" }),
+    () =>
+      withConfig(prodInput(), {
+        strategy: "blueGreen",
+        backupEnabled: true,
+        argoRolloutsManifest: "https://example.com/install.yaml",
+      }),
     "prod",
   ],
-  canary: [() => withConfig(prodInput(), { strategy: "canary", prometheusAddress: "http://prometheus.monitoring.svc:9090" }), "prod"],
+  canary: [
+    () => withConfig(prodInput(), { strategy: "canary", prometheusAddress: "http://prometheus.monitoring.svc:9090" }),
+    "prod",
+  ],
 };
 
 interface Place {
@@ -89,7 +107,8 @@ function urnsOf(resources: Registered[], stack: string) {
   return resources
     .filter((r) => !isRoot(r))
     .map((r) => {
-      const manifest = r.type.startsWith("kubernetes:") && r.type !== "kubernetes:yaml/v2:ConfigFile" ? asManifest(r) : undefined;
+      const manifest =
+        r.type.startsWith("kubernetes:") && r.type !== "kubernetes:yaml/v2:ConfigFile" ? asManifest(r) : undefined;
       return {
         urn: urn(current(r)),
         aliases: new Set(candidates(r).map(urn)),
@@ -112,14 +131,30 @@ describe("URNs survive the redesign (mocks)", () => {
 
       for (const old of before) {
         const heirs = now.filter((resource) => resource.urn === old.urn || resource.aliases.has(old.urn));
-        assert.equal(heirs.length, 1, `${old.urn} must be kept or aliased by exactly one resource, found ${heirs.length}`);
-        assert.equal(heirs[0].object && byDesign(heirs[0].object), old.object && byDesign(old.object), `${old.urn} now manages another object`);
+        assert.equal(
+          heirs.length,
+          1,
+          `${old.urn} must be kept or aliased by exactly one resource, found ${heirs.length}`,
+        );
+        assert.equal(
+          heirs[0].object && byDesign(heirs[0].object),
+          old.object && byDesign(old.object),
+          `${old.urn} now manages another object`,
+        );
       }
-      const objects = (list: Array<{ object?: string }>) => list.flatMap((r) => (r.object ? [byDesign(r.object)] : [])).sort();
+      const objects = (list: Array<{ object?: string }>) =>
+        list.flatMap((r) => (r.object ? [byDesign(r.object)] : [])).sort();
       const added = objects(now).filter((object) => !objects(before).includes(object));
-      assert.deepEqual(added.filter((object) => !ADDED(object)), [], "objects created that did not exist before");
+      assert.deepEqual(
+        added.filter((object) => !ADDED(object)),
+        [],
+        "objects created that did not exist before",
+      );
       assert.ok(added.some(ADDED), "the NetworkPolicies are new");
-      assert.deepEqual(objects(now).filter((object) => !ADDED(object) || objects(before).includes(object)), objects(before));
+      assert.deepEqual(
+        objects(now).filter((object) => !ADDED(object) || objects(before).includes(object)),
+        objects(before),
+      );
     });
   }
 

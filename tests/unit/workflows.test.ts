@@ -75,7 +75,8 @@ const actionText = (name: string) => fs.readFileSync(path.join(GITHUB_DIR, "acti
 const workflow = (file: string) => load(workflowText(file)) as Workflow;
 const action = (name: string) => load(actionText(name)) as Action;
 const workflows = () => WORKFLOWS.map((file) => ({ file, workflow: workflow(file) }));
-const jobs = () => workflows().flatMap(({ file, workflow }) => Object.entries(workflow.jobs).map(([id, job]) => ({ file, id, job })));
+const jobs = () =>
+  workflows().flatMap(({ file, workflow }) => Object.entries(workflow.jobs).map(([id, job]) => ({ file, id, job })));
 /** Every step of the workflows and the local actions, with where it is. */
 const allSteps = () => [
   ...jobs().flatMap(({ file, id, job }) => (job.steps ?? []).map((step) => ({ where: `${file}/${id}`, step }))),
@@ -88,7 +89,8 @@ const stepsOf = (job: Job): Step[] =>
     return local ? [step, ...action(local[1]).runs.steps] : [step];
   });
 const uses = (job: Job, prefix: string) => stepsOf(job).some((s) => s.uses?.startsWith(prefix));
-const pulumiCommands = (job: Job) => stepsOf(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
+const pulumiCommands = (job: Job) =>
+  stepsOf(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
 const environmentName = (job: Job) => (typeof job.environment === "string" ? job.environment : job.environment?.name);
 
 /** Expands `${{ matrix.x }}` / `${{ inputs.x }}` in a field over the values it can take. */
@@ -103,7 +105,11 @@ function expand(template: string, values: Record<string, string[]>): string[] {
 }
 
 /** Runs a bash script with the given environment; stand-in commands come first on PATH. */
-function runScript(script: string, env: Record<string, string>, options: { stdin?: string; fakes?: Record<string, string> } = {}) {
+function runScript(
+  script: string,
+  env: Record<string, string>,
+  options: { stdin?: string; fakes?: Record<string, string> } = {},
+) {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-fakes-"));
   for (const [name, body] of Object.entries(options.fakes ?? {})) {
     fs.writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
@@ -115,7 +121,12 @@ function runScript(script: string, env: Record<string, string>, options: { stdin
       encoding: "utf8",
       cwd: ROOT,
     });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr, output: result.stdout + result.stderr };
+    return {
+      status: result.status,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      output: result.stdout + result.stderr,
+    };
   } finally {
     fs.rmSync(bin, { recursive: true, force: true });
   }
@@ -146,15 +157,23 @@ describe("GitHub Actions workflows", () => {
   it("the schema validator rejects what GitHub would reject", () => {
     // A misspelt job key, a step that is neither `run` nor `uses`, a bad trigger, a composite
     // step without a shell: if these passed, the checks above would prove nothing.
-    const broken = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    permisions: {}\n    steps:\n      - name: nothing\n";
+    const broken =
+      "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    permisions: {}\n    steps:\n      - name: nothing\n";
     assert.notDeepEqual(validateWorkflow(broken).errors, []);
     assert.notDeepEqual(validateWorkflow(workflowText("deploy.yml").replace("  push:\n", "  pushed:\n")).errors, []);
-    assert.notDeepEqual(validateAction(actionText("release-config").replace("runs:\n  using: composite", "runs:\n  using: compost")).errors, []);
+    assert.notDeepEqual(
+      validateAction(actionText("release-config").replace("runs:\n  using: composite", "runs:\n  using: compost"))
+        .errors,
+      [],
+    );
   });
 
   it("pin every action to a full commit SHA with a `# vX.Y.Z` comment, one SHA per action; local actions exist", () => {
     const shaOf = new Map<string, string>();
-    const texts = [...WORKFLOWS.map((f) => [f, workflowText(f)]), ...ACTIONS.map((a) => [`actions/${a}`, actionText(a)])];
+    const texts = [
+      ...WORKFLOWS.map((f) => [f, workflowText(f)]),
+      ...ACTIONS.map((a) => [`actions/${a}`, actionText(a)]),
+    ];
     let count = 0;
     for (const [file, text] of texts) {
       for (const line of text.split("\n")) {
@@ -166,7 +185,10 @@ describe("GitHub Actions workflows", () => {
         const [, ref, rest] = found;
         if (ref.startsWith("./")) {
           const target = path.join(ROOT, ref);
-          assert.ok(fs.existsSync(target.endsWith(".yml") ? target : path.join(target, "action.yml")), `${file}: ${ref} does not exist`);
+          assert.ok(
+            fs.existsSync(target.endsWith(".yml") ? target : path.join(target, "action.yml")),
+            `${file}: ${ref} does not exist`,
+          );
           continue;
         }
         const pinned = /^([\w.-]+\/[\w.-]+(?:\/[\w./-]+)?)@([0-9a-f]{40})$/.exec(ref);
@@ -175,14 +197,21 @@ describe("GitHub Actions workflows", () => {
         assert.ok(tag, `${file}: "${ref}" lacks a trailing "# vX.Y.Z" comment`);
         const pin = `${pinned[2]} ${tag[1]}`;
         const seen = shaOf.get(pinned[1]);
-        assert.ok(seen === undefined || seen === pin, `${file}: ${pinned[1]} pinned as ${pin} here but ${seen} elsewhere`);
+        assert.ok(
+          seen === undefined || seen === pin,
+          `${file}: ${pinned[1]} pinned as ${pin} here but ${seen} elsewhere`,
+        );
         shaOf.set(pinned[1], pin);
       }
     }
     // Every parsed `uses:` was seen by the line scan above (no flow-style or quoted escapes).
     const parsed = allSteps().filter(({ step }) => step.uses).length + jobs().filter(({ job }) => job.uses).length;
     assert.equal(count, parsed);
-    assert.ok(shaOf.has("pulumi/auth-actions") && shaOf.has("sigstore/cosign-installer") && shaOf.has("google/osv-scanner-action/osv-scanner-action"));
+    assert.ok(
+      shaOf.has("pulumi/auth-actions") &&
+        shaOf.has("sigstore/cosign-installer") &&
+        shaOf.has("google/osv-scanner-action/osv-scanner-action"),
+    );
   });
 
   it("declare no permission at the top and the least per job", () => {
@@ -218,7 +247,11 @@ describe("GitHub Actions workflows", () => {
         uses(job, "pulumi/auth-actions@") ||
         stepsOf(job).some((s) => /^scripts\/supply-chain\/sign "/.test(s.run ?? "")) ||
         job.uses === "./.github/workflows/release.yml";
-      assert.equal(job.permissions?.["id-token"] === "write", exchanges, `${file}/${id}: id-token ${exchanges ? "missing" : "not used"}`);
+      assert.equal(
+        job.permissions?.["id-token"] === "write",
+        exchanges,
+        `${file}/${id}: id-token ${exchanges ? "missing" : "not used"}`,
+      );
     }
     // The exchange asks for a token of the environment's own team, never an organization token.
     const auth = action("pulumi-stack").runs.steps.find((s) => s.uses?.startsWith("pulumi/auth-actions@"))!;
@@ -230,14 +263,23 @@ describe("GitHub Actions workflows", () => {
   it("never expand secrets, inputs or event text inside shell scripts (env: only)", () => {
     for (const { where, step } of allSteps()) {
       if (step.run) {
-        assert.doesNotMatch(step.run, /\$\{\{[^}]*\b(secrets|inputs|github\.event)\./, `${where}: ${step.name ?? step.run}`);
+        assert.doesNotMatch(
+          step.run,
+          /\$\{\{[^}]*\b(secrets|inputs|github\.event)\./,
+          `${where}: ${step.name ?? step.run}`,
+        );
       }
     }
   });
 
   it("write the kubeconfig in one place, to a private file, never into the log", () => {
-    const writers = allSteps().filter(({ step }) => step.env && Object.values(step.env).some((v) => v.includes("inputs.kubeconfig")));
-    assert.deepEqual(writers.map((w) => w.where), ["actions/pulumi-stack"]);
+    const writers = allSteps().filter(
+      ({ step }) => step.env && Object.values(step.env).some((v) => v.includes("inputs.kubeconfig")),
+    );
+    assert.deepEqual(
+      writers.map((w) => w.where),
+      ["actions/pulumi-stack"],
+    );
     const { run } = writers[0].step;
     assert.match(run!, /^umask 077\n/);
     assert.match(run!, /> "\$RUNNER_TEMP\/kubeconfig"/);
@@ -250,7 +292,10 @@ describe("GitHub Actions workflows", () => {
     const used = { secrets: new Set<string>(), vars: new Set<string>() };
     for (const file of WORKFLOWS) {
       for (const [, kind, name] of workflowText(file).matchAll(/\b(secrets|vars)\.(\w+)/g)) {
-        assert.ok((kind === "secrets" ? secrets : variables).has(name), `${file}: ${kind}.${name} is not created by the component`);
+        assert.ok(
+          (kind === "secrets" ? secrets : variables).has(name),
+          `${file}: ${kind}.${name} is not created by the component`,
+        );
         used[kind as "secrets" | "vars"].add(name);
       }
     }
@@ -283,7 +328,10 @@ describe("GitHub Actions workflows", () => {
       for (const { file, workflow } of workflows()) {
         assert.ok(!("pull_request_target" in workflow.on) && !("workflow_run" in workflow.on), file);
       }
-      assert.deepEqual(pullRequestWorkflows().map((w) => w.file), ["ci.yml", "preview.yml"]);
+      assert.deepEqual(
+        pullRequestWorkflows().map((w) => w.file),
+        ["ci.yml", "preview.yml"],
+      );
     });
 
     it("ci.yml holds no secret, no environment and no identity", () => {
@@ -297,7 +345,10 @@ describe("GitHub Actions workflows", () => {
     it("preview.yml enters only `<name>-pr` environments, of the environments listed for pull-request previews", () => {
       const job = workflow("preview.yml").jobs.preview;
       assert.deepEqual(Object.keys(workflow("preview.yml").jobs), ["preview"]);
-      assert.equal(job.strategy!.matrix!.environment, `\${{ fromJSON(vars.${REPOSITORY_VARIABLE_NAMES.pullRequestPreviews}) }}`);
+      assert.equal(
+        job.strategy!.matrix!.environment,
+        `\${{ fromJSON(vars.${REPOSITORY_VARIABLE_NAMES.pullRequestPreviews}) }}`,
+      );
       assert.deepEqual(expand(environmentName(job)!, { environment: ["dev"] }), [pullRequestEnvironment("dev")]);
       // Nothing else of the environment: no deploy or preview environment, no release workflow.
       for (const { file, workflow } of pullRequestWorkflows()) {
@@ -312,7 +363,10 @@ describe("GitHub Actions workflows", () => {
 
     it("name each preview as the ruleset requires it, beside ci", () => {
       const job = workflow("preview.yml").jobs.preview;
-      assert.deepEqual(expand(job.name!, { environment: ["dev", "qa"] }), [pullRequestCheck("dev"), pullRequestCheck("qa")]);
+      assert.deepEqual(expand(job.name!, { environment: ["dev", "qa"] }), [
+        pullRequestCheck("dev"),
+        pullRequestCheck("qa"),
+      ]);
       const gate = Object.values(workflow("ci.yml").jobs).find((j) => j.name === CI_CHECK);
       assert.ok(gate, `no job named ${CI_CHECK}`);
       const [preview] = pulumiCommands(job);
@@ -362,7 +416,10 @@ describe("GitHub Actions workflows", () => {
         .map((app) => `--lockfile=apps/${app}/uv.lock`)
         .sort();
       assert.deepEqual(args, ["--config=osv-scanner.toml", ...lockfiles]);
-      assert.match(fs.readFileSync(path.join(ROOT, "scripts/supply-chain/scan"), "utf8"), /config=\$ROOT\/osv-scanner\.toml/);
+      assert.match(
+        fs.readFileSync(path.join(ROOT, "scripts/supply-chain/scan"), "utf8"),
+        /config=\$ROOT\/osv-scanner\.toml/,
+      );
     });
 
     it("ends in the required `ci` job, which needs every other job and fails unless all succeeded", () => {
@@ -388,7 +445,10 @@ describe("GitHub Actions workflows", () => {
 
     it("builds and pushes in one job only, from a base image pinned by digest, and nothing else builds", () => {
       const builds = allSteps().filter(({ step }) => /\bdocker (build|buildx)\b/.test(step.run ?? ""));
-      assert.deepEqual(builds.map((b) => b.where), ["deploy.yml/build"]);
+      assert.deepEqual(
+        builds.map((b) => b.where),
+        ["deploy.yml/build"],
+      );
       const build = deploy().jobs.build;
       assert.equal(build.environment, BUILD_ENVIRONMENT);
       const push = build.steps!.find((s) => s.id === "push")!;
@@ -396,7 +456,13 @@ describe("GitHub Actions workflows", () => {
       const guard = (base: string) =>
         runScript(
           push.run!,
-          { BASE_IMAGE: base, IMAGE_REPOSITORY: "r.example.com/a", APP: "fastapi", COMMIT: "c", GITHUB_OUTPUT: "/dev/null" },
+          {
+            BASE_IMAGE: base,
+            IMAGE_REPOSITORY: "r.example.com/a",
+            APP: "fastapi",
+            COMMIT: "c",
+            GITHUB_OUTPUT: "/dev/null",
+          },
           { fakes: { docker: "exit 0" } },
         );
       assert.equal(guard("python:3.12-slim").status, 1);
@@ -412,15 +478,24 @@ describe("GitHub Actions workflows", () => {
       const sbom = at((s) => /^scripts\/supply-chain\/sbom "\$IMAGE" sbom\.spdx\.json$/.test(s.run ?? ""));
       const scan = at((s) => s.uses?.startsWith("google/osv-scanner-action/") === true);
       const sign = at((s) => /^scripts\/supply-chain\/sign "\$IMAGE" sbom\.spdx\.json$/.test(s.run ?? ""));
-      assert.ok(push < sbom && sbom < scan && scan < sign, `order: push ${push}, sbom ${sbom}, scan ${scan}, sign ${sign}`);
-      assert.deepEqual(String(steps[scan].with!["scan-args"]).split("\n"), ["--config=osv-scanner.toml", "--lockfile=sbom.spdx.json"]);
+      assert.ok(
+        push < sbom && sbom < scan && scan < sign,
+        `order: push ${push}, sbom ${sbom}, scan ${scan}, sign ${sign}`,
+      );
+      assert.deepEqual(String(steps[scan].with!["scan-args"]).split("\n"), [
+        "--config=osv-scanner.toml",
+        "--lockfile=sbom.spdx.json",
+      ]);
       assert.ok(deploy().jobs.release.needs === "build");
     });
 
     it("releases the build's digest to each environment in order, one at a time, through release.yml", () => {
       const release = deploy().jobs.release;
       assert.equal(release.uses, "./.github/workflows/release.yml");
-      assert.equal(release.strategy!.matrix!.environment, `\${{ fromJSON(vars.${REPOSITORY_VARIABLE_NAMES.deployEnvironments}) }}`);
+      assert.equal(
+        release.strategy!.matrix!.environment,
+        `\${{ fromJSON(vars.${REPOSITORY_VARIABLE_NAMES.deployEnvironments}) }}`,
+      );
       assert.equal(release.strategy!["max-parallel"], 1);
       assert.equal(release.strategy!["fail-fast"], true);
       assert.deepEqual(release.with, {
@@ -437,7 +512,13 @@ describe("GitHub Actions workflows", () => {
 
     it("is called with an environment, a commit, an image and an operation", () => {
       assert.deepEqual(Object.keys(release().on), ["workflow_call"]);
-      assert.deepEqual(Object.keys(release().on.workflow_call.inputs), ["environment", "commit", "image", "operation", "release"]);
+      assert.deepEqual(Object.keys(release().on.workflow_call.inputs), [
+        "environment",
+        "commit",
+        "image",
+        "operation",
+        "release",
+      ]);
     });
 
     it("previews in `<env>-preview`, then deploys in `<env>` behind its reviewers, with the environment URL", () => {
@@ -446,8 +527,14 @@ describe("GitHub Actions workflows", () => {
       assert.deepEqual(deploy.environment, { name: "${{ inputs.environment }}", url: "${{ steps.url.outputs.url }}" });
       assert.equal(deploy.needs, "preview");
       assert.deepEqual(deploy.concurrency, { group: "deploy-${{ inputs.environment }}", "cancel-in-progress": false });
-      assert.deepEqual(pulumiCommands(preview).map((s) => s.with!.command), ["preview"]);
-      assert.deepEqual(pulumiCommands(deploy).map((s) => s.with!.command), ["up"]);
+      assert.deepEqual(
+        pulumiCommands(preview).map((s) => s.with!.command),
+        ["preview"],
+      );
+      assert.deepEqual(
+        pulumiCommands(deploy).map((s) => s.with!.command),
+        ["up"],
+      );
       assert.equal(pulumiCommands(preview)[0].with!["comment-on-summary"], true);
       for (const job of [preview, deploy]) {
         assert.equal(pulumiCommands(job)[0].with!.policyPacks, "policy");
@@ -455,15 +542,23 @@ describe("GitHub Actions workflows", () => {
     });
 
     it("checks out the released commit and verifies the image's signature before Pulumi sees it", () => {
-      assert.match(release().env!.SIGNER_IDENTITY, /\/\.github\/workflows\/deploy\.yml@refs\/heads\/\$\{\{ github\.event\.repository\.default_branch \}\}$/);
+      assert.match(
+        release().env!.SIGNER_IDENTITY,
+        /\/\.github\/workflows\/deploy\.yml@refs\/heads\/\$\{\{ github\.event\.repository\.default_branch \}\}$/,
+      );
       for (const [id, job] of Object.entries(release().jobs)) {
         const steps = stepsOf(job);
         const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"))!;
         assert.equal(checkout.with!.ref, "${{ inputs.commit }}", id);
-        const verify = steps.findIndex((s) => /scripts\/supply-chain\/verify\.ts --image "\$IMAGE" --identity "\$SIGNER_IDENTITY"/.test(s.run ?? ""));
+        const verify = steps.findIndex((s) =>
+          /scripts\/supply-chain\/verify\.ts --image "\$IMAGE" --identity "\$SIGNER_IDENTITY"/.test(s.run ?? ""),
+        );
         const config = steps.findIndex((s) => s.run === ".github/scripts/set-release");
         const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
-        assert.ok(verify >= 0 && verify < config && config < pulumi, `${id}: verify ${verify}, config ${config}, pulumi ${pulumi}`);
+        assert.ok(
+          verify >= 0 && verify < config && config < pulumi,
+          `${id}: verify ${verify}, config ${config}, pulumi ${pulumi}`,
+        );
       }
     });
 
@@ -482,8 +577,12 @@ describe("GitHub Actions workflows", () => {
   describe("promote.yml", () => {
     const promote = () => workflow("promote.yml");
     const validate = (action: string, release: string, environment = "prod") =>
-      runScript(promote().jobs.validate.steps![0].run!, { ACTION: action, RELEASE: release, ENVIRONMENT: environment, DEPLOY_ENVIRONMENTS: '["dev","staging","prod"]' })
-        .status;
+      runScript(promote().jobs.validate.steps![0].run!, {
+        ACTION: action,
+        RELEASE: release,
+        ENVIRONMENT: environment,
+        DEPLOY_ENVIRONMENTS: '["dev","staging","prod"]',
+      }).status;
     const digest = "a".repeat(64);
 
     it("is started by hand with an environment, an action and a release", () => {
@@ -513,7 +612,10 @@ describe("GitHub Actions workflows", () => {
       const { recorded, apply } = promote().jobs;
       assert.equal(recorded.needs, "validate");
       assert.equal(recorded.environment, "${{ inputs.environment }}-preview");
-      assert.match(recorded.steps!.at(-1)!.run!, /pulumi stack history --stack "\$STACK" --json .*\| \.github\/scripts\/recorded-release/);
+      assert.match(
+        recorded.steps!.at(-1)!.run!,
+        /pulumi stack history --stack "\$STACK" --json .*\| \.github\/scripts\/recorded-release/,
+      );
       assert.equal(apply.uses, "./.github/workflows/release.yml");
       assert.deepEqual(apply.with, {
         environment: "${{ inputs.environment }}",
@@ -539,7 +641,8 @@ describe("GitHub Actions workflows", () => {
         environment,
         config: imageRef ? { "api-stack:imageRef": { value: imageRef, secret: false } } : {},
       });
-      const recorded = (history: unknown[]) => runScript(script("recorded-release"), {}, { stdin: JSON.stringify(history) });
+      const recorded = (history: unknown[]) =>
+        runScript(script("recorded-release"), {}, { stdin: JSON.stringify(history) });
 
       it("answers the commit and image of the last successful update, skipping failed ones and previews", () => {
         const result = recorded([
@@ -571,12 +674,25 @@ describe("GitHub Actions workflows", () => {
       const fakes = { pulumi: 'echo "pulumi $*" >> "$CALLS"' };
       const setRelease = (operation: string, release = "") => {
         const calls = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "set-release-")), "calls");
-        const result = runScript(script("set-release"), { OPERATION: operation, IMAGE: image, RELEASE: release, STACK: "prod", CALLS: calls }, { fakes });
+        const result = runScript(
+          script("set-release"),
+          { OPERATION: operation, IMAGE: image, RELEASE: release, STACK: "prod", CALLS: calls },
+          { fakes },
+        );
         return { ...result, calls: fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n") : [] };
       };
 
       // A stack whose file builds locally (dev) deploys the CI build: its build keys go first.
-      const BUILD_KEYS = ["imageRepository", "imageContext", "imageDockerfile", "imageTarget", "imagePlatform", "imageBuildArgs", "registryUsername", "registryPassword"];
+      const BUILD_KEYS = [
+        "imageRepository",
+        "imageContext",
+        "imageDockerfile",
+        "imageTarget",
+        "imagePlatform",
+        "imageBuildArgs",
+        "registryUsername",
+        "registryPassword",
+      ];
       const removals = BUILD_KEYS.map((key) => `pulumi config rm ${key} --stack prod`);
 
       it("deploys by imageRef instead of the build keys, and adds promote or rollbackTo for those operations", () => {
@@ -591,7 +707,11 @@ describe("GitHub Actions workflows", () => {
       });
 
       it("refuses an image that is not pinned by digest before touching the config", () => {
-        const result = runScript(script("set-release"), { OPERATION: "deploy", IMAGE: "registry.example.com/api:latest", STACK: "prod", CALLS: "/dev/null" }, { fakes: { pulumi: "exit 99" } });
+        const result = runScript(
+          script("set-release"),
+          { OPERATION: "deploy", IMAGE: "registry.example.com/api:latest", STACK: "prod", CALLS: "/dev/null" },
+          { fakes: { pulumi: "exit 99" } },
+        );
         assert.equal(result.status, 1);
         assert.match(result.output, /not pinned by digest/);
       });
@@ -631,7 +751,10 @@ describe("GitHub Actions workflows", () => {
         assert.equal(check("dev").asked, "");
         const staging = check("staging", "success");
         assert.equal(staging.status, 0, staging.output);
-        assert.match(staging.asked, new RegExp(`^repos/example-org/api-stack/deployments\\?environment=dev&sha=${commit}&per_page=1\n`));
+        assert.match(
+          staging.asked,
+          new RegExp(`^repos/example-org/api-stack/deployments\\?environment=dev&sha=${commit}&per_page=1\n`),
+        );
         assert.match(staging.asked, /deployments\/42\/statuses/);
         assert.equal(check("prod", "inactive").status, 0);
         for (const state of ["failure", "error", "in_progress", ""]) {
@@ -676,7 +799,7 @@ describe("GitHub Actions workflows", () => {
           req.on("data", (d) => (body += d));
           req.on("end", () => {
             received.push({ type: req.headers["content-type"], body });
-            res.end(req.url === "/hooks/secret-path" ? "ok" : (res.statusCode = 404, "no"));
+            res.end(req.url === "/hooks/secret-path" ? "ok" : ((res.statusCode = 404), "no"));
           });
         });
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -687,7 +810,10 @@ describe("GitHub Actions workflows", () => {
           assert.doesNotMatch(sent.output, /secret-path/);
           assert.equal(received[0].type, "application/json");
           const { text } = JSON.parse(received[0].body) as { text: string };
-          assert.match(text, /^deploy of 111111111111 to prod: success\nimage: registry\.example\.com\/platform\/api@sha256:d{64}\nserving: https:\/\/api\.example\.com\nrun: https:\/\/github\.com\//);
+          assert.match(
+            text,
+            /^deploy of 111111111111 to prod: success\nimage: registry\.example\.com\/platform\/api@sha256:d{64}\nserving: https:\/\/api\.example\.com\nrun: https:\/\/github\.com\//,
+          );
           // A webhook that refuses is a warning: the job's own result stands.
           const refused = await notify(`http://127.0.0.1:${port}/hooks/wrong-secret-path`);
           assert.equal(refused.status, 0);
@@ -713,11 +839,23 @@ describe("GitHub Actions workflows", () => {
       .filter((line) => line.trim() !== "" && !line.startsWith("#"))
       .map((line) => line.split(/\s+/));
     for (const [pattern, ...owners] of owned) {
-      assert.ok(owners.length > 0 && owners.every((o) => /^@[\w-]+(\/[\w-]+)?$/.test(o)), `${pattern} has no valid owner`);
+      assert.ok(
+        owners.length > 0 && owners.every((o) => /^@[\w-]+(\/[\w-]+)?$/.test(o)),
+        `${pattern} has no valid owner`,
+      );
     }
     assert.deepEqual(
       owned.map(([pattern]) => pattern),
-      ["/.github/", "/policy/", "Pulumi.*.yaml", "Pulumi.yaml", "/github/", "/components/github/", "/scripts/supply-chain/", "/osv-scanner.toml"],
+      [
+        "/.github/",
+        "/policy/",
+        "Pulumi.*.yaml",
+        "Pulumi.yaml",
+        "/github/",
+        "/components/github/",
+        "/scripts/supply-chain/",
+        "/osv-scanner.toml",
+      ],
     );
   });
 });

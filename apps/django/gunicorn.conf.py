@@ -76,7 +76,7 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "95"))
 control_socket_disable = True
 
 # Heartbeat files in RAM: a disk-backed /tmp can stall on I/O and get healthy workers killed.
-worker_tmp_dir = "/dev/shm"
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - this container's own RAM disk
 
 accesslog = "-"
 errorlog = "-"
@@ -108,7 +108,7 @@ def trusted_proxies(raw: str) -> str:
 forwarded_allow_ips = trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
-def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
+def on_starting(server) -> None:
     # Fail fast in the master with the readable configuration message, before any worker forks.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     from django.conf import settings
@@ -129,7 +129,7 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
     os.makedirs(prom_dir, exist_ok=True)
 
 
-def when_ready(server) -> None:  # noqa: ANN001
+def when_ready(server) -> None:
     # The master serves /metrics on its own port and checks the dependencies for it, once per pod.
     from django.conf import settings
 
@@ -137,7 +137,10 @@ def when_ready(server) -> None:  # noqa: ANN001
     from core.dependencies import DependencyMonitor, postgres_check, redis_check
 
     monitor = DependencyMonitor(
-        {"postgres": postgres_check(settings.DATABASE_URL, settings.APP_NAME), "redis": redis_check(settings.REDIS_URL)},
+        {
+            "postgres": postgres_check(settings.DATABASE_URL, settings.APP_NAME),
+            "redis": redis_check(settings.REDIS_URL),
+        },
         log=server.log,
     )
     try:
@@ -148,7 +151,7 @@ def when_ready(server) -> None:  # noqa: ANN001
     server.log.info("metrics on port %s", settings.METRICS_PORT)
 
 
-def child_exit(server, worker) -> None:  # noqa: ANN001
+def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

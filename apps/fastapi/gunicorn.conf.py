@@ -12,7 +12,7 @@ import tempfile
 # make the `app` package importable from here regardless of how gunicorn was started.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from app.cpu import available_cpus, concurrency_from_env  # noqa: E402
+from app.cpu import available_cpus, concurrency_from_env
 
 wsgi_app = "app.main:create_app()"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -49,7 +49,7 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "95"))
 control_socket_disable = True
 
 # Heartbeat files in RAM: a disk-backed /tmp can stall on I/O and get healthy workers killed.
-worker_tmp_dir = "/dev/shm"
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - this container's own RAM disk
 
 # Uvicorn writes the access log (client address, request line, status) through gunicorn's handlers.
 accesslog = "-"
@@ -79,7 +79,7 @@ def trusted_proxies(raw: str) -> str:
 forwarded_allow_ips = trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
-def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
+def on_starting(server) -> None:
     # Fail fast in the master, with the readable message, before any worker forks.
     from app.config import load_settings
 
@@ -95,16 +95,14 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook signature
     os.makedirs(prom_dir, exist_ok=True)
 
 
-def when_ready(server) -> None:  # noqa: ANN001
+def when_ready(server) -> None:
     # The master serves /metrics on its own port and checks the dependencies for it, once per pod.
     from app import metrics
     from app.config import get_settings
     from app.dependencies import DependencyMonitor, postgres_check, redis_check
 
     settings = get_settings()
-    monitor = DependencyMonitor(
-        {"postgres": postgres_check(settings), "redis": redis_check(settings)}, log=server.log
-    )
+    monitor = DependencyMonitor({"postgres": postgres_check(settings), "redis": redis_check(settings)}, log=server.log)
     try:
         metrics.serve(settings.metrics_port, [monitor])
     except OSError as exc:
@@ -113,7 +111,7 @@ def when_ready(server) -> None:  # noqa: ANN001
     server.log.info("metrics on port %s", settings.metrics_port)
 
 
-def child_exit(server, worker) -> None:  # noqa: ANN001
+def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -37,7 +37,10 @@ def postgres_check(url: str, app_name: str) -> Callable[[], None]:
     def check() -> None:
         # tcp_user_timeout (ms) bounds a query on a connection whose peer vanished mid-check.
         with psycopg.connect(
-            url, autocommit=True, connect_timeout=CHECK_TIMEOUT_SECONDS, tcp_user_timeout=CHECK_TIMEOUT_SECONDS * 1000,
+            url,
+            autocommit=True,
+            connect_timeout=CHECK_TIMEOUT_SECONDS,
+            tcp_user_timeout=CHECK_TIMEOUT_SECONDS * 1000,
             application_name=f"{app_name}-dependency-check",
         ) as conn:
             conn.execute("SELECT 1")
@@ -47,7 +50,9 @@ def postgres_check(url: str, app_name: str) -> Callable[[], None]:
 
 def redis_check(url: str) -> Callable[[], None]:
     def check() -> None:
-        client = redis.Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS)
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
+        )
         try:
             client.ping()
         finally:
@@ -84,7 +89,9 @@ class DependencyMonitor:
                 self._log.warning("dependency %s is down: %s", name, cause)
 
     def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("dependency_up", "1 when the last check of the dependency passed.", labels=["dependency"])
+        up = GaugeMetricFamily(
+            "dependency_up", "1 when the last check of the dependency passed.", labels=["dependency"]
+        )
         duration = GaugeMetricFamily(
             "dependency_check_duration_seconds", "Duration of the last check of the dependency.", labels=["dependency"]
         )

@@ -44,7 +44,9 @@ class DatabaseCheck:
         try:
             if self._conn is None:
                 self._conn = psycopg.connect(
-                    settings.DATABASE_URL, autocommit=True, application_name=f"{settings.APP_NAME}-readiness",
+                    settings.DATABASE_URL,
+                    autocommit=True,
+                    application_name=f"{settings.APP_NAME}-readiness",
                     **_CONNECT_OPTIONS,
                 )
             self._conn.execute("SELECT 1")
@@ -55,7 +57,7 @@ class DatabaseCheck:
             raise
 
     def run(self) -> str:
-        """"ok", "timeout" or "unavailable"; the cause of a failure goes to the log only."""
+        """One of "ok", "timeout" or "unavailable"; the cause of a failure goes to the log only."""
         with self._lock:
             if self._running is None or self._running.done():
                 self._running = self._executor.submit(self._select_one)

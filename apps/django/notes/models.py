@@ -20,6 +20,9 @@ class Note(models.Model):
         db_table = "notes"
         ordering = ["-id"]
 
+    def __str__(self) -> str:
+        return self.title
+
     def save(self, *args, **kwargs) -> None:
         self.word_count = len(WORD.findall(f"{self.title} {self.body}"))
         super().save(*args, **kwargs)

@@ -35,7 +35,11 @@ def free_port() -> int:
 
 
 def request(
-    url: str, method: str = "GET", headers: dict[str, str] | None = None, json_body: str | None = None, timeout: float = 10
+    url: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    json_body: str | None = None,
+    timeout: float = 10,
 ) -> tuple[int, bytes]:
     headers = {**(headers or {}), **({"Content-Type": "application/json"} if json_body is not None else {})}
     data = json_body.encode() if json_body is not None else None
@@ -81,7 +85,11 @@ def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
         }
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
-            cwd=APP_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=APP_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         server = Server(base=f"http://127.0.0.1:{port}", metrics=f"http://127.0.0.1:{metrics_port}")
         try:

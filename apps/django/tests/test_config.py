@@ -27,14 +27,18 @@ def load(**overrides: str | None) -> subprocess.CompletedProcess:
         " s.DATABASES['default']['HOST'], s.DATABASES['default']['OPTIONS']['pool']['max_size'],"
         " len(s.SECRET_KEY_FALLBACKS), s.METRICS_PORT, s.FORWARDED_ALLOW_IPS, s.ALLOWED_HOSTS)"
     )
-    return subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_reads_the_contract_variables() -> None:
     proc = load(
         CORS_ORIGINS="https://a.example.com,https://b.example.com",
-        DB_POOL_SIZE="3", DB_MAX_OVERFLOW="4",
-        ACCESS_TOKEN_EXPIRE_MINUTES="15", REFRESH_TOKEN_EXPIRE_DAYS="2",
+        DB_POOL_SIZE="3",
+        DB_MAX_OVERFLOW="4",
+        ACCESS_TOKEN_EXPIRE_MINUTES="15",
+        REFRESH_TOKEN_EXPIRE_DAYS="2",
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split(" ", 4)[:4] == ["test", "notes-test", "1.2.3", "False"]
@@ -44,8 +48,10 @@ def test_reads_the_contract_variables() -> None:
 
 def test_reads_rotation_metrics_proxy_and_host_variables() -> None:
     proc = load(
-        SECRET_KEY_FALLBACKS=f"{'a' * 50}, {'b' * 50}", METRICS_PORT="9100",
-        FORWARDED_ALLOW_IPS="10.42.0.0/16, 192.0.2.7", ALLOWED_HOSTS="api.example.com, .svc.cluster.local",
+        SECRET_KEY_FALLBACKS=f"{'a' * 50}, {'b' * 50}",
+        METRICS_PORT="9100",
+        FORWARDED_ALLOW_IPS="10.42.0.0/16, 192.0.2.7",
+        ALLOWED_HOSTS="api.example.com, .svc.cluster.local",
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.rstrip().endswith(
@@ -56,8 +62,9 @@ def test_reads_rotation_metrics_proxy_and_host_variables() -> None:
 
 def test_every_missing_variable_is_named_and_the_process_exits() -> None:
     env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings.production"}
-    proc = subprocess.run([sys.executable, "manage.py", "check"], cwd=APP_DIR, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 1
     for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
         assert f"{name}: required but not set" in proc.stderr
@@ -76,16 +83,24 @@ def test_every_missing_variable_is_named_and_the_process_exits() -> None:
         ({"CORS_ORIGINS": "example.com"}, "must start with http:// or https://"),
         ({"ENVIRONMENT": "production", "DEBUG": "true"}, "DEBUG: must be false"),
         ({"ENVIRONMENT": "production", "SECRET_KEY": "short"}, "at least 50 characters"),
-        ({"ENVIRONMENT": "staging", "SECRET_KEY_FALLBACKS": f"{'x' * 50},short"}, "SECRET_KEY_FALLBACKS: every key must be at least 50"),
+        (
+            {"ENVIRONMENT": "staging", "SECRET_KEY_FALLBACKS": f"{'x' * 50},short"},
+            "SECRET_KEY_FALLBACKS: every key must be at least 50",
+        ),
         ({"METRICS_PORT": "70000"}, "METRICS_PORT: must be between 1 and 65535"),
-        ({"FORWARDED_ALLOW_IPS": "10.0.0.0/8,ingress"}, "FORWARDED_ALLOW_IPS: 'ingress' is not an IP address or network"),
+        (
+            {"FORWARDED_ALLOW_IPS": "10.0.0.0/8,ingress"},
+            "FORWARDED_ALLOW_IPS: 'ingress' is not an IP address or network",
+        ),
     ],
 )
 def test_invalid_settings_are_rejected(overrides: dict, message: str) -> None:
     proc = load(**overrides)
     assert proc.returncode != 0
-    assert "invalid configuration" in proc.stderr and message in proc.stderr
-    assert SECRET not in proc.stderr and "api-test-password" not in proc.stderr
+    assert "invalid configuration" in proc.stderr
+    assert message in proc.stderr
+    assert SECRET not in proc.stderr
+    assert "api-test-password" not in proc.stderr
 
 
 def test_sentry_only_with_a_dsn() -> None:
@@ -94,8 +109,17 @@ def test_sentry_only_with_a_dsn() -> None:
         "print(c.is_active(), c.options.get('environment'), c.options.get('release'),"
         " (c.options.get('data_collection') or {}).get('user_info'))"
     )
-    run = lambda **env: subprocess.run([sys.executable, "-c", code], cwd=APP_DIR, env={**os.environ, **env},
-                                       capture_output=True, text=True, timeout=60)
+
+    def run(**env):
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=APP_DIR,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     off = run(SENTRY_DSN="")
     assert off.returncode == 0, off.stderr
     assert off.stdout.split()[0] == "False"

@@ -59,7 +59,8 @@ def test_production_settings(conf) -> None:
     assert conf.bind == "0.0.0.0:8000"
     assert conf.wsgi_app == "config.wsgi:application"
     assert conf.worker_tmp_dir == "/dev/shm"
-    assert conf.max_requests > 0 and conf.max_requests_jitter > 0
+    assert conf.max_requests > 0
+    assert conf.max_requests_jitter > 0
     assert 0 < conf.graceful_timeout <= 20  # inside 30s grace period minus the 5s preStop pause
     assert conf.keepalive > 90  # longer than the ingress proxies' idle timeouts
     assert conf.forwarded_allow_ips == "127.0.0.1"  # no proxy is trusted unless the platform names it

@@ -13,8 +13,14 @@ from .testenv import TEST_DATABASE_URL
 
 
 def migrate(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", *args], cwd=APP_DIR,
-                          capture_output=True, text=True, env={**os.environ, **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", *args],
+        cwd=APP_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
 
 
 def applied(name: str) -> bool:

@@ -16,12 +16,14 @@ def test_create_get_list_delete(client) -> None:
     created = client.post("/notes", {"title": "First", "body": "hello postgres world"}, content_type="application/json")
     assert created.status_code == 201, created.content
     note = created.json()
-    assert note["title"] == "First" and note["word_count"] == 4
+    assert note["title"] == "First"
+    assert note["word_count"] == 4
     assert note["pinned"] is False
 
     assert client.get(f"/notes/{note['id']}").json()["id"] == note["id"]
     listed = client.get("/notes", {"limit": 5})
-    assert listed.status_code == 200 and note["id"] in [n["id"] for n in listed.json()]
+    assert listed.status_code == 200
+    assert note["id"] in [n["id"] for n in listed.json()]
 
     assert client.delete(f"/notes/{note['id']}").status_code == 204
     assert client.get(f"/notes/{note['id']}").status_code == 404
@@ -47,14 +49,17 @@ def test_metrics_by_route_template(client) -> None:
     text = generate_latest(REGISTRY).decode()
     assert re.search(r'^http_requests_total\{method="GET",route="/notes/<int:pk>",status="200"\} [1-9]', text, re.M)
     assert re.search(r'^http_requests_total\{method="POST",route="/notes",status="201"\} [1-9]', text, re.M)
-    assert re.search(r'^http_request_duration_seconds_count\{method="GET",route="/notes/<int:pk>",status="200"\}', text, re.M)
+    assert re.search(
+        r'^http_request_duration_seconds_count\{method="GET",route="/notes/<int:pk>",status="200"\}', text, re.M
+    )
     assert f'route="/notes/{note["id"]}"' not in text
     assert 'route="/health/ready"' not in text
 
 
 def test_cors(client) -> None:
     ok = client.options("/notes", HTTP_ORIGIN="https://app.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
-    assert ok.status_code == 204 and ok["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert ok.status_code == 204
+    assert ok["Access-Control-Allow-Origin"] == "https://app.example.com"
     bad = client.options("/notes", HTTP_ORIGIN="https://evil.example.net", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
     assert "Access-Control-Allow-Origin" not in bad
 
@@ -75,7 +80,8 @@ def test_share_link_reads_the_note_until_it_expires(client, monkeypatch: pytest.
     assert link["expires_in"] == 30 * 60  # ACCESS_TOKEN_EXPIRE_MINUTES
     assert link["url"].startswith("http://testserver/notes/shared/")
     opened = client.get(link["url"])
-    assert opened.status_code == 200 and opened.json()["body"] == "read me"
+    assert opened.status_code == 200
+    assert opened.json()["body"] == "read me"
 
     assert client.get(link["url"][:-2] + "xx").status_code == 404
     assert client.get(f"/notes/shared/{signing.dumps(note['id'], salt='another.purpose')}").status_code == 404

@@ -65,8 +65,12 @@ def test_redis_down_shows_in_metrics_and_logs_not_in_readiness(migrated: None) -
 def test_metrics_port_must_differ_from_the_app_port() -> None:
     port = free_port()
     proc = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"], cwd=APP_DIR, capture_output=True, text=True,
-        env={**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "METRICS_PORT": str(port)}, timeout=60,
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        cwd=APP_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "METRICS_PORT": str(port)},
+        timeout=60,
     )
     assert proc.returncode != 0
     assert f"METRICS_PORT: {port} is the app's port too" in proc.stderr + proc.stdout

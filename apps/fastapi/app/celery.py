@@ -63,18 +63,18 @@ class Heartbeat(bootsteps.StartStopStep):
     consumer then reconnects and starts its steps again), so the file exists only while connected.
     """
 
-    requires = {"celery.worker.consumer.tasks:Tasks"}
+    requires = ("celery.worker.consumer.tasks:Tasks",)
 
-    def __init__(self, parent, **kwargs) -> None:  # noqa: ANN001 - bootstep signature
+    def __init__(self, parent, **kwargs) -> None:
         super().__init__(parent, **kwargs)
         self.path = worker_liveness.heartbeat_file()
         self.timer_entry = None
 
-    def start(self, consumer) -> None:  # noqa: ANN001
+    def start(self, consumer) -> None:
         self.path.touch()
         self.timer_entry = consumer.timer.call_repeatedly(worker_liveness.HEARTBEAT_INTERVAL_SECONDS, self.path.touch)
 
-    def stop(self, consumer) -> None:  # noqa: ANN001
+    def stop(self, consumer) -> None:
         if self.timer_entry is not None:
             self.timer_entry.cancel()
             self.timer_entry = None

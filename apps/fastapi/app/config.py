@@ -132,7 +132,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters outside development")
             if any(len(key.get_secret_value()) < MIN_SECRET_KEY_LENGTH for key in self.secret_key_fallbacks):
                 raise ValueError(
-                    f"every key in SECRET_KEY_FALLBACKS must be at least {MIN_SECRET_KEY_LENGTH} characters outside development"
+                    f"every key in SECRET_KEY_FALLBACKS must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                    "outside development"
                 )
             if "*" in self.cors_origins:
                 raise ValueError("CORS_ORIGINS='*' is not allowed outside development")
@@ -168,7 +169,7 @@ def load_settings() -> Settings:
     try:
         return Settings()  # type: ignore[call-arg]  # values come from the environment
     except ValidationError as exc:
-        print(format_errors(exc), file=sys.stderr, flush=True)
+        sys.stderr.write(format_errors(exc) + "\n")
         raise SystemExit(78) from None  # EX_CONFIG
 
 

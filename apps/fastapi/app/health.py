@@ -55,7 +55,7 @@ class DatabaseCheck:
                 raise
 
     async def run(self) -> str:
-        """"ok", "timeout" or "unavailable"; the cause of a failure goes to the log only."""
+        """One of "ok", "timeout" or "unavailable"; the cause of a failure goes to the log only."""
         try:
             await asyncio.wait_for(self._select_one(), READINESS_TIMEOUT_SECONDS)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready

@@ -47,9 +47,7 @@ def verify(settings: Settings, purpose: str, token: str, now: float | None = Non
     if not payload or not signature:
         return None
     keys = [settings.secret_key, *settings.secret_key_fallbacks]
-    if not any(
-        hmac.compare_digest(signature, _signature(key.get_secret_value(), purpose, payload)) for key in keys
-    ):
+    if not any(hmac.compare_digest(signature, _signature(key.get_secret_value(), purpose, payload)) for key in keys):
         return None
     try:
         claims = json.loads(_b64decode(payload))

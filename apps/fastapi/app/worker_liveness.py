@@ -43,7 +43,7 @@ def problem(path: Path, now: float, max_age: float = MAX_AGE_SECONDS) -> str | N
 def main() -> int:
     reason = problem(heartbeat_file(), time.time())
     if reason:
-        print(f"worker not alive: {reason}", file=sys.stderr)
+        sys.stderr.write(f"worker not alive: {reason}\n")
         return 1
     return 0
 

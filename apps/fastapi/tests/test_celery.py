@@ -24,9 +24,28 @@ from .helpers import free_port
 def celery_worker(**env_overrides: str) -> Iterator[subprocess.Popen]:
     # Same command as the Kubernetes worker Deployment, with a single solo process for the test.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "app.celery", "worker", "-l", "info", "--pool", "solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-        cwd=APP_DIR, env={**os.environ, **env_overrides}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "app.celery",
+            "worker",
+            "-l",
+            "info",
+            "--pool",
+            "solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=APP_DIR,
+        env={**os.environ, **env_overrides},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         yield proc
@@ -72,8 +91,14 @@ def test_task_result_through_the_result_backend(worker: subprocess.Popen, client
 
 def probe(tmpdir: Path) -> subprocess.CompletedProcess:
     """The exec probe's exact command, sharing the worker's temp directory as in the pod."""
-    return subprocess.run([sys.executable, "-m", "app.worker_liveness"], cwd=APP_DIR, capture_output=True, text=True,
-                          env={**os.environ, "TMPDIR": str(tmpdir)}, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "app.worker_liveness"],
+        cwd=APP_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmpdir)},
+        timeout=30,
+    )
 
 
 def wait_until(what: str, condition: Callable[[], bool], worker: subprocess.Popen) -> None:
@@ -88,9 +113,21 @@ def wait_until(what: str, condition: Callable[[], bool], worker: subprocess.Pope
 def private_redis(port: int, data_dir: Path) -> Iterator[None]:
     """A broker of its own, so the test can take it away from the worker."""
     proc = subprocess.Popen(
-        [shutil.which("redis-server") or "/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(port),
-         "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield
@@ -111,7 +148,8 @@ def test_liveness_follows_the_broker_connection(migrated: None, tmp_path: Path) 
         # The broker is gone: the consumer loses its connection and the heartbeat goes with it.
         wait_until("the heartbeat to be removed", lambda: not heartbeat.exists(), worker)
         dead = probe(tmp_path)
-        assert dead.returncode == 1 and "not connected to the broker" in dead.stderr
+        assert dead.returncode == 1
+        assert "not connected to the broker" in dead.stderr
         with private_redis(port, tmp_path):
             wait_until("the heartbeat after reconnecting", heartbeat.exists, worker)
             assert probe(tmp_path).returncode == 0
@@ -126,10 +164,12 @@ def test_a_stale_heartbeat_fails_the_probe(tmp_path: Path) -> None:
     mtime = heartbeat.stat().st_mtime
     assert problem(heartbeat, now=mtime + MAX_AGE_SECONDS) is None
     stale = problem(heartbeat, now=mtime + MAX_AGE_SECONDS + 1)
-    assert stale is not None and "the worker's consumer has stopped" in stale
+    assert stale is not None
+    assert "the worker's consumer has stopped" in stale
     os.utime(heartbeat, (mtime - 3600, mtime - 3600))
     result = probe(tmp_path)
-    assert result.returncode == 1 and "old (limit" in result.stderr
+    assert result.returncode == 1
+    assert "old (limit" in result.stderr
 
 
 def test_time_limits_and_visibility_timeout_come_from_settings() -> None:

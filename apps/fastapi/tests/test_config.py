@@ -56,7 +56,10 @@ def test_defaults_of_the_new_contract_variables(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_psycopg_used_directly_gets_a_plain_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert settings(monkeypatch, DATABASE_URL="postgresql+psycopg://u:p@db/app").libpq_database_url == "postgresql://u:p@db/app"
+    assert (
+        settings(monkeypatch, DATABASE_URL="postgresql+psycopg://u:p@db/app").libpq_database_url
+        == "postgresql://u:p@db/app"
+    )
     assert settings(monkeypatch, DATABASE_URL="postgres://u:p@db/app").libpq_database_url == "postgres://u:p@db/app"
 
 
@@ -84,12 +87,20 @@ def test_missing_required_setting_is_named(monkeypatch: pytest.MonkeyPatch, miss
         ({"CORS_ORIGINS": "example.com"}, "must start with http:// or https://"),
         ({"ENVIRONMENT": "production", "DEBUG": "true"}, "DEBUG must be false"),
         ({"ENVIRONMENT": "production", "SECRET_KEY": "x" * 49}, "SECRET_KEY must be at least 50 characters"),
-        ({"ENVIRONMENT": "staging", "SECRET_KEY_FALLBACKS": f"{'x' * 50},short"}, "SECRET_KEY_FALLBACKS must be at least 50"),
+        (
+            {"ENVIRONMENT": "staging", "SECRET_KEY_FALLBACKS": f"{'x' * 50},short"},
+            "SECRET_KEY_FALLBACKS must be at least 50",
+        ),
         ({"ENVIRONMENT": "staging", "CORS_ORIGINS": "*"}, "not allowed outside development"),
         ({"METRICS_PORT": "0"}, "METRICS_PORT"),
-        ({"CELERY_TASK_SOFT_TIME_LIMIT": "60"}, "CELERY_TASK_SOFT_TIME_LIMIT (60) must be below CELERY_TASK_TIME_LIMIT (60)"),
-        ({"CELERY_TASK_TIME_LIMIT": "300", "CELERY_TASK_SOFT_TIME_LIMIT": "200"},
-         "CELERY_VISIBILITY_TIMEOUT (300) must exceed CELERY_TASK_TIME_LIMIT (300)"),
+        (
+            {"CELERY_TASK_SOFT_TIME_LIMIT": "60"},
+            "CELERY_TASK_SOFT_TIME_LIMIT (60) must be below CELERY_TASK_TIME_LIMIT (60)",
+        ),
+        (
+            {"CELERY_TASK_TIME_LIMIT": "300", "CELERY_TASK_SOFT_TIME_LIMIT": "200"},
+            "CELERY_VISIBILITY_TIMEOUT (300) must exceed CELERY_TASK_TIME_LIMIT (300)",
+        ),
     ],
 )
 def test_invalid_settings_are_rejected(monkeypatch: pytest.MonkeyPatch, overrides: dict, message: str) -> None:
@@ -100,7 +111,8 @@ def test_invalid_settings_are_rejected(monkeypatch: pytest.MonkeyPatch, override
 
 def test_production_accepts_keys_of_fifty_characters(monkeypatch: pytest.MonkeyPatch) -> None:
     s = settings(monkeypatch, ENVIRONMENT="production", SECRET_KEY="k" * 50, SECRET_KEY_FALLBACKS="f" * 50)
-    assert len(s.secret_key.get_secret_value()) == 50 and len(s.secret_key_fallbacks) == 1
+    assert len(s.secret_key.get_secret_value()) == 50
+    assert len(s.secret_key_fallbacks) == 1
 
 
 def test_secrets_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,7 +127,11 @@ def test_process_exits_with_a_clear_message_when_misconfigured() -> None:
     env = {"PATH": "/usr/bin:/bin", "REDIS_URL": "redis://127.0.0.1:1/0", "SECRET_KEY": "x" * 40}
     proc = subprocess.run(
         [sys.executable, "-c", "from app.config import load_settings; load_settings()"],
-        cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60,
+        cwd=APP_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 78
     assert "invalid configuration" in proc.stderr

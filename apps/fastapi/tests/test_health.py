@@ -33,7 +33,8 @@ def test_redis_outage_leaves_the_pod_ready(monkeypatch: pytest.MonkeyPatch, migr
     with TestClient(create_app(Settings())) as client:
         assert client.get("/health/ready").status_code == 200
         created = client.post("/notes", json={"title": "saved without redis"})
-    assert created.status_code == 201 and created.json()["word_count"] is None
+    assert created.status_code == 201
+    assert created.json()["word_count"] is None
 
 
 def test_unreachable_postgres_is_named_without_details(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,8 +12,14 @@ from .conftest import APP_DIR, DATABASE_URL
 
 
 def alembic(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=APP_DIR, capture_output=True, text=True,
-                          env={**os.environ, "DATABASE_URL": DATABASE_URL, **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=APP_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": DATABASE_URL, **env},
+        timeout=120,
+    )
 
 
 def test_a_migration_blocked_on_a_lock_fails_fast(migrated: None) -> None:
@@ -33,4 +39,3 @@ def test_a_migration_blocked_on_a_lock_fails_fast(migrated: None) -> None:
     finally:
         upgraded = alembic("upgrade", "head")
     assert upgraded.returncode == 0, upgraded.stderr
-

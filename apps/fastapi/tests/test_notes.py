@@ -16,9 +16,11 @@ def test_create_get_list_delete(client: TestClient) -> None:
     created = client.post("/notes", json={"title": "First", "body": "hello postgres world"})
     assert created.status_code == 201, created.text
     note = created.json()
-    assert note["title"] == "First" and note["body"] == "hello postgres world"
+    assert note["title"] == "First"
+    assert note["body"] == "hello postgres world"
     assert note["pinned"] is False
-    assert isinstance(note["id"], int) and note["created_at"]
+    assert isinstance(note["id"], int)
+    assert note["created_at"]
 
     fetched = client.get(f"/notes/{note['id']}")
     assert fetched.status_code == 200
@@ -56,7 +58,8 @@ def test_metrics_by_route_template(client: TestClient) -> None:
     def count(route: str, status: str, method: str = "GET") -> float:
         match = re.search(
             rf'^http_requests_total\{{method="{method}",route="{re.escape(route)}",status="{status}"\}} (\S+)$',
-            text, re.M,
+            text,
+            re.M,
         )
         assert match, f"no sample for {method} {route} {status}"
         return float(match.group(1))
@@ -64,17 +67,24 @@ def test_metrics_by_route_template(client: TestClient) -> None:
     assert count("/notes/{note_id}", "200") >= 1
     assert count("/notes/{note_id}", "404") >= 1
     assert count("/notes", "201", "POST") >= 1
-    assert re.search(r'^http_request_duration_seconds_bucket\{le="0.1",method="GET",route="/notes/\{note_id\}",status="200"\}', text, re.M) \
-        or re.search(r'^http_request_duration_seconds_bucket\{.*route="/notes/\{note_id\}".*\}', text, re.M)
+    assert re.search(
+        r'^http_request_duration_seconds_bucket\{le="0.1",method="GET",route="/notes/\{note_id\}",status="200"\}',
+        text,
+        re.M,
+    ) or re.search(r'^http_request_duration_seconds_bucket\{.*route="/notes/\{note_id\}".*\}', text, re.M)
     # Raw paths never become labels, and probes are not counted.
     assert f'route="/notes/{note["id"]}"' not in text
     assert 'route="/health/ready"' not in text
 
 
 def test_cors_allows_only_configured_origins(client: TestClient) -> None:
-    ok = client.options("/notes", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"})
+    ok = client.options(
+        "/notes", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}
+    )
     assert ok.headers.get("access-control-allow-origin") == "https://app.example.com"
-    bad = client.options("/notes", headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"})
+    bad = client.options(
+        "/notes", headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-origin" not in bad.headers
 
 
@@ -93,7 +103,8 @@ def test_share_link_reads_the_note_until_it_expires(client: TestClient) -> None:
     assert link["expires_in"] == 30 * 60  # ACCESS_TOKEN_EXPIRE_MINUTES
     assert link["url"].startswith("http://testserver/notes/shared/")
     opened = client.get(link["url"])
-    assert opened.status_code == 200 and opened.json()["body"] == "read me"
+    assert opened.status_code == 200
+    assert opened.json()["body"] == "read me"
 
     token = link["url"].rsplit("/", 1)[1]
     settings = client.app.state.settings
@@ -105,7 +116,9 @@ def test_share_link_reads_the_note_until_it_expires(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("fallbacks", "status"), [("old-key-" + "o" * 50, 200), ("", 404)])
-def test_share_links_across_a_key_rotation(monkeypatch: pytest.MonkeyPatch, migrated: None, fallbacks: str, status: int) -> None:
+def test_share_links_across_a_key_rotation(
+    monkeypatch: pytest.MonkeyPatch, migrated: None, fallbacks: str, status: int
+) -> None:
     # Release N signs with the old key; release N+1 runs the new key, with or without the old one
     # as a fallback. Links handed out before the rotation keep working only with the fallback.
     monkeypatch.setenv("SECRET_KEY", "old-key-" + "o" * 50)

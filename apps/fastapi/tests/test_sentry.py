@@ -22,7 +22,7 @@ def test_events_reach_the_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
     received: list[bytes] = []
 
     class Ingest(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             # The SDK gzips envelopes unless told otherwise.
             received.append(gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body)

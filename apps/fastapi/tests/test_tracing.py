@@ -17,7 +17,7 @@ def test_spans_are_exported(monkeypatch: pytest.MonkeyPatch, migrated: None) -> 
     received: list[tuple[str, str, int]] = []
 
     class Collector(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             received.append((self.path, self.headers.get("Content-Type", ""), len(body)))
             self.send_response(200)
@@ -38,4 +38,6 @@ def test_spans_are_exported(monkeypatch: pytest.MonkeyPatch, migrated: None) -> 
         server.shutdown()
     assert received, "no spans were exported"
     path, content_type, size = received[0]
-    assert path == "/v1/traces" and content_type == "application/x-protobuf" and size > 0
+    assert path == "/v1/traces"
+    assert content_type == "application/x-protobuf"
+    assert size > 0

@@ -77,7 +77,10 @@ def networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.
         try:
             parsed.append(ipaddress.ip_network(entry))
         except ValueError:
-            _problems.append(f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8); expected a comma-separated list of them, or *")
+            _problems.append(
+                f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8); "
+                "expected a comma-separated list of them, or *"
+            )
     return parsed
 
 

@@ -26,6 +26,10 @@ export = async (readRelease?: ReleaseReader) => {
     opts.providers = { kubernetes: render };
   }
 
-  const api = new ApiStack(name, { ...args, readRelease: reader }, opts);
-  return api.outputs;
+  const { namespace, image, serviceName, url, migrationJob, release } = new ApiStack(
+    name,
+    { ...args, readRelease: reader },
+    opts,
+  );
+  return { namespace, image, serviceName, url, ...(migrationJob ? { migrationJob } : {}), release };
 };

@@ -11,9 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { buildAndPush } from "../scripts/images";
-import { localShape, setConfig, sideStack, stackFileValues, type ConfigValues } from "../scripts/automation";
-import { PROJECT_DIR } from "../tests/support/program";
+import { buildAndPush } from "../tools/images";
+import { localShape, setConfig, sideStack, stackFileValues, type ConfigValues } from "../tools/automation";
+import { PROJECT_DIR } from "../tools/program";
 import { progress } from "../tests/support/progress";
 import { baseRelease } from "../tests/support/releases";
 

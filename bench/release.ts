@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localShape, setConfig, sideStack, LOCAL_PROMETHEUS, type ConfigValues } from "../scripts/automation";
+import { localShape, setConfig, sideStack, LOCAL_PROMETHEUS, type ConfigValues } from "../tools/automation";
 import { explain, startLoad, type LoadResult } from "../tests/support/load";
 import { progress } from "../tests/support/progress";
 import { buildReleases } from "../tests/support/releases";

@@ -1,14 +1,8 @@
 import { strict as assert } from "node:assert";
 import { naming } from "./names";
-import {
-  DIGEST_REF_PATTERN,
-  parseDigestRef,
-  promotionRecord,
-  RELEASE_ID_LENGTH,
-  RELEASE_ID_PATTERN,
-  releaseId,
-  releaseJobName,
-} from "./release";
+import { DIGEST_REF_PATTERN, parseDigestRef } from "./image/reference";
+import { promotionRecord, RELEASE_ID_LENGTH, RELEASE_ID_PATTERN, releaseId } from "./release";
+import { releaseJobName } from "./workload/spec";
 
 const n = naming({ appName: "api", environment: "dev", appVersion: "0.1.0", project: "api-stack" });
 const ref = `127.0.0.1:5000/api@sha256:${"d".repeat(64)}`;
@@ -45,8 +39,8 @@ describe("release identity", () => {
   });
 
   it("derives the Job names from the digest", () => {
-    assert.equal(releaseJobName(n, "migration", ref), "api-migration-dddddddddddd");
-    assert.throws(() => releaseJobName(n, "backup", "127.0.0.1:5000/api:latest"), /digest-pinned/);
+    assert.equal(releaseJobName(n, "migration", ref, "0123abcd"), "api-migration-dddddddddddd-0123abcd");
+    assert.throws(() => releaseJobName(n, "backup", "127.0.0.1:5000/api:latest", "0123abcd"), /digest-pinned/);
   });
 
   it("records a promotion as <source>:<release id>", () => {

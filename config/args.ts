@@ -4,11 +4,12 @@
 import * as path from "node:path";
 import type { ClusterAccess } from "../components/api/cluster-reader";
 import type { DeliveryConfig } from "../components/api/delivery";
+import { registryOf } from "../components/image/reference";
 import type { ApiStackArgs } from "../components/api-stack";
 import type { IngressConfig } from "../components/network/spec";
 import { SecretValue } from "../components/secret";
 import type { AppEnvironment } from "../components/settings/spec";
-import type { Signer } from "../scripts/supply-chain/verify";
+import type { Signer } from "../components/image/signature";
 import { backupsOn } from "./hardening-rules";
 import { DEFAULT_BASE_IMAGE, type Values } from "./keys";
 
@@ -60,7 +61,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
           registry:
             v.registryUsername && v.registryPassword
               ? {
-                  server: v.imageRepository!.split("/")[0],
+                  server: registryOf(v.imageRepository!),
                   username: v.registryUsername,
                   password: new SecretValue(v.registryPassword),
                 }

@@ -1,13 +1,12 @@
 // The cross-field rules of runtime hardening (docs/hardening.md): what every Kubernetes name
 // must be, what prod refuses because it weakens the stack, network isolation, migrations, the
 // Celery limits and image signatures. config/rules.ts lists them with the others.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { isReservedNamespace } from "../components/names";
-import { DIGEST_REF_PATTERN } from "../components/release";
+import { DIGEST_REF_PATTERN } from "../components/image/reference";
 import { HTTP_PORT } from "../components/workload/spec";
 import type { Values } from "./keys";
-import type { Rule } from "./rules";
+import { isFile, type Rule } from "./rule";
 
 /** A stack whose name says prod: "prod", "production", "prod-eu", "eu_prod"... */
 const PROD_NAME = /(^|[^a-z])prod(uction)?([^a-z]|$)/i;
@@ -244,7 +243,3 @@ export const HARDENING_RULES: readonly Rule[] = [
     },
   },
 ];
-
-function isFile(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
-}

@@ -5,9 +5,10 @@
 // (`npm run gen:project`), so none of them can drift.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { GITHUB_ACTIONS_ISSUER } from "../scripts/supply-chain/verify";
 import { DNS_LABEL_MAX_LENGTH, LABEL_KEY, LABEL_VALUE, LONGEST_NAME_SUFFIX_LENGTH } from "../components/names";
-import { DIGEST_REF_PATTERN, RELEASE_ID_LENGTH, RELEASE_ID_PATTERN } from "../components/release";
+import { DIGEST_REF_PATTERN, IMAGE_REPOSITORY } from "../components/image/reference";
+import { GITHUB_ACTIONS_ISSUER } from "../components/image/signature";
+import { RELEASE_ID_LENGTH, RELEASE_ID_PATTERN } from "../components/release";
 import { parseQuantity } from "./quantity";
 
 /** The value types Pulumi project config can declare, plus `object` (JSON, set with --path). */
@@ -29,9 +30,6 @@ export interface KeySpec {
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 // RFC 1123 subdomain, the form Kubernetes and certificate issuers accept for a host.
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
-// An image repository without tag or digest: optional registry host[:port], then path components.
-const REPOSITORY =
-  /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** An Argo duration in whole seconds, minutes or hours (what config/rules.ts adds up). */
@@ -159,8 +157,9 @@ export const KEYS = {
   },
   imageRepository: {
     kind: "string",
-    schema: z.string().max(255).regex(REPOSITORY),
-    allowed: "an image repository without tag or digest, such as registry.example.com/team/api",
+    schema: z.string().regex(IMAGE_REPOSITORY),
+    allowed:
+      "an image repository without tag or digest that names its registry host, such as registry.example.com/team/api or 127.0.0.1:5000/api",
     description:
       "Repository the built image is pushed to. Required unless imageRef is set; refused in prod, which deploys imageRef only.",
   },

@@ -2,38 +2,12 @@
 // (docs/config.md lists them) and checks it against the values that parsed. Rules run after
 // every key has been parsed on its own; a rule does not speak about a key that was itself
 // invalid, so every message is about a real conflict, not an echo of a parse error.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { ERROR_RATE, errorRateCheckSeconds } from "../components/api/delivery";
 import { HARDENING_RULES } from "./hardening-rules";
-import { KEYS, type KeyName, type KeySpec, type Values } from "./keys";
+import { KEYS, type KeyName, type KeySpec } from "./keys";
 import { parseQuantity } from "./quantity";
-
-export interface RuleContext {
-  /** Parsed values, defaults filled in; a key that failed to parse is absent. */
-  v: Partial<Values>;
-  /** Set in the stack with a value other than its default. */
-  given(key: KeyName): boolean;
-  /** Parsed without error (or not set at all). */
-  usable(...keys: KeyName[]): boolean;
-  /** "project:key", as errors name keys. */
-  full(key: KeyName): string;
-  /** A "required" problem when the key has no value (and did not fail to parse). */
-  need(key: KeyName, why: string): string[];
-  /** A "must not be set" problem when the key was given. */
-  refuse(key: KeyName, why: string): string[];
-  projectDir: string;
-  /** The stack's name (`pulumi stack`). */
-  stack: string;
-}
-
-export interface Rule {
-  /** What the rule requires, for docs/config.md. */
-  rule: string;
-  /** Keys the rule reads. */
-  keys: KeyName[];
-  check(context: RuleContext): string[];
-}
+import { isDirectory, isFile, type Rule } from "./rule";
 
 const BUILD_KEYS = [
   "imageRepository",
@@ -382,11 +356,3 @@ export const RULES: readonly Rule[] = [
   refusedInProd("autoPromote", "promote each release with `pulumi config set promote <release id>`."),
   ...HARDENING_RULES,
 ];
-
-function isDirectory(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-}
-
-function isFile(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
-}

@@ -1,10 +1,10 @@
 // The program's own check that prebuilt images are signed, before any resource is registered:
 // the deploy workflows verify too, but a `pulumi up` from a laptop or a modified workflow must
 // not reach a prod cluster with an image nobody signed (docs/supply-chain.md).
-import { verifyImageSignature, type Signer } from "../scripts/supply-chain/verify";
+import { verifyImageSignature, type Signer } from "../components/image/signature";
 import type { ProgramConfig } from "./args";
 
-/** Verifies one image or throws why not (scripts/supply-chain/verify.ts runs cosign; tests pass a stand-in). */
+/** Verifies one image or throws why not (components/image/signature.ts runs cosign; tests pass a stand-in). */
 export type ImageVerifier = (options: { image: string; signer: Signer }) => unknown;
 
 export const cosignVerifier: ImageVerifier = verifyImageSignature;

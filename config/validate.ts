@@ -4,16 +4,12 @@
 // tests and the CLI entry point share it.
 import { isDeepStrictEqual } from "node:util";
 import { programConfig, type ProgramConfig } from "./args";
+import type { StackConfig } from "./load";
 import { KEYS, type KeyName, type KeySpec, type Values } from "./keys";
-import { RULES, type RuleContext } from "./rules";
+import { RULES } from "./rules";
+import type { RuleContext } from "./rule";
 
-export interface RawConfig {
-  /** Config as Pulumi passes it: "project:key" -> string value (JSON for lists and objects). */
-  values: Record<string, string>;
-  /** Full keys ("project:key") whose values were stored encrypted. */
-  secretKeys: ReadonlySet<string>;
-  project: string;
-  stack: string;
+export interface RawConfig extends StackConfig {
   /** Directory that relative paths in config are resolved against (the project root). */
   projectDir: string;
 }

@@ -9,15 +9,11 @@ import {
   type EnvironmentArgs,
   type GithubRepositoryArgs,
   type SecretsProvider,
-} from "../components/github/spec";
+} from "./spec";
+import type { StackConfig } from "../config/load";
 
-export interface RawConfig {
-  /** Config as Pulumi passes it: "project:key" -> string value (JSON for lists and objects). */
-  values: Record<string, string>;
-  /** Full keys whose values were stored encrypted. */
-  secretKeys: ReadonlySet<string>;
-  project: string;
-}
+/** Config as Pulumi passes it to a program (the stack name is not needed here). */
+export type RawConfig = Omit<StackConfig, "stack">;
 
 export type ParseResult<S> = { ok: true; args: GithubRepositoryArgs<S> } | { ok: false; errors: string[] };
 

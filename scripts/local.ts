@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as path from "node:path";
-import { buildDevImage, localShape, setConfig, sideStack, stackFileValues } from "./automation";
+import { buildDevImage, localShape, setConfig, sideStack, stackFileValues } from "../tools/automation";
 
 const STATE = process.env.API_STACK_STATE;
 if (!STATE) {

@@ -72,24 +72,24 @@ export interface ApiStackArgs {
   readRelease?: ReleaseReader;
 }
 
-export interface ApiStackOutputs {
-  namespace: string;
-  /** The image this update deploys, `repository@sha256:...`. */
-  image: pulumi.Output<string>;
-  serviceName: string;
-  url: string;
-  migrationJob?: pulumi.Output<string>;
-  /** Which release is active, which waits in preview, and the commands for the next step. */
-  release: pulumi.Output<ReleaseState>;
-}
-
 /**
  * One API, production-shaped: namespace, image, settings, release gates and worker
  * (Workload), the API itself with its delivery, networking and scaling (Api) and, for dev, its
  * own Postgres and Redis.
  */
 export class ApiStack extends pulumi.ComponentResource {
-  readonly outputs: ApiStackOutputs;
+  /** The namespace everything of this API lives in. */
+  readonly namespace: string;
+  /** The image this update deploys, `repository@sha256:...`. */
+  readonly image: pulumi.Output<string>;
+  /** The Service in-cluster clients reach the API by. */
+  readonly serviceName: string;
+  /** Where users reach the API: its public URL, or the Service's in-cluster one. */
+  readonly url: string;
+  /** The name of this release's migration Job, when migrations run. */
+  readonly migrationJob?: pulumi.Output<string>;
+  /** Which release is active, which waits in preview, and the commands for the next step. */
+  readonly release: pulumi.Output<ReleaseState>;
 
   constructor(name: string, args: ApiStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("api-stack:index:ApiStack", name, {}, opts);
@@ -216,14 +216,19 @@ export class ApiStack extends pulumi.ComponentResource {
       { parent: this, dependsOn: [namespace] },
     );
 
-    this.outputs = {
-      namespace: args.namespace,
-      image,
-      serviceName: api.network.serviceName,
-      url: api.network.url,
-      ...(workload.migrationJob ? { migrationJob: workload.migrationJob.metadata.name } : {}),
-      release: api.release,
-    };
-    this.registerOutputs(this.outputs);
+    this.namespace = args.namespace;
+    this.image = image;
+    this.serviceName = api.network.serviceName;
+    this.url = api.network.url;
+    this.migrationJob = workload.migrationJob?.metadata.name;
+    this.release = api.release;
+    this.registerOutputs({
+      namespace: this.namespace,
+      image: this.image,
+      serviceName: this.serviceName,
+      url: this.url,
+      migrationJob: this.migrationJob,
+      release: this.release,
+    });
   }
 }

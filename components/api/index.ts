@@ -2,24 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 import { Network } from "../network";
-import { PROMOTION_ANNOTATION, promotionRecord } from "../release";
+import type { IngressConfig } from "../network/spec";
 import { Scaling, type ScaledWorkload } from "../scaling";
 import type { AutoscalingConfig } from "../scaling/spec";
-import { ROLLOUT_SERVICE_IGNORE_CHANGES, serviceSpec, type IngressConfig } from "../network/spec";
-import type { PodEnvironment } from "../workload";
+import type { PodEnvironment } from "../settings";
 import { deploymentSpec, podTemplate, type Resources } from "../workload/spec";
 import { clusterReleaseReader, type ReleaseReader, type ReleaseTarget } from "./cluster-reader";
-import {
-  ERROR_RATE,
-  errorRateTemplateSpec,
-  ROLLOUT_API_VERSION,
-  rolloutNames,
-  rolloutSpec,
-  smokeTemplateSpec,
-  type DeliveryConfig,
-} from "./delivery";
-import { capitalize, promotes, releaseState, type ReleaseState } from "./release-state";
+import { rolloutNames, type DeliveryConfig } from "./delivery";
+import { capitalize, releaseState, type ReleaseState } from "./release-state";
 import { settledState, type ReleaseOutcome } from "./release-wait";
+import { apiRollout } from "./rollout";
 
 export interface ApiArgs {
   naming: Naming;
@@ -152,7 +144,7 @@ export class Api extends pulumi.ComponentResource {
     );
     const gates = args.gates ?? [];
 
-    // The provider waits for a Deployment itself; a Rollout's release is waited for below.
+    // The provider waits for a Deployment itself; a Rollout's release is waited for by apiRollout.
     let outcome: pulumi.Output<ReleaseOutcome> | undefined;
     if (delivery.strategy === "rolling") {
       this.workload = new k8s.apps.v1.Deployment(
@@ -161,102 +153,24 @@ export class Api extends pulumi.ComponentResource {
         { parent: this, dependsOn: gates, ...replicaOwner },
       );
     } else {
-      const names = rolloutNames(naming, delivery);
-      const argo = args.argoRolloutsManifest
-        ? [new k8s.yaml.v2.ConfigFile(`${name}-argo-rollouts`, { file: args.argoRolloutsManifest }, { parent: this })]
-        : [];
-
-      // The new release's Service has endpoints only while a release is in flight, so the
-      // provider must not wait for them; its selector hash is Argo's to write.
-      new k8s.core.v1.Service(
-        `${name}-${delivery.strategy === "blueGreen" ? "preview" : "canary"}`,
-        {
-          metadata: {
-            ...metadata,
-            name: names.candidate,
-            labels: naming.stableLabels("api"),
-            annotations: { "pulumi.com/skipAwait": "true" },
-          },
-          spec: serviceSpec(naming),
-        },
-        { parent: this, ignoreChanges: ROLLOUT_SERVICE_IGNORE_CHANGES },
-      );
-
-      const templates: pulumi.Resource[] = [];
-      const analysisTemplate = (templateName: string, spec: Record<string, unknown>) =>
-        templates.push(
-          new k8s.apiextensions.CustomResource(
-            `${name}-${templateName}`,
-            {
-              apiVersion: ROLLOUT_API_VERSION,
-              kind: "AnalysisTemplate",
-              metadata: { ...metadata, name: templateName },
-              spec,
-            },
-            { parent: this, dependsOn: argo },
-          ),
-        );
-      if (delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis) {
-        analysisTemplate(names.smokeTemplate, smokeTemplateSpec());
-      }
-      if (delivery.strategy === "canary") {
-        analysisTemplate(names.errorRateTemplate, errorRateTemplateSpec(naming, namespace, delivery.analysis));
-      } else if (delivery.postPromotionAnalysis) {
-        analysisTemplate(
-          names.errorRateTemplate,
-          errorRateTemplateSpec(naming, namespace, delivery.postPromotionAnalysis, ERROR_RATE.checkCount),
-        );
-      }
-
-      // Names its Services literally (rolloutNames), not through their outputs: a Rollout that waited for the Service would deadlock with a Service waiting
-      // for the Rollout's pods.
-      const rollout = new k8s.apiextensions.CustomResource(
-        name,
-        {
-          apiVersion: ROLLOUT_API_VERSION,
-          kind: "Rollout",
-          metadata: {
-            ...metadata,
-            annotations: pulumi
-              .all([planned, args.image])
-              .apply(([release, candidate]): Record<string, string> =>
-                release.promotedBy ? { [PROMOTION_ANNOTATION]: promotionRecord(release.promotedBy, candidate) } : {},
-              ),
-          },
-          spec: rolloutSpec({
-            naming,
-            namespace,
-            delivery,
-            replicas: args.replicas,
-            template,
-            promoted: planned.apply(promotes),
-          }),
-        },
-        { parent: this, dependsOn: [...gates, ...argo, ...templates], ...replicaOwner },
-      );
-      this.workload = rollout;
-
-      // Only once the update applied the Rollout, and never in a preview, which applies nothing.
-      const awaitRelease = readRelease.awaitRelease;
-      if (awaitRelease && !pulumi.runtime.isDryRun()) {
-        outcome = pulumi
-          .all([rollout.id, args.image, args.env.settingsChecksum, planned])
-          .apply(([, image, settingsChecksum, plan]) =>
-            awaitRelease(
-              target,
-              {
-                image,
-                settingsChecksum,
-                waitsForPromotion: delivery.strategy === "blueGreen" && !promotes(plan),
-                prePromotionAnalysis: delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis,
-              },
-              {
-                deadlineSeconds: delivery.releaseTimeoutSeconds,
-                onProgress: (status) => pulumi.log.info(status, rollout),
-              },
-            ),
-          );
-      }
+      const rollout = apiRollout(this, name, {
+        naming,
+        namespace,
+        delivery,
+        metadata,
+        template,
+        image: args.image,
+        env: args.env,
+        replicas: args.replicas,
+        planned,
+        target,
+        readRelease,
+        argoRolloutsManifest: args.argoRolloutsManifest,
+        gates,
+        resourceOptions: replicaOwner,
+      });
+      this.workload = rollout.rollout;
+      outcome = rollout.outcome;
     }
     this.release = outcome
       ? pulumi.all([planned, outcome]).apply(([plan, settled]) => settledState(plan, settled, args.stack))
@@ -281,6 +195,6 @@ export class Api extends pulumi.ComponentResource {
         throw new pulumi.RunError(`${capitalize(settled.reason)}.`);
       }
     });
-    this.registerOutputs({ release: this.release });
+    this.registerOutputs({ workload: this.workload, network: this.network, release: this.release });
   }
 }

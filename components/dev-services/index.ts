@@ -16,6 +16,9 @@ export interface DevServicesArgs {
 
 /** In-cluster Postgres and Redis for dev stacks, so a dev environment needs nothing external. */
 export class DevServices extends pulumi.ComponentResource {
+  readonly postgres: k8s.apps.v1.StatefulSet;
+  readonly redis: k8s.apps.v1.StatefulSet;
+
   constructor(name: string, args: DevServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("api-stack:index:DevServices", name, {}, opts);
     const { naming, namespace, config } = args;
@@ -41,7 +44,7 @@ export class DevServices extends pulumi.ComponentResource {
         child,
       );
     }
-    new k8s.apps.v1.StatefulSet(
+    this.postgres = new k8s.apps.v1.StatefulSet(
       `${name}-postgres`,
       {
         metadata: { name: naming.name("postgres"), namespace, labels: naming.labels("postgres") },
@@ -49,7 +52,7 @@ export class DevServices extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [password], ignoreChanges: VOLUME_CLAIM_TEMPLATES },
     );
-    new k8s.apps.v1.StatefulSet(
+    this.redis = new k8s.apps.v1.StatefulSet(
       `${name}-redis`,
       {
         metadata: { name: naming.name("redis"), namespace, labels: naming.labels("redis") },
@@ -57,6 +60,6 @@ export class DevServices extends pulumi.ComponentResource {
       },
       { parent: this, ignoreChanges: VOLUME_CLAIM_TEMPLATES },
     );
-    this.registerOutputs({});
+    this.registerOutputs({ postgres: this.postgres, redis: this.redis });
   }
 }

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { parseDigestRef } from "../release";
+import { parseDigestRef } from "./reference";
 import type { SecretValue } from "../secret";
 
 /** Build the app's Dockerfile and push it. */

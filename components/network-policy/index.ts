@@ -30,6 +30,6 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     const allows = policies.filter((policy) => policy.role !== DEFAULT_DENY).map((policy) => create(policy));
     const deny = policies.filter((policy) => policy.role === DEFAULT_DENY).map((policy) => create(policy, allows));
     this.policies = [...deny, ...allows];
-    this.registerOutputs({});
+    this.registerOutputs({ policies: this.policies });
   }
 }

@@ -118,6 +118,6 @@ export class Network extends pulumi.ComponentResource {
         }
       }
     }
-    this.registerOutputs({ serviceName: this.serviceName, url: this.url });
+    this.registerOutputs({ service: this.service, serviceName: this.serviceName, url: this.url });
   }
 }

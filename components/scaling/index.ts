@@ -20,12 +20,16 @@ export interface ScalingArgs {
 
 /** The API's HorizontalPodAutoscaler (when enabled) and PodDisruptionBudget. */
 export class Scaling extends pulumi.ComponentResource {
+  /** Unset without autoscaling. */
+  readonly hpa?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  readonly pdb: k8s.policy.v1.PodDisruptionBudget;
+
   constructor(name: string, args: ScalingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("api-stack:index:Scaling", name, {}, opts);
     const { naming, namespace, target } = args;
     const metadata = { name: naming.name("api"), namespace, labels: naming.labels("api") };
     if (args.autoscaling) {
-      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
         name,
         {
           metadata,
@@ -38,11 +42,11 @@ export class Scaling extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    new k8s.policy.v1.PodDisruptionBudget(
+    this.pdb = new k8s.policy.v1.PodDisruptionBudget(
       name,
       { metadata, spec: pdbSpec(args.selector, args.maxUnavailable ?? 1) },
       { parent: this },
     );
-    this.registerOutputs({});
+    this.registerOutputs({ hpa: this.hpa, pdb: this.pdb });
   }
 }

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
-import type { PodEnvironment } from "../workload";
 import {
   settingsChecksum,
   settingsData,
@@ -10,6 +9,16 @@ import {
   type AppSecrets,
   type AppSettings,
 } from "./spec";
+
+/** What every pod of the app's image reads its environment from: the objects Settings creates. */
+export interface PodEnvironment {
+  configMapName: pulumi.Input<string>;
+  secretName: pulumi.Input<string>;
+  /** Changes whenever a setting or secret changes, so the pods roll to pick it up (an HMAC: it reveals nothing). */
+  settingsChecksum: string;
+  /** The short form of the checksum that names the settings objects and the release Jobs. */
+  settingsId: string;
+}
 
 export interface SettingsArgs {
   naming: Naming;
@@ -70,6 +79,6 @@ export class Settings extends pulumi.ComponentResource {
       settingsChecksum: checksum,
       settingsId: id,
     };
-    this.registerOutputs({ configMapName: this.env.configMapName, secretName: this.env.secretName });
+    this.registerOutputs({ configMap: this.configMap, secret: this.secret, env: this.env });
   }
 }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
-import { releaseJobName } from "../release";
+import type { PodEnvironment } from "../settings";
 import {
   BACKUP_SUFFIX,
   backupJobSpec,
@@ -9,23 +9,13 @@ import {
   migrationJobSpec,
   pgOptions,
   podTemplate,
-  releaseJobId,
+  releaseJobName,
   WORKER_SHUTDOWN_MARGIN_SECONDS,
   type ExecCheck,
   type MigrationTimeouts,
   type PodInput,
   type Resources,
 } from "./spec";
-
-/** What every pod of the app's image reads its environment from (the Settings component's objects). */
-export interface PodEnvironment {
-  configMapName: pulumi.Input<string>;
-  secretName: pulumi.Input<string>;
-  /** Changes whenever a setting or secret changes, so the pods roll to pick it up (an HMAC: it reveals nothing). */
-  settingsChecksum: string;
-  /** The short form of the checksum that names the settings objects and the release Jobs. */
-  settingsId: string;
-}
 
 /**
  * The provider replaces a Job that did not complete instead of reporting it failed on every later
@@ -99,9 +89,7 @@ export class Workload extends pulumi.ComponentResource {
         ...extra,
       });
     const jobName = (component: "migration" | "backup") =>
-      pulumi
-        .output(args.image)
-        .apply((ref) => releaseJobId(releaseJobName(naming, component, ref), args.env.settingsId));
+      pulumi.output(args.image).apply((ref) => releaseJobName(naming, component, ref, args.env.settingsId));
 
     // The deployment checklist as dependencies: backup, then migrate, then roll. The provider
     // waits for each Job to complete, so a failed one stops the update before any new API pod.
@@ -180,6 +168,6 @@ export class Workload extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ migrationJobName: this.migrationJob?.metadata.name });
+    this.registerOutputs({ serviceAccount: this.serviceAccount, gates: this.gates, migrationJob: this.migrationJob });
   }
 }

@@ -5,6 +5,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { SETTINGS_CHECKSUM_ANNOTATION, type Component, type Naming } from "../names";
+import { releaseId } from "../release";
 
 type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
 type Container = k8s.types.input.core.v1.Container;
@@ -243,8 +244,8 @@ export function pgOptions(timeouts: MigrationTimeouts): EnvVar {
  * A release Job's name: the release (image digest) and the settings it runs with, so a new image
  * or new settings (a new DATABASE_URL) run it again, and an unchanged release never does.
  */
-export function releaseJobId(releaseJob: string, settingsId: string): string {
-  return `${releaseJob}-${settingsId}`;
+export function releaseJobName(naming: Naming, component: "migration" | "backup", ref: string, settingsId: string) {
+  return naming.name(component, `${releaseId(ref)}-${settingsId}`);
 }
 
 /** Where the backup Job writes, and how a dump is named there: `<Job name>.dump`. */

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { verifyImageSignature } from "./verify";
+import { verifyImageSignature } from "../../components/image/signature";
 
 class Release extends pulumi.ComponentResource {
   constructor(name: string, image: string) {

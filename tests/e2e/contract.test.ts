@@ -6,8 +6,8 @@
 import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import * as path from "node:path";
-import { localEnvironment, stackFileValues } from "../../scripts/automation";
-import { buildAndPush, docker } from "../../scripts/images";
+import { localEnvironment, stackFileValues } from "../../tools/automation";
+import { buildAndPush, docker } from "../../tools/images";
 import { SIGNED } from "../support/cosign";
 import {
   asManifest,
@@ -18,7 +18,7 @@ import {
   type RunResult,
   type StackInput,
 } from "../support/harness";
-import { PROJECT_DIR } from "../support/program";
+import { PROJECT_DIR } from "../../tools/program";
 import { eventually, progress } from "./env";
 import { baseRelease } from "../support/releases";
 

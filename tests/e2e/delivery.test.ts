@@ -4,7 +4,7 @@
 // changes only; a bounded load through the ingress counts every failed request.
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
+import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../tools/automation";
 import { explain, startLoad, type LoadRun } from "../support/load";
 import { destroyStack, kubectlJson, newStack, openApiVersion, progress, releaseId, upRelease } from "./env";
 import { buildReleases, failingMigration, failingRequests, neverReady } from "../support/releases";

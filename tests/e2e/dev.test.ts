@@ -3,7 +3,7 @@
 // behind its probes, the Celery worker on Redis. Requests go through Traefik on 127.0.0.1:80.
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localShape, setConfig, type ConfigValues } from "../../scripts/automation";
+import { localShape, setConfig, type ConfigValues } from "../../tools/automation";
 import { explain, startLoad } from "../support/load";
 import {
   changes,

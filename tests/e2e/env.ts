@@ -11,7 +11,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
-import { setConfig, sideStack, type ConfigValues } from "../../scripts/automation";
+import { setConfig, sideStack, type ConfigValues } from "../../tools/automation";
 import { progress } from "../support/progress";
 
 export { releaseId } from "../../components/release";

@@ -7,7 +7,7 @@ import { clusterReleaseReader } from "../../components/api/cluster-reader";
 import type { DeliveryConfig } from "../../components/api/delivery";
 import { ApiStack } from "../../components/api-stack";
 import { loadStackConfig } from "../../config";
-import { localShape } from "../../scripts/automation";
+import { localShape } from "../../tools/automation";
 import { buildReleases } from "../support/releases";
 import {
   destroyStack,
@@ -57,7 +57,7 @@ function fleetProgram(plans: Record<ApiName, Plan>) {
           ingress: { ...args.ingress!, host: hostOf(api) },
           readRelease,
         });
-        return [api, stack.outputs.release];
+        return [api, stack.release];
       }),
     );
   };

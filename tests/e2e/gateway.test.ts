@@ -4,7 +4,7 @@
 // whose preview has a host of its own, and promotion moving the main host to the new release.
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localShape, type ConfigValues } from "../../scripts/automation";
+import { localShape, type ConfigValues } from "../../tools/automation";
 import { buildReleases } from "../support/releases";
 import {
   destroyStack,

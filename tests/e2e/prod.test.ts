@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localEnvironment, localShape, setConfig, type ConfigValues } from "../../scripts/automation";
-import { PROJECT_DIR } from "../support/program";
+import { localEnvironment, localShape, setConfig, type ConfigValues } from "../../tools/automation";
+import { PROJECT_DIR } from "../../tools/program";
 import {
   destroyStack,
   eventually,

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { sideStack } from "../../scripts/automation";
-import { PROJECT_DIR } from "../support/program";
+import { sideStack } from "../../tools/automation";
+import { PROJECT_DIR } from "../../tools/program";
 import { kubectl, kubectlJson, KUBECONFIG, progress } from "./env";
 import { baseRelease } from "../support/releases";
 

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
-import { PROJECT_DIR } from "./program";
+import { PROJECT_DIR } from "../../tools/program";
 
 interface CrdSource {
   /** How errors name the project. */

@@ -10,10 +10,10 @@ import { load } from "js-yaml";
 import type { ReleaseReader, ReleaseTarget } from "../../components/api/cluster-reader";
 import type { LiveRelease } from "../../components/api/release-state";
 import { isSecretValue, runInMockedStack } from "./mocks";
-import { loadProgram, PROJECT, PROJECT_DIR } from "./program";
+import { loadProgram, PROJECT, PROJECT_DIR } from "../../tools/program";
 
 export { isSecretValue, resolve } from "./mocks";
-export { PROJECT, PROJECT_DIR } from "./program";
+export { PROJECT, PROJECT_DIR } from "../../tools/program";
 
 /** Stand-ins for `secure:` values, which unit tests cannot decrypt. Each is valid for its key. */
 export const TEST_SECRETS: Record<string, string> = {

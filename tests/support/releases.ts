@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildDevImage, signImage } from "../../scripts/automation";
-import { docker, push } from "../../scripts/images";
+import { buildDevImage, signImage } from "../../tools/automation";
+import { docker, push } from "../../tools/images";
 import { progress } from "./progress";
 
 const REPOSITORY = "127.0.0.1:5000/api-stack/e2e";

@@ -21,7 +21,7 @@ import {
 } from "../support/harness";
 import { validateCustomResource } from "../support/crd-schema";
 import { validateManifest } from "../support/k8s-schema";
-import { loadProgram } from "../support/program";
+import { loadProgram } from "../../tools/program";
 import { withCosign } from "../support/cosign";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -293,7 +293,7 @@ describe("the live release comes from the cluster, and fails closed (mocks)", ()
             readRelease,
             ...extra,
           };
-          return [name, new ApiStack(name, api).outputs.release];
+          return [name, new ApiStack(name, api).release];
         }),
       );
     const run = await runProgram(input, {

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
-import { GithubRepository, type GithubRepositoryArgs } from "../../components/github";
+import { GithubRepository, type GithubRepositoryArgs } from "../../github/component";
 import { parseGithubConfig } from "../../github/config";
 import {
   githubProgram,
@@ -85,10 +85,17 @@ function componentArgs(): GithubRepositoryArgs {
   };
 }
 
+/** The component's public outputs, as the GitHub project exports them. */
+const outputsOf = ({ repository, environments, requiredChecks }: GithubRepository) => ({
+  repository,
+  environments,
+  requiredChecks,
+});
+
 describe("GithubRepository (mocks)", () => {
   let r: MockedRun;
   before(async () => {
-    r = await runMocked(() => ({ github: new GithubRepository("repo", componentArgs()).outputs }));
+    r = await runMocked(() => ({ github: outputsOf(new GithubRepository("repo", componentArgs())) }));
     if (r.error) {
       throw r.error;
     }
@@ -211,7 +218,7 @@ describe("GithubRepository (mocks)", () => {
     const args = componentArgs();
     args.environments[1].secretsProvider = { kind: "passphrase" };
     args.build.baseImage = "python:3.12-slim";
-    const bad = await runMocked(() => ({ github: new GithubRepository("repo", args).outputs }));
+    const bad = await runMocked(() => ({ github: outputsOf(new GithubRepository("repo", args)) }));
     assert.match(bad.error!.message, /build\.baseImage: "python:3\.12-slim" is not allowed/);
     assert.match(bad.error!.message, /environments\[1\]\.secretsProvider\.kind: "passphrase" is not allowed/);
     assert.deepEqual(

@@ -6,7 +6,8 @@
 import { strict as assert } from "node:assert";
 import { naming as makeNaming } from "../../components/names";
 import { deploymentSpec, migrationJobSpec, podTemplate, type PodInput } from "../../components/workload/spec";
-import * as release from "../../components/release";
+import * as imageReference from "../../components/image/reference";
+import * as releaseIdentity from "../../components/release";
 import { environmentOf, groupKind, kubeType, podTemplateOf, renderedBy, stackOf, type Props } from "../../policy/kube";
 import {
   evaluate,
@@ -1733,6 +1734,9 @@ describe("policy pack", () => {
 });
 
 // --- the pack's copy of release identity -------------------------------------------------------
+
+/** The program's release identity, with the image references it is defined over. */
+const release = { ...releaseIdentity, ...imageReference };
 
 describe("the policy pack's release identity (policy/release.ts) is the program's (components/release.ts)", () => {
   const hex = "0123456789abcdef".repeat(4);

@@ -11,7 +11,7 @@ import {
   GITHUB_ACTIONS_ISSUER,
   SignatureError,
   verifyImageSignature,
-} from "../../scripts/supply-chain/verify";
+} from "../../components/image/signature";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HERE = path.join(ROOT, "scripts/supply-chain");

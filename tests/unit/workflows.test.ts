@@ -25,7 +25,7 @@ import {
   REPOSITORY_VARIABLE_NAMES,
   SECRET_NAMES,
   VARIABLE_NAMES,
-} from "../../components/github/spec";
+} from "../../github/spec";
 
 const ROOT = path.resolve(__dirname, "../..");
 const GITHUB_DIR = path.join(ROOT, ".github");
@@ -852,7 +852,6 @@ describe("GitHub Actions workflows", () => {
         "Pulumi.*.yaml",
         "Pulumi.yaml",
         "/github/",
-        "/components/github/",
         "/scripts/supply-chain/",
         "/osv-scanner.toml",
       ],

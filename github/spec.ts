@@ -3,8 +3,11 @@
 // The workflows in .github/workflows read exactly these names; tests/unit/workflows.test.ts
 // checks both sides against each other, so renaming one without the other fails the suite.
 //
-// Self-contained: no stack config, no Pulumi runtime. Secret values are passed through as they
-// come (a string or an Output); the component marks them secret.
+// No stack config, no Pulumi runtime. Secret values are passed through as they come (a string or
+// an Output); the component marks them secret. Image references are the program's own
+// definitions (components/image/reference.ts): a base image is pinned by digest, and the
+// repository names its registry.
+import { DIGEST_REF_PATTERN, IMAGE_REPOSITORY } from "../components/image/reference";
 
 /** The GitHub Actions app: required checks must come from it, not from any status a writer can post. */
 export const GITHUB_ACTIONS_APP_ID = 15368;
@@ -23,11 +26,6 @@ export const PULUMI_STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
 export const PULUMI_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 /** An environment name: lower case, and free of the suffixes the derived environments use. */
 export const ENVIRONMENT_NAME = /^(?!.*-(?:preview|pr)$)(?!build$)[a-z][a-z0-9-]{0,30}$/;
-/** An image pinned by digest: the only kind of base image a reproducible build may start from. */
-export const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
-/** An image repository without tag or digest. */
-export const IMAGE_REPOSITORY =
-  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
 /** A directory under apps/ holding a Dockerfile. */
 export const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const AWS_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
@@ -251,7 +249,7 @@ export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Prob
     "an image repository without tag or digest, such as registry.example.com/team/api",
   );
   check(
-    matches(DIGEST_REF, args.build?.baseImage),
+    matches(DIGEST_REF_PATTERN, args.build?.baseImage),
     "build.baseImage",
     args.build?.baseImage,
     "a base image pinned by digest, repository@sha256:<64 hex digits> (a tag can change under the build)",

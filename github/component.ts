@@ -17,15 +17,6 @@ export * from "./spec";
 export type GithubRepositoryArgs = SpecArgs<pulumi.Input<string>>;
 export type EnvironmentArgs = GithubRepositoryArgs["environments"][number];
 
-export interface GithubRepositoryOutputs {
-  /** `owner/repository`. */
-  repository: string;
-  /** Every Actions environment it manages. */
-  environments: string[];
-  /** Checks a pull request needs before it can merge, each as `context` (app id). */
-  requiredChecks: string[];
-}
-
 /**
  * The GitHub side of delivery for an existing repository: per environment a deploy, a
  * post-merge preview and optionally a pull-request environment, each with its own secrets and
@@ -33,7 +24,12 @@ export interface GithubRepositoryOutputs {
  * code owner's, checks from the GitHub Actions app only, no force push or deletion).
  */
 export class GithubRepository extends pulumi.ComponentResource {
-  readonly outputs: GithubRepositoryOutputs;
+  /** `owner/repository`. */
+  readonly repository: string;
+  /** Every Actions environment it manages. */
+  readonly environments: string[];
+  /** Checks a pull request needs before it can merge, each as `context` (app id). */
+  readonly requiredChecks: string[];
 
   constructor(name: string, args: GithubRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
     // Before super(): bad args must not register even the component.
@@ -129,13 +125,15 @@ export class GithubRepository extends pulumi.ComponentResource {
       child,
     );
 
-    this.outputs = {
-      repository: `${args.owner}/${repository}`,
-      environments: [...environments.keys()],
-      requiredChecks: ruleset.rules.requiredStatusChecks.requiredChecks.map(
-        (c) => `${c.context} (app ${c.integrationId})`,
-      ),
-    };
-    this.registerOutputs(this.outputs);
+    this.repository = `${args.owner}/${repository}`;
+    this.environments = [...environments.keys()];
+    this.requiredChecks = ruleset.rules.requiredStatusChecks.requiredChecks.map(
+      (c) => `${c.context} (app ${c.integrationId})`,
+    );
+    this.registerOutputs({
+      repository: this.repository,
+      environments: this.environments,
+      requiredChecks: this.requiredChecks,
+    });
   }
 }

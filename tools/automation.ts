@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { KEYS } from "../config/keys";
-import { loadProgram, PROJECT, PROJECT_DIR } from "../tests/support/program";
+import { loadProgram, PROJECT, PROJECT_DIR } from "./program";
 import { buildAndPush } from "./images";
 
 export type ConfigValues = Record<string, string | number | boolean | object>;

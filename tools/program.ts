@@ -1,9 +1,9 @@
 // The program as the CLI runs it, for the unit harness, the end-to-end tests, the local run
-// and the benchmarks: they all depend on this folder, never the other way round.
+// and the benchmarks.
 import * as path from "node:path";
-import type { ReleaseReader } from "../../components/api/cluster-reader";
+import type { ReleaseReader } from "../components/api/cluster-reader";
 
-export const PROJECT_DIR = path.resolve(__dirname, "../..");
+export const PROJECT_DIR = path.resolve(__dirname, "..");
 export const PROJECT = "api-stack";
 
 /**
@@ -11,9 +11,9 @@ export const PROJECT = "api-stack";
  * API program may run many times in one process). `readRelease` stands in for the cluster.
  */
 export async function loadProgram(readRelease?: ReleaseReader): Promise<Record<string, unknown>> {
+  const programRooms = ["index.ts", "config", "components"].map((room) => path.join(PROJECT_DIR, room));
   for (const key of Object.keys(require.cache)) {
-    const own = key.startsWith(PROJECT_DIR) && !key.includes("node_modules");
-    if (own && !key.includes(`${path.sep}tests${path.sep}`) && !key.includes(`${path.sep}scripts${path.sep}`)) {
+    if (programRooms.some((room) => key === room || key.startsWith(room + path.sep))) {
       delete require.cache[key];
     }
   }

@@ -1,9 +1,16 @@
-// Wrapper for the Pulumi Kubernetes provider. The provider module has no tags of its own and
-// replaces sdk/v4 with a sibling directory; the served sdk/v4 release stands in for it. The
-// provider's main package embeds generated files, so it is built from a copy in cmd/ here.
+// Wrapper for the Kubernetes control plane and the local node's kubelet and kube-proxy.
+// k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging/src;
+// the toolchain script adds one replace per staging module pointing at the matching published
+// v0.MINOR.PATCH release.
 module api-stack.local/toolchain/kubernetes
 
-require (
-	github.com/pulumi/pulumi-kubernetes/provider/v4 @PROVIDER_VERSION@
-	github.com/pulumi/pulumi-kubernetes/sdk/v4 @SDK_VERSION@
+require k8s.io/kubernetes v@VERSION@
+
+tool (
+	k8s.io/kubernetes/cmd/kube-apiserver
+	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
+	k8s.io/kubernetes/cmd/kubectl
+	k8s.io/kubernetes/cmd/kubelet
+	k8s.io/kubernetes/cmd/kube-proxy
 )

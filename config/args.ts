@@ -19,9 +19,15 @@ export interface ProgramConfig {
   args: ApiStackArgs;
   /** Absolute directory manifests are rendered to instead of a cluster. */
   renderYamlTo?: string;
-  /** The Kubernetes provider's own settings (`kubernetes:kubeconfig`, `kubernetes:context`), for reading the live release. */
+  /**
+   * The Kubernetes provider's own settings (`kubernetes:kubeconfig`, `kubernetes:context`), for
+   * reading the live release.
+   */
   cluster: ClusterAccess;
-  /** Prebuilt images (imageRef, rollbackTo) to verify as signed by `signer` before any resource is registered. Unset: no signer. */
+  /**
+   * Prebuilt images (imageRef, rollbackTo) to verify as signed by `signer` before any resource is
+   * registered. Unset: no signer.
+   */
   signatures?: { signer: Signer; images: { key: "imageRef" | "rollbackTo"; ref: string }[] };
 }
 

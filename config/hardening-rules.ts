@@ -37,7 +37,9 @@ const EXTERNAL_ENDPOINTS = [
 
 export const HARDENING_RULES: readonly Rule[] = [
   {
-    rule: "The namespace (namespace, or <appName>-<environment>) is not default or kube-*, which belong to the cluster.",
+    rule:
+      "The namespace (namespace, or <appName>-<environment>) is not default or kube-*, " +
+      "which belong to the cluster.",
     keys: ["namespace", "appName", "environment"],
     check: ({ v, given, full }) => {
       const namespace = namespaceOf(v);
@@ -48,12 +50,15 @@ export const HARDENING_RULES: readonly Rule[] = [
         ? full("namespace")
         : `${full("appName")} (the namespace ${namespace} derives from it)`;
       return [
-        `${key}: the namespace "${namespace}" belongs to the cluster (default, kube-*); deploy into a namespace of the stack's own.`,
+        `${key}: the namespace "${namespace}" belongs to the cluster (default, kube-*); ` +
+          "deploy into a namespace of the stack's own.",
       ];
     },
   },
   {
-    rule: "A stack named like prod (prod, production, prod-eu, ...) has environment prod, so prod's protections apply to it.",
+    rule:
+      "A stack named like prod (prod, production, prod-eu, ...) has environment prod, " +
+      "so prod's protections apply to it.",
     keys: ["environment"],
     check: ({ v, full, stack }) =>
       PROD_NAME.test(stack) && v.environment !== undefined && v.environment !== "prod"
@@ -64,7 +69,9 @@ export const HARDENING_RULES: readonly Rule[] = [
         : [],
   },
   {
-    rule: "prod refuses plain HTTP (ingressTls = false with ingressEnabled) and, with exposure ingress, a staging certificate issuer.",
+    rule:
+      "prod refuses plain HTTP (ingressTls = false with ingressEnabled) and, with exposure ingress, " +
+      "a staging certificate issuer.",
     keys: ["environment", "ingressEnabled", "ingressTls", "exposure", "clusterIssuer"],
     check: ({ v, full }) => {
       if (v.environment !== "prod" || !v.ingressEnabled) {
@@ -72,20 +79,24 @@ export const HARDENING_RULES: readonly Rule[] = [
       }
       if (v.ingressTls === false) {
         return [
-          `${full("ingressTls")}: false is refused in prod; users' requests, tokens and cookies would cross the network in plain text.`,
+          `${full("ingressTls")}: false is refused in prod; users' requests, tokens and cookies would cross the ` +
+            "network in plain text.",
         ];
       }
       // A Gateway's listener brings its own certificate; clusterIssuer is then unused.
       return v.exposure !== "gateway" && v.clusterIssuer !== undefined && /staging/.test(v.clusterIssuer)
         ? [
-            `${full("clusterIssuer")}: "${v.clusterIssuer}" is refused in prod; a staging issuer's certificates are not trusted by browsers or clients. ` +
+            `${full("clusterIssuer")}: "${v.clusterIssuer}" is refused in prod; ` +
+              "a staging issuer's certificates are not trusted by browsers or clients. " +
               `Name the production ClusterIssuer (e.g. letsencrypt-prod).`,
           ]
         : [];
     },
   },
   {
-    rule: "prod refuses a pdbMaxUnavailable that lets a node drain take every API pod at once (at least the HPA's minimum, or replicas without the HPA).",
+    rule:
+      "prod refuses a pdbMaxUnavailable that lets a node drain take every API pod at once (at least the HPA's " +
+      "minimum, or replicas without the HPA).",
     keys: ["environment", "pdbMaxUnavailable", "hpaEnabled", "hpaMinReplicas", "replicas"],
     check: ({ v, usable, full }) => {
       if (v.environment !== "prod" || !usable("pdbMaxUnavailable", "hpaMinReplicas", "replicas")) {
@@ -96,31 +107,38 @@ export const HARDENING_RULES: readonly Rule[] = [
         : [v.replicas!, "replicas" as const];
       return v.pdbMaxUnavailable! >= fewest
         ? [
-            `${full("pdbMaxUnavailable")}: ${v.pdbMaxUnavailable} is refused in prod; with ${full(key)} ${fewest}, a node drain may take every API pod at once. ` +
+            `${full("pdbMaxUnavailable")}: ${v.pdbMaxUnavailable} is refused in prod; ` +
+              `with ${full(key)} ${fewest}, a node drain may take every API pod at once. ` +
               `Set it below ${fewest}.`,
           ]
         : [];
     },
   },
   {
-    rule: "prod refuses networkPolicyEnabled = false; forwardedAllowIps needs the NetworkPolicy, which keeps every other pod off the API's port.",
+    rule:
+      "prod refuses networkPolicyEnabled = false; forwardedAllowIps needs the NetworkPolicy, " +
+      "which keeps every other pod off the API's port.",
     keys: ["environment", "networkPolicyEnabled", "forwardedAllowIps"],
     check: ({ v, given, full, refuse }) => [
       ...(v.environment === "prod" && v.networkPolicyEnabled === false
         ? [
-            `${full("networkPolicyEnabled")}: false is refused in prod; any pod of the cluster could reach the API's port, its metrics and its database.`,
+            `${full("networkPolicyEnabled")}: false is refused in prod; ` +
+              "any pod of the cluster could reach the API's port, its metrics and its database.",
           ]
         : []),
       ...(v.networkPolicyEnabled === false && given("forwardedAllowIps")
         ? refuse(
             "forwardedAllowIps",
-            `while ${full("networkPolicyEnabled")} is false: any pod in those networks could forge its client address and scheme`,
+            `while ${full("networkPolicyEnabled")} is false: any pod in those networks could forge its client ` +
+              "address and scheme",
           )
         : []),
     ],
   },
   {
-    rule: "With the NetworkPolicy and an external database, networkEgress allows the port of databaseUrl, redisUrl, otelExporterOtlpEndpoint and sentryDsn.",
+    rule:
+      "With the NetworkPolicy and an external database, networkEgress allows the port of databaseUrl, redisUrl, " +
+      "otelExporterOtlpEndpoint and sentryDsn.",
     keys: [
       "networkPolicyEnabled",
       "devServicesEnabled",
@@ -142,7 +160,8 @@ export const HARDENING_RULES: readonly Rule[] = [
         return port === undefined || allowed.has(port)
           ? []
           : [
-              `${full("networkEgress")}: no entry allows port ${port} of ${full(key)}; the NetworkPolicy would block the app's connections to it. ` +
+              `${full("networkEgress")}: no entry allows port ${port} of ${full(key)}; ` +
+                "the NetworkPolicy would block the app's connections to it. " +
                 `Add {"cidr": "<its network>", "ports": [${port}]}.`,
             ];
       });
@@ -171,12 +190,14 @@ export const HARDENING_RULES: readonly Rule[] = [
       return [
         ...(soft >= hard
           ? [
-              `${full("celeryTaskSoftTimeLimitSeconds")}: ${soft} must be below ${full("celeryTaskTimeLimitSeconds")} (${hard}), or a task is killed without warning.`,
+              `${full("celeryTaskSoftTimeLimitSeconds")}: ${soft} must be ` +
+                `below ${full("celeryTaskTimeLimitSeconds")} (${hard}), or a task is killed without warning.`,
             ]
           : []),
         ...(visibility <= hard
           ? [
-              `${full("celeryVisibilityTimeoutSeconds")}: ${visibility} must exceed ${full("celeryTaskTimeLimitSeconds")} (${hard}), ` +
+              `${full("celeryVisibilityTimeoutSeconds")}: ${visibility} must ` +
+                `exceed ${full("celeryTaskTimeLimitSeconds")} (${hard}), ` +
                 `or a task still running is handed to a second worker.`,
             ]
           : []),
@@ -184,14 +205,16 @@ export const HARDENING_RULES: readonly Rule[] = [
     },
   },
   {
-    rule: "migrationStatementTimeoutSeconds is below migrationTimeoutSeconds, so Postgres cancels a runaway statement before the Job's deadline kills it.",
+    rule:
+      "migrationStatementTimeoutSeconds is below migrationTimeoutSeconds, so Postgres cancels a runaway " +
+      "statement before the Job's deadline kills it.",
     keys: ["migrationStatementTimeoutSeconds", "migrationTimeoutSeconds"],
     check: ({ v, usable, full }) =>
       usable("migrationStatementTimeoutSeconds", "migrationTimeoutSeconds") &&
       v.migrationStatementTimeoutSeconds! >= v.migrationTimeoutSeconds!
         ? [
-            `${full("migrationStatementTimeoutSeconds")}: ${v.migrationStatementTimeoutSeconds} must be below ${full("migrationTimeoutSeconds")} ` +
-              `(${v.migrationTimeoutSeconds}).`,
+            `${full("migrationStatementTimeoutSeconds")}: ${v.migrationStatementTimeoutSeconds} ` +
+              `must be below ${full("migrationTimeoutSeconds")} (${v.migrationTimeoutSeconds}).`,
           ]
         : [],
   },
@@ -209,20 +232,23 @@ export const HARDENING_RULES: readonly Rule[] = [
     check: ({ v, full }) =>
       v.environment === "prod" && backupsOn(v) && v.backupImage !== undefined && !DIGEST_REF_PATTERN.test(v.backupImage)
         ? [
-            `${full("backupImage")}: "${v.backupImage}" is refused in prod; the image that reads every row must be pinned by digest (repository@sha256:<64 hex>).`,
+            `${full("backupImage")}: "${v.backupImage}" is refused in prod; ` +
+              "the image that reads every row must be pinned by digest (repository@sha256:<64 hex>).",
           ]
         : [],
   },
   {
     rule:
-      "imageSignerIdentity and imageSignerKey exclude each other; imageSignerIssuer only with imageSignerIdentity; imageSignerKey is a file; " +
+      "imageSignerIdentity and imageSignerKey exclude each other; imageSignerIssuer only with imageSignerIdentity; " +
+      "imageSignerKey is a file; " +
       "prod requires one of them, since it deploys only prebuilt images (imageRef, rollbackTo) verified as signed.",
     keys: ["environment", "imageSignerIdentity", "imageSignerIssuer", "imageSignerKey"],
     check: ({ v, given, full, refuse, projectDir }) => {
       const problems: string[] = [];
       if (given("imageSignerIdentity") && given("imageSignerKey")) {
         problems.push(
-          `${full("imageSignerKey")}: set either it or ${full("imageSignerIdentity")}, not both; a signature is checked against one signer.`,
+          `${full("imageSignerKey")}: set either it or ${full("imageSignerIdentity")}, not both; ` +
+            "a signature is checked against one signer.",
         );
       }
       if (!given("imageSignerIdentity")) {
@@ -230,13 +256,15 @@ export const HARDENING_RULES: readonly Rule[] = [
       }
       if (v.imageSignerKey !== undefined && !isFile(path.resolve(projectDir, v.imageSignerKey))) {
         problems.push(
-          `${full("imageSignerKey")}: "${v.imageSignerKey}" is not a file (resolved to ${path.resolve(projectDir, v.imageSignerKey)}).`,
+          `${full("imageSignerKey")}: "${v.imageSignerKey}" is not a file (resolved ` +
+            `to ${path.resolve(projectDir, v.imageSignerKey)}).`,
         );
       }
       if (v.environment === "prod" && !given("imageSignerIdentity") && !given("imageSignerKey")) {
         problems.push(
-          `${full("imageSignerIdentity")} is required in prod, which deploys only images (${full("imageRef")}, ${full("rollbackTo")}) verified as signed. ` +
-            `Run \`pulumi config set imageSignerIdentity <workflow identity>\` (or set imageSignerKey).`,
+          `${full("imageSignerIdentity")} is required in prod, ` +
+            `which deploys only images (${full("imageRef")}, ${full("rollbackTo")}) verified as signed. ` +
+            "Run `pulumi config set imageSignerIdentity <workflow identity>` (or set imageSignerKey).",
         );
       }
       return problems;

@@ -123,7 +123,8 @@ export const KEYS = {
     kind: "string",
     schema: z.string().min(1).regex(LABEL_VALUE),
     allowed:
-      "a version string such as 1.4.2 that is a Kubernetes label value (letters, digits, '.', '_', '-', starting and ending with a letter or digit; at most 63 characters)",
+      "a version string such as 1.4.2 that is a Kubernetes label value (letters, digits, '.', '_', '-', " +
+      "starting and ending with a letter or digit; at most 63 characters)",
     description: "Version reported by the app (APP_VERSION) and labelled app.kubernetes.io/version.",
     default: "0.1.0",
   },
@@ -132,7 +133,8 @@ export const KEYS = {
     schema: label(63),
     allowed: "a DNS label of at most 63 characters",
     description:
-      "Namespace to create and deploy into; not default or kube-*, which belong to the cluster. Default: <appName>-<environment>.",
+      "Namespace to create and deploy into; not default or kube-*, which belong to the cluster. " +
+      "Default: <appName>-<environment>.",
   },
   debug: {
     ...flag(),
@@ -153,15 +155,18 @@ export const KEYS = {
     schema: z.string().regex(DIGEST_REF_PATTERN),
     allowed: "an image reference pinned by digest, repository@sha256:<64 hex digits>",
     description:
-      "Deploy this prebuilt image instead of building one (the digest CI built, e.g. the one dev already runs). Excludes the build keys. Required in prod, which never builds.",
+      "Deploy this prebuilt image instead of building one (the digest CI built, e.g. the one dev already runs). " +
+      "Excludes the build keys. Required in prod, which never builds.",
   },
   imageRepository: {
     kind: "string",
     schema: z.string().regex(IMAGE_REPOSITORY),
     allowed:
-      "an image repository without tag or digest that names its registry host, such as registry.example.com/team/api or 127.0.0.1:5000/api",
+      "an image repository without tag or digest that names its registry host, such as " +
+      "registry.example.com/team/api or 127.0.0.1:5000/api",
     description:
-      "Repository the built image is pushed to. Required unless imageRef is set; refused in prod, which deploys imageRef only.",
+      "Repository the built image is pushed to. " +
+      "Required unless imageRef is set; refused in prod, which deploys imageRef only.",
   },
   imageContext: {
     kind: "string",
@@ -193,7 +198,9 @@ export const KEYS = {
     kind: "object",
     schema: z.record(z.string().regex(ENV_NAME), z.string()),
     allowed: 'a JSON object of build-arg names to strings, such as {"BASE_IMAGE": "python:3.12-slim"}',
-    description: `Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base). BASE_IMAGE defaults to ${DEFAULT_BASE_IMAGE}, the apps' Dockerfile default.`,
+    description:
+      "Build arguments (e.g. BASE_IMAGE for a mirror or a locally built base). " +
+      `BASE_IMAGE defaults to ${DEFAULT_BASE_IMAGE}, the apps' Dockerfile default.`,
     default: {},
   },
   registryUsername: {
@@ -355,13 +362,15 @@ export const KEYS = {
     schema: label(63),
     allowed: "a DNS label",
     description:
-      "exposure ingress: IngressClass that serves the Ingress (spec.ingressClassName); its controller must read ingress-nginx's annotations (ingress-nginx, Traefik's NGINX provider).",
+      "exposure ingress: IngressClass that serves the Ingress (spec.ingressClassName); " +
+      "its controller must read ingress-nginx's annotations (ingress-nginx, Traefik's NGINX provider).",
     default: "nginx",
   },
   ingressTls: {
     ...flag(),
     description:
-      "Serve HTTPS and redirect HTTP to it: with exposure ingress, a certificate from cert-manager (clusterIssuer); with exposure gateway, on the Gateway's HTTPS listener (gatewayHttpsListener).",
+      "Serve HTTPS and redirect HTTP to it: with exposure ingress, a certificate from cert-manager (clusterIssuer); " +
+      "with exposure gateway, on the Gateway's HTTPS listener (gatewayHttpsListener).",
     default: true,
   },
   clusterIssuer: {
@@ -375,13 +384,17 @@ export const KEYS = {
   ingressWaitForAddress: {
     ...flag(),
     description:
-      "Wait until the controller takes the exposure: publishes an address for the Ingress, or the Gateway accepts the HTTPRoute. Turn off where no controller reports it.",
+      "Wait until the controller takes the exposure: publishes an address for the Ingress, " +
+      "or the Gateway accepts the HTTPRoute. Turn off where no controller reports it.",
     default: true,
   },
   rateLimitPerMinute: {
     ...integer(1, 100000),
     description:
-      "exposure ingress: requests per minute one client address may send (limit-rpm, bursts up to twice that). Counted per client address (the TCP peer, so a proxy in front counts as one client) by each ingress controller replica on its own: N replicas admit up to N times the rate. Over it: 429 (Traefik) or 503 (ingress-nginx's default).",
+      "exposure ingress: requests per minute one client address may send (limit-rpm, bursts up to twice that). " +
+      "Counted per client address (the TCP peer, so a proxy in front counts as one client) " +
+      "by each ingress controller replica on its own: N replicas admit up to N times the rate. " +
+      "Over it: 429 (Traefik) or 503 (ingress-nginx's default).",
     default: 100,
   },
 
@@ -389,7 +402,8 @@ export const KEYS = {
   exposure: {
     ...oneOf("ingress", "gateway"),
     description:
-      "How ingressHost is served: an Ingress (ingressClassName), or an HTTPRoute attached to the platform team's Gateway (gatewayName). Canary needs ingress: Argo Rollouts shifts its traffic on the Ingress.",
+      "How ingressHost is served: an Ingress (ingressClassName), or an HTTPRoute attached to the platform team's " +
+      "Gateway (gatewayName). Canary needs ingress: Argo Rollouts shifts its traffic on the Ingress.",
     default: "ingress",
   },
   gatewayName: {
@@ -404,14 +418,16 @@ export const KEYS = {
     schema: label(63),
     allowed: "a DNS label naming a namespace",
     description:
-      "exposure gateway: namespace of gatewayName (its listeners must allow routes from this stack's namespace). Default: the stack's namespace.",
+      "exposure gateway: namespace of gatewayName (its listeners must allow routes from this stack's namespace). " +
+      "Default: the stack's namespace.",
   },
   gatewayHttpListener: {
     kind: "string",
     schema: label(63),
     allowed: "a DNS label naming a listener of the Gateway",
     description:
-      "exposure gateway: the Gateway's plain-HTTP listener (sectionName). Serves the API without ingressTls; with it, only redirects to https.",
+      "exposure gateway: the Gateway's plain-HTTP listener (sectionName). " +
+      "Serves the API without ingressTls; with it, only redirects to https.",
     default: "http",
   },
   gatewayHttpsListener: {
@@ -419,7 +435,9 @@ export const KEYS = {
     schema: label(63),
     allowed: "a DNS label naming a listener of the Gateway",
     description:
-      "exposure gateway with ingressTls: the Gateway's HTTPS listener (sectionName), which terminates TLS with the certificate cert-manager issues for the Gateway; its hostname must cover ingressHost and previewHost.",
+      "exposure gateway with ingressTls: the Gateway's HTTPS listener (sectionName), " +
+      "which terminates TLS with the certificate cert-manager issues for the Gateway; " +
+      "its hostname must cover ingressHost and previewHost.",
     default: "https",
   },
   previewHost: {
@@ -427,7 +445,8 @@ export const KEYS = {
     schema: z.string().regex(DNS_NAME),
     allowed: "a lowercase DNS name with at least two labels, such as api-preview.example.com",
     description:
-      "blueGreen: a second host that reaches only the preview (the release waiting for promotion), through its own Ingress or HTTPRoute. Unset: the preview is reached inside the cluster only.",
+      "blueGreen: a second host that reaches only the preview (the release waiting for promotion), " +
+      "through its own Ingress or HTTPRoute. Unset: the preview is reached inside the cluster only.",
   },
 
   // --- autoscaling and disruption ---------------------------------------------------------
@@ -502,15 +521,18 @@ export const KEYS = {
   strategy: {
     ...oneOf("rolling", "blueGreen", "canary"),
     description:
-      "How a new image reaches users: a rolling Deployment, or an Argo Rollout (blue-green with preview, or canary steps).",
+      "How a new image reaches users: a rolling Deployment, or an Argo Rollout (blue-green with preview, " +
+      "or canary steps).",
     default: "rolling",
   },
   promote: {
     kind: "string",
     schema: z.string().regex(RELEASE_ID_PATTERN),
-    allowed: `a release id: the first ${RELEASE_ID_LENGTH} hex digits of the image digest (stack output release.preview)`,
+    allowed:
+      `a release id: the first ${RELEASE_ID_LENGTH} hex digits of the image digest ` + "(stack output release.preview)",
     description:
-      "blueGreen: promote exactly this release from preview to active. A later release waits again; the key need not be removed.",
+      "blueGreen: promote exactly this release from preview to active. " +
+      "A later release waits again; the key need not be removed.",
   },
   autoPromote: {
     ...flag(),
@@ -522,12 +544,14 @@ export const KEYS = {
     schema: z.string().regex(DIGEST_REF_PATTERN),
     allowed: "an image reference pinned by digest (stack output release.previous)",
     description:
-      "Deploy this earlier image instead of building, promoted at once and without migrations. Remove it to resume releases.",
+      "Deploy this earlier image instead of building, promoted at once and without migrations. " +
+      "Remove it to resume releases.",
   },
   scaleDownDelaySeconds: {
     ...integer(0, 3600),
     description:
-      "blueGreen: how long the previous release keeps running after a promotion, for in-flight requests and quick rollback.",
+      "blueGreen: how long the previous release keeps running after a promotion, " +
+      "for in-flight requests and quick rollback.",
     default: 30,
   },
   prePromotionAnalysis: {
@@ -554,7 +578,8 @@ export const KEYS = {
       .min(1)
       .refine((steps) => steps.some((step) => "setWeight" in step)),
     allowed:
-      'a JSON list of Argo canary steps, {"setWeight": 1..100} or {"pause": {"duration": "5m"}} (a duration in s, m or h: `pulumi up` waits for the release, so no pause waits for a human), with at least one setWeight',
+      'a JSON list of Argo canary steps, {"setWeight": 1..100} or {"pause": {"duration": "5m"}} (a duration in s, ' +
+      "m or h: `pulumi up` waits for the release, so no pause waits for a human), with at least one setWeight",
     description: "canary: traffic steps of a release. Default: 10%, 30%, 50%, 80%, each followed by a 5 minute pause.",
     default: [
       { setWeight: 10 },
@@ -570,7 +595,9 @@ export const KEYS = {
   releaseTimeoutSeconds: {
     ...integer(60, 86400),
     description:
-      "blueGreen, canary: how long `pulumi up` waits for the release to settle (active and Healthy, or ready in preview awaiting promotion) before it fails; Argo Rollouts carries on. Must cover the canary pauses and the analyses.",
+      "blueGreen, canary: how long `pulumi up` waits for the release to settle (active and Healthy, " +
+      "or ready in preview awaiting promotion) before it fails; Argo Rollouts carries on. " +
+      "Must cover the canary pauses and the analyses.",
     default: 1800,
   },
   prometheusAddress: {
@@ -588,7 +615,8 @@ export const KEYS = {
   backupEnabled: {
     ...flag(),
     description:
-      "Before migrations, pg_dump the database to a volume, once per release and settings; a failed backup stops the release. Default: true in prod, false elsewhere.",
+      "Before migrations, pg_dump the database to a volume, once per release and settings; " +
+      "a failed backup stops the release. Default: true in prod, false elsewhere.",
   },
   backupImage: {
     kind: "string",
@@ -614,13 +642,16 @@ export const KEYS = {
   networkPolicyEnabled: {
     ...flag(),
     description:
-      "Deny all traffic to and from the namespace's pods, then allow what the app needs: the ingress controller to the API, the metrics scraper to the metrics port, the app to DNS, its dev services and networkEgress. Refused off in prod.",
+      "Deny all traffic to and from the namespace's pods, then allow what the app needs: " +
+      "the ingress controller to the API, the metrics scraper to the metrics port, the app to DNS, " +
+      "its dev services and networkEgress. Refused off in prod.",
     default: true,
   },
   ingressControllerPeer: {
     ...peerPods(),
     description:
-      "The ingress or Gateway controller's pods, the only peers that reach the API's port (and whose forwarded headers may be trusted).",
+      "The ingress or Gateway controller's pods, the only peers that reach the API's port (and whose forwarded " +
+      "headers may be trusted).",
     default: { namespace: "ingress-nginx", podLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
   },
   metricsScraperPeer: {
@@ -639,7 +670,8 @@ export const KEYS = {
     schema: z.array(z.strictObject({ cidr: z.string().refine(isCidr), ports: z.array(int(1, 65535)).min(1) })),
     allowed: 'a JSON list of {"cidr": "10.0.0.0/8", "ports": [5432, 6379]} (IPv4 or IPv6 CIDRs, TCP ports 1..65535)',
     description:
-      "Where app pods may connect besides DNS and the dev services: the external database, Redis, OTLP collector and Sentry, by CIDR and TCP port. Must cover the port of each of them.",
+      "Where app pods may connect besides DNS and the dev services: the external database, Redis, " +
+      "OTLP collector and Sentry, by CIDR and TCP port. Must cover the port of each of them.",
     default: [],
   },
   forwardedAllowIps: {
@@ -647,7 +679,9 @@ export const KEYS = {
     schema: z.array(z.string().refine((text) => isIP(text) !== 0 || isCidr(text))),
     allowed: 'a JSON list of IP addresses or CIDRs, such as ["10.244.0.0/16"]',
     description:
-      "FORWARDED_ALLOW_IPS: the peers whose X-Forwarded-For/-Proto the app believes. With the NetworkPolicy only the ingress controller reaches the API's port, so the pod CIDR is safe here; without it, refused. Unset: the app's default, loopback only.",
+      "FORWARDED_ALLOW_IPS: the peers whose X-Forwarded-For/-Proto the app believes. " +
+      "With the NetworkPolicy only the ingress controller reaches the API's port, so the pod CIDR is safe here; " +
+      "without it, refused. Unset: the app's default, loopback only.",
     default: [],
   },
   metricsPort: {
@@ -658,7 +692,8 @@ export const KEYS = {
   runAsUser: {
     ...integer(1000, 2147483647),
     description:
-      "UID and GID of every app pod (API, worker, Jobs). Above 10000 by default so it matches no user of the node; the image's files must be readable by it.",
+      "UID and GID of every app pod (API, worker, Jobs). " +
+      "Above 10000 by default so it matches no user of the node; the image's files must be readable by it.",
     default: 10001,
   },
   ephemeralStorageRequest: {
@@ -676,13 +711,15 @@ export const KEYS = {
     schema: z.string().refine((text) => text.split(",").every((key) => key.trim().length >= SECRET_KEY_MIN_LENGTH)),
     allowed: `a comma-separated list of earlier secret keys, each at least ${SECRET_KEY_MIN_LENGTH} characters`,
     description:
-      "SECRET_KEY_FALLBACKS: earlier SECRET_KEYs, still accepted for verifying what they signed. Set during a key rotation.",
+      "SECRET_KEY_FALLBACKS: earlier SECRET_KEYs, still accepted for verifying what they signed. " +
+      "Set during a key rotation.",
     secret: true,
   },
   migrationLockTimeoutSeconds: {
     ...integer(1, 600),
     description:
-      "lock_timeout of the migration's statements (PGOPTIONS): a migration that waits longer for a lock fails instead of stalling every query queued behind it.",
+      "lock_timeout of the migration's statements (PGOPTIONS): a migration that waits longer for a lock fails " +
+      "instead of stalling every query queued behind it.",
     default: 5,
   },
   migrationStatementTimeoutSeconds: {
@@ -710,7 +747,8 @@ export const KEYS = {
   celeryVisibilityTimeoutSeconds: {
     ...integer(1, 86400),
     description:
-      "CELERY_VISIBILITY_TIMEOUT: an unacknowledged task returns to the queue after it. Above celeryTaskTimeLimitSeconds.",
+      "CELERY_VISIBILITY_TIMEOUT: an unacknowledged task returns to the queue after it. " +
+      "Above celeryTaskTimeLimitSeconds.",
     default: 300,
   },
   workerLivenessCommand: {
@@ -725,9 +763,11 @@ export const KEYS = {
     kind: "string",
     schema: urlWithScheme("https"),
     allowed:
-      "a URI, the certificate identity of the workflow that signs, such as https://github.com/<owner>/<repo>/.github/workflows/deploy.yml@refs/heads/main",
+      "a URI, the certificate identity of the workflow that signs, such as " +
+      "https://github.com/<owner>/<repo>/.github/workflows/deploy.yml@refs/heads/main",
     description:
-      "Verify imageRef and rollbackTo as signed keyless by this identity (cosign) before any resource is registered. Prod requires it or imageSignerKey to deploy a prebuilt image.",
+      "Verify imageRef and rollbackTo as signed keyless by this identity (cosign) " +
+      "before any resource is registered. Prod requires it or imageSignerKey to deploy a prebuilt image.",
   },
   imageSignerIssuer: {
     kind: "string",
@@ -741,7 +781,8 @@ export const KEYS = {
     schema: z.string().min(1),
     allowed: "a file, relative to the project, holding a cosign public key",
     description:
-      "Verify imageRef and rollbackTo as signed with this cosign key pair (instead of keyless) before any resource is registered.",
+      "Verify imageRef and rollbackTo as signed with this cosign key pair (instead of keyless) " +
+      "before any resource is registered.",
   },
 
   // --- output mode ---------------------------------------------------------------------

@@ -3,19 +3,21 @@
 import * as fs from "node:fs";
 import type { KeyName, Values } from "./keys";
 
+// Function properties, not methods: rules take them apart (`check: ({ v, full }) => ...`), so
+// they must not depend on `this`.
 export interface RuleContext {
   /** Parsed values, defaults filled in; a key that failed to parse is absent. */
   v: Partial<Values>;
   /** Set in the stack with a value other than its default. */
-  given(key: KeyName): boolean;
+  given: (key: KeyName) => boolean;
   /** Parsed without error (or not set at all). */
-  usable(...keys: KeyName[]): boolean;
+  usable: (...keys: KeyName[]) => boolean;
   /** "project:key", as errors name keys. */
-  full(key: KeyName): string;
+  full: (key: KeyName) => string;
   /** A "required" problem when the key has no value (and did not fail to parse). */
-  need(key: KeyName, why: string): string[];
+  need: (key: KeyName, why: string) => string[];
   /** A "must not be set" problem when the key was given. */
-  refuse(key: KeyName, why: string): string[];
+  refuse: (key: KeyName, why: string) => string[];
   projectDir: string;
   /** The stack's name (`pulumi stack`). */
   stack: string;

@@ -58,7 +58,8 @@ const limitCoversRequest = (
   check: ({ v, usable, full }) =>
     usable(request, limit) && parseQuantity(v[limit]!)! < parseQuantity(v[request]!)!
       ? [
-          `${full(limit)}: "${v[limit]}" is below ${full(request)} "${v[request]}"; a limit must be at least the request.`,
+          `${full(limit)}: "${v[limit]}" is below ${full(request)} "${v[request]}"; ` +
+            "a limit must be at least the request.",
         ]
       : [],
 });
@@ -100,7 +101,8 @@ export const RULES: readonly Rule[] = [
       const problems = usable("replicas")
         ? refuse(
             "replicas",
-            `while ${full("hpaEnabled")} is true: the HPA owns the count, between ${full("hpaMinReplicas")} and ${full("hpaMaxReplicas")}`,
+            `while ${full("hpaEnabled")} is true: the HPA owns the count, ` +
+              `between ${full("hpaMinReplicas")} and ${full("hpaMaxReplicas")}`,
           )
         : [];
       if (usable("hpaMinReplicas", "hpaMaxReplicas") && v.hpaMinReplicas! > v.hpaMaxReplicas!) {
@@ -114,12 +116,16 @@ export const RULES: readonly Rule[] = [
   },
   {
     rule:
-      `imageRef excludes the build keys (${BUILD_KEYS.join(", ")}); without it, imageRepository is required and imageContext/imageDockerfile must exist. ` +
-      "prod requires imageRef and refuses the build keys: it deploys the image CI built once and signed, never a rebuild.",
+      `imageRef excludes the build keys (${BUILD_KEYS.join(", ")}); ` +
+      "without it, imageRepository is required and imageContext/imageDockerfile must exist. " +
+      "prod requires imageRef and refuses the build keys: it deploys the image CI built once and signed, " +
+      "never a rebuild.",
     keys: ["environment", "imageRef", ...BUILD_KEYS],
     check: ({ v, given, usable, full, need, refuse, projectDir }) => {
       if (v.environment === "prod") {
-        const why = `in prod, which deploys only the image CI built once and signed, by digest (${full("imageRef")}), never a rebuild`;
+        const why =
+          "in prod, which deploys only the image CI built once and signed, " +
+          `by digest (${full("imageRef")}), never a rebuild`;
         return [
           ...need("imageRef", `${why}; the release workflow sets it from the build`),
           ...BUILD_KEYS.filter((key) => usable(key)).flatMap((key) => refuse(key, why)),
@@ -168,8 +174,10 @@ export const RULES: readonly Rule[] = [
   },
   {
     rule:
-      "previewHost needs ingressEnabled and differs from ingressHost; exposure gateway needs gatewayName and refuses the Ingress-only keys " +
-      `(${INGRESS_ONLY_KEYS.join(", ")}); the gateway keys (${GATEWAY_KEYS.join(", ")}) only with exposure gateway, gatewayHttpsListener only with ingressTls.`,
+      "previewHost needs ingressEnabled and differs from ingressHost; " +
+      "exposure gateway needs gatewayName and refuses the Ingress-only keys " +
+      `(${INGRESS_ONLY_KEYS.join(", ")}); the gateway keys (${GATEWAY_KEYS.join(", ")}) only with exposure gateway, ` +
+      "gatewayHttpsListener only with ingressTls.",
     keys: [
       "ingressEnabled",
       "ingressHost",
@@ -190,7 +198,8 @@ export const RULES: readonly Rule[] = [
         );
       } else if (v.previewHost !== undefined && v.previewHost === v.ingressHost) {
         problems.push(
-          `${full("previewHost")}: "${v.previewHost}" is ${full("ingressHost")} too; the preview needs a host of its own.`,
+          `${full("previewHost")}: "${v.previewHost}" is ${full("ingressHost")} too; ` +
+            "the preview needs a host of its own.",
         );
       }
       if (given("exposure") && !v.ingressEnabled) {
@@ -198,7 +207,8 @@ export const RULES: readonly Rule[] = [
       }
       if (v.exposure === "gateway") {
         const why =
-          "with exposure gateway: the platform's Gateway serves the host (TLS on its listener, no ingress-nginx annotations)";
+          "with exposure gateway: the platform's Gateway serves the host (TLS on its listener, " +
+          "no ingress-nginx annotations)";
         problems.push(...(v.ingressEnabled ? need("gatewayName", `when ${full("exposure")} is gateway`) : []));
         problems.push(...INGRESS_ONLY_KEYS.flatMap((key) => refuse(key, why)));
         if (!v.ingressTls) {
@@ -216,7 +226,9 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
-    rule: "devServicesEnabled needs devPostgresPassword and excludes databaseUrl and redisUrl; without it, databaseUrl and redisUrl are required.",
+    rule:
+      "devServicesEnabled needs devPostgresPassword and excludes databaseUrl and redisUrl; " +
+      "without it, databaseUrl and redisUrl are required.",
     keys: ["devServicesEnabled", "devPostgresPassword", "databaseUrl", "redisUrl"],
     check: ({ v, need, refuse, full }) =>
       v.devServicesEnabled
@@ -247,8 +259,10 @@ export const RULES: readonly Rule[] = [
   },
   {
     rule:
-      "canary needs prometheusAddress and an Ingress (ingressEnabled, exposure ingress); its setWeight steps increase, and its pauses from the first " +
-      `setWeight on last at least ${(ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds) / 60} minutes, so the analysis measures the canary's own traffic before it can pass.`,
+      "canary needs prometheusAddress and an Ingress (ingressEnabled, exposure ingress); " +
+      "its setWeight steps increase, and its pauses from the first " +
+      `setWeight on last at least ${(ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds) / 60} minutes, ` +
+      "so the analysis measures the canary's own traffic before it can pass.",
     keys: ["strategy", "prometheusAddress", "ingressEnabled", "exposure", "canarySteps"],
     check: ({ v, usable, need, full }) => {
       if (v.strategy !== "canary") {
@@ -257,14 +271,17 @@ export const RULES: readonly Rule[] = [
       const problems = need("prometheusAddress", `when ${full("strategy")} is canary, for the error-rate analysis`);
       if (!v.ingressEnabled) {
         problems.push(
-          `${full("strategy")}: canary shifts traffic on the API's Ingress (Argo Rollouts' NGINX router), and ${full("ingressEnabled")} is false; ` +
-            `expose the API (ingressEnabled, ingressHost), or use strategy blueGreen.`,
+          `${full("strategy")}: canary shifts traffic on the API's Ingress (Argo Rollouts' NGINX router), ` +
+            `and ${full("ingressEnabled")} is false; expose the API (ingressEnabled, ingressHost), ` +
+            "or use strategy blueGreen.",
         );
       } else if (v.exposure === "gateway") {
         problems.push(
-          `${full("strategy")}: canary is not available with ${full("exposure")} gateway: Argo Rollouts routes Gateway API traffic only through ` +
-            "its Gateway API plugin (rollouts-plugin-trafficrouter-gatewayapi), which this program does not install or configure. " +
-            "Use exposure ingress (Argo's NGINX router: ingress-nginx, or Traefik's NGINX provider), or strategy blueGreen, which works with a Gateway.",
+          `${full("strategy")}: canary is not available with ${full("exposure")} gateway: ` +
+            "Argo Rollouts routes Gateway API traffic only through its Gateway API plugin " +
+            "(rollouts-plugin-trafficrouter-gatewayapi), which this program does not install or configure. " +
+            "Use exposure ingress (Argo's NGINX router: ingress-nginx, or Traefik's NGINX provider), " +
+            "or strategy blueGreen, which works with a Gateway.",
         );
       }
       if (usable("canarySteps")) {
@@ -280,7 +297,8 @@ export const RULES: readonly Rule[] = [
         const needed = ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds;
         if (measured < needed) {
           problems.push(
-            `${full("canarySteps")}: the pauses after the first setWeight last ${measured} s; they must last at least ${needed} s, ` +
+            `${full("canarySteps")}: the pauses after the first setWeight last ${measured} s; ` +
+              `they must last at least ${needed} s, ` +
               "so the error-rate analysis measures the canary's traffic before the release can complete.",
           );
         }
@@ -289,7 +307,9 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
-    rule: "releaseTimeoutSeconds only with strategy blueGreen or canary, and longer than the canary pauses or the post-promotion analysis.",
+    rule:
+      "releaseTimeoutSeconds only with strategy blueGreen or canary, and longer than the canary pauses or the " +
+      "post-promotion analysis.",
     keys: ["strategy", "releaseTimeoutSeconds", "canarySteps", "postPromotionAnalysis"],
     check: ({ v, usable, refuse, full }) => {
       if (v.strategy === "rolling") {
@@ -312,8 +332,8 @@ export const RULES: readonly Rule[] = [
             : [0, ""];
       return planned >= v.releaseTimeoutSeconds!
         ? [
-            `${full("releaseTimeoutSeconds")}: ${v.releaseTimeoutSeconds} s is not longer than ${what}, ${planned} s, so \`pulumi up\` would ` +
-              "give up on every release; raise it well above that.",
+            `${full("releaseTimeoutSeconds")}: ${v.releaseTimeoutSeconds} s is not longer than ` +
+              `${what}, ${planned} s, so \`pulumi up\` would give up on every release; raise it well above that.`,
           ]
         : [];
     },
@@ -347,7 +367,8 @@ export const RULES: readonly Rule[] = [
     check: ({ v, full }) =>
       v.backupEnabled && v.devServicesEnabled
         ? [
-            `${full("backupEnabled")}: true is refused with ${full("devServicesEnabled")}; the in-cluster dev database is disposable.`,
+            `${full("backupEnabled")}: true is refused with ${full("devServicesEnabled")}; ` +
+              "the in-cluster dev database is disposable.",
           ]
         : [],
   },

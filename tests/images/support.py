@@ -143,7 +143,7 @@ def health(container: Container) -> str:
     return container.attrs["State"].get("Health", {}).get("Status", "none")
 
 
-def build(app: str, base_image: str, ca_file: str, tag: str) -> None:
+def build(app: str, base_image: str, ca_file: Path, tag: str) -> None:
     """The app's Dockerfile with BuildKit, the locally built base and the CA bundle as the `ca` secret."""
     command = [DOCKER_CLI, "build", "--quiet", "--build-arg", f"BASE_IMAGE={base_image}"]
     command += ["--secret", f"id=ca,src={ca_file}", "--target", "runtime", "-t", tag, str(REPO_ROOT / "apps" / app)]

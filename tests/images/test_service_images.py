@@ -177,7 +177,7 @@ def test_postgres_keeps_its_data_over_a_restart(postgres_restart: Restart) -> No
 @dataclasses.dataclass(frozen=True)
 class Backup:
     dump_exit_code: int
-    dump_output: str
+    dump_output: str = dataclasses.field(repr=False)
     restore_list: str
 
 

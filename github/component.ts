@@ -110,6 +110,15 @@ export class GithubRepository extends pulumi.ComponentResource {
       );
     }
 
+    // Every workflow's token starts read-only (each job asks for what it needs), and no workflow
+    // may approve a pull request: a token that could would let a workflow run on a pull request
+    // count as the review the ruleset requires.
+    new github.WorkflowRepositoryPermissions(
+      `${name}-workflow-permissions`,
+      { repository, defaultWorkflowPermissions: "read", canApprovePullRequestReviews: false },
+      child,
+    );
+
     const ruleset = rulesetSpec(args);
     new github.RepositoryRuleset(
       `${name}-default-branch`,

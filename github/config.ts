@@ -53,9 +53,17 @@ const PLAIN_KEYS = [
   "app",
   "registryUsername",
   "registryReadUsername",
+  "signingPublicKey",
   "environments",
 ] as const;
-const SECRET_KEYS = ["token", "registryPassword", "registryReadPassword", "notifyWebhookUrl"] as const;
+const SECRET_KEYS = [
+  "token",
+  "registryPassword",
+  "registryReadPassword",
+  "notifyWebhookUrl",
+  "signingKey",
+  "signingKeyPassword",
+] as const;
 /** Secret keys per environment, `<kind>-<environment name>`. */
 const ENVIRONMENT_SECRETS = ["kubeconfig", "previewKubeconfig", "pullRequestKubeconfig", "configPassphrase"] as const;
 type EnvironmentSecret = (typeof ENVIRONMENT_SECRETS)[number];
@@ -69,6 +77,9 @@ function configKeyOf(path: string, environments: readonly { name: string }[]): s
     "build.baseImage": "baseImage",
     "build.app": "app",
     "build.registryPassword": "registryPassword",
+    "build.signingKey.publicKey": "signingPublicKey",
+    "build.signingKey.privateKey": "signingKey",
+    "build.signingKey.password": "signingKeyPassword",
     "registryRead.username": "registryReadUsername",
     "registryRead.password": "registryReadPassword",
   };
@@ -228,6 +239,14 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
       app: plain.app,
       registryUsername: plain.registryUsername,
       registryPassword: secrets.registryPassword,
+      signingKey:
+        plain.signingPublicKey !== undefined || secrets.signingKey !== undefined
+          ? {
+              publicKey: plain.signingPublicKey!,
+              privateKey: secrets.signingKey!,
+              password: secrets.signingKeyPassword!,
+            }
+          : undefined,
     },
     registryRead:
       plain.registryReadUsername !== undefined || secrets.registryReadPassword !== undefined

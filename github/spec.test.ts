@@ -388,17 +388,19 @@ describe("environmentVariables and repositoryVariables", () => {
     assert.equal(value("dev-pr", "REGISTRY_READ_USERNAME"), undefined);
   });
 
-  it("gives the build environment the repository, the digest-pinned base image and the app", () => {
+  it("gives the build environment the repository and the app", () => {
     assert.equal(value("build", "IMAGE_REPOSITORY"), "registry.example.com/platform/api");
-    assert.equal(value("build", "BASE_IMAGE"), `python@sha256:${DIGEST}`);
     assert.equal(value("build", "APP"), "fastapi");
+    assert.equal(value("build", "BASE_IMAGE"), undefined);
   });
 
-  it("lists the environments in promotion order, and those previewed for pull requests, as repository variables", () => {
+  it("lists the environments in promotion order, those previewed for pull requests and the base image as repository variables", () => {
     assert.deepEqual(repositoryVariables(args()), [
       { name: "DEPLOY_ENVIRONMENTS", value: '["dev","staging","prod"]' },
       { name: "PULL_REQUEST_PREVIEWS", value: '["dev"]' },
       { name: "PULUMI_ORGANIZATION", value: "example-org" },
+      // Every pull request's image build (ci.yml) needs it, and it is no secret.
+      { name: "BASE_IMAGE", value: `python@sha256:${DIGEST}` },
     ]);
     const selfHosted = repositoryVariables(
       args({ pulumi: { organization: "o", backendUrl: "https://pulumi.example.com" } }),
@@ -438,5 +440,52 @@ describe("rulesetSpec", () => {
     assert.deepEqual(spec.bypassActors, []);
     assert.equal(rulesetSpec(args({ enforceAdmins: false })).bypassActors.length, 1);
     assert.deepEqual(rulesetSpec(args({ defaultBranch: "trunk" })).includes, ["refs/heads/trunk"]);
+  });
+});
+
+describe("deploy branches", () => {
+  it("are guarded by the ruleset as well: a deploy branch the ruleset left open would take direct pushes", () => {
+    const releases = args();
+    releases.environments[2] = { ...releases.environments[2], deployBranches: ["main", "release/*"] };
+    assert.deepEqual(rulesetSpec(releases).includes, ["refs/heads/main", "refs/heads/release/*"]);
+    assert.equal(rulesetSpec(releases).name, "protect main, release/*");
+    const prodPreview = environmentSpecs(releases).find((spec) => spec.name === "prod-preview")!;
+    assert.deepEqual(prodPreview.branches, ["main", "release/*"]);
+  });
+});
+
+describe("signing with a key pair instead of keyless", () => {
+  const PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+  const keyed = () =>
+    args({
+      build: {
+        imageRepository: "registry.example.com/platform/api",
+        baseImage: `python@sha256:${DIGEST}`,
+        signingKey: { publicKey: PUBLIC_KEY, privateKey: "signing-private-key", password: "signing-password" },
+      },
+    });
+
+  it("gives the build environment the private key and its password, and every workflow the public key", () => {
+    const build = environmentSecrets(keyed()).filter((s) => s.environment === "build");
+    assert.deepEqual(
+      build.map((s) => [s.name, s.value]),
+      [
+        ["COSIGN_PRIVATE_KEY", "signing-private-key"],
+        ["COSIGN_PASSWORD", "signing-password"],
+      ],
+    );
+    assert.ok(environmentSecrets(keyed()).every((s) => s.environment === "build" || !s.name.startsWith("COSIGN")));
+    assert.deepEqual(repositoryVariables(keyed()).at(-1), { name: "COSIGN_PUBLIC_KEY", value: PUBLIC_KEY });
+    assert.ok(!repositoryVariables(args()).some((v) => v.name === "COSIGN_PUBLIC_KEY"));
+  });
+
+  it("refuses a public key that is not PEM, and a key pair without its private half or password", () => {
+    const broken = keyed();
+    broken.build.signingKey = { publicKey: "ssh-ed25519 AAAA", privateKey: undefined!, password: undefined! };
+    assert.deepEqual(
+      githubRepositoryProblems(broken).map((p) => p.path),
+      ["build.signingKey.publicKey", "build.signingKey.privateKey", "build.signingKey.password"],
+    );
+    assert.deepEqual(githubRepositoryProblems(keyed()), []);
   });
 });

@@ -31,6 +31,7 @@ export const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const AWS_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 export const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 export const HTTPS_URL = /^https:\/\/[^\s/]+(?:\/\S*)?$/;
+export const COSIGN_PUBLIC_KEY = /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----\n?$/;
 
 /** Environment that builds, signs and pushes the image (deploy.yml's `build` job). */
 export const BUILD_ENVIRONMENT = "build";
@@ -61,6 +62,9 @@ export const SECRET_NAMES = {
   registryReadPassword: "REGISTRY_READ_PASSWORD",
   /** Slack-compatible incoming webhook that hears of every deploy and promotion. */
   notifyWebhookUrl: "NOTIFY_WEBHOOK_URL",
+  /** A cosign private key and its password, where images are signed with a key pair (build environment only). */
+  signingKey: "COSIGN_PRIVATE_KEY",
+  signingKeyPassword: "COSIGN_PASSWORD",
 } as const;
 
 /** Variables the workflows read, per environment. */
@@ -80,7 +84,6 @@ export const VARIABLE_NAMES = {
   registryReadUsername: "REGISTRY_READ_USERNAME",
   // The build environment's.
   imageRepository: "IMAGE_REPOSITORY",
-  baseImage: "BASE_IMAGE",
   app: "APP",
   registryUsername: "REGISTRY_USERNAME",
 } as const;
@@ -95,6 +98,10 @@ export const REPOSITORY_VARIABLE_NAMES = {
   pulumiOrganization: "PULUMI_ORGANIZATION",
   /** Self-hosted Pulumi service; unset, Pulumi Cloud. */
   backendUrl: "PULUMI_BACKEND_URL",
+  /** Base image of every build, pinned by digest: the release build's and each pull request's (ci.yml). */
+  baseImage: "BASE_IMAGE",
+  /** The public key (PEM) images are verified against where they are signed with a key pair; unset: keyless. */
+  signerPublicKey: "COSIGN_PUBLIC_KEY",
 } as const;
 
 export type SecretsProvider =
@@ -178,6 +185,11 @@ export interface GithubRepositoryArgs<S> {
     app?: string;
     registryUsername?: string;
     registryPassword?: S;
+    /**
+     * Sign with a cosign key pair instead of keyless (GitHub's OIDC token, Fulcio and Rekor): for
+     * registries or networks without the public transparency log. Default: keyless.
+     */
+    signingKey?: { publicKey: string; privateKey: S; password: S };
   };
   /** Read-only registry login for verifying signatures, when the registry is private. */
   registryRead?: { username: string; password: S };
@@ -266,6 +278,16 @@ export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Prob
     args.build?.registryPassword === undefined ? undefined : "[secret]",
     "registryUsername and registryPassword set together, or neither",
   );
+  if (args.build?.signingKey !== undefined) {
+    check(
+      matches(COSIGN_PUBLIC_KEY, args.build.signingKey.publicKey),
+      "build.signingKey.publicKey",
+      args.build.signingKey.publicKey,
+      "a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), as `cosign generate-key-pair` writes it",
+    );
+    check(args.build.signingKey.privateKey !== undefined, "build.signingKey.privateKey", undefined, "its private key");
+    check(args.build.signingKey.password !== undefined, "build.signingKey.password", undefined, "its password");
+  }
 
   const environments = args.environments ?? [];
   check(environments.length > 0, "environments", undefined, "at least one environment, in promotion order");
@@ -494,6 +516,8 @@ export function environmentSecrets<S>(args: GithubRepositoryArgs<S>): SecretSpec
     }
   };
   add(BUILD_ENVIRONMENT, SECRET_NAMES.registryPassword, args.build.registryPassword);
+  add(BUILD_ENVIRONMENT, SECRET_NAMES.signingKey, args.build.signingKey?.privateKey);
+  add(BUILD_ENVIRONMENT, SECRET_NAMES.signingKeyPassword, args.build.signingKey?.password);
   const byName = new Map(args.environments.map((env) => [env.name, env]));
   for (const spec of environmentSpecs(args).filter((s) => s.of !== undefined)) {
     const env = byName.get(spec.of!)!;
@@ -529,7 +553,6 @@ export function environmentVariables<S>(args: GithubRepositoryArgs<S>): Variable
     }
   };
   add(BUILD_ENVIRONMENT, VARIABLE_NAMES.imageRepository, args.build.imageRepository);
-  add(BUILD_ENVIRONMENT, VARIABLE_NAMES.baseImage, args.build.baseImage);
   add(BUILD_ENVIRONMENT, VARIABLE_NAMES.app, args.build.app ?? "fastapi");
   add(BUILD_ENVIRONMENT, VARIABLE_NAMES.registryUsername, args.build.registryUsername);
   const byName = new Map(args.environments.map((env) => [env.name, env]));
@@ -566,7 +589,11 @@ export function repositoryVariables<S>(args: GithubRepositoryArgs<S>): VariableS
       value: JSON.stringify(args.environments.filter((env) => env.pullRequestPreview).map((env) => env.name)),
     },
     { name: REPOSITORY_VARIABLE_NAMES.pulumiOrganization, value: args.pulumi.organization },
+    { name: REPOSITORY_VARIABLE_NAMES.baseImage, value: args.build.baseImage },
   ];
+  if (args.build.signingKey !== undefined) {
+    variables.push({ name: REPOSITORY_VARIABLE_NAMES.signerPublicKey, value: args.build.signingKey.publicKey });
+  }
   if (args.pulumi.backendUrl !== undefined) {
     variables.push({ name: REPOSITORY_VARIABLE_NAMES.backendUrl, value: args.pulumi.backendUrl });
   }
@@ -611,12 +638,24 @@ export interface RulesetSpec {
 /** GitHub's id of the built-in repository admin role, as a ruleset bypass actor. */
 const REPOSITORY_ADMIN_ROLE = 5;
 
+/**
+ * The branches the ruleset guards: the default branch and every pattern an environment deploys
+ * from. An environment's deployment branch policy admits any push to a branch it names, so a
+ * deploy branch left out of the ruleset would let a direct push run unreviewed code in that
+ * environment's preview (and, after approval, its deploy).
+ */
+export function protectedBranches<S>(args: GithubRepositoryArgs<S>): string[] {
+  const main = args.defaultBranch ?? "main";
+  return [...new Set([main, ...args.environments.flatMap((env) => env.deployBranches ?? [main])])];
+}
+
 export function rulesetSpec<S>(args: GithubRepositoryArgs<S>): RulesetSpec {
+  const branches = protectedBranches(args);
   return {
-    name: `protect ${args.defaultBranch ?? "main"}`,
+    name: `protect ${branches.join(", ")}`,
     target: "branch",
     enforcement: "active",
-    includes: [`refs/heads/${args.defaultBranch ?? "main"}`],
+    includes: branches.map((branch) => `refs/heads/${branch}`),
     bypassActors:
       (args.enforceAdmins ?? true)
         ? []

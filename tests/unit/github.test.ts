@@ -27,6 +27,7 @@ const T = {
   variable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
   repositoryVariable: "github:index/actionsVariable:ActionsVariable",
   ruleset: "github:index/repositoryRuleset:RepositoryRuleset",
+  workflowPermissions: "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions",
 };
 
 const CREDENTIALS = {
@@ -171,7 +172,6 @@ describe("GithubRepository (mocks)", () => {
       "dev-pr/PULUMI_TOKEN_SCOPE=team:api-stack-dev-pr",
       "prod/SECRETS_PROVIDER=service",
       "prod/ENVIRONMENT_URL=https://api.example.com",
-      `build/BASE_IMAGE=python@sha256:${DIGEST}`,
     ]) {
       assert.ok(variables.includes(expected), `missing ${expected}`);
     }
@@ -179,10 +179,18 @@ describe("GithubRepository (mocks)", () => {
       .map((v) => [v.inputs.variableName, v.inputs.value])
       .sort();
     assert.deepEqual(repository, [
+      ["BASE_IMAGE", `python@sha256:${DIGEST}`],
       ["DEPLOY_ENVIRONMENTS", '["dev","prod"]'],
       ["PULL_REQUEST_PREVIEWS", '["dev"]'],
       ["PULUMI_ORGANIZATION", "example-org"],
     ]);
+  });
+
+  it("starts every workflow token read-only and forbids workflows to approve pull requests", () => {
+    assert.deepEqual(
+      byType(r, T.workflowPermissions).map((p) => p.inputs),
+      [{ repository: "api-stack", defaultWorkflowPermissions: "read", canApprovePullRequestReviews: false }],
+    );
   });
 
   it("guards main with a ruleset: code-owner review, checks pinned to the GitHub Actions app, no force push", () => {

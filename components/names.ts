@@ -21,8 +21,15 @@ export const DNS_LABEL_MAX_LENGTH = 63;
 /** A label value: at most 63 characters, letters and digits at both ends, '-', '_', '.' between. */
 export const LABEL_VALUE = /^(?=.{0,63}$)(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters. */
-export const LABEL_KEY =
-  /^((?=[^/]{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(?=[^/]{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+export const LABEL_KEY = labelKey();
+
+function labelKey(): RegExp {
+  // A DNS subdomain of at most 253 characters, then '/'.
+  const prefix = "(?=[^/]{1,253}\\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/";
+  // At most 63 characters, alphanumerics at both ends, '-', '_', '.' between.
+  const name = "(?=[^/]{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?";
+  return new RegExp(`^(${prefix})?${name}$`);
+}
 
 /**
  * Namespaces that belong to the cluster itself: `default`, and `kube-*` (kube-system,
@@ -68,7 +75,8 @@ export function naming(input: NamingInput): Naming {
   ]) {
     if (!LABEL_VALUE.test(value)) {
       throw new Error(
-        `${what} "${value}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`,
+        `${what} "${value}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', ` +
+          "alphanumeric at both ends)",
       );
     }
   }

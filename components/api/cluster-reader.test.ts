@@ -31,7 +31,10 @@ const target = (namespace: string, name = "api"): ReleaseTarget => ({
   name,
   container: "api",
 });
-/** Rollout statuses the stand-in answers in turn for namespace api-wait, where a release goes from the old image to ref("2"). */
+/**
+ * Rollout statuses the stand-in answers in turn for namespace api-wait, where a release goes from
+ * the old image to ref("2").
+ */
 const releasing = [
   { observedGeneration: "1", currentPodHash: "h1", stableRS: "h1", phase: "Healthy" },
   { observedGeneration: "2", currentPodHash: "h2", stableRS: "h1", phase: "Progressing" },

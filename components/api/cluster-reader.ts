@@ -14,7 +14,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { SecretValue } from "../secret";
-import { observeRelease, type LiveRelease } from "./release-state";
+import {
+  observeRelease,
+  type LiveRelease,
+  type ReplicaSetObservation,
+  type WorkloadObservation,
+} from "./release-state";
 import {
   waitForRelease,
   type ClusterAnswer,
@@ -56,7 +61,8 @@ export interface ClusterAccess {
 /** For render mode, which applies nothing and so reads nothing either. */
 export const noClusterReader =
   (reason: string): ReleaseReader =>
-  async () => ({ kind: "unknown", reason });
+  () =>
+    Promise.resolve({ kind: "unknown", reason });
 
 const PATHS = {
   Rollout: (ns: string, name: string) => `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts/${name}`,
@@ -80,16 +86,19 @@ export function clusterReleaseReader(access: ClusterAccess = {}): ReleaseReader 
 /** The workload and the ReplicaSets it owns, with two GETs; any failure is `unknown`. */
 async function readWorkload(access: ClusterAccess, target: ReleaseTarget): Promise<ClusterAnswer> {
   try {
-    const client = await connect(access);
+    const client = connect(access);
     const workload = await client.get(PATHS[target.kind](target.namespace, target.name));
     if (workload.status === 404) {
       return { kind: "absent" };
     }
-    const object = expectOk(workload, `${target.kind} ${target.namespace}/${target.name}`);
-    const selector = Object.entries((object.spec?.selector?.matchLabels ?? {}) as Record<string, string>)
+    const object = expectOk<WorkloadObservation["workload"]>(
+      workload,
+      `${target.kind} ${target.namespace}/${target.name}`,
+    );
+    const selector = Object.entries(object.spec?.selector?.matchLabels ?? {})
       .map(([key, value]) => `${key}=${value}`)
       .join(",");
-    const sets = expectOk(
+    const sets = expectOk<{ items?: ReplicaSetObservation[] }>(
       await client.get(
         `/apis/apps/v1/namespaces/${target.namespace}/replicasets?labelSelector=${encodeURIComponent(selector)}`,
       ),
@@ -109,25 +118,61 @@ interface Response {
   body: string;
 }
 
-function expectOk(response: Response, what: string): any {
+/** The body of a 200 answer, as the object the API server documents for that path. */
+function expectOk<T>(response: Response, what: string): T {
   if (response.status !== 200) {
     throw new Error(`GET ${what}: HTTP ${response.status}`);
   }
-  return JSON.parse(response.body);
+  return JSON.parse(response.body) as T;
 }
 
 interface Client {
-  get(path: string): Promise<Response>;
+  get: (path: string) => Promise<Response>;
 }
 
-async function connect(access: ClusterAccess): Promise<Client> {
+/** The parts of a kubeconfig this client reads (client-go's clientcmd v1 Config). */
+interface Kubeconfig {
+  "current-context"?: string;
+  contexts?: Array<{ name: string; context?: { cluster?: string; user?: string } }>;
+  clusters?: Array<{ name: string; cluster?: KubeconfigCluster }>;
+  users?: Array<{ name: string; user?: KubeconfigUser }>;
+}
+
+interface KubeconfigCluster {
+  server?: string;
+  "certificate-authority-data"?: string;
+  "certificate-authority"?: string;
+  "insecure-skip-tls-verify"?: boolean;
+  "tls-server-name"?: string;
+}
+
+interface KubeconfigUser {
+  exec?: ExecConfig;
+  token?: string;
+  tokenFile?: string;
+  username?: string;
+  password?: string;
+  "client-certificate-data"?: string;
+  "client-certificate"?: string;
+  "client-key-data"?: string;
+  "client-key"?: string;
+}
+
+interface ExecConfig {
+  command: string;
+  args?: string[];
+  env?: Array<{ name: string; value: string }>;
+  apiVersion?: string;
+}
+
+function connect(access: ClusterAccess): Client {
   const { config, dir } = readKubeconfig(
     access.kubeconfig instanceof SecretValue ? access.kubeconfig.reveal() : access.kubeconfig,
   );
   const contextName = access.context ?? config["current-context"];
   const context = named(config.contexts, contextName, "context")?.context;
   const cluster = named(config.clusters, context?.cluster, "cluster")?.cluster;
-  const user = named(config.users, context?.user, "user")?.user ?? {};
+  const user: KubeconfigUser = named(config.users, context?.user, "user")?.user ?? {};
   if (!cluster?.server) {
     throw new Error(`kubeconfig context "${contextName}" names no cluster with a server`);
   }
@@ -136,7 +181,7 @@ async function connect(access: ClusterAccess): Promise<Client> {
     inline !== undefined ? Buffer.from(inline, "base64") : p !== undefined ? file(p) : undefined;
 
   const credential = user.exec ? execCredential(user.exec) : {};
-  const token: string | undefined =
+  const token =
     credential.token ?? user.token ?? (user.tokenFile ? file(user.tokenFile).toString("utf8").trim() : undefined);
   const headers: Record<string, string> = { accept: "application/json" };
   if (token) {
@@ -178,7 +223,7 @@ async function connect(access: ClusterAccess): Promise<Client> {
   };
 }
 
-function readKubeconfig(given: string | undefined): { config: any; dir: string } {
+function readKubeconfig(given: string | undefined): { config: Kubeconfig; dir: string } {
   // Like the provider: a value with a line break or a brace is the kubeconfig itself.
   if (given !== undefined && /[\n{]/.test(given)) {
     return { config: parse(given, "the kubeconfig in kubernetes:kubeconfig"), dir: process.cwd() };
@@ -196,15 +241,15 @@ function readKubeconfig(given: string | undefined): { config: any; dir: string }
 }
 
 // The reason ends up in the stack's outputs: never quote a kubeconfig, it holds credentials.
-function parse(text: string, what: string): any {
+function parse(text: string, what: string): Kubeconfig {
   try {
-    return load(text);
+    return load(text) as Kubeconfig;
   } catch {
     throw new Error(`${what} is not valid YAML`);
   }
 }
 
-function named(list: Array<{ name: string; [key: string]: any }> | undefined, name: string | undefined, what: string) {
+function named<T extends { name: string }>(list: T[] | undefined, name: string | undefined, what: string) {
   const entry = list?.find((item) => item.name === name);
   if (name !== undefined && !entry) {
     throw new Error(`kubeconfig has no ${what} named "${name}"`);
@@ -213,12 +258,7 @@ function named(list: Array<{ name: string; [key: string]: any }> | undefined, na
 }
 
 /** Runs a client-go exec credential plugin, as kubectl would, and returns its credential. */
-function execCredential(exec: {
-  command: string;
-  args?: string[];
-  env?: Array<{ name: string; value: string }>;
-  apiVersion?: string;
-}) {
+function execCredential(exec: ExecConfig) {
   const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map(({ name, value }) => [name, value])) };
   env.KUBERNETES_EXEC_INFO = JSON.stringify({
     apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1",
@@ -234,9 +274,8 @@ function execCredential(exec: {
       timeout: 30_000,
     });
   } catch (error) {
-    throw new Error(
-      `the kubeconfig's exec credential plugin ${exec.command} failed (${(error as { status?: number }).status ?? "no exit status"})`,
-    );
+    const status = (error as { status?: number }).status ?? "no exit status";
+    throw new Error(`the kubeconfig's exec credential plugin ${exec.command} failed (${status})`, { cause: error });
   }
   type Credential = { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } };
   try {

@@ -146,6 +146,7 @@ describe("errorRateTemplateSpec", () => {
    */
   const verdict = (metric: any, result: number[]): "Successful" | "Failed" | "Inconclusive" => {
     const holds = (condition: string) =>
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating the condition is the test (see above)
       new Function("result", "len", "isNaN", `return ${condition};`)(
         result,
         (r: number[]) => r.length,

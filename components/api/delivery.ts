@@ -184,7 +184,11 @@ export function errorRateTemplateSpec(
   analysis: AnalysisConfig,
   count?: number,
 ): Record<string, unknown> {
-  const selector = `namespace="${namespace}",app_kubernetes_io_name="${naming.selector("api")["app.kubernetes.io/name"]}",rollouts_pod_template_hash="{{args.release-hash}}"`;
+  const selector = [
+    `namespace="${namespace}"`,
+    `app_kubernetes_io_name="${naming.selector("api")["app.kubernetes.io/name"]}"`,
+    'rollouts_pod_template_hash="{{args.release-hash}}"',
+  ].join(",");
   const rate = (extra: string) => `sum(rate(http_requests_total{${selector}${extra}}[${ERROR_RATE.window}]))`;
   // No 5xx series at all is a ratio of 0, not a missing one; no requests at all stays missing.
   const ratio = `(${rate(`,status=~"5.."`)} or vector(0)) / ${rate("")}`;

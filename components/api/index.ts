@@ -29,7 +29,10 @@ export interface ApiArgs {
   resources: Resources;
   /** UID and GID of the API pods. Default: the pod builder's RUN_AS_USER. */
   runAsUser?: number;
-  /** Port of /metrics in the pod (METRICS_PORT), which the scrape annotations name. Default: the pod builder's METRICS_PORT. */
+  /**
+   * Port of /metrics in the pod (METRICS_PORT), which the scrape annotations name. Default: the
+   * pod builder's METRICS_PORT.
+   */
   metricsPort?: number;
   /** Time a pod gets to drain after SIGTERM. */
   terminationGracePeriodSeconds: number;
@@ -42,9 +45,15 @@ export interface ApiArgs {
   /** Pods a voluntary disruption may take down at once. Default: 1. */
   maxUnavailable?: number;
   delivery: DeliveryConfig;
-  /** Install Argo Rollouts from this manifest (https URL or absolute path) before the Rollout. Unset: already installed. */
+  /**
+   * Install Argo Rollouts from this manifest (https URL or absolute path) before the Rollout.
+   * Unset: already installed.
+   */
   argoRolloutsManifest?: string;
-  /** How users reach the API from outside: an Ingress or a route on the platform's Gateway. Unset: inside the cluster only. */
+  /**
+   * How users reach the API from outside: an Ingress or a route on the platform's Gateway. Unset:
+   * inside the cluster only.
+   */
   ingress?: IngressConfig;
   /** What new API pods wait for (the migration Job and what it waits for). Default: nothing. */
   gates?: pulumi.Resource[];
@@ -83,7 +92,8 @@ export class Api extends pulumi.ComponentResource {
     const { naming, namespace, delivery } = args;
     if (delivery.strategy === "canary" && args.ingress?.kind !== "ingress") {
       throw new Error(
-        `Api ${name}: canary needs ingress of kind "ingress" (got ${args.ingress ? `"${args.ingress.kind}"` : "none"}): ` +
+        `Api ${name}: canary needs ingress of kind "ingress" ` +
+          `(got ${args.ingress ? `"${args.ingress.kind}"` : "none"}): ` +
           "Argo Rollouts shifts canary traffic with its NGINX router, on the API's Ingress",
       );
     }

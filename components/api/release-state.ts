@@ -135,12 +135,40 @@ export interface WorkloadObservation {
   workload: {
     kind: string;
     metadata: { name: string; namespace?: string; uid?: string; generation?: number };
-    spec?: Record<string, any>;
-    status?: Record<string, any>;
+    spec?: WorkloadSpec;
+    status?: WorkloadStatus;
   };
   replicaSets: ReplicaSetObservation[];
   /** The app's container in the pod template. */
   container: string;
+}
+
+/** The fields of a Deployment's or Rollout's spec that a release is read from. */
+export interface WorkloadSpec {
+  selector?: { matchLabels?: Record<string, string> };
+  strategy?: { canary?: { steps?: unknown[] } };
+}
+
+/**
+ * The fields of a Deployment's or Rollout's status that a release is read from; all but the
+ * generation are a Rollout's.
+ */
+export interface WorkloadStatus {
+  /** A Deployment writes a number, Argo Rollouts a string. */
+  observedGeneration?: number | string;
+  currentPodHash?: string;
+  stableRS?: string;
+  phase?: string;
+  message?: string;
+  abort?: boolean;
+  currentStepIndex?: number;
+  pauseConditions?: Array<{ reason?: string }>;
+  blueGreen?: {
+    activeSelector?: string;
+    previewSelector?: string;
+    prePromotionAnalysisRunStatus?: { status?: string };
+  };
+  canary?: { weights?: { canary?: { weight?: number } } };
 }
 
 export interface ReplicaSetObservation {
@@ -180,9 +208,8 @@ export function observeRelease({ workload, replicaSets, container }: WorkloadObs
     }))
     .sort((a, b) => b.revision - a.revision);
   const status = workload.status ?? {};
-  const currentHash: string | undefined = workload.kind === "Rollout" ? status.currentPodHash : owned[0]?.hash;
-  const activeHash: string | undefined =
-    workload.kind === "Rollout" ? (status.blueGreen?.activeSelector ?? status.stableRS) : currentHash;
+  const currentHash = workload.kind === "Rollout" ? status.currentPodHash : owned[0]?.hash;
+  const activeHash = workload.kind === "Rollout" ? (status.blueGreen?.activeSelector ?? status.stableRS) : currentHash;
   const active = owned.find((rs) => activeHash !== undefined && rs.hash === activeHash);
   if (!active?.image) {
     return {

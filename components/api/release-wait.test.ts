@@ -87,7 +87,10 @@ describe("releaseProgress: where one observation leaves the release", () => {
     assert.ok(aborted.settled && aborted.outcome.kind === "failed");
     assert.match(
       aborted.outcome.reason,
-      /^Argo Rollouts aborted release 222222222222 of Rollout api-prod\/api \(RolloutAborted: Metric "error-rate" assessed Failed/,
+      new RegExp(
+        "^Argo Rollouts aborted release 222222222222 of Rollout api-prod/api " +
+          '\\(RolloutAborted: Metric "error-rate" assessed Failed',
+      ),
     );
     assert.match(aborted.outcome.reason, /kubectl argo rollouts retry rollout api -n api-prod/);
     assert.deepEqual(aborted.outcome.live, { kind: "live", active: V1, current: V2, phase: "Degraded", aborted: true });
@@ -152,14 +155,15 @@ describe("waitForRelease (an injected clock, no timers)", () => {
     let reads = 0;
     const shown: string[] = [];
     const outcome = await waitForRelease(
-      async () => answers[Math.min(reads++, answers.length - 1)],
+      () => Promise.resolve(answers[Math.min(reads++, answers.length - 1)]),
       { namespace: "api-prod", name: "api" },
       expected(),
       {
         deadlineSeconds,
         onProgress: (status) => shown.push(status),
-        sleep: async (ms) => {
+        sleep: (ms) => {
           clock += ms;
+          return Promise.resolve();
         },
         now: () => clock,
       },
@@ -168,7 +172,7 @@ describe("waitForRelease (an injected clock, no timers)", () => {
   };
   const at = (status: Record<string, unknown>): ClusterAnswer => ({ kind: "observed", observation: observe(status) });
 
-  it("polls through a stale status and a progressing one until the release is stable, printing each change once", async () => {
+  it("polls until the release is stable, through a stale status and a progressing one, each shown once", async () => {
     const { outcome, shown, reads } = await run([
       at({ observedGeneration: "6", currentPodHash: "h1", phase: "Healthy" }),
       at({ phase: "Progressing" }),
@@ -197,7 +201,10 @@ describe("waitForRelease (an injected clock, no timers)", () => {
     assert.ok(outcome.kind === "failed");
     assert.match(
       outcome.reason,
-      /^release 222222222222 did not settle within 30 s \(releaseTimeoutSeconds\); last seen: Rollout api-prod\/api, release 222222222222: Paused/,
+      new RegExp(
+        "^release 222222222222 did not settle within 30 s \\(releaseTimeoutSeconds\\); " +
+          "last seen: Rollout api-prod/api, release 222222222222: Paused",
+      ),
     );
     assert.match(outcome.reason, /Argo Rollouts carries on/);
   });

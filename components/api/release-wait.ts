@@ -17,6 +17,7 @@ import {
   type LiveRelease,
   type ReleaseState,
   type WorkloadObservation,
+  type WorkloadStatus,
 } from "./release-state";
 
 /** The release this update asked for. */
@@ -75,7 +76,7 @@ export function releaseProgress(observation: WorkloadObservation, expected: Expe
   ) {
     return waiting(`waiting for Argo Rollouts to take generation ${workload.metadata.generation} of the Rollout`);
   }
-  const hash: string | undefined = status.currentPodHash;
+  const hash = status.currentPodHash;
   const current = replicaSets.find((rs) => hash !== undefined && rs.metadata.labels?.[HASH_LABEL] === hash);
   const template = current?.spec?.template;
   if (
@@ -97,16 +98,17 @@ export function releaseProgress(observation: WorkloadObservation, expected: Expe
   if (status.phase === "Healthy" && status.stableRS === hash) {
     return ended("released");
   }
-  const pauses = ((status.pauseConditions ?? []) as Array<{ reason?: string }>).map((p) => p.reason);
+  const pauses = (status.pauseConditions ?? []).map((p) => p.reason);
   if (pauses.includes("InconclusiveAnalysis")) {
     return failed(
-      `the error-rate analysis of release ${id} measured no traffic (inconclusive), so Argo Rollouts paused Rollout ${rollout} ` +
-        `for a decision: check that the release receives requests and Prometheus scrapes them, then \`${kubectl("promote")}\` ` +
-        `or \`${kubectl("abort")}\``,
+      `the error-rate analysis of release ${id} measured no traffic (inconclusive), ` +
+        `so Argo Rollouts paused Rollout ${rollout} for a decision: ` +
+        "check that the release receives requests and Prometheus scrapes them, " +
+        `then \`${kubectl("promote")}\` or \`${kubectl("abort")}\``,
     );
   }
   if (expected.waitsForPromotion && pauses.includes("BlueGreenPause") && status.blueGreen?.previewSelector === hash) {
-    const smoke: string | undefined = status.blueGreen?.prePromotionAnalysisRunStatus?.status;
+    const smoke = status.blueGreen?.prePromotionAnalysisRunStatus?.status;
     return !expected.prePromotionAnalysis || smoke === "Successful"
       ? ended("awaitingPromotion")
       : waiting(`preview ready, smoke test ${smoke ?? "not started"}`);
@@ -114,9 +116,9 @@ export function releaseProgress(observation: WorkloadObservation, expected: Expe
   return waiting(stepOf(workload, status));
 }
 
-function stepOf(workload: WorkloadObservation["workload"], status: Record<string, any>): string {
-  const steps: unknown[] | undefined = workload.spec?.strategy?.canary?.steps;
-  const weight: number | undefined = status.canary?.weights?.canary?.weight;
+function stepOf(workload: WorkloadObservation["workload"], status: WorkloadStatus): string {
+  const steps = workload.spec?.strategy?.canary?.steps;
+  const weight = status.canary?.weights?.canary?.weight;
   return [
     status.phase ?? "no phase yet",
     steps && status.currentStepIndex !== undefined ? `step ${status.currentStepIndex} of ${steps.length}` : undefined,
@@ -127,17 +129,18 @@ function stepOf(workload: WorkloadObservation["workload"], status: Record<string
     .join(", ");
 }
 
+// Function properties, not methods: waitForRelease takes them apart, so they must not depend on `this`.
 export interface WaitOptions {
   /** Past it the wait fails; Argo carries on with the release. */
   deadlineSeconds: number;
   /** Called with each new status line (a line is not repeated while it holds). */
-  onProgress(status: string): void;
+  onProgress: (status: string) => void;
   /** Default: 5. */
   pollSeconds?: number;
   /** Default: a timer. */
-  sleep?(ms: number): Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
   /** Default: Date.now. */
-  now?(): number;
+  now?: () => number;
 }
 
 /** Polls `read` until the expected release settles, fails, or the deadline passes. */
@@ -185,8 +188,9 @@ export async function waitForRelease(
       return {
         kind: "failed",
         reason:
-          `release ${releaseId(expected.image)} did not settle within ${deadlineSeconds} s (releaseTimeoutSeconds); last seen: ${progress.status}. ` +
-          `Argo Rollouts carries on: \`kubectl argo rollouts get rollout ${target.name} -n ${target.namespace} --watch\``,
+          `release ${releaseId(expected.image)} did not settle within ${deadlineSeconds} s (releaseTimeoutSeconds); ` +
+          `last seen: ${progress.status}. Argo Rollouts carries on: ` +
+          `\`kubectl argo rollouts get rollout ${target.name} -n ${target.namespace} --watch\``,
         live: progress.live,
       };
     }

@@ -141,7 +141,7 @@ export function apiRollout(parent: pulumi.Resource, name: string, input: ApiRoll
         },
         {
           deadlineSeconds: delivery.releaseTimeoutSeconds,
-          onProgress: (status) => pulumi.log.info(status, rollout),
+          onProgress: (status) => void pulumi.log.info(status, rollout),
         },
       ),
     );

@@ -81,6 +81,7 @@ export class Image extends pulumi.ComponentResource {
         } catch (error) {
           throw new Error(
             `image ${cacheRef} was pushed but the registry returned no digest: ${(error as Error).message}`,
+            { cause: error },
           );
         }
         return ref;

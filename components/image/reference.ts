@@ -10,8 +10,17 @@ export const DIGEST_REF_PATTERN = /^([^\s@]+)@sha256:([a-f0-9]{64})$/;
  * The host is required because the registry login and the push both need it; a bare `team/api`
  * would silently mean Docker Hub.
  */
-export const IMAGE_REPOSITORY =
-  /^(?=.{1,255}$)(?:(?:localhost|[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+)(?::\d{1,5})?|[a-z0-9]+(?:-[a-z0-9]+)*:\d{1,5})(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
+export const IMAGE_REPOSITORY = imageRepository();
+
+function imageRepository(): RegExp {
+  const label = "[a-z0-9]+(?:-[a-z0-9]+)*";
+  const port = ":\\d{1,5}";
+  // Lowercase alphanumerics, joined by '.', '_', '__' or a run of '-'.
+  const pathComponent = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+  // localhost or a dotted name, either with an optional port; or a dotless name with a port.
+  const host = `(?:(?:localhost|${label}(?:\\.${label})+)(?:${port})?|${label}${port})`;
+  return new RegExp(`^(?=.{1,255}$)${host}(?:\\/${pathComponent})+$`);
+}
 
 /** The registry host (with its port) of a repository that IMAGE_REPOSITORY accepts. */
 export const registryOf = (repository: string): string => repository.split("/")[0];

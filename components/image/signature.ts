@@ -61,7 +61,8 @@ export function cosignVerifyArgs(signer: Signer): string[] {
 export function verifyImageSignature({ image, signer, cosign, timeoutSeconds = 120 }: VerifyOptions): Verified {
   if (!DIGEST_REF_PATTERN.test(image)) {
     throw new SignatureError(
-      `image "${image}" is not pinned by digest (repository@sha256:<64 hex digits>); only a digest names what was signed.`,
+      `image "${image}" is not pinned by digest (repository@sha256:<64 hex digits>); ` +
+        "only a digest names what was signed.",
     );
   }
   if ("publicKey" in signer ? signer.publicKey === "" : signer.identity === "" || signer.issuer === "") {

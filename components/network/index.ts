@@ -53,7 +53,8 @@ export class Network extends pulumi.ComponentResource {
     this.url = apiUrl(ingress, this.serviceName, namespace);
     if (ingress?.previewHost !== undefined && args.previewServiceName === undefined) {
       throw new Error(
-        `Network ${name}: ingress.previewHost "${ingress.previewHost}" needs previewServiceName (a blue-green preview Service)`,
+        `Network ${name}: ingress.previewHost "${ingress.previewHost}" ` +
+          "needs previewServiceName (a blue-green preview Service)",
       );
     }
 

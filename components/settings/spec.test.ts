@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
+import { inspect } from "node:util";
 import { naming } from "../names";
 import { SecretValue } from "../secret";
 import {
@@ -137,9 +138,10 @@ describe("settingsData: the apps' environment contract", () => {
 describe("SecretValue", () => {
   it("prints as [secret] however it is printed", () => {
     const value = new SecretValue("hunter2");
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- how it prints there is the test
     assert.equal(`${value}`, "[secret]");
     assert.equal(JSON.stringify({ value }), '{"value":"[secret]"}');
-    assert.equal(require("node:util").inspect(value), "[secret]");
+    assert.equal(inspect(value), "[secret]");
     assert.equal(value.reveal(), "hunter2");
   });
 });

@@ -23,7 +23,10 @@ export interface AppSettings {
   otelExporterOtlpEndpoint?: string;
   /** Port of the gunicorn master's /metrics, apart from the app's port (METRICS_PORT). */
   metricsPort: number;
-  /** Peers whose X-Forwarded-For/-Proto the app believes (FORWARDED_ALLOW_IPS). Empty: the app's default, none but loopback. */
+  /**
+   * Peers whose X-Forwarded-For/-Proto the app believes (FORWARDED_ALLOW_IPS). Empty: the app's
+   * default, none but loopback.
+   */
   forwardedAllowIps: string[];
   /** Host names the app answers (Django's ALLOWED_HOSTS): the public host and the in-cluster Service names. */
   allowedHosts: string[];

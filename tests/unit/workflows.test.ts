@@ -4,8 +4,9 @@
 // code unless that environment is made for it, OIDC only where a job uses it, actions pinned by
 // commit, the image built once and released by digest after its signature is verified, a
 // promotion that runs the recorded commit, and names that match what the GithubRepository
-// component creates. The helper scripts run here for real (bash, with stand-ins for pulumi, gh
-// and a webhook on loopback).
+// component creates. The helper scripts run here for real (bash, with stand-ins for npx, docker
+// and kubectl, and the GitHub API and a webhook on loopback). The workflows themselves run end to
+// end on a real runner in tests/e2e/delivery-path.test.ts.
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { load } from "js-yaml";
 import { strict as assert } from "node:assert";
@@ -26,6 +27,7 @@ import {
   SECRET_NAMES,
   VARIABLE_NAMES,
 } from "../../github/spec";
+import { startGithubApi, type GithubApi } from "../../tools/github-api";
 
 const ROOT = path.resolve(__dirname, "../..");
 const GITHUB_DIR = path.join(ROOT, ".github");
@@ -89,8 +91,9 @@ const stepsOf = (job: Job): Step[] =>
     return local ? [step, ...action(local[1]).runs.steps] : [step];
   });
 const uses = (job: Job, prefix: string) => stepsOf(job).some((s) => s.uses?.startsWith(prefix));
-const pulumiCommands = (job: Job) =>
-  stepsOf(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
+/** Index of the first step of a job (its local actions inlined) that matches. */
+const stepIndex = (job: Job, test: (s: Step) => boolean) => stepsOf(job).findIndex(test);
+const runs = (pattern: RegExp) => (s: Step) => pattern.test(s.run ?? "");
 const environmentName = (job: Job) => (typeof job.environment === "string" ? job.environment : job.environment?.name);
 
 /** Expands `${{ matrix.x }}` / `${{ inputs.x }}` in a field over the values it can take. */
@@ -132,6 +135,17 @@ function runScript(
   }
 }
 const script = (name: string) => `${SCRIPTS}/${name}`;
+
+/** The same for a script that talks to a server of this process, which must keep answering meanwhile. */
+function runScriptAsync(command: string, env: Record<string, string>) {
+  return new Promise<{ status: number | null; output: string }>((resolve) => {
+    const child = spawn("bash", ["-c", command], { env: { ...process.env, ...env }, cwd: ROOT });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("close", (status) => resolve({ status, output }));
+  });
+}
 
 describe("GitHub Actions workflows", () => {
   it("are exactly ci, deploy, preview, promote and release, with the pulumi-stack and release-config actions", () => {
@@ -210,20 +224,25 @@ describe("GitHub Actions workflows", () => {
     assert.ok(
       shaOf.has("pulumi/auth-actions") &&
         shaOf.has("sigstore/cosign-installer") &&
-        shaOf.has("google/osv-scanner-action/osv-scanner-action"),
+        shaOf.has("google/osv-scanner-action/osv-scanner-action") &&
+        shaOf.has("actions/upload-artifact"),
     );
+    // The Pulumi CLI is the version package.json pins (`npx pulumi`), not an action's own.
+    assert.ok(!shaOf.has("pulumi/actions"));
   });
 
   it("declare no permission at the top and the least per job", () => {
     // Every write any job may have, and every read beyond contents.
     const allowed: Record<string, Record<string, string>> = {
-      "preview.yml/preview": { contents: "read", "pull-requests": "write", "id-token": "write" },
-      "deploy.yml/build": { contents: "read", "id-token": "write" },
-      "deploy.yml/release": { contents: "read", "id-token": "write", deployments: "read" },
+      "preview.yml/preview": { contents: "read", "id-token": "write" },
+      // Posts the comment; runs none of the pull request's code.
+      "preview.yml/comment": { "pull-requests": "write" },
+      "deploy.yml/sign": { contents: "read", "id-token": "write" },
+      "deploy.yml/release": { contents: "read", "id-token": "write", deployments: "write" },
       "release.yml/preview": { contents: "read", "id-token": "write" },
-      "release.yml/deploy": { contents: "read", "id-token": "write", deployments: "read" },
+      "release.yml/deploy": { contents: "read", "id-token": "write", deployments: "write" },
       "promote.yml/recorded": { contents: "read", "id-token": "write" },
-      "promote.yml/apply": { contents: "read", "id-token": "write", deployments: "read" },
+      "promote.yml/apply": { contents: "read", "id-token": "write", deployments: "write" },
     };
     for (const { file, workflow } of workflows()) {
       assert.deepEqual(workflow.permissions, {}, `${file}: top-level permissions must be {}`);
@@ -245,7 +264,7 @@ describe("GitHub Actions workflows", () => {
     for (const { file, id, job } of jobs()) {
       const exchanges =
         uses(job, "pulumi/auth-actions@") ||
-        stepsOf(job).some((s) => /^scripts\/supply-chain\/sign "/.test(s.run ?? "")) ||
+        stepsOf(job).some(runs(/^\s*scripts\/supply-chain\/sign "\$IMAGE"/m)) ||
         job.uses === "./.github/workflows/release.yml";
       assert.equal(
         job.permissions?.["id-token"] === "write",
@@ -344,7 +363,7 @@ describe("GitHub Actions workflows", () => {
 
     it("preview.yml enters only `<name>-pr` environments, of the environments listed for pull-request previews", () => {
       const job = workflow("preview.yml").jobs.preview;
-      assert.deepEqual(Object.keys(workflow("preview.yml").jobs), ["preview"]);
+      assert.deepEqual(Object.keys(workflow("preview.yml").jobs), ["preview", "comment"]);
       assert.equal(
         job.strategy!.matrix!.environment,
         `\${{ fromJSON(vars.${REPOSITORY_VARIABLE_NAMES.pullRequestPreviews}) }}`,
@@ -369,10 +388,29 @@ describe("GitHub Actions workflows", () => {
       ]);
       const gate = Object.values(workflow("ci.yml").jobs).find((j) => j.name === CI_CHECK);
       assert.ok(gate, `no job named ${CI_CHECK}`);
-      const [preview] = pulumiCommands(job);
-      assert.equal(preview.with!.command, "preview");
-      assert.equal(preview.with!["comment-on-pr"], true);
-      assert.equal(preview.with!.policyPacks, "policy");
+      const preview = stepsOf(job).find(runs(/^\.github\/scripts\/pulumi-preview /))!;
+      assert.ok(preview, "the preview job runs no preview");
+      assert.equal(preview.env!.PULUMI_CONFIG_PASSPHRASE, `\${{ secrets.${SECRET_NAMES.configPassphrase} }}`);
+      assert.match(fs.readFileSync(script("pulumi-preview"), "utf8"), /--policy-pack policy\/run-pack/);
+    });
+
+    it("posts the comment from a job that holds the write token but runs none of the pull request's code", () => {
+      const { preview, comment } = workflow("preview.yml").jobs;
+      // The job with the pull request's code cannot write to the repository.
+      assert.equal(preview.permissions!["pull-requests"], undefined);
+      assert.deepEqual(comment.permissions, { "pull-requests": "write" });
+      assert.equal(comment.needs, "preview");
+      assert.equal(comment.environment, undefined);
+      const steps = comment.steps!;
+      // No checkout, no local action, no script or package of the tree: only the previews' text.
+      assert.deepEqual(
+        steps.map((s) => s.uses?.replace(/@.*/, "") ?? "run"),
+        ["actions/download-artifact", "run"],
+      );
+      assert.doesNotMatch(steps[1].run!, /\.github\/|scripts\/|\bnpm\b|\bnpx\b|\bnode\b|\bsource\b|\beval\b/);
+      const upload = preview.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+      assert.equal(upload.with!.name, "preview-${{ matrix.environment }}");
+      assert.equal(steps[0].with!.pattern, "preview-*");
     });
   });
 
@@ -384,27 +422,54 @@ describe("GitHub Actions workflows", () => {
       assert.ok("pull_request" in ci().on);
     });
 
-    it("typechecks and runs the unit suite on Node 24 with the npm cache", () => {
+    const apps = () =>
+      fs
+        .readdirSync(path.join(ROOT, "apps"))
+        .filter((app) => fs.existsSync(path.join(ROOT, "apps", app, "Dockerfile")))
+        .sort();
+
+    it("lints, typechecks and runs the unit suite on Node 24 with the npm cache", () => {
       const job = ci().jobs.program;
       const node = job.steps!.find((s) => s.uses?.startsWith("actions/setup-node@"))!;
       assert.equal(String(node.with!["node-version"]), "24");
       assert.equal(node.with!.cache, "npm");
-      const runs = job.steps!.map((s) => s.run);
-      assert.ok(runs.indexOf("npm ci") < runs.indexOf("npx tsc -p ."));
-      assert.ok(runs.includes("npm test"));
+      const commands = job.steps!.map((s) => s.run);
+      assert.ok(commands.indexOf("npm ci") < commands.indexOf("npm run lint"));
+      assert.ok(commands.indexOf("npm ci") < commands.indexOf("npx tsc -p ."));
+      assert.ok(commands.includes("npm test"));
     });
 
-    it("tests every app under apps/ with uv on Python 3.12 against postgres:16 and redis:7", () => {
-      const job = ci().jobs.apps as Job & { services: Record<string, { image: string }> };
-      const apps = fs
-        .readdirSync(path.join(ROOT, "apps"))
-        .filter((app) => fs.existsSync(path.join(ROOT, "apps", app, "uv.lock")))
-        .sort();
-      assert.deepEqual([...(job.strategy!.matrix!.app as string[])].sort(), apps);
-      assert.equal(job.services.postgres.image, "postgres:16");
-      assert.equal(job.services.redis.image, "redis:7");
-      assert.ok(job.steps!.some((s) => s.run === "uv sync --frozen"));
-      assert.match(job.env!.TEST_DATABASE_URL, /^postgresql:\/\/api:[^@]+@127\.0\.0\.1:5432\/\w+$/);
+    it("tests every app with the script a laptop runs, on Python 3.12, against PostgreSQL and Redis packages", () => {
+      const job = ci().jobs.apps as Job & { services?: unknown };
+      assert.deepEqual([...(job.strategy!.matrix!.app as string[])].sort(), apps());
+      // No service containers: nothing is pulled from a registry, and the runner's services are the script's.
+      assert.equal(job.services, undefined);
+      assert.ok(job.steps!.some((s) => s.run === 'scripts/test-apps "$APP"'));
+      const python = job.steps!.find((s) => s.uses?.startsWith("actions/setup-python@"))!;
+      assert.equal(python.with!["python-version"], "3.12");
+    });
+
+    it("builds every app's image from the pull request's Dockerfile and pushes nothing", () => {
+      const job = ci().jobs.image;
+      assert.deepEqual([...(job.strategy!.matrix!.app as string[])].sort(), apps());
+      assert.deepEqual(
+        job.steps!.filter((s) => s.run).map((s) => s.run),
+        ['.github/scripts/build-image "$APP" "ci/$APP:$COMMIT"'],
+      );
+      assert.equal(
+        job.steps!.find((s) => s.run)!.env!.BASE_IMAGE,
+        `\${{ vars.${REPOSITORY_VARIABLE_NAMES.baseImage} }}`,
+      );
+      assert.doesNotMatch(workflowText("ci.yml"), /docker (push|login)/);
+    });
+
+    it("checks the migrations a change adds against the release still serving", () => {
+      const job = ci().jobs.migrations;
+      const checkout = job.steps!.find((s) => s.uses?.startsWith("actions/checkout@"))!;
+      assert.equal(checkout.with!["fetch-depth"], 0);
+      const check = job.steps!.find((s) => s.run)!;
+      assert.equal(check.run, 'scripts/check-migrations "$BASE" "$HEAD"');
+      assert.match(check.env!.BASE, /github\.event\.pull_request\.base\.sha/);
     });
 
     it("scans every app's uv.lock with the allow-list, as scripts/supply-chain/scan does", () => {
@@ -443,50 +508,58 @@ describe("GitHub Actions workflows", () => {
       assert.deepEqual(deploy().on, { push: { branches: ["main"] } });
     });
 
-    it("builds and pushes in one job only, from a base image pinned by digest, and nothing else builds", () => {
-      const builds = allSteps().filter(({ step }) => /\bdocker (build|buildx)\b/.test(step.run ?? ""));
+    it("pushes from one job only, an image built from a base image pinned by digest", () => {
+      const pushes = allSteps().filter(({ step }) => /\bdocker push\b/.test(step.run ?? ""));
       assert.deepEqual(
-        builds.map((b) => b.where),
+        pushes.map((b) => b.where),
         ["deploy.yml/build"],
       );
       const build = deploy().jobs.build;
       assert.equal(build.environment, BUILD_ENVIRONMENT);
       const push = build.steps!.find((s) => s.id === "push")!;
-      assert.match(push.run!, /--build-arg "BASE_IMAGE=\$BASE_IMAGE"/);
-      const guard = (base: string) =>
-        runScript(
-          push.run!,
-          {
-            BASE_IMAGE: base,
-            IMAGE_REPOSITORY: "r.example.com/a",
-            APP: "fastapi",
-            COMMIT: "c",
-            GITHUB_OUTPUT: "/dev/null",
-          },
-          { fakes: { docker: "exit 0" } },
-        );
-      assert.equal(guard("python:3.12-slim").status, 1);
-      assert.match(guard("python:3.12-slim").output, /not pinned by digest/);
-      assert.equal(guard(`python@sha256:${"c".repeat(64)}`).status, 0);
+      assert.match(push.run!, /^\.github\/scripts\/build-image "\$APP" "\$IMAGE_REPOSITORY:\$COMMIT"$/m);
       assert.equal(build.outputs!.image, "${{ steps.push.outputs.image }}");
+      // The one build definition, for pull requests (ci.yml) and the release.
+      const buildImage = (base: string) =>
+        runScript(
+          `${script("build-image")} fastapi r.example.com/a:c`,
+          { BASE_IMAGE: base },
+          { fakes: { docker: 'echo "docker $*"' } },
+        );
+      assert.equal(buildImage("python:3.12-slim").status, 1);
+      assert.match(buildImage("python:3.12-slim").output, /not pinned by digest/);
+      const pinned = buildImage(`python@sha256:${"c".repeat(64)}`);
+      assert.equal(pinned.status, 0, pinned.output);
+      assert.match(
+        pinned.stdout,
+        /docker build --build-arg BASE_IMAGE=python@sha256:c{64} --tag r\.example\.com\/a:c apps\/fastapi/,
+      );
+      assert.match(buildImage("").stdout, /docker build --tag r\.example\.com\/a:c apps\/fastapi/);
+      assert.equal(runScript(`${script("build-image")} nothing r/a:c`, {}, { fakes: { docker: "exit 0" } }).status, 2);
     });
 
-    it("makes the SBOM, scans it, then signs and attests before any release", () => {
-      const steps = deploy().jobs.build.steps!;
-      const at = (test: (s: Step) => boolean) => steps.findIndex(test);
-      const push = at((s) => s.id === "push");
-      const sbom = at((s) => /^scripts\/supply-chain\/sbom "\$IMAGE" sbom\.spdx\.json$/.test(s.run ?? ""));
-      const scan = at((s) => s.uses?.startsWith("google/osv-scanner-action/") === true);
-      const sign = at((s) => /^scripts\/supply-chain\/sign "\$IMAGE" sbom\.spdx\.json$/.test(s.run ?? ""));
+    it("makes the SBOM where it builds, scans it in a job without credentials, then signs what passed", () => {
+      const { build, scan, sign, release } = deploy().jobs;
       assert.ok(
-        push < sbom && sbom < scan && scan < sign,
-        `order: push ${push}, sbom ${sbom}, scan ${scan}, sign ${sign}`,
+        stepIndex(build, runs(/^scripts\/supply-chain\/sbom "\$IMAGE"/)) > stepIndex(build, (s) => s.id === "push"),
       );
-      assert.deepEqual(String(steps[scan].with!["scan-args"]).split("\n"), [
+      // The scanner (an action that runs a container image by tag) sees the SBOM and nothing else.
+      assert.equal(scan.needs, "build");
+      assert.deepEqual(scan.permissions, { contents: "read" });
+      assert.equal(scan.environment, undefined);
+      assert.doesNotMatch(JSON.stringify(scan), /secrets\.|docker login/);
+      const scanner = scan.steps!.find((s) => s.uses?.startsWith("google/osv-scanner-action/"))!;
+      assert.deepEqual(String(scanner.with!["scan-args"]).split("\n"), [
         "--config=osv-scanner.toml",
-        "--lockfile=sbom.spdx.json",
+        "--lockfile=${{ runner.temp }}/sbom.spdx.json",
       ]);
-      assert.ok(deploy().jobs.release.needs === "build");
+      assert.ok(!uses(build, "google/osv-scanner-action") && !uses(sign, "google/osv-scanner-action"));
+      // Signing waits for the scan and is the only job with the signing identity.
+      assert.deepEqual(sign.needs, ["build", "scan"]);
+      assert.equal(sign.environment, BUILD_ENVIRONMENT);
+      assert.ok(stepIndex(sign, runs(/scripts\/supply-chain\/sign/)) >= 0);
+      assert.equal(build.permissions!["id-token"], undefined);
+      assert.deepEqual(release.needs, ["build", "sign"]);
     });
 
     it("releases the build's digest to each environment in order, one at a time, through release.yml", () => {
@@ -527,46 +600,49 @@ describe("GitHub Actions workflows", () => {
       assert.deepEqual(deploy.environment, { name: "${{ inputs.environment }}", url: "${{ steps.url.outputs.url }}" });
       assert.equal(deploy.needs, "preview");
       assert.deepEqual(deploy.concurrency, { group: "deploy-${{ inputs.environment }}", "cancel-in-progress": false });
-      assert.deepEqual(
-        pulumiCommands(preview).map((s) => s.with!.command),
-        ["preview"],
-      );
-      assert.deepEqual(
-        pulumiCommands(deploy).map((s) => s.with!.command),
-        ["up"],
-      );
-      assert.equal(pulumiCommands(preview)[0].with!["comment-on-summary"], true);
-      for (const job of [preview, deploy]) {
-        assert.equal(pulumiCommands(job)[0].with!.policyPacks, "policy");
-      }
+      assert.ok(stepIndex(preview, runs(/^\.github\/scripts\/pulumi-preview /)) >= 0);
+      assert.equal(stepIndex(preview, runs(/pulumi up/)), -1);
+      const up = stepsOf(deploy).find(runs(/npx pulumi up /))!;
+      // The run's own copy of the stack config, the policy pack, and a message naming what was released.
+      assert.match(up.run!, /--config-file "\$CONFIG_FILE"/);
+      assert.match(up.run!, /--policy-pack policy\/run-pack/);
+      assert.match(up.run!, /--message "\$OPERATION \$COMMIT \$IMAGE"/);
     });
 
-    it("checks out the released commit and verifies the image's signature before Pulumi sees it", () => {
+    it("checks out the released commit and verifies every image it can deploy before Pulumi sees it", () => {
       assert.match(
         release().env!.SIGNER_IDENTITY,
         /\/\.github\/workflows\/deploy\.yml@refs\/heads\/\$\{\{ github\.event\.repository\.default_branch \}\}$/,
       );
       for (const [id, job] of Object.entries(release().jobs)) {
-        const steps = stepsOf(job);
-        const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"))!;
+        const checkout = stepsOf(job).find((s) => s.uses?.startsWith("actions/checkout@"))!;
         assert.equal(checkout.with!.ref, "${{ inputs.commit }}", id);
-        const verify = steps.findIndex((s) =>
-          /scripts\/supply-chain\/verify\.ts --image "\$IMAGE" --identity "\$SIGNER_IDENTITY"/.test(s.run ?? ""),
-        );
-        const config = steps.findIndex((s) => s.run === ".github/scripts/set-release");
-        const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
+        const verify = stepIndex(job, (s) => s.run === ".github/scripts/verify-release");
+        const config = stepIndex(job, (s) => s.run === ".github/scripts/set-release");
+        const pulumi = stepIndex(job, runs(/pulumi-preview|npx pulumi up/));
         assert.ok(
           verify >= 0 && verify < config && config < pulumi,
           `${id}: verify ${verify}, config ${config}, pulumi ${pulumi}`,
         );
+        const releaseConfig = stepsOf(job).find((s) => s.uses === "./.github/actions/release-config")!;
+        assert.equal(releaseConfig.with!["signer-key"], `\${{ vars.${REPOSITORY_VARIABLE_NAMES.signerPublicKey} }}`);
       }
     });
 
-    it("deploys only a commit the environment before it ran, and tells the webhook whatever happened", () => {
-      const steps = release().jobs.deploy.steps!;
+    it("deploys only a commit the environment before it ran, records what it deployed, and tells the webhook", () => {
+      const { deploy } = release().jobs;
+      const steps = deploy.steps!;
       const order = steps.findIndex((s) => s.run === ".github/scripts/require-previous-environment");
-      assert.ok(order >= 0 && order < steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@")));
+      const up = steps.findIndex(runs(/npx pulumi up /));
+      assert.ok(order >= 0 && order < up);
       assert.equal(steps[order].if, "${{ inputs.operation == 'deploy' }}");
+      // The record names the released commit, not the run's (a promotion runs from main's head).
+      const start = steps.findIndex((s) => s.run === ".github/scripts/deployment start");
+      const finish = steps.find((s) => s.run === ".github/scripts/deployment finish")!;
+      assert.ok(start >= 0 && start < up);
+      assert.equal(deploy.env!.COMMIT, "${{ inputs.commit }}");
+      assert.match(finish.if!, /always\(\)/);
+      assert.equal(steps.find((s) => s.run === ".github/scripts/release-diagnostics")!.if, "${{ failure() }}");
       const notify = steps.at(-1)!;
       assert.equal(notify.run, ".github/scripts/notify");
       assert.equal(notify.if, "${{ always() }}");
@@ -612,11 +688,22 @@ describe("GitHub Actions workflows", () => {
       const { recorded, apply } = promote().jobs;
       assert.equal(recorded.needs, "validate");
       assert.equal(recorded.environment, "${{ inputs.environment }}-preview");
+      const checkout = recorded.steps!.find((s) => s.uses?.startsWith("actions/checkout@"))!;
+      assert.equal(checkout.with!["fetch-depth"], 0, "the default branch's history, for the ancestry check");
+      const history = recorded.steps!.find((s) => s.id === "recorded")!;
       assert.match(
-        recorded.steps!.at(-1)!.run!,
+        history.run!,
         /pulumi stack history --stack "\$STACK" --json .*\| \.github\/scripts\/recorded-release/,
       );
+      assert.equal(history.env!.DEFAULT_BRANCH, "${{ github.event.repository.default_branch }}");
+      const waiting = recorded.steps!.find((s) => s.id === "waiting")!;
+      assert.equal(waiting.if, "${{ inputs.action == 'promote' }}");
+      assert.match(
+        waiting.run!,
+        /pulumi stack output release --stack "\$STACK" --json \| \.github\/scripts\/release-waiting/,
+      );
       assert.equal(apply.uses, "./.github/workflows/release.yml");
+      assert.equal(apply.if, "${{ needs.recorded.outputs.needed == 'true' }}");
       assert.deepEqual(apply.with, {
         environment: "${{ inputs.environment }}",
         commit: "${{ needs.recorded.outputs.commit }}",
@@ -634,6 +721,21 @@ describe("GitHub Actions workflows", () => {
     const image = `registry.example.com/platform/api@sha256:${"d".repeat(64)}`;
 
     describe("recorded-release", () => {
+      // A repository whose default branch holds `onMain`, with `offMain` on a branch of its own.
+      const repository = fs.mkdtempSync(path.join(os.tmpdir(), "recorded-release-"));
+      const git = (...args: string[]) =>
+        spawnSync("git", ["-C", repository, "-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+          encoding: "utf8",
+        }).stdout.trim();
+      git("init", "-q", "-b", "main");
+      git("commit", "-q", "--allow-empty", "-m", "on main");
+      const onMain = git("rev-parse", "HEAD");
+      git("checkout", "-q", "-b", "experiment");
+      git("commit", "-q", "--allow-empty", "-m", "never merged");
+      const offMain = git("rev-parse", "HEAD");
+      git("update-ref", "refs/remotes/origin/main", onMain);
+      after(() => fs.rmSync(repository, { recursive: true, force: true }));
+
       const update = (version: number, result: string, environment: Record<string, string>, imageRef?: string) => ({
         version,
         kind: "update",
@@ -642,131 +744,327 @@ describe("GitHub Actions workflows", () => {
         config: imageRef ? { "api-stack:imageRef": { value: imageRef, secret: false } } : {},
       });
       const recorded = (history: unknown[]) =>
-        runScript(script("recorded-release"), {}, { stdin: JSON.stringify(history) });
+        runScript(
+          `cd ${repository} && ${script("recorded-release")}`,
+          { DEFAULT_BRANCH: "main" },
+          {
+            stdin: JSON.stringify(history),
+          },
+        );
 
       it("answers the commit and image of the last successful update, skipping failed ones and previews", () => {
         const result = recorded([
           { version: 0, kind: "preview", result: "succeeded", environment: {}, config: {} },
-          update(7, "failed", { "git.head": "2".repeat(40) }, image.replace("d", "e")),
-          update(6, "succeeded", { "git.head": commit, "git.dirty": "false" }, image),
+          update(7, "failed", { "git.head": offMain }, image.replace("d", "e")),
+          update(6, "succeeded", { "git.head": onMain, "git.dirty": "false" }, image),
           update(5, "succeeded", { "git.head": "3".repeat(40) }, image),
         ]);
         assert.equal(result.status, 0, result.output);
-        assert.equal(result.stdout, `commit=${commit}\nimage=${image}\n`);
+        assert.equal(result.stdout, `commit=${onMain}\nimage=${image}\n`);
       });
 
-      it("refuses an update from a dirty tree, one without a commit or an image, and an empty history", () => {
+      it("refuses a commit that is not on the default branch, a dirty tree, no commit or image, an empty history", () => {
         const cases: [unknown[], RegExp][] = [
-          [[update(3, "succeeded", { "git.head": commit, "git.dirty": "true" }, image)], /uncommitted changes/],
+          [[update(3, "succeeded", { "git.head": offMain, "git.dirty": "false" }, image)], /which is not on main/],
+          [[update(3, "succeeded", { "git.head": commit, "git.dirty": "false" }, image)], /which is not on main/],
+          [[update(3, "succeeded", { "git.head": onMain, "git.dirty": "true" }, image)], /uncommitted changes/],
           [[update(3, "succeeded", {}, image)], /recorded no commit/],
-          [[update(3, "succeeded", { "git.head": commit })], /recorded no imageRef/],
-          [[update(3, "failed", { "git.head": commit }, image)], /no successful update/],
+          [[update(3, "succeeded", { "git.head": onMain })], /recorded no imageRef/],
+          [[update(3, "failed", { "git.head": onMain }, image)], /no successful update/],
         ];
         for (const [history, message] of cases) {
           const result = recorded(history);
-          assert.notEqual(result.status, 0);
+          assert.notEqual(result.status, 0, JSON.stringify(history));
           assert.match(result.output, message);
+          assert.equal(result.stdout, "", "nothing for the workflow's outputs");
         }
       });
     });
 
     describe("set-release", () => {
-      const fakes = { pulumi: 'echo "pulumi $*" >> "$CALLS"' };
+      // Records each `npx pulumi ...` with the file it was asked to change.
+      const fakes = { npx: 'echo "$*" >> "$CALLS"' };
       const setRelease = (operation: string, release = "") => {
-        const calls = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "set-release-")), "calls");
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "set-release-"));
+        const env = path.join(temp, "env");
         const result = runScript(
           script("set-release"),
-          { OPERATION: operation, IMAGE: image, RELEASE: release, STACK: "prod", CALLS: calls },
+          {
+            OPERATION: operation,
+            IMAGE: image,
+            RELEASE: release,
+            STACK: "example-org/api-stack/prod",
+            CALLS: path.join(temp, "calls"),
+            RUNNER_TEMP: temp,
+            GITHUB_ENV: env,
+          },
+          { fakes },
+        );
+        const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+        return {
+          ...result,
+          temp,
+          calls: read(path.join(temp, "calls")).trim().split("\n"),
+          env: read(env),
+          copy: read(path.join(temp, "stack-config", "Pulumi.prod.yaml")),
+        };
+      };
+      const file = (temp: string) => `--config-file ${temp}/stack-config/Pulumi.prod.yaml`;
+
+      it("writes the release into the run's copy of the committed stack file, never the checkout", () => {
+        const before = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
+        const deploy = setRelease("deploy");
+        assert.equal(deploy.status, 0, deploy.output);
+        const stack = "--stack example-org/api-stack/prod";
+        assert.equal(deploy.calls.at(-1), `pulumi config set ${stack} ${file(deploy.temp)} imageRef ${image}`);
+        // A stack whose file builds locally (dev) deploys the CI build: its build keys go first, from the copy.
+        assert.ok(
+          deploy.calls.slice(0, -1).every((c) => c.startsWith(`pulumi config rm ${stack} ${file(deploy.temp)} `)),
+        );
+        assert.equal(deploy.calls.length, 9);
+        assert.equal(deploy.copy, before, "the copy starts from the committed file");
+        assert.equal(deploy.env, `CONFIG_FILE=${deploy.temp}/stack-config/Pulumi.prod.yaml\n`);
+        assert.equal(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"), before);
+
+        const promote = setRelease("promote", "0123456789ab");
+        assert.equal(promote.calls.at(-1), `pulumi config set ${stack} ${file(promote.temp)} promote 0123456789ab`);
+        const rollback = setRelease("rollback", image);
+        assert.equal(rollback.calls.at(-1), `pulumi config set ${stack} ${file(rollback.temp)} rollbackTo ${image}`);
+      });
+
+      it("refuses an image not pinned by digest, a malformed release and an unknown operation before any change", () => {
+        for (const [operation, imageRef, release, message] of [
+          ["deploy", "registry.example.com/api:latest", "", /IMAGE .* is not pinned by digest/],
+          ["promote", image, "0123456789AB", /promote needs a release id/],
+          ["rollback", image, "registry.example.com/api:v1", /rollback needs an image pinned by digest/],
+          ["rebuild", image, "", /unknown operation 'rebuild'/],
+        ] as const) {
+          const result = runScript(
+            script("set-release"),
+            { OPERATION: operation, IMAGE: imageRef, RELEASE: release, STACK: "prod", RUNNER_TEMP: os.tmpdir() },
+            { fakes: { npx: "exit 99" } },
+          );
+          assert.equal(result.status, 1, operation);
+          assert.match(result.output, message);
+        }
+      });
+    });
+
+    describe("verify-release", () => {
+      const fakes = { npx: 'echo "$*" >> "$CALLS"; [[ $* != *unsigned* ]]' };
+      const verify = (env: Record<string, string>) => {
+        const calls = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "verify-release-")), "calls");
+        const result = runScript(
+          script("verify-release"),
+          {
+            SIGNER_IDENTITY: "https://github.com/o/r/.github/workflows/deploy.yml@refs/heads/main",
+            CALLS: calls,
+            ...env,
+          },
           { fakes },
         );
         return { ...result, calls: fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n") : [] };
       };
+      const earlier = `registry.example.com/platform/api@sha256:${"e".repeat(64)}`;
 
-      // A stack whose file builds locally (dev) deploys the CI build: its build keys go first.
-      const BUILD_KEYS = [
-        "imageRepository",
-        "imageContext",
-        "imageDockerfile",
-        "imageTarget",
-        "imagePlatform",
-        "imageBuildArgs",
-        "registryUsername",
-        "registryPassword",
-      ];
-      const removals = BUILD_KEYS.map((key) => `pulumi config rm ${key} --stack prod`);
-
-      it("deploys by imageRef instead of the build keys, and adds promote or rollbackTo for those operations", () => {
-        assert.deepEqual(setRelease("deploy").calls, [...removals, `pulumi config set imageRef ${image} --stack prod`]);
-        assert.deepEqual(setRelease("promote", "0123456789ab").calls, [
-          ...removals,
-          `pulumi config set imageRef ${image} --stack prod`,
-          "pulumi config set promote 0123456789ab --stack prod",
+      it("verifies the release's image, and for a rollback the image it returns to, keyless or with the key", () => {
+        const deploy = verify({ IMAGE: image, OPERATION: "deploy", RELEASE: "" });
+        assert.equal(deploy.status, 0, deploy.output);
+        assert.deepEqual(deploy.calls, [
+          `ts-node scripts/supply-chain/verify.ts --image ${image} --identity https://github.com/o/r/.github/workflows/deploy.yml@refs/heads/main --issuer https://token.actions.githubusercontent.com`,
         ]);
-        assert.equal(setRelease("rollback", image).calls.at(-1), `pulumi config set rollbackTo ${image} --stack prod`);
-        assert.equal(setRelease("rebuild").status, 1);
+        const rollback = verify({ IMAGE: image, OPERATION: "rollback", RELEASE: earlier, SIGNER_KEY: "PEM" });
+        assert.equal(rollback.status, 0, rollback.output);
+        assert.deepEqual(
+          rollback.calls.map((c) => c.replace(/--key \S+/, "--key KEY")),
+          [image, earlier].map((i) => `ts-node scripts/supply-chain/verify.ts --image ${i} --key KEY`),
+        );
       });
 
-      it("refuses an image that is not pinned by digest before touching the config", () => {
-        const result = runScript(
-          script("set-release"),
-          { OPERATION: "deploy", IMAGE: "registry.example.com/api:latest", STACK: "prod", CALLS: "/dev/null" },
-          { fakes: { pulumi: "exit 99" } },
-        );
+      it("stops at the first image that is not signed, naming it", () => {
+        const unsigned = "registry.example.com/unsigned@sha256:" + "f".repeat(64);
+        const result = verify({ IMAGE: image, OPERATION: "rollback", RELEASE: unsigned });
         assert.equal(result.status, 1);
-        assert.match(result.output, /not pinned by digest/);
+        assert.match(result.output, new RegExp(`::error::${unsigned.replace(/[.@]/g, "\\$&")} is not signed`));
       });
     });
 
-    describe("require-previous-environment", () => {
-      // A stand-in for `gh api`: answers DEPLOYMENT (the deployment found, if any) and STATE (its
-      // latest status), and records what was asked.
-      const fakes = {
-        gh: `echo "$2" >> "$ASKED"
-          case "$2" in
-            *statuses*) echo "$STATE" ;;
-            *) echo "$DEPLOYMENT" ;;
-          esac`,
-      };
-      const check = (environment: string, state?: string) => {
-        const asked = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "previous-")), "asked");
-        const result = runScript(
-          script("require-previous-environment"),
-          {
-            ENVIRONMENT: environment,
-            COMMIT: commit,
-            DEPLOY_ENVIRONMENTS: '["dev","staging","prod"]',
-            GITHUB_REPOSITORY: "example-org/api-stack",
-            GH_TOKEN: "unused",
-            DEPLOYMENT: state === undefined ? "" : "42",
-            STATE: state ?? "",
-            ASKED: asked,
-          },
-          { fakes },
+    describe("release-waiting", () => {
+      const ref = (c: string) => `registry.example.com/platform/api@sha256:${c.repeat(64)}`;
+      const waiting = (release: string, outputs: unknown) =>
+        runScript(
+          script("release-waiting"),
+          { RELEASE: release, ENVIRONMENT: "prod" },
+          { stdin: JSON.stringify(outputs) },
         );
-        return { ...result, asked: fs.existsSync(asked) ? fs.readFileSync(asked, "utf8") : "" };
+
+      it("promotes only the release waiting in preview, and skips one already active", () => {
+        const both = { active: ref("a"), preview: ref("b") };
+        assert.equal(waiting("bbbbbbbbbbbb", both).stdout, "needed=true\n");
+        assert.equal(waiting("aaaaaaaaaaaa", both).stdout, "needed=false\n");
+        assert.match(waiting("aaaaaaaaaaaa", both).stderr, /already active on prod: nothing to do/);
+        const other = waiting("cccccccccccc", both);
+        assert.equal(other.status, 1);
+        assert.match(
+          other.output,
+          /release cccccccccccc is not waiting in preview on prod \(waiting: bbbbbbbbbbbb; active: aaaaaaaaaaaa\)/,
+        );
+        assert.match(waiting("bbbbbbbbbbbb", { active: ref("a") }).output, /waiting: none/);
+      });
+    });
+
+    describe("pulumi-preview", () => {
+      const preview = (exit: number, printed: string) => {
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-preview-"));
+        const result = runScript(
+          `${script("pulumi-preview")} ${temp}/out/dev.md`,
+          {
+            STACK: "dev",
+            ENVIRONMENT: "dev",
+            GITHUB_STEP_SUMMARY: `${temp}/summary`,
+            CONFIG_FILE: "",
+            PRINTED: printed,
+          },
+          { fakes: { npx: `echo "args: $*"; printf '%s' "$PRINTED"; exit ${exit}` } },
+        );
+        const read = (file: string) => fs.readFileSync(path.join(temp, file), "utf8");
+        return { ...result, body: read("out/dev.md"), summary: read("summary") };
       };
 
-      it("lets the first environment deploy, and the next one only after the one before ran the commit", () => {
-        assert.equal(check("dev").status, 0);
-        assert.equal(check("dev").asked, "");
-        const staging = check("staging", "success");
-        assert.equal(staging.status, 0, staging.output);
+      it("writes the preview, headed by its environment's marker, to the comment file and the job summary", () => {
+        const ok = preview(0, "Resources:\n    31 unchanged\n");
+        assert.equal(ok.status, 0, ok.output);
         assert.match(
-          staging.asked,
-          new RegExp(`^repos/example-org/api-stack/deployments\\?environment=dev&sha=${commit}&per_page=1\n`),
+          ok.body,
+          /^<!-- api-stack preview: dev -->\n### `pulumi preview` of `dev` \(dev\): no policy violation\n/,
         );
-        assert.match(staging.asked, /deployments\/42\/statuses/);
-        assert.equal(check("prod", "inactive").status, 0);
-        for (const state of ["failure", "error", "in_progress", ""]) {
-          const result = check("prod", state);
-          assert.equal(result.status, 1, state);
-          assert.match(result.output, /staging has not run 1{40} successfully/);
-        }
-        const never = check("prod");
+        assert.match(
+          ok.body,
+          /args: pulumi preview --stack dev --diff --non-interactive --color never --policy-pack policy\/run-pack\n/,
+        );
+        assert.match(ok.body, /31 unchanged/);
+        assert.equal(ok.summary, ok.body);
+      });
+
+      it("reports a failed preview the same way, fails the step, and keeps a long output under GitHub's limit", () => {
+        const failed = preview(3, "x".repeat(100_000));
+        assert.equal(failed.status, 3);
+        assert.match(failed.body, /: FAILED \(exit 3\)/);
+        assert.ok(failed.body.length < 65_536, String(failed.body.length));
+      });
+    });
+
+    describe("release-diagnostics", () => {
+      it("names every failed release Job with the end of its log, and never fails the step", () => {
+        const jobs = {
+          items: [
+            {
+              metadata: { name: "api-migration-aaaa-1111", labels: { "app.kubernetes.io/component": "migration" } },
+              status: { failed: 1 },
+            },
+            {
+              metadata: { name: "api-backup-aaaa-1111", labels: { "app.kubernetes.io/component": "backup" } },
+              status: { succeeded: 1 },
+            },
+          ],
+        };
+        const kubectl = `case "$1" in get) echo '${JSON.stringify(jobs)}' ;; logs) echo "Running upgrade 0002 -> 0003, add a column"; echo "ERROR: boom" ;; esac`;
+        const result = runScript(script("release-diagnostics"), {}, { fakes: { kubectl } });
+        assert.equal(result.status, 0);
+        assert.match(
+          result.stdout,
+          /::error::release Job api-migration-aaaa-1111 failed; the end of its log:\n {4}Running upgrade 0002 -> 0003, add a column\n {4}ERROR: boom/,
+        );
+        assert.doesNotMatch(result.stdout, /api-backup/);
+        const quiet = runScript(script("release-diagnostics"), {}, { fakes: { kubectl: "echo '{\"items\": []}'" } });
+        assert.match(quiet.stdout, /no release Job failed/);
+      });
+    });
+
+    describe("deployment and require-previous-environment, against the GitHub API stand-in", () => {
+      const TOKEN = "ghs_unit_test_token";
+      let api: GithubApi;
+      beforeEach(async () => (api = await startGithubApi({ repository: "example-org/api-stack", token: TOKEN })));
+      afterEach(() => api.close());
+      const run = (name: string, args: string[], env: Record<string, string>) =>
+        runScriptAsync(`${script(name)} ${args.join(" ")}`, {
+          GITHUB_API_URL: api.url,
+          GITHUB_REPOSITORY: "example-org/api-stack",
+          GH_TOKEN: TOKEN,
+          ...env,
+        });
+      const deploy = async (environment: string, finish: string) => {
+        const outputs = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "deployment-")), "out");
+        const env = {
+          ENVIRONMENT: environment,
+          COMMIT: commit,
+          IMAGE: image,
+          OPERATION: "deploy",
+          GITHUB_OUTPUT: outputs,
+        };
+        const started = await run("deployment", ["start"], env);
+        assert.equal(started.status, 0, started.output);
+        const id = /^id=(\d+)$/m.exec(fs.readFileSync(outputs, "utf8"))![1];
+        const finished = await run("deployment", ["finish"], { ...env, DEPLOYMENT_ID: id, STATUS: finish });
+        assert.equal(finished.status, 0, finished.output);
+      };
+      const previous = (environment: string) =>
+        run("require-previous-environment", [], {
+          ENVIRONMENT: environment,
+          COMMIT: commit,
+          DEPLOY_ENVIRONMENTS: '["dev","staging","prod"]',
+        });
+
+      it("records the deployed commit and image, and its outcome", async () => {
+        await deploy("dev", "success");
+        assert.deepEqual(
+          api.deployments.map((d) => [d.environment, d.sha, d.task, d.payload, d.statuses.map((s) => s.state)]),
+          [["dev", commit, "api-stack-release", { image, operation: "deploy" }, ["in_progress", "success"]]],
+        );
+        await deploy("staging", "failure");
+        await deploy("staging", "cancelled");
+        assert.deepEqual(
+          api.deployments.map((d) => d.statuses.at(-1)!.state),
+          ["success", "failure", "inactive"],
+        );
+      });
+
+      it("lets the first environment deploy, and the next one only after the one before ran the commit", async () => {
+        assert.equal((await previous("dev")).status, 0);
+        const never = await previous("staging");
         assert.equal(never.status, 1);
-        assert.match(never.output, /deployment: none/);
-        assert.notEqual(check("qa").status, 0);
-        assert.match(check("qa").output, /qa is not in DEPLOY_ENVIRONMENTS/);
+        assert.match(never.output, /dev has not run 1{40} successfully \(deployment: none, state: none\)/);
+        await deploy("dev", "failure");
+        assert.match((await previous("staging")).output, /state: failure/);
+        await deploy("dev", "success");
+        const staging = await previous("staging");
+        assert.equal(staging.status, 0, staging.output);
+        // It asks only for release records, newest first: GitHub's own records of each job do not count.
+        assert.ok(
+          api.calls.some(
+            (c) =>
+              c.path ===
+              `/repos/example-org/api-stack/deployments?environment=dev&sha=${commit}&task=api-stack-release&per_page=1`,
+          ),
+        );
+        const unknown = await previous("qa");
+        assert.notEqual(unknown.status, 0);
+        assert.match(unknown.output, /qa is not in DEPLOY_ENVIRONMENTS/);
+      });
+
+      it("fails when the API refuses the token", async () => {
+        const refused = await runScriptAsync(`${script("deployment")} start`, {
+          GITHUB_API_URL: api.url,
+          GITHUB_REPOSITORY: "example-org/api-stack",
+          GH_TOKEN: "wrong",
+          ENVIRONMENT: "dev",
+          COMMIT: commit,
+          IMAGE: image,
+          OPERATION: "deploy",
+          GITHUB_OUTPUT: "/dev/null",
+        });
+        assert.notEqual(refused.status, 0);
+        assert.deepEqual(api.deployments, []);
       });
     });
 
@@ -832,29 +1130,72 @@ describe("GitHub Actions workflows", () => {
     });
   });
 
-  it("CODEOWNERS owns the workflows, the policy pack, every stack file, the GitHub project and the supply chain", () => {
-    const owned = fs
-      .readFileSync(path.join(GITHUB_DIR, "CODEOWNERS"), "utf8")
-      .split("\n")
-      .filter((line) => line.trim() !== "" && !line.startsWith("#"))
-      .map((line) => line.split(/\s+/));
-    for (const [pattern, ...owners] of owned) {
-      assert.ok(
-        owners.length > 0 && owners.every((o) => /^@[\w-]+(\/[\w-]+)?$/.test(o)),
-        `${pattern} has no valid owner`,
-      );
-    }
-    assert.deepEqual(
-      owned.map(([pattern]) => pattern),
-      [
-        "/.github/",
-        "/policy/",
-        "Pulumi.*.yaml",
+  describe("CODEOWNERS", () => {
+    const owned = () =>
+      fs
+        .readFileSync(path.join(GITHUB_DIR, "CODEOWNERS"), "utf8")
+        .split("\n")
+        .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+        .map((line) => line.split(/\s+/));
+    /** Whether a CODEOWNERS pattern (anchored `/x`, directory `x/`, or a file glob anywhere) owns a path. */
+    const owns = (pattern: string, file: string) => {
+      const glob = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*");
+      const body = glob(pattern.replace(/^\//, "").replace(/\/$/, ""));
+      const anchor = pattern.startsWith("/") ? "^" : "(^|/)";
+      return new RegExp(`${anchor}${body}${pattern.endsWith("/") ? "/" : "$"}`).test(file);
+    };
+    /** The repository files a module loads, following its relative imports. */
+    const closure = (entry: string, seen = new Set<string>()): Set<string> => {
+      if (seen.has(entry)) {
+        return seen;
+      }
+      seen.add(entry);
+      const text = fs.readFileSync(path.join(ROOT, entry), "utf8");
+      for (const [, spec] of text.matchAll(/(?:from|import|require\()\s*"(\.\.?\/[^"]+)"/g)) {
+        const base = path.join(path.dirname(entry), spec);
+        const found = [`${base}.ts`, path.join(base, "index.ts"), base].find((f) => fs.existsSync(path.join(ROOT, f)));
+        assert.ok(found, `${entry}: cannot resolve ${spec}`);
+        if (found.endsWith(".ts")) {
+          closure(found, seen);
+        }
+      }
+      return seen;
+    };
+
+    it("names valid owners", () => {
+      for (const [pattern, ...owners] of owned()) {
+        assert.ok(
+          owners.length > 0 && owners.every((o) => /^@[\w-]+(\/[\w-]+)?$/.test(o)),
+          `${pattern} has no valid owner`,
+        );
+      }
+    });
+
+    it("owns every file a release job runs or installs: the program, its packages, the policy pack, the scripts", () => {
+      const patterns = owned().map(([pattern]) => pattern);
+      const released = [
+        ...closure("index.ts"),
+        ...closure("scripts/supply-chain/verify.ts"),
+        "package.json",
+        "package-lock.json",
+        "tsconfig.json",
         "Pulumi.yaml",
-        "/github/",
-        "/scripts/supply-chain/",
-        "/osv-scanner.toml",
-      ],
-    );
+        "Pulumi.prod.yaml",
+        "osv-scanner.toml",
+        ...fs.readdirSync(path.join(ROOT, "scripts/supply-chain")).map((f) => `scripts/supply-chain/${f}`),
+        ...fs
+          .readdirSync(path.join(ROOT, "policy"))
+          .filter((f) => f !== "node_modules")
+          .map((f) => `policy/${f}`),
+        ...fs.readdirSync(SCRIPTS).map((f) => `.github/scripts/${f}`),
+        ...WORKFLOWS.map((f) => `.github/workflows/${f}`),
+      ];
+      assert.ok(released.includes("components/image/signature.ts") && released.includes("config/keys.ts"));
+      const unowned = released.filter((file) => !patterns.some((pattern) => owns(pattern, file)));
+      assert.deepEqual(unowned, [], "merged with any approval, then run with an environment's secrets");
+      // The matcher itself: anchored, directory and anywhere patterns.
+      assert.ok(owns("/components/", "components/api/index.ts") && !owns("/components/", "x/components/a.ts"));
+      assert.ok(owns("Pulumi.*.yaml", "github/Pulumi.main.yaml") && !owns("/index.ts", "github/index.ts"));
+    });
   });
 });

@@ -128,7 +128,9 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
   const environmentsText = given.find((g) => g.key === "environments")?.text;
   if (environmentsText === undefined) {
     errors.push(
-      `${full("environments")}: missing is not allowed; expected a list of environments in promotion order, such as [{"name": "dev", "secretsProvider": "passphrase"}, {"name": "prod", "secretsProvider": "service", "reviewers": {"teams": [4321]}}].`,
+      `${full("environments")}: missing is not allowed; expected a list of environments in promotion order, ` +
+        'such as [{"name": "dev", "secretsProvider": "passphrase"}, ' +
+        '{"name": "prod", "secretsProvider": "service", "reviewers": {"teams": [4321]}}].',
     );
   } else {
     const value = parseJson(environmentsText);
@@ -152,7 +154,8 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
     if (isSecretKey) {
       if (!raw.secretKeys.has(full(key))) {
         errors.push(
-          `${full(key)}: the value is stored in plaintext; it must be a secret. Run \`pulumi config set --secret ${key} <value>\`.`,
+          `${full(key)}: the value is stored in plaintext; it must be a secret. ` +
+            `Run \`pulumi config set --secret ${key} <value>\`.`,
         );
       } else if (text.trim() === "") {
         errors.push(`${full(key)}: an empty secret is not allowed; expected a non-empty value.`);
@@ -166,7 +169,8 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
       const hint =
         perEnvironment && (ENVIRONMENT_SECRETS as readonly string[]).includes(perEnvironment[1])
           ? `there is no environment named ${JSON.stringify(perEnvironment[2])} in ${full("environments")}`
-          : `one of ${[...PLAIN_KEYS, ...SECRET_KEYS].join(", ")}, or ${ENVIRONMENT_SECRETS.map((k) => `${k}-<environment>`).join(", ")}`;
+          : `one of ${[...PLAIN_KEYS, ...SECRET_KEYS].join(", ")}, ` +
+            `or ${ENVIRONMENT_SECRETS.map((k) => `${k}-<environment>`).join(", ")}`;
       errors.push(`${full(key)} is not a known key; expected ${hint}.`);
     }
   }
@@ -198,7 +202,8 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
       for (const field of ["awsRoleArn", "awsRegion"] as const) {
         if (entry[field] !== undefined) {
           errors.push(
-            `${full(`environments[${entries.indexOf(entry)}].${field}`)}: ${JSON.stringify(entry[field])} is not allowed; expected it only with secretsProvider awskms.`,
+            `${full(`environments[${entries.indexOf(entry)}].${field}`)}: ${JSON.stringify(entry[field])} ` +
+              "is not allowed; expected it only with secretsProvider awskms.",
           );
         }
       }
@@ -206,7 +211,8 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
     const pullRequestKubeconfig = secretOf("pullRequestKubeconfig", entry.name);
     if (pullRequestKubeconfig !== undefined && !entry.pullRequestPreview) {
       errors.push(
-        `${full(`pullRequestKubeconfig-${entry.name}`)}: [secret] is not allowed; expected it only with pullRequestPreview: true on ${entry.name}.`,
+        `${full(`pullRequestKubeconfig-${entry.name}`)}: [secret] is not allowed; ` +
+          `expected it only with pullRequestPreview: true on ${entry.name}.`,
       );
     }
     return {
@@ -218,10 +224,10 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
       deployBranches: entry.deployBranches,
       pulumiTeams: entry.pulumiTeams,
       secretsProvider,
-      kubeconfig: secretOf("kubeconfig", entry.name)!,
-      previewKubeconfig: secretOf("previewKubeconfig", entry.name)!,
+      kubeconfig: secretOf("kubeconfig", entry.name),
+      previewKubeconfig: secretOf("previewKubeconfig", entry.name),
       configPassphrase: secretOf("configPassphrase", entry.name),
-      pullRequestPreview: entry.pullRequestPreview ? { kubeconfig: pullRequestKubeconfig! } : undefined,
+      pullRequestPreview: entry.pullRequestPreview ? { kubeconfig: pullRequestKubeconfig } : undefined,
     };
   });
 
@@ -242,15 +248,15 @@ export function parseGithubConfig<S>(raw: RawConfig, secret: (value: string) => 
       signingKey:
         plain.signingPublicKey !== undefined || secrets.signingKey !== undefined
           ? {
-              publicKey: plain.signingPublicKey!,
-              privateKey: secrets.signingKey!,
-              password: secrets.signingKeyPassword!,
+              publicKey: plain.signingPublicKey,
+              privateKey: secrets.signingKey,
+              password: secrets.signingKeyPassword,
             }
           : undefined,
     },
     registryRead:
       plain.registryReadUsername !== undefined || secrets.registryReadPassword !== undefined
-        ? { username: plain.registryReadUsername!, password: secrets.registryReadPassword! }
+        ? { username: plain.registryReadUsername, password: secrets.registryReadPassword }
         : undefined,
     notifyWebhookUrl: secrets.notifyWebhookUrl,
     environments,
@@ -276,14 +282,16 @@ function describeIssue(key: string, value: unknown, issue: z.core.$ZodIssue): st
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map(
       (field) =>
-        `${at([...issue.path, field])}: ${JSON.stringify(valueAt([...issue.path, field]))} is not allowed; expected only the fields ` +
+        `${at([...issue.path, field])}: ${JSON.stringify(valueAt([...issue.path, field]))} is not allowed; ` +
+        "expected only the fields " +
         (issue.path.length === 1 ? `${Object.keys(environmentSchema.shape).join(", ")}.` : "docs/github.md lists."),
     );
   }
   const found = valueAt(issue.path);
   const shown = found === undefined ? "missing" : JSON.stringify(found);
   return [
-    `${at(issue.path)}: ${shown} is not allowed; ${issue.message.replace(/^Invalid (input|option): /, "")} (docs/github.md lists each field).`,
+    `${at(issue.path)}: ${shown} is not allowed; ${issue.message.replace(/^Invalid (input|option): /, "")} ` +
+      "(docs/github.md lists each field).",
   ];
 }
 

@@ -204,7 +204,7 @@ describe("githubRepositoryProblems", () => {
     ],
     [
       "no deploy kubeconfig",
-      withEnvironment(2, { kubeconfig: undefined as never }),
+      withEnvironment(2, { kubeconfig: undefined }),
       "environments[2].kubeconfig",
       /deploy job's kubeconfig/,
     ],
@@ -259,7 +259,7 @@ describe("environmentSpecs", () => {
   const specs = environmentSpecs(args());
   const spec = (name: string) => specs.find((s) => s.name === name)!;
 
-  it("has the build environment, then per environment a deploy, a post-merge preview and, if asked for, a pull-request one", () => {
+  it("has build, then per environment a deploy, a post-merge preview and, if asked for, a pull-request one", () => {
     assert.deepEqual(
       specs.map((s) => `${s.name}:${s.purpose}`),
       [
@@ -289,7 +289,7 @@ describe("environmentSpecs", () => {
     }
   });
 
-  it("opens deploy, preview and build environments to the deploy branches only, and only the pull-request one to pull requests", () => {
+  it("opens every environment but the pull-request one to the deploy branches only, that one to pull requests", () => {
     for (const s of specs.filter((s) => s.purpose !== "pull-request")) {
       assert.deepEqual(s.branches, ["main"], s.name);
     }
@@ -336,7 +336,7 @@ describe("environmentSecrets", () => {
     assert.ok(!secrets.some((s) => s.name === "PULUMI_ACCESS_TOKEN"));
   });
 
-  it("keeps the push token in the build environment, the webhook in deploy environments, and both away from pull requests", () => {
+  it("keeps the push token in the build environment, the webhook in deploy ones, both away from pull requests", () => {
     assert.deepEqual(names("build"), []);
     assert.deepEqual(names("dev-pr"), ["KUBE_CONFIG", "PULUMI_CONFIG_PASSPHRASE"]);
     assert.deepEqual(names("prod"), ["KUBE_CONFIG", "NOTIFY_WEBHOOK_URL", "REGISTRY_READ_PASSWORD"]);
@@ -394,7 +394,7 @@ describe("environmentVariables and repositoryVariables", () => {
     assert.equal(value("build", "BASE_IMAGE"), undefined);
   });
 
-  it("lists the environments in promotion order, those previewed for pull requests and the base image as repository variables", () => {
+  it("has as repository variables the environments in order, those previewed for pull requests, the base image", () => {
     assert.deepEqual(repositoryVariables(args()), [
       { name: "DEPLOY_ENVIRONMENTS", value: '["dev","staging","prod"]' },
       { name: "PULL_REQUEST_PREVIEWS", value: '["dev"]' },
@@ -425,7 +425,7 @@ describe("rulesetSpec", () => {
     ]);
   });
 
-  it("requires a fresh code-owner review, resolved threads, and forbids force pushes and deletion, for administrators too", () => {
+  it("requires a fresh code-owner review, resolved threads, no force push or deletion, for administrators too", () => {
     const spec = rulesetSpec(args({ requiredApprovals: 2 }));
     assert.deepEqual(spec.includes, ["refs/heads/main"]);
     assert.deepEqual(spec.rules.pullRequest, {

@@ -15,8 +15,10 @@ export const GITHUB_ACTIONS_APP_ID = 15368;
 // GitHub's own naming limits.
 export const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 export const GITHUB_REPOSITORY = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+// eslint-disable-next-line no-control-regex -- git refuses control characters in a branch name
 export const GIT_BRANCH = /^(?!\/|.*(?:\/\/|\.\.|@\{|\/$|\.lock$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
 /** A branch name pattern as GitHub's deployment branch policies take it (fnmatch). */
+// eslint-disable-next-line no-control-regex -- and so does a pattern that matches branches
 export const BRANCH_PATTERN = /^[^\s~^:\\\x00-\x1f\x7f]{1,255}$/;
 export const MAX_REVIEWERS = 6;
 export const MAX_WAIT_MINUTES = 43200;
@@ -28,7 +30,7 @@ export const PULUMI_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 export const ENVIRONMENT_NAME = /^(?!.*-(?:preview|pr)$)(?!build$)[a-z][a-z0-9-]{0,30}$/;
 /** A directory under apps/ holding a Dockerfile. */
 export const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-export const AWS_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+export const AWS_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 export const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 export const HTTPS_URL = /^https:\/\/[^\s/]+(?:\/\S*)?$/;
 export const COSIGN_PUBLIC_KEY = /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----\n?$/;
@@ -131,7 +133,10 @@ export interface EnvironmentArgs<S> {
   stack?: string;
   /** Public URL of what the environment serves, shown on each deployment. */
   url?: string;
-  /** Who must approve each deployment (1 to 6 in all). None: the environment deploys as soon as the one before it succeeded. */
+  /**
+   * Who must approve each deployment (1 to 6 in all). None: the environment deploys as soon as the
+   * one before it succeeded.
+   */
   reviewers?: ReviewersArgs;
   /** Minutes a deployment waits after approval before it starts (0 to 43200). Default: 0. */
   waitTimerMinutes?: number;
@@ -209,7 +214,8 @@ export interface Problem {
 }
 
 export const describeProblem = (p: Problem, name: (path: string) => string = (path) => path) =>
-  `${name(p.path)}: ${p.value === undefined ? "missing" : JSON.stringify(p.value)} is not allowed; expected ${p.allowed}.`;
+  `${name(p.path)}: ${p.value === undefined ? "missing" : JSON.stringify(p.value)} is not allowed; ` +
+  `expected ${p.allowed}.`;
 
 /** Every problem at once; empty when the args are usable. Secret values are only checked for presence. */
 export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Problem[] {
@@ -283,7 +289,8 @@ export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Prob
       matches(COSIGN_PUBLIC_KEY, args.build.signingKey.publicKey),
       "build.signingKey.publicKey",
       args.build.signingKey.publicKey,
-      "a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), as `cosign generate-key-pair` writes it",
+      "a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), " +
+        "as `cosign generate-key-pair` writes it",
     );
     check(args.build.signingKey.privateKey !== undefined, "build.signingKey.privateKey", undefined, "its private key");
     check(args.build.signingKey.password !== undefined, "build.signingKey.password", undefined, "its password");
@@ -404,13 +411,15 @@ export function githubRepositoryProblems<S>(args: GithubRepositoryArgs<S>): Prob
         reviewers === 0,
         at("pullRequestPreview"),
         "enabled",
-        "no pull-request preview of an environment with reviewers: it would run unreviewed code with that environment's identity",
+        "no pull-request preview of an environment with reviewers: " +
+          "it would run unreviewed code with that environment's identity",
       );
       check(
         passphrase,
         at("pullRequestPreview"),
         "enabled",
-        "a pull-request preview only with the passphrase provider, whose secrets are disposable (a Pulumi Cloud read token can decrypt service-provider secrets)",
+        "a pull-request preview only with the passphrase provider, whose secrets are disposable " +
+          "(a Pulumi Cloud read token can decrypt service-provider secrets)",
       );
     }
   });
@@ -449,7 +458,10 @@ const teamOf = (
   env.pulumiTeams?.[purpose] ??
   `${args.repository}-${env.name}${purpose === "deploy" ? "" : purpose === "preview" ? "-preview" : "-pr"}`;
 
-/** The build environment, then per configured environment: deploy, post-merge preview, and the pull-request one if asked for. */
+/**
+ * The build environment, then per configured environment: deploy, post-merge preview, and the
+ * pull-request one if asked for.
+ */
 export function environmentSpecs<S>(args: GithubRepositoryArgs<S>): EnvironmentSpec[] {
   const main = [args.defaultBranch ?? "main"];
   const specs: EnvironmentSpec[] = [

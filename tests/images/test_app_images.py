@@ -184,7 +184,7 @@ def api(
     remove(container)
 
 
-def test_container_runs_as_uid_10001(api: Container) -> None:
+def test_container_runs_as_uid_and_gid_10001(api: Container) -> None:
     assert exec_output(api, ["id", "-u"]) == (0, "10001")
     assert exec_output(api, ["id", "-g"]) == (0, "10001")
 
@@ -463,7 +463,7 @@ class Drain:
 def timed_get(url: str) -> tuple[int | str, float]:
     """(status or the error's name, when it ended)."""
     try:
-        status: int | str = requests.get(url, timeout=60).status_code
+        status: int | str = get(url).status_code
     except requests.RequestException as error:
         status = type(error).__name__
     return status, time.monotonic()
@@ -563,7 +563,9 @@ def push_pull(client: docker.DockerClient, app: str, image: str) -> PushPull:
     for line in client.images.push(f"{REGISTRY}/{repository}", "test", stream=True, decode=True):
         assert "error" not in line, line
     digests = client.images.get(f"{REGISTRY}/{repository}:test").attrs["RepoDigests"]
-    reference = next(d for d in digests if d.startswith(f"{REGISTRY}/{repository}@sha256:"))
+    pushed = [d for d in digests if d.startswith(f"{REGISTRY}/{repository}@sha256:")]
+    assert pushed, f"no digest from {REGISTRY} after the push: {digests}"
+    reference = pushed[0]
     for container in client.containers.list(all=True, filters={"ancestor": local.id, "label": f"{LABEL}={RUN_ID}"}):
         remove(container)
     client.images.remove(image)

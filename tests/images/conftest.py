@@ -14,6 +14,7 @@ from support import LABEL, RUN_ID, Loopback, remove, required_env
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[docker.DockerClient]:
+    # Saving, pushing and pulling an app image (over 200 MB) can outlast the SDK's 60 s default on a busy machine.
     client = docker.from_env(timeout=300)
     yield client
     for container in client.containers.list(all=True, filters={"label": f"{LABEL}={RUN_ID}"}):

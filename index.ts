@@ -8,6 +8,7 @@ import { ApiStack } from "./components/api-stack";
 import { loadStackConfig } from "./config";
 
 /** `readRelease` stands in for the cluster's API server (unit tests pass a fake cluster). */
+// eslint-disable-next-line @typescript-eslint/require-await -- the program returns a promise; a config error rejects it
 export = async (readRelease?: ReleaseReader) => {
   const { name, args, renderYamlTo, cluster } = loadStackConfig();
 
@@ -16,7 +17,7 @@ export = async (readRelease?: ReleaseReader) => {
   if (renderYamlTo) {
     // Render mode applies nothing, so there is no live release to read either: releases wait.
     reader = noClusterReader("render mode writes manifests and reads no cluster");
-    pulumi.log.warn(
+    void pulumi.log.warn(
       `renderYamlTo: manifests go to ${renderYamlTo} instead of a cluster. ` +
         "Kubernetes Secrets are written there in PLAINTEXT: keep that directory out of version control.",
     );

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as path from "node:path";
-import { buildDevImage, localShape, setConfig, sideStack, stackFileValues } from "../tools/automation";
+import { buildDevImage, localShape, setConfig, sideStack, stackFileString } from "../tools/automation";
 
 const STATE = process.env.API_STACK_STATE;
 if (!STATE) {
@@ -30,7 +30,7 @@ async function main(action: string) {
     return;
   }
 
-  const { imageRepository } = stackFileValues("dev");
+  const imageRepository = stackFileString("dev", "imageRepository");
   console.log(`==> building the dev stack's image and pushing it to ${imageRepository}`);
   const imageRef = buildDevImage(`${imageRepository}:local`);
   console.log(`==> built ${imageRef}`);
@@ -57,7 +57,7 @@ async function main(action: string) {
   for (const [name, output] of Object.entries(result.outputs)) {
     console.log(`    ${name}: ${JSON.stringify(output.value)}`);
   }
-  const host = String(stackFileValues("dev").ingressHost);
+  const host = stackFileString("dev", "ingressHost");
   const answer = await get(host, "/health/ready");
   console.log(
     `\n==> the dev API serves at http://${host}/ (Traefik on 127.0.0.1:80; *.localhost names resolve to loopback)`,

@@ -24,6 +24,15 @@ export function stackFileValues(stack: string): ConfigValues {
   );
 }
 
+/** A string the stack file sets for `key` (see stackFileValues), else `fallback`; anything else throws. */
+export function stackFileString(stack: string, key: string, fallback?: string): string {
+  const value = stackFileValues(stack)[key] ?? fallback;
+  if (typeof value !== "string") {
+    throw new Error(`Pulumi.${stack}.yaml sets no string ${key}`);
+  }
+  return value;
+}
+
 /**
  * Sets config by short key; `secret` names the ones stored encrypted. Lists of strings are
  * set element by element (as `pulumi config set --path key[0]`), so the CLI stores a real list
@@ -51,9 +60,9 @@ export async function setConfig(stack: Stack, values: ConfigValues, secret: stri
  * built BASE_IMAGE) with dockerd, pushes it as `tag`, and returns its digest-pinned reference.
  */
 export function buildDevImage(tag: string): string {
-  const { imageContext, imageBuildArgs } = stackFileValues("dev");
+  const { imageBuildArgs } = stackFileValues("dev");
   return buildAndPush({
-    context: path.join(PROJECT_DIR, String(imageContext ?? KEYS.imageContext.default)),
+    context: path.join(PROJECT_DIR, stackFileString("dev", "imageContext", KEYS.imageContext.default)),
     tag,
     buildArgs: imageBuildArgs as Record<string, string> | undefined,
   });

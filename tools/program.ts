@@ -17,6 +17,7 @@ export async function loadProgram(readRelease?: ReleaseReader): Promise<Record<s
       delete require.cache[key];
     }
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- index.ts anew, after the cache was cleared
   const program = require(path.join(PROJECT_DIR, "index.ts")) as (
     readRelease?: ReleaseReader,
   ) => Promise<Record<string, unknown>>;

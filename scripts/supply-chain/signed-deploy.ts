@@ -25,6 +25,7 @@ async function main([workDir, image, publicKey]: string[]): Promise<void> {
     {
       stackName: "signed-deploy",
       projectName: "signed-deploy",
+      // eslint-disable-next-line @typescript-eslint/require-await -- a SignatureError rejects the program's promise
       program: async () => {
         // Verify first: a SignatureError ends the program before any resource is registered.
         const verified = verifyImageSignature({ image, signer: { publicKey } });
@@ -52,8 +53,10 @@ async function main([workDir, image, publicKey]: string[]): Promise<void> {
         String(e),
       )?.[0] ?? String(e);
   }
-  const state = await stack.exportStack();
-  const resources = (state.deployment.resources ?? []) as { type: string; outputs?: { image?: string } }[];
+  const { deployment } = (await stack.exportStack()) as {
+    deployment: { resources?: { type: string; outputs?: { image?: string } }[] };
+  };
+  const resources = deployment.resources ?? [];
   const released = resources.find((r) => r.type === "api-stack:test:Release")?.outputs?.image ?? null;
   process.stdout.write(`${JSON.stringify({ outcome, message, resources: resources.map((r) => r.type), released })}\n`);
 }

@@ -76,8 +76,8 @@ export async function startGithubApi(options: { repository: string; token: strin
           id: nextId++,
           ref,
           sha: ref,
-          environment: String(body.environment ?? "production"),
-          task: String(body.task ?? "deploy"),
+          environment: typeof body.environment === "string" ? body.environment : "production",
+          task: typeof body.task === "string" ? body.task : "deploy",
           payload: body.payload ?? {},
           description: typeof body.description === "string" ? body.description : null,
           created_at: now(),
@@ -170,7 +170,7 @@ export async function startGithubApi(options: { repository: string; token: strin
         const issue: Issue = {
           number: nextIssue++,
           title: String(body.title),
-          body: String(body.body ?? ""),
+          body: typeof body.body === "string" ? body.body : "",
           state: "open",
           labels: Array.isArray(body.labels) ? body.labels.map(String) : [],
         };

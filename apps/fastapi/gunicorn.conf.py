@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import shutil
 import sys
@@ -82,8 +83,11 @@ forwarded_allow_ips = trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS", "127
 def on_starting(server) -> None:
     # Fail fast in the master, with the readable message, before any worker forks.
     from app.config import load_settings
+    from app.redaction import RedactShareTokens
 
     settings = load_settings()
+    # The workers inherit the filter: share links reach the access log as /notes/shared/[redacted].
+    logging.getLogger("uvicorn.access").addFilter(RedactShareTokens())
     if any(addr.endswith(f":{settings.metrics_port}") for addr in server.cfg.bind):
         raise SystemExit(f"METRICS_PORT: {settings.metrics_port} is the app's port too (GUNICORN_BIND); choose another")
     # Every worker writes its samples to files here and the master aggregates them (app/metrics.py).

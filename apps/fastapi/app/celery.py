@@ -6,11 +6,11 @@ import logging
 import re
 from functools import lru_cache
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from app import worker_liveness
+from app import worker_health
 from app.config import get_settings
 from app.cpu import available_cpus, concurrency_from_env
 from app.db import Note, make_sync_engine
@@ -56,35 +56,46 @@ def make_celery() -> Celery:
     return celery
 
 
-class Heartbeat(bootsteps.StartStopStep):
-    """Keeps the liveness file fresh while the consumer is connected (see app/worker_liveness.py).
+class Consuming(bootsteps.StartStopStep):
+    """Writes what the worker's probes read (app/worker_health.py) while the consumer is connected.
 
-    A consumer step starts once the broker connection is up and is stopped when it drops (the
-    consumer then reconnects and starts its steps again), so the file exists only while connected.
+    A consumer step starts once the broker connection is up and the queues are consumed (it
+    requires the Tasks step), and is stopped when the connection drops (the consumer then
+    reconnects and starts its steps again): the consuming mark exists only in between, and the
+    heartbeat's timer runs on the consumer's event loop, so a hung loop stops it too.
     """
 
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def __init__(self, parent, **kwargs) -> None:
         super().__init__(parent, **kwargs)
-        self.path = worker_liveness.heartbeat_file()
         self.timer_entry = None
 
     def start(self, consumer) -> None:
-        self.path.touch()
-        self.timer_entry = consumer.timer.call_repeatedly(worker_liveness.HEARTBEAT_INTERVAL_SECONDS, self.path.touch)
+        heartbeat = worker_health.heartbeat_file()
+        heartbeat.touch()
+        worker_health.consuming_file().touch()
+        self.timer_entry = consumer.timer.call_repeatedly(worker_health.HEARTBEAT_INTERVAL_SECONDS, heartbeat.touch)
 
     def stop(self, consumer) -> None:
         if self.timer_entry is not None:
             self.timer_entry.cancel()
             self.timer_entry = None
-        self.path.unlink(missing_ok=True)
+        worker_health.consuming_file().unlink(missing_ok=True)
 
     shutdown = stop
 
 
+@signals.worker_init.connect
+def _worker_starting(**_kwargs) -> None:
+    # Progress starts now (liveness gives the first connection the same time as any other), and a
+    # mark left behind by a killed worker in this pod's /tmp must not make this one ready.
+    worker_health.heartbeat_file().touch()
+    worker_health.consuming_file().unlink(missing_ok=True)
+
+
 celery_app = make_celery()
-celery_app.steps["consumer"].add(Heartbeat)
+celery_app.steps["consumer"].add(Consuming)
 
 
 @lru_cache(maxsize=1)

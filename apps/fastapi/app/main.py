@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import health, notes
+from app.auth import ApiTokens
 from app.config import Settings, get_settings
 from app.db import make_async_engine
 from app.health import DatabaseCheck
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database_check = DatabaseCheck(
             settings.libpq_database_url, application_name=f"{settings.app_name}-readiness"
         )
+        notes.prepare_publishing()
         try:
             yield
         finally:
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.environment == "development" else None,
     )
     app.state.settings = settings
+    app.state.api_tokens = ApiTokens(settings.api_tokens)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -59,5 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PrometheusMiddleware)
     app.include_router(health.router)
     app.include_router(notes.router)
+    app.include_router(notes.public)
     init_tracing(app, settings)
     return app

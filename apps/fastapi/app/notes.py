@@ -1,4 +1,8 @@
-"""Notes: a small CRUD API backed by Postgres. New notes get their word count from a Celery task."""
+"""Notes: a small CRUD API backed by Postgres. New notes get their word count from a Celery task.
+
+Every operation needs a bearer token (app/auth.py) except reading a note through its share link,
+which is the point of the link: `router` carries the dependency, `public` holds that one route.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,19 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app import tokens
+from app.auth import require_token
 from app.db import Note
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/notes", tags=["notes"])
+router = APIRouter(prefix="/notes", tags=["notes"], dependencies=[Depends(require_token)])
+public = APIRouter(prefix="/notes", tags=["notes"])
 
 # notes.id is a Postgres integer: a larger id cannot exist, and passing it to the database would
 # fail with an out-of-range error (a 500) instead of a client error.
@@ -32,6 +38,14 @@ class NoteIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=100_000)
     pinned: bool = False
+
+    @field_validator("title", "body")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # Postgres text cannot hold NUL; the insert would fail with a database error, a 500.
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class NoteOut(BaseModel):
@@ -54,8 +68,17 @@ def _session(request: Request) -> AsyncSession:
     return AsyncSession(request.app.state.engine, expire_on_commit=False)
 
 
+def prepare_publishing() -> None:
+    """Loads Celery and builds its producer pool: about a second of imports and set-up (no
+    connection), which the worker pays when it starts rather than the first note it saves."""
+    from app.celery import celery_app
+
+    celery_app.amqp.producer_pool  # noqa: B018 - built on first access
+
+
 def _enqueue_word_count(note_id: int) -> None:
-    # Imported here so the web process does not configure Celery until it first needs it.
+    # Imported here, not at the top: importing app.celery configures Celery from the settings,
+    # which the web process does in its lifespan (prepare_publishing), after the settings are known.
     from app.celery import count_words
 
     count_words.apply_async(args=[note_id], retry=False)
@@ -107,7 +130,7 @@ async def share_note(note_id: NoteId, request: Request) -> ShareOut:
     return ShareOut(url=str(request.url_for("get_shared_note", token=token)), expires_in=ttl)
 
 
-@router.get("/shared/{token}", response_model=NoteOut)
+@public.get("/shared/{token}", response_model=NoteOut)
 async def get_shared_note(token: str, request: Request) -> Note:
     subject = tokens.verify(request.app.state.settings, SHARE_PURPOSE, token)
     if subject is None:

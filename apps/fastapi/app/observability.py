@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.redaction import redact_span
 
 log = logging.getLogger(__name__)
 
@@ -50,5 +51,7 @@ def init_tracing(app: FastAPI, settings: Settings) -> None:
     # Batching keeps export off the request path; a down collector costs dropped spans, not latency.
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, timeout=5)))
     trace.set_tracer_provider(provider)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="health/.*")
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="health/.*", server_request_hook=redact_span
+    )
     log.info("tracing to %s", endpoint)

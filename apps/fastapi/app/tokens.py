@@ -47,7 +47,12 @@ def verify(settings: Settings, purpose: str, token: str, now: float | None = Non
     if not payload or not signature:
         return None
     keys = [settings.secret_key, *settings.secret_key_fallbacks]
-    if not any(hmac.compare_digest(signature, _signature(key.get_secret_value(), purpose, payload)) for key in keys):
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters, which a client can
+    # put in the URL (/notes/shared/abc.%C3%A9), and that error would be a 500.
+    presented = signature.encode()
+    if not any(
+        hmac.compare_digest(presented, _signature(key.get_secret_value(), purpose, payload).encode()) for key in keys
+    ):
         return None
     try:
         claims = json.loads(_b64decode(payload))

@@ -1,14 +1,14 @@
-"""Alembic environment: migrations run with only DATABASE_URL, so a migration Job needs no other secret."""
+"""Alembic environment: migrations read only DATABASE_URL (from SECRETS_DIR or the environment, as
+the app does), so a migration Job needs no other secret."""
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from app.config import to_driver_url
+from app.config import DatabaseSettings, load_settings
 from app.db import Base
 
 config = context.config
@@ -19,13 +19,7 @@ target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if not url:
-        raise SystemExit("invalid configuration:\n  DATABASE_URL: required but not set")
-    try:
-        return to_driver_url(url)
-    except ValueError as exc:
-        raise SystemExit(f"invalid configuration:\n  DATABASE_URL: {exc}") from None
+    return load_settings(DatabaseSettings).sync_database_url
 
 
 def run_migrations_offline() -> None:

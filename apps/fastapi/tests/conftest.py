@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,10 @@ try:
 except KeyError as missing:
     raise pytest.UsageError(f"{missing} is not set: run the suite through scripts/test-apps") from None
 
+# The suite's own bearer token, in API_TOKENS with a second one, as during a rotation.
+API_TOKEN = "test-api-token-0123456789abcdefghijklmnopqrstuvwxyz"
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
 BASE_ENV = {
     "ENVIRONMENT": "test",
     "APP_NAME": "notes-test",
@@ -30,6 +35,10 @@ BASE_ENV = {
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
     "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production-0123456789",
+    "API_TOKENS": f"{API_TOKEN},test-next-api-token-9876543210zyxwvutsrqponmlkji",
+    # An empty directory of the suite's own: every secret comes from the environment unless a
+    # test puts its file there (tests/test_secrets.py).
+    "SECRETS_DIR": tempfile.mkdtemp(prefix="secrets-"),
     "DB_POOL_SIZE": "2",
     "DB_MAX_OVERFLOW": "2",
 }
@@ -54,5 +63,16 @@ def client(migrated: None) -> Iterator:
     from app.config import Settings
     from app.main import create_app
 
-    with TestClient(create_app(Settings())) as test_client:
+    with TestClient(create_app(Settings()), headers=AUTH) as test_client:
         yield test_client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from .helpers import ANSWER_BOUND_SECONDS, FUZZ
+
+    if FUZZ.cases:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(FUZZ.cases.items()))
+        terminalreporter.write_line(
+            f"schemathesis: {FUZZ.cases.total()} generated cases ({kinds}); slowest answer {FUZZ.slowest:.3f}s "
+            f"(bound {ANSWER_BOUND_SECONDS}s; {FUZZ.sent_again} slower ones sent again)"
+        )

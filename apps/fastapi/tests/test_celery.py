@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.worker_liveness import MAX_AGE_SECONDS, problem
+from app.worker_health import ALIVE_MAX_AGE_SECONDS
 
 from .conftest import APP_DIR
 from .helpers import free_port
@@ -89,16 +90,23 @@ def test_task_result_through_the_result_backend(worker: subprocess.Popen, client
     assert count_words.delay(2_000_000_000).get(timeout=60) is None  # deleted notes are fine
 
 
-def probe(tmpdir: Path) -> subprocess.CompletedProcess:
-    """The exec probe's exact command, sharing the worker's temp directory as in the pod."""
+def probe(kind: str, tmpdir: Path, **env: str) -> subprocess.CompletedProcess:
+    """An exec probe's exact command (python -m app.worker_liveness or app.worker_readiness),
+    sharing the worker's temp directory as in the pod."""
     return subprocess.run(
-        [sys.executable, "-m", "app.worker_liveness"],
+        [sys.executable, "-m", f"app.worker_{kind}"],
         cwd=APP_DIR,
         capture_output=True,
         text=True,
-        env={**os.environ, "TMPDIR": str(tmpdir)},
+        env={**os.environ, "TMPDIR": str(tmpdir), **env},
         timeout=30,
     )
+
+
+def backdate(path: Path, seconds: float) -> None:
+    """As if PATH had last been touched SECONDS ago."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
 
 
 def wait_until(what: str, condition: Callable[[], bool], worker: subprocess.Popen) -> None:
@@ -136,40 +144,65 @@ def private_redis(port: int, data_dir: Path) -> Iterator[None]:
         proc.wait(timeout=30)
 
 
-def test_liveness_follows_the_broker_connection(migrated: None, tmp_path: Path) -> None:
+def test_readiness_follows_the_broker_connection_and_liveness_outlasts_an_outage(
+    migrated: None, tmp_path: Path
+) -> None:
     port = free_port()
-    heartbeat = tmp_path / "celery-worker-heartbeat"
-    assert probe(tmp_path).returncode == 1  # no worker has connected yet
-    with celery_worker(TMPDIR=str(tmp_path), REDIS_URL=f"redis://127.0.0.1:{port}/0") as worker:
+    broker = {"REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    heartbeat, consuming = tmp_path / "celery-worker-heartbeat", tmp_path / "celery-worker-consuming"
+    consuming.touch()  # left in the pod's /tmp by a worker that was killed: it must not count
+    with celery_worker(TMPDIR=str(tmp_path), **broker) as worker:
+        wait_until("the worker's start", lambda: heartbeat.exists() and not consuming.exists(), worker)
+        waiting = probe("readiness", tmp_path, **broker)
+        assert waiting.returncode == 1
+        assert "not connected to the broker and consuming" in waiting.stderr
         with private_redis(port, tmp_path):
-            wait_until("the heartbeat once connected", heartbeat.exists, worker)
-            alive = probe(tmp_path)
-            assert alive.returncode == 0, alive.stderr
-        # The broker is gone: the consumer loses its connection and the heartbeat goes with it.
-        wait_until("the heartbeat to be removed", lambda: not heartbeat.exists(), worker)
-        dead = probe(tmp_path)
-        assert dead.returncode == 1
-        assert "not connected to the broker" in dead.stderr
+            wait_until("the consumer to connect", consuming.exists, worker)
+            assert probe("readiness", tmp_path, **broker).returncode == 0
+            assert probe("liveness", tmp_path, **broker).returncode == 0
+        # The broker is gone: the consumer loses its connection, and with it readiness.
+        wait_until("the mark to be removed", lambda: not consuming.exists(), worker)
+        assert probe("readiness", tmp_path, **broker).returncode == 1
+        # However long the outage, a worker waiting for a broker that does not answer is alive.
+        backdate(heartbeat, ALIVE_MAX_AGE_SECONDS + 60)
+        alive = probe("liveness", tmp_path, **broker)
+        assert alive.returncode == 0, alive.stderr
         with private_redis(port, tmp_path):
-            wait_until("the heartbeat after reconnecting", heartbeat.exists, worker)
-            assert probe(tmp_path).returncode == 0
+            wait_until("the consumer to reconnect", consuming.exists, worker)
+            assert probe("readiness", tmp_path, **broker).returncode == 0
+            assert probe("liveness", tmp_path, **broker).returncode == 0
             worker.terminate()  # warm shutdown while connected
             assert worker.wait(timeout=30) == 0
-        assert not heartbeat.exists()
+        assert not consuming.exists()
 
 
-def test_a_stale_heartbeat_fails_the_probe(tmp_path: Path) -> None:
-    heartbeat = tmp_path / "celery-worker-heartbeat"
-    heartbeat.touch()
-    mtime = heartbeat.stat().st_mtime
-    assert problem(heartbeat, now=mtime + MAX_AGE_SECONDS) is None
-    stale = problem(heartbeat, now=mtime + MAX_AGE_SECONDS + 1)
-    assert stale is not None
-    assert "the worker's consumer has stopped" in stale
-    os.utime(heartbeat, (mtime - 3600, mtime - 3600))
-    result = probe(tmp_path)
-    assert result.returncode == 1
-    assert "old (limit" in result.stderr
+def test_liveness_fails_when_the_worker_stops_making_progress(migrated: None, tmp_path: Path) -> None:
+    heartbeat, consuming = tmp_path / "celery-worker-heartbeat", tmp_path / "celery-worker-consuming"
+    with celery_worker(TMPDIR=str(tmp_path)) as worker:  # on the suite's Redis, which stays up
+        wait_until("the consumer to connect", consuming.exists, worker)
+        worker.send_signal(signal.SIGSTOP)  # a hung worker: its loop makes no progress
+        try:
+            backdate(heartbeat, ALIVE_MAX_AGE_SECONDS + 1)  # as if the minute had passed
+            stuck = probe("liveness", tmp_path)
+            not_ready = probe("readiness", tmp_path)
+        finally:
+            worker.send_signal(signal.SIGCONT)
+        assert stuck.returncode == 1
+        assert f"no heartbeat for {ALIVE_MAX_AGE_SECONDS + 1}s" in stuck.stderr
+        assert "while the broker answers" in stuck.stderr
+        assert not_ready.returncode == 1
+        assert "the worker's consumer has stopped" in not_ready.stderr
+        # Running again, the consumer's timer touches the heartbeat within its interval.
+        wait_until("a fresh heartbeat", lambda: time.time() - heartbeat.stat().st_mtime < 30, worker)
+        assert probe("liveness", tmp_path).returncode == 0
+
+
+def test_liveness_without_a_heartbeat_asks_the_broker(tmp_path: Path) -> None:
+    # No worker has started: stuck if the broker answers, waiting for it if it does not.
+    stuck = probe("liveness", tmp_path)
+    assert stuck.returncode == 1
+    assert "no heartbeat at all while the broker answers" in stuck.stderr
+    assert probe("liveness", tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").returncode == 0
 
 
 def test_time_limits_and_visibility_timeout_come_from_settings() -> None:

@@ -70,7 +70,7 @@ def test_database_url_gets_the_driver() -> None:
         to_driver_url("mysql://u:p@db/app")
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "SECRET_KEY"])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "API_TOKENS"])
 def test_missing_required_setting_is_named(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
     with pytest.raises(ValidationError) as exc:
         settings(monkeypatch, **{missing: None})
@@ -92,6 +92,15 @@ def test_missing_required_setting_is_named(monkeypatch: pytest.MonkeyPatch, miss
             "SECRET_KEY_FALLBACKS must be at least 50",
         ),
         ({"ENVIRONMENT": "staging", "CORS_ORIGINS": "*"}, "not allowed outside development"),
+        ({"API_TOKENS": " , "}, "API_TOKENS: at least one token is required"),
+        (
+            {"API_TOKENS": f"{'t' * 40},two words"},
+            "API_TOKENS: token 2 of 2 has characters other than A-Z a-z 0-9 - . _ ~ + / (and = at its end)",
+        ),
+        (
+            {"ENVIRONMENT": "production", "API_TOKENS": f"{'t' * 32},{'s' * 31}"},
+            "API_TOKENS: token 2 of 2 is shorter than 32 characters, the minimum in staging and production",
+        ),
         ({"METRICS_PORT": "0"}, "METRICS_PORT"),
         (
             {"CELERY_TASK_SOFT_TIME_LIMIT": "60"},
@@ -115,10 +124,18 @@ def test_production_accepts_keys_of_fifty_characters(monkeypatch: pytest.MonkeyP
     assert len(s.secret_key_fallbacks) == 1
 
 
+def test_api_tokens_outside_staging_and_production_may_be_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = settings(monkeypatch, ENVIRONMENT="development", API_TOKENS="dev, also-dev ,")
+    assert [token.get_secret_value() for token in s.api_tokens] == ["dev", "also-dev"]
+    s = settings(monkeypatch, ENVIRONMENT="production", API_TOKENS="a" * 32 + "==")
+    assert len(s.api_tokens) == 1
+
+
 def test_secrets_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     s = settings(monkeypatch, SECRET_KEY_FALLBACKS="previous-key-" + "p" * 40)
     assert "test-secret-key" not in repr(s)
     assert "previous-key-" not in repr(s)
+    assert BASE_ENV["API_TOKENS"].split(",")[0] not in repr(s)
     assert BASE_ENV["DATABASE_URL"] not in repr(s)
 
 

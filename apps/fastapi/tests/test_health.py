@@ -11,7 +11,7 @@ from app.config import Settings
 from app.health import READINESS_TIMEOUT_SECONDS
 from app.main import create_app
 
-from .conftest import DATABASE_URL
+from .conftest import AUTH, DATABASE_URL
 from .helpers import free_port
 
 
@@ -30,7 +30,7 @@ def test_ready_checks_postgres_only(client: TestClient) -> None:
 def test_redis_outage_leaves_the_pod_ready(monkeypatch: pytest.MonkeyPatch, migrated: None) -> None:
     # Redis carries fire-and-forget tasks only: without it notes are still saved and served.
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
-    with TestClient(create_app(Settings())) as client:
+    with TestClient(create_app(Settings()), headers=AUTH) as client:
         assert client.get("/health/ready").status_code == 200
         created = client.post("/notes", json={"title": "saved without redis"})
     assert created.status_code == 201
@@ -39,7 +39,7 @@ def test_redis_outage_leaves_the_pod_ready(monkeypatch: pytest.MonkeyPatch, migr
 
 def test_unreachable_postgres_is_named_without_details(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"postgresql://someone:wrong-password@127.0.0.1:{free_port()}/app")
-    with TestClient(create_app(Settings())) as client:
+    with TestClient(create_app(Settings()), headers=AUTH) as client:
         response = client.get("/health/ready")
         live = client.get("/health/live")
     assert response.status_code == 503
@@ -57,7 +57,7 @@ def test_a_slow_database_is_a_timeout_after_the_named_limit(monkeypatch: pytest.
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         monkeypatch.setenv("DATABASE_URL", f"postgresql://api:pw@127.0.0.1:{silent.getsockname()[1]}/app")
-        with TestClient(create_app(Settings())) as client:
+        with TestClient(create_app(Settings()), headers=AUTH) as client:
             response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["checks"] == {"postgres": "timeout"}
@@ -66,7 +66,7 @@ def test_a_slow_database_is_a_timeout_after_the_named_limit(monkeypatch: pytest.
 
 def test_readiness_does_not_borrow_from_the_request_pool(migrated: None) -> None:
     settings = Settings()
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=AUTH) as client:
         engine = client.app.state.engine
         capacity = settings.db_pool_size + settings.db_max_overflow
 
@@ -86,7 +86,7 @@ def test_readiness_does_not_borrow_from_the_request_pool(migrated: None) -> None
 
 
 def test_the_check_has_one_connection_of_its_own(migrated: None) -> None:
-    with TestClient(create_app(Settings(app_name="readiness-conn-test"))) as client:
+    with TestClient(create_app(Settings(app_name="readiness-conn-test")), headers=AUTH) as client:
         for _ in range(3):
             assert client.get("/health/ready").status_code == 200
         with psycopg.connect(DATABASE_URL) as conn:

@@ -11,6 +11,8 @@ from app.config import Settings
 from app.main import create_app
 from app.notes import SHARE_PURPOSE
 
+from .conftest import AUTH
+
 
 def test_create_get_list_delete(client: TestClient) -> None:
     created = client.post("/notes", json={"title": "First", "body": "hello postgres world"})
@@ -36,6 +38,9 @@ def test_create_get_list_delete(client: TestClient) -> None:
 
 
 def test_validation(client: TestClient) -> None:
+    # Postgres text cannot hold NUL: refused before it reaches the database.
+    assert client.post("/notes", json={"title": "nul\x00"}).status_code == 422
+    assert client.post("/notes", json={"title": "ok", "body": "\x00"}).status_code == 422
     assert client.post("/notes", json={"title": ""}).status_code == 422
     assert client.post("/notes", json={"title": "x" * 201}).status_code == 422
     assert client.get("/notes", params={"limit": 0}).status_code == 422
@@ -112,6 +117,9 @@ def test_share_link_reads_the_note_until_it_expires(client: TestClient) -> None:
     expired = tokens.sign(settings, SHARE_PURPOSE, str(note["id"]), ttl_seconds=60, now=0)
     assert client.get(f"/notes/shared/{expired}").status_code == 404
     assert client.get(f"/notes/shared/{token[:-2]}xx").status_code == 404
+    # A signature that is not ASCII is a wrong one, not an error in the comparison.
+    assert client.get("/notes/shared/abc.%C3%A9").status_code == 404
+    assert client.get(f"/notes/shared/{token.split('.')[0]}.%C3%A9%00").status_code == 404
     assert client.post("/notes/2000000000/share").status_code == 404
 
 
@@ -122,12 +130,12 @@ def test_share_links_across_a_key_rotation(
     # Release N signs with the old key; release N+1 runs the new key, with or without the old one
     # as a fallback. Links handed out before the rotation keep working only with the fallback.
     monkeypatch.setenv("SECRET_KEY", "old-key-" + "o" * 50)
-    with TestClient(create_app(Settings())) as before:
+    with TestClient(create_app(Settings()), headers=AUTH) as before:
         note = before.post("/notes", json={"title": "rotated"}).json()
         url = before.post(f"/notes/{note['id']}/share").json()["url"]
     monkeypatch.setenv("SECRET_KEY", "new-key-" + "n" * 50)
     monkeypatch.setenv("SECRET_KEY_FALLBACKS", fallbacks)
-    with TestClient(create_app(Settings())) as after:
+    with TestClient(create_app(Settings()), headers=AUTH) as after:
         assert after.get(url).status_code == status
         # New links are signed with the new key only: they verify without any fallback.
         fresh = after.post(f"/notes/{note['id']}/share").json()["url"].rsplit("/", 1)[1]

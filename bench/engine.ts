@@ -32,13 +32,13 @@ const kubectl = (...args: string[]) =>
     stdio: ["ignore", "pipe", "inherit"],
   });
 
-async function timed(run: () => unknown | Promise<unknown>): Promise<number> {
+async function timed(run: () => unknown): Promise<number> {
   const start = performance.now();
   await run();
   return performance.now() - start;
 }
 
-async function median(run: () => unknown | Promise<unknown>): Promise<number> {
+async function median(run: () => unknown): Promise<number> {
   const times: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     times.push(await timed(run));
@@ -90,12 +90,22 @@ async function measure(node: string, name: string) {
   }
 }
 
+/** The fields of a `kubectl get -o json` list that the figures are read from. */
+interface ObjectList {
+  items: Array<{
+    metadata: { name: string; creationTimestamp: string; labels: Record<string, string> };
+    status: { conditions?: Array<{ type: string; status: string; lastTransitionTime: string }> };
+  }>;
+}
+
+const list = (...args: string[]) => JSON.parse(kubectl("get", ...args, "-o", "json")) as ObjectList;
+
 /** Seconds from each pod's creation to its Ready condition (the API server's second resolution). */
 function readyTimes(namespace: string): Record<string, number> {
-  const pods = JSON.parse(kubectl("get", "pods", "-n", namespace, "-o", "json")).items;
+  const pods = list("pods", "-n", namespace).items;
   const times: Record<string, number> = {};
   for (const pod of pods) {
-    const ready = pod.status.conditions?.find((c: any) => c.type === "Ready" && c.status === "True");
+    const ready = pod.status.conditions?.find((c) => c.type === "Ready" && c.status === "True");
     if (ready) {
       const component = pod.metadata.labels["app.kubernetes.io/component"];
       times[component] = (Date.parse(ready.lastTransitionTime) - Date.parse(pod.metadata.creationTimestamp)) / 1000;
@@ -106,7 +116,7 @@ function readyTimes(namespace: string): Record<string, number> {
 
 /** The dev stack's figures with its pods sent to the simulated node (the real one cordoned). */
 async function onSimulatedNode<T>(run: () => Promise<T>): Promise<T> {
-  const simulated = JSON.parse(kubectl("get", "nodes", "-l", "type=kwok", "-o", "json")).items[0]?.metadata.name;
+  const simulated = list("nodes", "-l", "type=kwok").items[0]?.metadata.name;
   if (!simulated) {
     throw new Error("no simulated node: testbed/local-env up makes one (LOCAL_ENV_KWOK_NODES, default 1)");
   }
@@ -150,13 +160,13 @@ async function main() {
   const s = (ms: number) => (ms / 1000).toFixed(1);
   console.log(`\ndev stack, median of ${ROUNDS} rounds (create: one), Pulumi CLI 3.259.0, local cluster\n`);
   console.log(
-    "| node | up (create) s | up (no change) s | preview (no change) s | kubectl server dry-run s | preview / kubectl |",
+    "| node | up (create) s | up (no change) s | preview (no change) s | kubectl server dry-run s " +
+      "| preview / kubectl |",
   );
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const r of [real, simulated]) {
-    console.log(
-      `| ${r.node} | ${s(r.create)} | ${s(r.upNoChange)} | ${s(r.preview)} | ${s(r.kubectlDryRun)} | ${(r.preview / r.kubectlDryRun).toFixed(1)}x |`,
-    );
+    const ratio = `${(r.preview / r.kubectlDryRun).toFixed(1)}x`;
+    console.log(`| ${[r.node, s(r.create), s(r.upNoChange), s(r.preview), s(r.kubectlDryRun), ratio].join(" | ")} |`);
   }
   console.log(`\ncreate on the real node / on the simulated node: ${(real.create / simulated.create).toFixed(1)}x`);
   console.log("\npod creation to Ready on the real node (s; the API server records whole seconds)\n");

@@ -11,7 +11,7 @@ import { devInput, execute, PROJECT, PROJECT_DIR, prodInput, type StackInput } f
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 function fleet(size: number, input: StackInput): (readRelease: ReleaseReader) => Promise<Record<string, unknown>> {
-  return async (readRelease) => {
+  return (readRelease) => {
     const result = validateConfig({
       values: input.values,
       secretKeys: new Set(input.secretKeys),
@@ -27,7 +27,7 @@ function fleet(size: number, input: StackInput): (readRelease: ReleaseReader) =>
       const appName = `api${i}`;
       new ApiStack(appName, { ...args, app: { ...args.app, appName }, namespace: `${appName}-prod`, readRelease });
     }
-    return {};
+    return Promise.resolve({});
   };
 }
 
@@ -67,9 +67,9 @@ async function main() {
   console.log("| scenario | resources | median ms | ms per API | vs prod stack |");
   console.log("|---|---:|---:|---:|---:|");
   for (const row of rows) {
-    console.log(
-      `| ${row.name} | ${row.resources} | ${row.ms.toFixed(0)} | ${(row.ms / row.apis).toFixed(1)} | ${(row.ms / prod.ms).toFixed(1)}x |`,
-    );
+    const perApi = (row.ms / row.apis).toFixed(1);
+    const vsProd = `${(row.ms / prod.ms).toFixed(1)}x`;
+    console.log(`| ${[row.name, row.resources, row.ms.toFixed(0), perApi, vsProd].join(" | ")} |`);
   }
   const [, , ten, fifty] = rows;
   console.log(`\ngrowth 10 -> 50 APIs: ${(fifty.ms / ten.ms).toFixed(2)}x time for 5x APIs`);

@@ -131,16 +131,18 @@ async function main() {
   }
 
   console.log(
-    `\n${RATE} requests/s through Traefik on 127.0.0.1 to /openapi.json (one connection per request), local cluster, real node\n`,
+    `\n${RATE} requests/s through Traefik on 127.0.0.1 to /openapi.json (one connection per request), ` +
+      "local cluster, real node\n",
   );
   console.log(
-    "| scenario | requests | failed | p50 ms | p99 ms | `pulumi up` s | last answer from the old release, s after the up started |",
+    "| scenario | requests | failed | p50 ms | p99 ms | `pulumi up` s " +
+      "| last answer from the old release, s after the up started |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
-    console.log(
-      `| ${r.scenario} | ${r.load.sent} | ${r.load.failed} | ${r.load.p50Ms} | ${r.load.p99Ms} | ${r.upSeconds.toFixed(1)} | ${r.switchedAfter.toFixed(1)} |`,
-    );
+    const { sent, failed, p50Ms, p99Ms } = r.load;
+    const cells = [r.scenario, sent, failed, p50Ms, p99Ms, r.upSeconds.toFixed(1), r.switchedAfter.toFixed(1)];
+    console.log(`| ${cells.join(" | ")} |`);
   }
   const failures = rows.filter((r) => r.load.failed > 0);
   for (const r of failures) {

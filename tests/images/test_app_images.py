@@ -1,6 +1,7 @@
 """Each app's image, built with BuildKit (the local Debian base as BASE_IMAGE, the CA bundle as the `ca`
 build secret) and run the way its pods run it: the pods' uid 10001, a read-only root, a /tmp tmpfs,
-against real Postgres and Redis on loopback, which the tests really stop and start under it.
+settings in the environment and secrets as files in a read-only volume, against real Postgres and
+Redis on loopback, which the tests really stop and start under it.
 
 Pytest runs every test of one app before the next app's (the app is a module-scoped parameter), in the
 order of this file; a scenario that disturbs the app (an outage, SIGTERM, a release) runs once in a
@@ -52,6 +53,14 @@ METRICS_URL = "http://127.0.0.1:9000/metrics"
 GRACE_SECONDS = 20  # gunicorn's graceful_timeout in both apps
 OLD_KEY = secrets.token_urlsafe(48)
 NEW_KEY = secrets.token_urlsafe(48)
+API_TOKEN = secrets.token_urlsafe(32)
+# Every /notes endpoint but the share link needs one of API_TOKENS.
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+# Where the pods mount the Secret: SECRETS_DIR's default.
+SECRETS_DIR = "/run/secrets/app"
+# The apps that read their secrets from SECRETS_DIR and ask for a bearer token; the others read them
+# from the environment and serve /notes to anyone.
+TOKEN_AND_SECRET_FILES = {"fastapi"}
 # A proxy that says the client used https; believed only from a peer in FORWARDED_ALLOW_IPS.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 ROUTES = {"fastapi": "/notes/{note_id}", "django": "/notes/<int:pk>"}
@@ -77,26 +86,54 @@ def image(app: str, base_image: str, ca_file: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def environment(app: str, loopback: Loopback) -> dict[str, str]:
-    """What the platform's ConfigMap and Secret give the pods, production settings throughout."""
+def settings(app: str) -> dict[str, str]:
+    """The platform's ConfigMap for the pods, production settings throughout."""
     return {
         "ENVIRONMENT": "production",
         "APP_NAME": f"{app}-image-test",
         "APP_VERSION": f"test-{RUN_ID}",
         "DEBUG": "false",
         "CORS_ORIGINS": "https://app.example.com",
-        "REDIS_URL": loopback.redis_url,
         "DB_POOL_SIZE": "2",
         "DB_MAX_OVERFLOW": "2",
         "ACCESS_TOKEN_EXPIRE_MINUTES": "30",
         "REFRESH_TOKEN_EXPIRE_DAYS": "7",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "",
-        "DATABASE_URL": loopback.database_urls[app],
-        "SECRET_KEY": OLD_KEY,
-        "SENTRY_DSN": "",
         "WEB_CONCURRENCY": "2",
         "ALLOWED_HOSTS": "127.0.0.1,api.example.com",
     }
+
+
+@pytest.fixture(scope="module")
+def secret(app: str, loopback: Loopback) -> dict[str, str]:
+    """The platform's Secret for the pods."""
+    return {
+        "DATABASE_URL": loopback.database_urls[app],
+        "REDIS_URL": loopback.redis_url,
+        "SECRET_KEY": OLD_KEY,
+        "SECRET_KEY_FALLBACKS": "",
+        "SENTRY_DSN": "",
+        "API_TOKENS": f"{secrets.token_urlsafe(32)},{API_TOKEN}",
+    }
+
+
+def pod(app: str, settings: dict[str, str], secret: dict[str, str], directory: Path) -> dict[str, object]:
+    """The container options for what the pods get: the ConfigMap as environment variables, the Secret
+    as one file per key (readable by the pods' user) in a read-only volume, as the kubelet mounts it."""
+    if app not in TOKEN_AND_SECRET_FILES:
+        return {"environment": {**settings, **secret}}
+    for name, value in secret.items():
+        directory.joinpath(name).write_text(value)
+        directory.joinpath(name).chmod(0o644)
+    directory.chmod(0o755)
+    return {"environment": settings, "volumes": {str(directory): {"bind": SECRETS_DIR, "mode": "ro"}}}
+
+
+@pytest.fixture(scope="module")
+def options(
+    app: str, settings: dict[str, str], secret: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict:
+    return pod(app, settings, secret, tmp_path_factory.mktemp("secret"))
 
 
 def test_image_runs_as_uid_1000_by_default(client: docker.DockerClient, image: str) -> None:
@@ -147,9 +184,9 @@ class Migrations:
 
 
 @pytest.fixture(scope="module")
-def migrations(client: docker.DockerClient, app: str, image: str, environment: dict[str, str]) -> Migrations:
+def migrations(client: docker.DockerClient, app: str, image: str, options: dict) -> Migrations:
     """The migration Job's command, under the same restrictions as the app."""
-    job = start_restricted(client, image, MIGRATE[app], environment=environment)
+    job = start_restricted(client, image, MIGRATE[app], **options)
     exit_code = job.wait(timeout=300)["StatusCode"]
     output = logs(job)
     remove(job)
@@ -164,11 +201,11 @@ def test_migrations_create_the_schema_read_only_as_uid_10001(
         assert connection.execute("SELECT to_regclass('notes') IS NOT NULL").fetchone() == (True,)
 
 
-def start_api(client: docker.DockerClient, image: str, environment: dict[str, str], name: str) -> Container:
+def start_api(client: docker.DockerClient, image: str, options: dict, name: str) -> Container:
     """Starts gunicorn on ports 8000 and 9000 and waits until it serves /health/live."""
     for port in (8000, 9000):
         assert port_free(port), f"127.0.0.1:{port} is in use; the image tests need it"
-    container = start_restricted(client, image, environment=environment, name=name)
+    container = start_restricted(client, image, name=name, **options)
     wait_until(lambda: answers(f"{APP_URL}/health/live", 200) or not running(container), 90)
     assert answers(f"{APP_URL}/health/live", 200), f"{name} does not serve:\n{logs(container)}"
     return container
@@ -176,10 +213,10 @@ def start_api(client: docker.DockerClient, image: str, environment: dict[str, st
 
 @pytest.fixture(scope="module")
 def api(
-    client: docker.DockerClient, app: str, image: str, environment: dict[str, str], migrations: Migrations
+    client: docker.DockerClient, app: str, image: str, options: dict, migrations: Migrations
 ) -> Iterator[Container]:
     assert migrations.exit_code == 0, "the migrations failed; see the migrations test"
-    container = start_api(client, image, environment, f"api-stack-image-test-{app}-{RUN_ID}")
+    container = start_api(client, image, options, f"api-stack-image-test-{app}-{RUN_ID}")
     yield container
     remove(container)
 
@@ -212,15 +249,24 @@ def test_readiness_checks_postgres_only(api: Container) -> None:
 
 
 def create_note(title: str, body: str = "") -> int:
-    response = post(f"{APP_URL}/notes", json={"title": title, "body": body})
+    response = post(f"{APP_URL}/notes", json={"title": title, "body": body}, headers=AUTH)
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
 
 def test_notes_are_stored_and_read_back(api: Container) -> None:
     note = create_note("from the image test", "four words right here")
-    assert get(f"{APP_URL}/notes/{note}").json()["title"] == "from the image test"
-    assert get(f"{APP_URL}/notes/999000").status_code == 404
+    assert get(f"{APP_URL}/notes/{note}", headers=AUTH).json()["title"] == "from the image test"
+    assert get(f"{APP_URL}/notes/999000", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-one-of-the-tokens"])
+@only("fastapi")
+def test_notes_refuse_a_request_without_a_valid_token(api: Container, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = get(f"{APP_URL}/notes?limit=1", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_metrics_are_not_served_on_the_app_port(api: Container) -> None:
@@ -242,7 +288,7 @@ def test_metrics_count_every_request_over_both_workers(api: Container, app: str)
     labels = {"method": "GET", "route": ROUTES[app], "status": "404"}
     before = metric(METRICS_URL, "http_requests_total", **labels) or 0.0
     for missing in range(999001, 999021):
-        assert get(f"{APP_URL}/notes/{missing}").status_code == 404
+        assert get(f"{APP_URL}/notes/{missing}", headers=AUTH).status_code == 404
     # A worker counts a request once its response is sent: the last ones may take a moment.
     counted = reaches(before + 20, 5, "http_requests_total", **labels)
     assert counted, f"{metric(METRICS_URL, 'http_requests_total', **labels)} counted, {before + 20} expected"
@@ -252,7 +298,7 @@ def test_metrics_label_requests_by_route_template(api: Container, app: str) -> N
     note = create_note("labelled by its route")
     labels = {"method": "GET", "route": ROUTES[app], "status": "200"}
     before = metric(METRICS_URL, "http_requests_total", **labels) or 0.0
-    assert get(f"{APP_URL}/notes/{note}").status_code == 200
+    assert get(f"{APP_URL}/notes/{note}", headers=AUTH).status_code == 200
     assert reaches(before + 1, 5, "http_requests_total", **labels)
 
 
@@ -274,7 +320,7 @@ def share_link(api: Container) -> requests.Response:
     """A share link asked for through a trusted proxy (the loopback, FORWARDED_ALLOW_IPS' default) that
     says the client used https. Opened again after the key rotation."""
     note = create_note("shared")
-    return post(f"{APP_URL}/notes/{note}/share", headers=PROXY_HEADERS)
+    return post(f"{APP_URL}/notes/{note}/share", headers={**AUTH, **PROXY_HEADERS})
 
 
 def test_share_link_is_https_behind_a_trusted_proxy(share_link: requests.Response) -> None:
@@ -283,12 +329,23 @@ def test_share_link_is_https_behind_a_trusted_proxy(share_link: requests.Respons
 
 
 def opens(link: str) -> bool:
-    """Whether the share link opens on the running app (its scheme and host are the proxy's to serve)."""
+    """Whether the share link opens on the running app, without a token (its scheme and host are the
+    proxy's to serve)."""
     return get(f"{APP_URL}{urlsplit(link).path}").status_code == 200
 
 
-def test_share_link_opens(share_link: requests.Response) -> None:
+def test_share_link_opens_without_a_token(share_link: requests.Response) -> None:
     assert opens(share_link.json()["url"])
+
+
+@only("fastapi")
+def test_access_log_redacts_the_share_token(api: Container, share_link: requests.Response) -> None:
+    # Whoever reads the logs must not be able to open the notes shared.
+    token = urlsplit(share_link.json()["url"]).path.rpartition("/")[2]
+    assert opens(share_link.json()["url"])
+    log = logs(api)
+    assert "/notes/shared/[redacted]" in log
+    assert token not in log
 
 
 @only("django")
@@ -311,36 +368,35 @@ def test_static_files_are_served_from_the_read_only_image(api: Container) -> Non
 )
 @only("django")
 def test_allowed_hosts_are_enforced_except_for_probes(api: Container, host: str, path: str, status: int) -> None:
-    assert get(f"{APP_URL}{path}", headers={"Host": host}).status_code == status
+    assert get(f"{APP_URL}{path}", headers={"Host": host, **AUTH}).status_code == status
 
 
 @pytest.fixture(scope="module")
-def worker(
-    client: docker.DockerClient, image: str, environment: dict[str, str], migrations: Migrations
-) -> Iterator[Container]:
+def worker(client: docker.DockerClient, image: str, options: dict, migrations: Migrations) -> Iterator[Container]:
     """The worker Deployment's exact command, under the same restrictions as the web container."""
     command = ["celery", "-A", "app.celery", "worker", "-l", "info", "--concurrency", "1"]
     name = f"api-stack-image-test-worker-{RUN_ID}"
-    container = start_restricted(client, image, command, environment=environment, name=name)
+    container = start_restricted(client, image, command, name=name, **options)
     yield container
     remove(container)
 
 
-def worker_alive(worker: Container) -> bool:
-    """The worker Deployment's liveness probe (docs/apps.md)."""
-    return exec_output(worker, ["python", "-m", "app.worker_liveness"])[0] == 0
+def passes(worker: Container, probe: str) -> bool:
+    """Whether the worker Deployment's readiness or liveness probe passes now (docs/apps.md)."""
+    return exec_output(worker, ["python", "-m", f"app.worker_{probe}"])[0] == 0
 
 
 @only("fastapi")
 def test_worker_counts_the_words_of_a_note_through_redis(api: Container, worker: Container) -> None:
     note = create_note("counted by celery", "in a read-only container")
-    counted = wait_until(lambda: get(f"{APP_URL}/notes/{note}").json()["word_count"] == 8, 60)
+    counted = wait_until(lambda: get(f"{APP_URL}/notes/{note}", headers=AUTH).json()["word_count"] == 8, 60)
     assert counted, f"no word count for note {note}:\n{logs(worker)}"
 
 
 @only("fastapi")
-def test_worker_liveness_probe_passes(worker: Container) -> None:
-    assert wait_until(lambda: worker_alive(worker), 30), logs(worker)
+@pytest.mark.parametrize("probe", ["readiness", "liveness"])
+def test_worker_probe_passes(worker: Container, probe: str) -> None:
+    assert wait_until(lambda: passes(worker, probe), 30), logs(worker)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,27 +404,30 @@ class RedisOutage:
     readiness: int
     note_saved: int
     gauge_down: bool
-    worker_probe_failed: bool | None
+    worker_unready: bool | None
+    worker_alive: bool | None
     gauge_up_again: bool
-    worker_probe_passes_again: bool | None
+    worker_ready_again: bool | None
 
 
 @pytest.fixture(scope="module")
 def redis_outage(app: str, api: Container, loopback: Loopback, request: pytest.FixtureRequest) -> RedisOutage:
     """Redis really stopped, then started again. Redis carries fire-and-forget tasks only, so the app stays
-    ready; the master's gauge and (FastAPI) the worker's liveness probe follow it."""
+    ready; the master's gauge and (FastAPI) the worker's readiness follow it, while the worker stays alive:
+    restarting it would not bring the broker back."""
     worker = request.getfixturevalue("worker") if app == "fastapi" else None
     loopback.control("stop_redis")
     try:
         readiness = get(f"{APP_URL}/health/ready").status_code
-        note_saved = post(f"{APP_URL}/notes", json={"title": "saved while redis is down"}).status_code
+        note_saved = post(f"{APP_URL}/notes", json={"title": "saved while redis is down"}, headers=AUTH).status_code
         gauge_down = reaches(0.0, 40, "dependency_up", dependency="redis")
-        probe_failed = wait_until(lambda: not worker_alive(worker), 40) if worker else None
+        unready = wait_until(lambda: not passes(worker, "readiness"), 40) if worker else None
+        alive = passes(worker, "liveness") if worker else None
     finally:
         loopback.control("start_redis")
     gauge_up = reaches(1.0, 40, "dependency_up", dependency="redis")
-    probe_passes = wait_until(lambda: worker_alive(worker), 60) if worker else None
-    return RedisOutage(readiness, note_saved, gauge_down, probe_failed, gauge_up, probe_passes)
+    ready_again = wait_until(lambda: passes(worker, "readiness"), 60) if worker else None
+    return RedisOutage(readiness, note_saved, gauge_down, unready, alive, gauge_up, ready_again)
 
 
 def test_redis_down_keeps_readiness_200(redis_outage: RedisOutage) -> None:
@@ -384,8 +443,13 @@ def test_redis_down_drops_its_gauge_to_0(redis_outage: RedisOutage) -> None:
 
 
 @only("fastapi")
-def test_redis_down_fails_the_worker_liveness_probe(redis_outage: RedisOutage) -> None:
-    assert redis_outage.worker_probe_failed
+def test_redis_down_fails_the_worker_readiness_probe(redis_outage: RedisOutage) -> None:
+    assert redis_outage.worker_unready
+
+
+@only("fastapi")
+def test_redis_down_keeps_the_worker_liveness_probe_passing(redis_outage: RedisOutage) -> None:
+    assert redis_outage.worker_alive
 
 
 def test_redis_back_raises_its_gauge_to_1(redis_outage: RedisOutage) -> None:
@@ -393,8 +457,8 @@ def test_redis_back_raises_its_gauge_to_1(redis_outage: RedisOutage) -> None:
 
 
 @only("fastapi")
-def test_redis_back_passes_the_worker_liveness_probe(redis_outage: RedisOutage) -> None:
-    assert redis_outage.worker_probe_passes_again
+def test_redis_back_passes_the_worker_readiness_probe(redis_outage: RedisOutage) -> None:
+    assert redis_outage.worker_ready_again
 
 
 @only("fastapi")
@@ -424,7 +488,7 @@ def postgres_outage(api: Container, loopback: Loopback) -> PostgresOutage:
     ready_again = wait_until(lambda: answers(f"{APP_URL}/health/ready", 200), 30)
     # Real queries through every worker's pool, not only the probe: no stale connection from before the
     # restart may reach a request.
-    queries_after = [get(f"{APP_URL}/notes?limit=1").status_code for _ in range(10)]
+    queries_after = [get(f"{APP_URL}/notes?limit=1", headers=AUTH).status_code for _ in range(10)]
     return PostgresOutage(readiness, liveness, ready_again, queries_after)
 
 
@@ -463,7 +527,7 @@ class Drain:
 def timed_get(url: str) -> tuple[int | str, float]:
     """(status or the error's name, when it ended)."""
     try:
-        status: int | str = get(url).status_code
+        status: int | str = get(url, headers=AUTH).status_code
     except requests.RequestException as error:
         status = type(error).__name__
     return status, time.monotonic()
@@ -519,15 +583,22 @@ def rotated(
     client: docker.DockerClient,
     app: str,
     image: str,
-    environment: dict[str, str],
+    settings: dict[str, str],
+    secret: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
     api: Container,
     share_link: requests.Response,
 ) -> Iterator[Container]:
     """The next release in place of the first: a new SECRET_KEY with the old one as fallback, and a proxy
     range that does not include this test's address."""
     remove(api)
-    rotation = {"SECRET_KEY": NEW_KEY, "SECRET_KEY_FALLBACKS": OLD_KEY, "FORWARDED_ALLOW_IPS": "192.0.2.0/24"}
-    container = start_api(client, image, {**environment, **rotation}, f"api-stack-image-test-{app}-rotated-{RUN_ID}")
+    release = pod(
+        app,
+        {**settings, "FORWARDED_ALLOW_IPS": "192.0.2.0/24"},
+        {**secret, "SECRET_KEY": NEW_KEY, "SECRET_KEY_FALLBACKS": OLD_KEY},
+        tmp_path_factory.mktemp("rotated-secret"),
+    )
+    container = start_api(client, image, release, f"api-stack-image-test-{app}-rotated-{RUN_ID}")
     yield container
     remove(container)
 
@@ -540,7 +611,7 @@ def test_rotated_key_still_opens_a_link_signed_with_the_old_key(
 
 def test_untrusted_proxy_cannot_make_share_links_https(rotated: Container) -> None:
     note = create_note("shared by an untrusted peer")
-    response = post(f"{APP_URL}/notes/{note}/share", headers=PROXY_HEADERS)
+    response = post(f"{APP_URL}/notes/{note}/share", headers={**AUTH, **PROXY_HEADERS})
     assert response.status_code == 201, response.text
     assert response.json()["url"].startswith("http://127.0.0.1:8000/notes/shared/")
 

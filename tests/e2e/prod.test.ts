@@ -25,6 +25,7 @@ import {
   releaseId,
   viaIngress,
 } from "./env";
+import { externalDatabaseUrls, startExternalDatabases } from "../support/databases";
 import { explain, startLoad } from "../support/load";
 import { buildReleases, signed } from "../support/releases";
 
@@ -33,11 +34,7 @@ const HOST = "api.e2eprod.localhost";
 const DATABASES = "e2e-databases";
 const DB_PASSWORD = "e2e-external-db-password";
 const SECRET_KEY = "e2e-prod-secret-key-0123456789abcdef0123456789abcdef0123";
-const SECRETS = {
-  secretKey: SECRET_KEY,
-  databaseUrl: `postgresql://app:${DB_PASSWORD}@postgres.${DATABASES}.svc.cluster.local:5432/app`,
-  redisUrl: `redis://redis.${DATABASES}.svc.cluster.local:6379/0`,
-};
+const SECRETS = { secretKey: SECRET_KEY, ...externalDatabaseUrls(DATABASES, DB_PASSWORD) };
 const RATE_LIMIT_PER_MINUTE = 30;
 
 const prodConfig = (image: string, extra: ConfigValues = {}): ConfigValues => ({
@@ -47,56 +44,6 @@ const prodConfig = (image: string, extra: ConfigValues = {}): ConfigValues => ({
   rateLimitPerMinute: RATE_LIMIT_PER_MINUTE,
   ...extra,
 });
-
-/** Prod's "external" Postgres and Redis: the local service images in a namespace of their own. */
-function startExternalDatabases() {
-  const local = localEnvironment();
-  const manifest = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${DATABASES}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: postgres, namespace: ${DATABASES}, labels: {app: postgres}}
-spec:
-  securityContext: {runAsUser: 70, runAsGroup: 70, fsGroup: 70, runAsNonRoot: true}
-  containers:
-  - name: postgres
-    image: ${local.postgresImage}
-    env: [{name: POSTGRES_USER, value: app}, {name: POSTGRES_DB, value: app}, {name: POSTGRES_PASSWORD, value: ${DB_PASSWORD}}, {name: PGDATA, value: /data/pgdata}]
-    readinessProbe: {exec: {command: [pg_isready, -U, app, -h, 127.0.0.1]}, periodSeconds: 2}
-    volumeMounts: [{name: data, mountPath: /data}, {name: run, mountPath: /var/run/postgresql}, {name: tmp, mountPath: /tmp}]
-  volumes: [{name: data, emptyDir: {}}, {name: run, emptyDir: {}}, {name: tmp, emptyDir: {}}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: redis, namespace: ${DATABASES}, labels: {app: redis}}
-spec:
-  securityContext: {runAsUser: 999, runAsGroup: 999, runAsNonRoot: true}
-  containers:
-  - name: redis
-    image: ${local.redisImage}
-    readinessProbe: {exec: {command: [redis-cli, ping]}, periodSeconds: 2}
-    volumeMounts: [{name: data, mountPath: /data}]
-  volumes: [{name: data, emptyDir: {}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: postgres, namespace: ${DATABASES}}
-spec: {selector: {app: postgres}, ports: [{port: 5432}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: redis, namespace: ${DATABASES}}
-spec: {selector: {app: redis}, ports: [{port: 6379}]}
-`;
-  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "apply", "-f", "-"], {
-    input: manifest,
-    stdio: ["pipe", "ignore", "inherit"],
-  });
-  kubectl("wait", "-n", DATABASES, "--for=condition=Ready", "pod/postgres", "pod/redis", "--timeout=180s");
-}
 
 /** A client in a network namespace of its own, attached to the node's bridge with its own address. */
 class BridgeClient {
@@ -144,7 +91,7 @@ describe("the prod stack on the real node", function () {
 
   before(async () => {
     [v1] = signed(buildReleases(1));
-    startExternalDatabases();
+    startExternalDatabases(KUBECONFIG, DATABASES, DB_PASSWORD);
     stack = await newStack("e2eprod", prodConfig(v1), Object.keys(SECRETS));
   });
 

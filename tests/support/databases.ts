@@ -1,0 +1,68 @@
+// Stand-ins for a production stack's "external" Postgres and Redis: the local service images as
+// pods in a namespace of their own, reached through the stack's NetworkPolicy egress, as managed
+// databases would be. Used by the prod end-to-end tests and the delivery path.
+import { execFileSync } from "node:child_process";
+import { localEnvironment } from "../../tools/automation";
+
+export interface ExternalDatabases {
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+/** The URLs of the stand-ins in `namespace`, known before they start. */
+export function externalDatabaseUrls(namespace: string, password: string): ExternalDatabases {
+  return {
+    databaseUrl: `postgresql://app:${password}@postgres.${namespace}.svc.cluster.local:5432/app`,
+    redisUrl: `redis://redis.${namespace}.svc.cluster.local:6379/0`,
+  };
+}
+
+/** Starts Postgres and Redis in `namespace` (kubectl of `kubeconfig`) and waits until both are ready. */
+export function startExternalDatabases(kubeconfig: string, namespace: string, password: string): ExternalDatabases {
+  const local = localEnvironment();
+  const manifest = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${namespace}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: postgres, namespace: ${namespace}, labels: {app: postgres}}
+spec:
+  securityContext: {runAsUser: 70, runAsGroup: 70, fsGroup: 70, runAsNonRoot: true}
+  containers:
+  - name: postgres
+    image: ${local.postgresImage}
+    env: [{name: POSTGRES_USER, value: app}, {name: POSTGRES_DB, value: app}, {name: POSTGRES_PASSWORD, value: ${password}}, {name: PGDATA, value: /data/pgdata}]
+    readinessProbe: {exec: {command: [pg_isready, -U, app, -h, 127.0.0.1]}, periodSeconds: 2}
+    volumeMounts: [{name: data, mountPath: /data}, {name: run, mountPath: /var/run/postgresql}, {name: tmp, mountPath: /tmp}]
+  volumes: [{name: data, emptyDir: {}}, {name: run, emptyDir: {}}, {name: tmp, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: redis, namespace: ${namespace}, labels: {app: redis}}
+spec:
+  securityContext: {runAsUser: 999, runAsGroup: 999, runAsNonRoot: true}
+  containers:
+  - name: redis
+    image: ${local.redisImage}
+    readinessProbe: {exec: {command: [redis-cli, ping]}, periodSeconds: 2}
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: postgres, namespace: ${namespace}}
+spec: {selector: {app: postgres}, ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: redis, namespace: ${namespace}}
+spec: {selector: {app: redis}, ports: [{port: 6379}]}
+`;
+  const kubectl = (args: string[], input?: string) =>
+    execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, stdio: ["pipe", "ignore", "inherit"] });
+  kubectl(["apply", "-f", "-"], manifest);
+  kubectl(["wait", "-n", namespace, "--for=condition=Ready", "pod/postgres", "pod/redis", "--timeout=180s"]);
+  return externalDatabaseUrls(namespace, password);
+}

@@ -114,7 +114,8 @@ describe("blue-green releases on the real node", function () {
     assert.equal(traffic.failed, 0, explain(traffic));
     const switched = traffic.releases["1.0.1"] ? traffic.releases["1.0.1"].lastMs - promotedAt : 0;
     progress(
-      `blue-green: ${traffic.sent} requests, 0 failed, last answer from the old release ${(switched / 1000).toFixed(1)} s after the promoting up started`,
+      `blue-green: ${traffic.sent} requests, 0 failed, last answer from the old ` +
+        `release ${(switched / 1000).toFixed(1)} s after the promoting up started`,
     );
     assert.ok(traffic.releases["1.0.2"], "the new release served");
   });
@@ -208,7 +209,8 @@ describe("canary releases that shift real traffic", function () {
     assert.equal(traffic.failed, 0, explain(traffic));
     const share = (traffic.releases["1.0.2"]?.count ?? 0) / traffic.ok;
     progress(
-      `canary: ${traffic.sent} requests, ${Math.round(share * 100)} % answered by the new release over the whole update`,
+      `canary: ${traffic.sent} requests, ${Math.round(share * 100)} % answered by the new release ` +
+        "over the whole update",
     );
     assert.ok(traffic.releases["1.0.1"] && traffic.releases["1.0.2"], "both releases served users during the canary");
     const status = rollout(ns).status;
@@ -216,7 +218,7 @@ describe("canary releases that shift real traffic", function () {
     assert.equal(status.stableRS, status.currentPodHash);
   });
 
-  it("a canary that answers 5xx is aborted by the analysis; `up` fails and the stable release keeps serving", async () => {
+  it("a canary that answers 5xx is aborted by its analysis; `up` fails, the stable release keeps serving", async () => {
     progress("canary: failing release under load (analysis over real 5xx)");
     const load = loadOn(host, "/notes?limit=1", 10);
     const message = await failingUp(stack, { imageRef: failingRequests(), appVersion: "1.0.3" });

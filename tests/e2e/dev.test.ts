@@ -101,7 +101,7 @@ describe("the dev stack on the real node", function () {
     assert.equal(counted, 6, "title and body: e2e + five words");
   });
 
-  it("NetworkPolicies: a pod in another namespace reaches neither the API nor Redis; the ingress path still works", async () => {
+  it("NetworkPolicies: a pod of another namespace reaches neither the API nor Redis; ingress still works", async () => {
     const outsider = "e2e-outsider";
     kubectl("create", "namespace", outsider);
     try {
@@ -127,7 +127,8 @@ describe("the dev stack on the real node", function () {
           "probe",
           "python",
           "-c",
-          `import socket\ntry:\n socket.create_connection((${JSON.stringify(host)}, ${port}), timeout=3); print("open")\nexcept OSError as e: print("blocked", type(e).__name__)`,
+          `import socket\ntry:\n socket.create_connection((${JSON.stringify(host)}, ${port}), timeout=3); ` +
+            `print("open")\nexcept OSError as e: print("blocked", type(e).__name__)`,
         ).trim();
       assert.match(reach(apiIp, 8000), /^blocked/, "the API pod's port");
       assert.match(reach(`api.${NAMESPACE}.svc.cluster.local`, 80), /^blocked/, "the API Service");

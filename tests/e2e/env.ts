@@ -99,7 +99,7 @@ export async function eventually<T>(
   check: () => T | undefined | Promise<T | undefined>,
 ): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
+  let last: Error | undefined;
   for (;;) {
     try {
       const value = await check();
@@ -107,7 +107,7 @@ export async function eventually<T>(
         return value;
       }
     } catch (error) {
-      last = error;
+      last = error as Error;
     }
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${last}` : ""}`);

@@ -67,7 +67,7 @@ describe("exposure through the platform's Gateway on the real node", function ()
     await destroyStack(stack);
   });
 
-  it("attaches HTTPRoutes the Gateway accepts, serves HTTPS with the listener's certificate and redirects HTTP", async () => {
+  it("attaches routes the Gateway accepts, serves HTTPS with the listener's certificate, redirects HTTP", async () => {
     progress("gateway: first release");
     const release = await up();
     assert.equal(release.active, v1);

@@ -27,7 +27,8 @@ export const mochaHooks = {
     // Common log format: `... "GET /path HTTP/1.1" <status> ...`; the controller's own messages stay too.
     const unusual = log.split("\n").filter((line) => line && !/" [23]\d\d /.test(line));
     process.stderr.write(
-      `    ingress controller, entries not answered 2xx/3xx since ${started.toISOString()} (last ${ACCESS_LOG_LINES}):\n` +
+      `    ingress controller, entries not answered 2xx/3xx since ${started.toISOString()} ` +
+        `(last ${ACCESS_LOG_LINES}):\n` +
         unusual
           .slice(-ACCESS_LOG_LINES)
           .map((line) => `      ${line}\n`)

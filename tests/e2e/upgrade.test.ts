@@ -87,13 +87,27 @@ describe("upgrading stacks of an earlier release", function () {
         driver,
         `import { localShape, setConfig, sideStack } from "./scripts/automation";\n` +
           `(async () => {\n` +
-          `  const stack = await sideStack(${JSON.stringify(shape.stack)}, ${JSON.stringify({ ...dirs, workDir: path.join(work, shape.stack) })});\n` +
-          `  await setConfig(stack, { ...localShape("dev", ${JSON.stringify(image)}, ${JSON.stringify(SECRETS)}), namespace: ${JSON.stringify(shape.namespace)}, ...${JSON.stringify(shape.extra)} }, ${JSON.stringify(Object.keys(SECRETS))});\n` +
+          `  const stack = await sideStack(\n` +
+          `    ${JSON.stringify(shape.stack)},\n` +
+          `    ${JSON.stringify({ ...dirs, workDir: path.join(work, shape.stack) })},\n` +
+          `  );\n` +
+          `  await setConfig(\n` +
+          `    stack,\n` +
+          `    {\n` +
+          `      ...localShape("dev", ${JSON.stringify(image)}, ${JSON.stringify(SECRETS)}),\n` +
+          `      namespace: ${JSON.stringify(shape.namespace)},\n` +
+          `      ...${JSON.stringify(shape.extra)},\n` +
+          `    },\n` +
+          `    ${JSON.stringify(Object.keys(SECRETS))},\n` +
+          `  );\n` +
           // Once more when the first up fails: that code's release state is a StackReference to
           // its own stack, which can read the checkpoint the engine is writing ("failed to load
           // checkpoint: EOF"), one of the reasons it was replaced.
           `  const up = () => stack.up({ onOutput: () => undefined });\n` +
-          `  const result = await up().catch((e) => { console.error("retrying after: " + (e.message ?? e).split("\\n").slice(-3).join(" ")); return up(); });\n` +
+          `  const result = await up().catch((e) => {\n` +
+          `    console.error("retrying after: " + (e.message ?? e).split("\\n").slice(-3).join(" "));\n` +
+          `    return up();\n` +
+          `  });\n` +
           `  if (result.summary.result !== "succeeded") throw new Error(result.summary.result);\n` +
           `})().catch((e) => { console.error(e.message ?? e); process.exit(1); });\n`,
       );

@@ -152,9 +152,9 @@ export interface RunOptions {
 
 /** The reader unit tests run the program with: answers from `cluster`, never from a real API server. */
 function fakeCluster(cluster: RunOptions["cluster"], reads: ReleaseTarget[] = []): ReleaseReader {
-  return async (target) => {
+  return (target) => {
     reads.push(target);
-    return cluster?.[`${target.namespace}/${target.name}`] ?? { kind: "absent" };
+    return Promise.resolve(cluster?.[`${target.namespace}/${target.name}`] ?? { kind: "absent" });
   };
 }
 

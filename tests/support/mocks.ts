@@ -15,7 +15,7 @@ export function isSecretValue(value: unknown): boolean {
 /** Resolves Outputs nested in plain data (stack outputs) to their values. */
 export async function resolve(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    return resolve(await new Promise((r) => (value as pulumi.Output<unknown>).apply(r)));
+    return resolve(await new Promise((r) => value.apply(r)));
   }
   if (Array.isArray(value)) {
     return Promise.all(value.map(resolve));
@@ -39,9 +39,9 @@ export async function runInMockedStack(
   let outputs: Record<string, unknown> | undefined;
   let error: Error | undefined;
   try {
-    const exported = await pulumi.runtime.runInPulumiStack(async () => {
+    const exported = await pulumi.runtime.runInPulumiStack(() => {
       pulumi.runtime.registerStackTransformation(capture);
-      return program();
+      return Promise.resolve(program());
     });
     outputs = (await resolve(exported)) as Record<string, unknown>;
   } catch (e) {

@@ -101,7 +101,7 @@ describe("exposure gateway: prod's host on the platform's Gateway (mocks)", () =
     assert.throws(() => validateCustomResource(broken), /fails the Gateway API CRD schema/);
   });
 
-  it("passes the policy pack once its config names the platform's listener as HTTPS, as an Ingress with TLS would", () => {
+  it("passes the policy pack once its config names the platform's listener HTTPS, as an Ingress with TLS would", () => {
     assert.deepEqual(mandatory(evaluate(asStack(run, "prod"), HTTPS_LISTENER)), []);
     // Without that, the pack cannot see that the listener terminates TLS, and says so.
     assert.deepEqual(
@@ -155,7 +155,7 @@ describe("the blue-green preview on its own host (mocks)", () => {
     assert.deepEqual(mandatory(evaluate(asStack(run, "prod"))), []);
   });
 
-  it("exposure gateway: a route of its own to the preview Service, redirected to https with the API's host", async () => {
+  it("exposure gateway: a route of its own to the preview Service, redirected to https with the API host", async () => {
     const run = await runProgram(onGateway(prodInput, { strategy: "blueGreen", previewHost }), { stack: "prod" });
     assert.deepEqual(names(run, ROUTE), ["api", "api-preview", "api-redirect"]);
     const preview = route(run, "api-preview");

@@ -85,7 +85,7 @@ export async function runMocked(
     (args.resource as unknown as { __key: string }).__key = key;
     options.set(key, {
       parent: keyOf(args.opts.parent),
-      provider: keyOf(args.opts.provider as pulumi.Resource | undefined)?.split("::")[1],
+      provider: keyOf(args.opts.provider)?.split("::")[1],
     });
     return undefined;
   };
@@ -97,5 +97,6 @@ export async function runMocked(
 export function githubProgram(): Promise<Record<string, unknown>> {
   const main = require.resolve(path.join(GITHUB_PROJECT_DIR, "index.ts"));
   delete require.cache[main];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- index.ts anew, after the cache was cleared
   return (require(main) as () => Promise<Record<string, unknown>>)();
 }

@@ -102,7 +102,7 @@ describe("GithubRepository (mocks)", () => {
     }
   });
 
-  it("creates the build environment and per environment a deploy, a post-merge preview and the asked-for pull-request one", () => {
+  it("creates the build environment, then per environment a deploy, a post-merge and if asked a PR preview", () => {
     assert.deepEqual(environmentNames(r), ["build", "dev", "dev-pr", "dev-preview", "prod", "prod-preview"]);
     assert.deepEqual(r.outputs!.github, {
       repository: "example-org/api-stack",
@@ -111,7 +111,7 @@ describe("GithubRepository (mocks)", () => {
     });
   });
 
-  it("gates prod behind its reviewers and wait timer, and opens every environment but the pull-request one to main only", () => {
+  it("gates prod behind reviewers and a wait timer, opens every environment but the pull-request one to main", () => {
     const env = (name: string) => byType(r, T.environment).find((e) => e.inputs.environment === name)!.inputs;
     assert.deepEqual(env("prod").reviewers, [{ teams: [4321], users: [1234567] }]);
     assert.equal(env("prod").waitTimer, 15);
@@ -211,7 +211,7 @@ describe("GithubRepository (mocks)", () => {
     assert.equal(rules.deletion, true);
   });
 
-  it("talks to GitHub through its own provider, with a secret token, and parents everything under the component", () => {
+  it("talks to GitHub through its own provider, with a secret token, parenting everything under the component", () => {
     const [provider] = byType(r, T.provider);
     assert.equal(provider.inputs.owner, "example-org");
     assert.ok(isSecret(provider.inputs.token));
@@ -286,7 +286,7 @@ describe("GitHub project github/ (mocks)", () => {
     );
     assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
     assert.deepEqual(wrapped.sort(), secret.map((key) => String(config[key])).sort());
-    assert.equal(result.args.environments[2].kubeconfig, `wrapped(${config["kubeconfig-prod"]})`);
+    assert.equal(result.args.environments[2].kubeconfig, `wrapped(${String(config["kubeconfig-prod"])})`);
     assert.equal(
       result.args.environments[0].pullRequestPreview?.kubeconfig,
       `wrapped(${CREDENTIALS.devPullRequestKubeconfig})`,
@@ -341,7 +341,10 @@ describe("GitHub project github/ (mocks)", () => {
     [
       "a missing preview kubeconfig",
       (c) => delete c["previewKubeconfig-prod"],
-      /api-stack-github:previewKubeconfig-prod: missing is not allowed; expected the post-merge preview's own kubeconfig/,
+      new RegExp(
+        "api-stack-github:previewKubeconfig-prod: missing is not allowed; " +
+          "expected the post-merge preview's own kubeconfig",
+      ),
     ],
     [
       "a secret for an environment that does not exist",
@@ -378,7 +381,10 @@ describe("GitHub project github/ (mocks)", () => {
           awsRoleArn: undefined,
           awsRegion: undefined,
         }),
-      /api-stack-github:environments\[2\]\.secretsProvider: "passphrase" is not allowed; expected service or awskms for an environment with reviewers/,
+      new RegExp(
+        'api-stack-github:environments\\[2\\]\\.secretsProvider: "passphrase" is not allowed; ' +
+          "expected service or awskms for an environment with reviewers",
+      ),
     ],
     [
       "a KMS role on a service-provider environment",

@@ -134,7 +134,7 @@ describe("immutable settings and release Jobs (mocks)", () => {
     assert.equal(secret.metadata.name, `api-secrets-${id}`);
   });
 
-  it("migrates again when the settings change under the same image (a new DATABASE_URL), never when nothing changed", async () => {
+  it("migrates again when settings change under one image (a new DATABASE_URL), never when nothing did", async () => {
     const before = await objects();
     const same = await objects();
     const moved = await objects({ databaseUrl: "postgresql://app:unit-test-db-password@db2.internal:5432/app" }, [
@@ -238,7 +238,8 @@ describe("image signatures before anything is registered (mocks)", () => {
       assert.ok(
         run.error.message.includes(
           `api-stack:imageRef: image ${DIGEST_REF} is not verified as signed by ` +
-            "https://github.com/example-org/api-stack/.github/workflows/deploy.yml@refs/heads/main (issuer https://token.actions.githubusercontent.com): no signatures found",
+            "https://github.com/example-org/api-stack/.github/workflows/deploy.yml@refs/heads/main (issuer " +
+            "https://token.actions.githubusercontent.com): no signatures found",
         ),
         run.error.message,
       );
@@ -288,7 +289,8 @@ describe("image signatures before anything is registered (mocks)", () => {
     );
     assert.deepEqual(asked, ["r@sha256:1", "r@sha256:2"]);
     assert.deepEqual(problems, [
-      "api-stack:rollbackTo: image r@sha256:2 is not verified as signed by the key /keys/cosign.pub: no signatures found",
+      "api-stack:rollbackTo: image r@sha256:2 is not verified as signed by the key /keys/cosign.pub: " +
+        "no signatures found",
     ]);
   });
 });

@@ -420,9 +420,9 @@ describe("stack variations (mocks)", () => {
       [{ autoscaling: undefined }, /set either replicas or autoscaling \(got neither\)/],
     ] as const) {
       const run = await execute(prebuilt(), {
-        program: async (readRelease) => {
+        program: (readRelease) => {
           new ApiStack("api", { ...args, ...change, readRelease });
-          return {};
+          return Promise.resolve({});
         },
       });
       assert.match(String(run.error?.message), says);

@@ -61,7 +61,8 @@ describe("supply chain: verify.ts", () => {
 
   it("refuses an unsigned image with cosign's reason, naming the image and the signer", () => {
     const cosign = fake(
-      `echo "Error: no signatures found" >&2\necho "main.go:74: error during command execution: no signatures found" >&2\nexit 1`,
+      `echo "Error: no signatures found" >&2\necho "main.go:74: error during command execution: ` +
+        `no signatures found" >&2\nexit 1`,
     );
     assert.throws(
       () => verifyImageSignature({ image: IMAGE, signer: KEYLESS, cosign: cosign.bin }),
@@ -69,7 +70,8 @@ describe("supply chain: verify.ts", () => {
         assert.ok(e instanceof SignatureError);
         assert.equal(
           e.message,
-          `image ${IMAGE} is not verified as signed by ${KEYLESS.identity} (issuer ${GITHUB_ACTIONS_ISSUER}): no signatures found`,
+          `image ${IMAGE} is not verified as signed by ${KEYLESS.identity} (issuer ${GITHUB_ACTIONS_ISSUER}): ` +
+            "no signatures found",
         );
         return true;
       },
@@ -103,7 +105,7 @@ describe("supply chain: verify.ts", () => {
 });
 
 describe("supply chain: sign, sbom and scan", () => {
-  it("signs keyless by default and with a key, without the transparency log, when given one; then attests the SBOM", () => {
+  it("signs keyless by default, or with a key and then without the transparency log; then attests the SBOM", () => {
     const cosign = fake("exit 0");
     assert.equal(run("sign", [IMAGE, "sbom.spdx.json"], { COSIGN_BINARY: cosign.bin }).status, 0);
     assert.equal(
@@ -150,9 +152,10 @@ describe("supply chain: sign, sbom and scan", () => {
       .sort()
       .map((app) => `--lockfile ${ROOT}/apps/${app}/uv.lock`)
       .join(" ");
+    const sbom = path.join(os.tmpdir(), "scan-target.spdx.json");
     assert.deepEqual(scanner.calls(), [
       `scan source --config ${ROOT}/osv-scanner.toml ${lockfiles}`,
-      `scan source --config other.toml --offline --local-db-path /db --lockfile ${path.join(os.tmpdir(), "scan-target.spdx.json")}`,
+      `scan source --config other.toml --offline --local-db-path /db --lockfile ${sbom}`,
     ]);
   });
 

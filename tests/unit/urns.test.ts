@@ -113,7 +113,8 @@ function urnsOf(resources: Registered[], stack: string) {
         urn: urn(current(r)),
         aliases: new Set(candidates(r).map(urn)),
         object: manifest
-          ? `${manifest.apiVersion ?? ""} ${manifest.kind} ${manifest.metadata?.namespace ?? ""}/${manifest.metadata?.name}`
+          ? `${manifest.apiVersion ?? ""} ${manifest.kind} ` +
+            `${manifest.metadata?.namespace ?? ""}/${manifest.metadata?.name}`
           : undefined,
       };
     });

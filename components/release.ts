@@ -1,7 +1,7 @@
 // Release identity, in one place: the release id an operator names in `promote` (the first 12
 // hex digits of the image digest) and the promotion record derived from it. Pure (no Pulumi
 // runtime), so config validation, the components, the tests and the policy pack's pinned copy
-// (tests/unit/policy.test.ts) all agree on one definition.
+// (tests/unit/policy/release-identity.test.ts) all agree on one definition.
 import { parseDigestRef } from "./image/reference";
 
 /** Hex digits of the image digest that name a release. */

@@ -6,7 +6,9 @@
 // (run from the repository root, without the pack's own node_modules) load it to check the
 // wiring, and index.ts, compiled with the pack's tsconfig, checks that these shapes are the
 // ones @pulumi/policy expects.
-import { ENVIRONMENTS, environmentOf, kubeType, nameOfUrn, renderedBy, type Environment, type Props } from "./kube";
+import { ENVIRONMENTS, environmentOf, type Environment } from "./environment";
+import { kubeType, nameOfUrn, renderedBy } from "./kube";
+import type { Fields, Props } from "./read";
 import { RULES, type Level, type Rule, type StackResource, type StackRule } from "./rules";
 
 /**
@@ -112,7 +114,7 @@ function describe(message: string, resource: StackResource | undefined): string 
   }
   return (
     `${message} [rendered by ${nameOfUrn(component)}: change its manifest or chart values, ` +
-    `or exempt it in this policy's config (docs/policy.md, Exemptions)]`
+    "or exempt it in this policy's config (docs/policy.md, Exemptions)]"
   );
 }
 
@@ -180,7 +182,7 @@ interface PolicyBase {
   name: string;
   description: string;
   enforcementLevel: Exclude<Level, "disabled">;
-  configSchema: { properties: Record<string, Props> };
+  configSchema: { properties: Record<string, Fields> };
 }
 
 export interface ResourcePolicy extends PolicyBase {
@@ -191,7 +193,7 @@ export interface StackPolicy extends PolicyBase {
   validateStack: (args: StackValidationArgs, report: ReportViolation) => void;
 }
 
-const OPTION_SCHEMAS: Record<"minReplicas" | "httpsListeners", Props> = {
+const OPTION_SCHEMAS: Record<"minReplicas" | "httpsListeners", Fields> = {
   minReplicas: {
     type: "integer",
     minimum: 1,
@@ -210,7 +212,7 @@ const OPTION_SCHEMAS: Record<"minReplicas" | "httpsListeners", Props> = {
 };
 
 function configSchema(rule: Rule): PolicyBase["configSchema"] {
-  const properties: Record<string, Props> = {
+  const properties: Record<string, Fields> = {
     environments: {
       type: "array",
       items: { type: "string", enum: [...ENVIRONMENTS] },
@@ -218,14 +220,16 @@ function configSchema(rule: Rule): PolicyBase["configSchema"] {
       default: [...rule.environments],
       description:
         "Environments whose objects this policy checks. An object's environment is the strictest of its stack's " +
-        "(from the stack name; prod when the name says none) and its app.kubernetes.io/instance label's (<appName>-<environment>).",
+        "(from the stack name; prod when the name says none) and its app.kubernetes.io/instance label's " +
+        "(<appName>-<environment>).",
     },
     exempt: {
       type: "array",
       default: [],
       description:
-        "Objects rendered by a yaml, helm or kustomize component that this policy skips, by the component's name or URN " +
-        "and optionally by kind, each with the reason. Objects the program registers itself are never exempt.",
+        "Objects rendered by a yaml, helm or kustomize component that this policy skips, " +
+        "by the component's name or URN and optionally by kind, each with the reason. Objects the program " +
+        "registers itself are never exempt.",
       items: {
         type: "object",
         additionalProperties: false,

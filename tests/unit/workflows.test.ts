@@ -260,7 +260,7 @@ describe("GitHub Actions workflows", () => {
     }
   });
 
-  it("ask for an OIDC token exactly in the jobs that exchange one (Pulumi, keyless signing, or a release that does)", () => {
+  it("ask for an OIDC token only in the jobs that exchange one (Pulumi, keyless signing, a release that does)", () => {
     for (const { file, id, job } of jobs()) {
       const exchanges =
         uses(job, "pulumi/auth-actions@") ||
@@ -343,7 +343,7 @@ describe("GitHub Actions workflows", () => {
   describe("pull requests", () => {
     const pullRequestWorkflows = () => workflows().filter(({ workflow }) => "pull_request" in workflow.on);
 
-    it("no workflow runs on pull_request_target or workflow_run, which would hand secrets to a pull request's code", () => {
+    it("no workflow runs on pull_request_target or workflow_run, which hand secrets to a pull request's code", () => {
       for (const { file, workflow } of workflows()) {
         assert.ok(!("pull_request_target" in workflow.on) && !("workflow_run" in workflow.on), file);
       }
@@ -763,7 +763,7 @@ describe("GitHub Actions workflows", () => {
         assert.equal(result.stdout, `commit=${onMain}\nimage=${image}\n`);
       });
 
-      it("refuses a commit that is not on the default branch, a dirty tree, no commit or image, an empty history", () => {
+      it("refuses a commit off the default branch, a dirty tree, no commit or image, an empty history", () => {
         const cases: [unknown[], RegExp][] = [
           [[update(3, "succeeded", { "git.head": offMain, "git.dirty": "false" }, image)], /which is not on main/],
           [[update(3, "succeeded", { "git.head": commit, "git.dirty": "false" }, image)], /which is not on main/],
@@ -855,7 +855,7 @@ describe("GitHub Actions workflows", () => {
         ]);
       });
 
-      it("refuses an image not pinned by digest, a malformed release and an unknown operation before any change", () => {
+      it("refuses an unpinned image, a malformed release and an unknown operation before any change", () => {
         for (const [operation, imageRef, release, message] of [
           ["deploy", "registry.example.com/api:latest", "", /IMAGE .* is not pinned by digest/],
           ["promote", image, "0123456789AB", /promote needs a release id/],
@@ -991,12 +991,17 @@ describe("GitHub Actions workflows", () => {
             },
           ],
         };
-        const kubectl = `case "$1" in get) echo '${JSON.stringify(jobs)}' ;; logs) echo "Running upgrade 0002 -> 0003, add a column"; echo "ERROR: boom" ;; esac`;
+        const kubectl =
+          `case "$1" in get) echo '${JSON.stringify(jobs)}' ;; ` +
+          'logs) echo "Running upgrade 0002 -> 0003, add a column"; echo "ERROR: boom" ;; esac';
         const result = runScript(script("release-diagnostics"), {}, { fakes: { kubectl } });
         assert.equal(result.status, 0);
         assert.match(
           result.stdout,
-          /::error::release Job api-migration-aaaa-1111 failed; the end of its log:\n {4}Running upgrade 0002 -> 0003, add a column\n {4}ERROR: boom/,
+          new RegExp(
+            "::error::release Job api-migration-aaaa-1111 failed; the end of its log:\n {4}" +
+              "Running upgrade 0002 -> 0003, add a column\n {4}ERROR: boom",
+          ),
         );
         assert.doesNotMatch(result.stdout, /api-backup/);
         const quiet = runScript(script("release-diagnostics"), {}, { fakes: { kubectl: "echo '{\"items\": []}'" } });
@@ -1067,7 +1072,8 @@ describe("GitHub Actions workflows", () => {
           api.calls.some(
             (c) =>
               c.path ===
-              `/repos/example-org/api-stack/deployments?environment=dev&sha=${commit}&task=api-stack-release&per_page=1`,
+              `/repos/example-org/api-stack/deployments?environment=dev&sha=${commit}` +
+                "&task=api-stack-release&per_page=1",
           ),
         );
         const unknown = await previous("qa");
@@ -1113,7 +1119,7 @@ describe("GitHub Actions workflows", () => {
           child.on("close", (status) => resolve({ status, output }));
         });
 
-      it("posts a Slack-compatible message with the outcome, the image, the commit and the URL, and never prints the webhook", async () => {
+      it("posts a Slack-compatible message: outcome, image, commit and URL, and never prints the webhook", async () => {
         const received: { type?: string; body: string }[] = [];
         const server = http.createServer((req, res) => {
           let body = "";
@@ -1133,7 +1139,11 @@ describe("GitHub Actions workflows", () => {
           const { text } = JSON.parse(received[0].body) as { text: string };
           assert.match(
             text,
-            /^deploy of 111111111111 to prod: success\nimage: registry\.example\.com\/platform\/api@sha256:d{64}\nserving: https:\/\/api\.example\.com\nrun: https:\/\/github\.com\//,
+            new RegExp(
+              "^deploy of 111111111111 to prod: success\n" +
+                "image: registry\\.example\\.com/platform/api@sha256:d{64}\n" +
+                "serving: https://api\\.example\\.com\nrun: https://github\\.com/",
+            ),
           );
           // A webhook that refuses is a warning: the job's own result stands.
           const refused = await notify(`http://127.0.0.1:${port}/hooks/wrong-secret-path`);
@@ -1194,7 +1204,7 @@ describe("GitHub Actions workflows", () => {
       }
     });
 
-    it("owns every file a release job runs or installs: the program, its packages, the policy pack, the scripts", () => {
+    it("owns every file a release job runs or installs: the program, its packages, policy pack and scripts", () => {
       const patterns = owned().map(([pattern]) => pattern);
       const released = [
         ...closure("index.ts"),

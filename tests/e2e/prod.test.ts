@@ -25,7 +25,7 @@ import {
   releaseId,
   viaIngress,
 } from "./env";
-import { externalDatabaseUrls, startExternalDatabases } from "../support/databases";
+import { externalDatabaseUrls, startExternalDatabases } from "../../tools/databases";
 import { explain, startLoad } from "../support/load";
 import { buildReleases, signed } from "../support/releases";
 

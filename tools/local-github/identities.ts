@@ -131,6 +131,8 @@ const dryRunOnly = (): object[] => [
 export interface Identities {
   /** The kubeconfig (file content) of an environment's identity for a purpose. */
   kubeconfig(environment: string, purpose: Purpose): string;
+  /** Deletes what createIdentities made, the environments' namespaces included. */
+  remove(): void;
 }
 
 /**
@@ -159,7 +161,8 @@ export function createIdentities(
       ]),
     ),
   ];
-  kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+  const list = JSON.stringify({ apiVersion: "v1", kind: "List", items: objects });
+  kubectl(["apply", "-f", "-"], list);
 
   const admin = load(kubectl(["config", "view", "--raw", "--minify", "--flatten", "-o", "yaml"])) as {
     clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
@@ -190,5 +193,6 @@ export function createIdentities(
       minted.set(user, kubeconfig);
       return kubeconfig;
     },
+    remove: () => void kubectl(["delete", "-f", "-", "--ignore-not-found", "--wait=false"], list),
   };
 }

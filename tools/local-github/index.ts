@@ -53,6 +53,8 @@ export interface RunnerTools {
 export interface LocalGithubSetup {
   /** Everything of this local GitHub lives here: origin, backend, runs, artifacts. */
   dir: string;
+  /** What main starts from: this checkout's working tree, or its HEAD commit. */
+  source: "working-tree" | "head";
   /** The cluster administrator's kubeconfig, which makes the identities. */
   adminKubeconfig: string;
   /** `owner/name`. */
@@ -105,6 +107,35 @@ const git = (cwd: string, ...args: string[]) =>
 
 const STAND_INS = path.join(PROJECT_DIR, "testbed/github/actions");
 
+/** This checkout's files as they are now, committed or not (ignored files left out), by path. */
+function workingTree(): Record<string, Buffer> {
+  return Object.fromEntries(
+    execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: PROJECT_DIR })
+      .toString()
+      .split("\0")
+      .filter((file) => file !== "" && fs.existsSync(path.join(PROJECT_DIR, file)))
+      .map((file) => [file, fs.readFileSync(path.join(PROJECT_DIR, file))]),
+  );
+}
+
+/** What this checkout changes against HEAD: each changed or new file's content, null for a deleted one. */
+export function uncommittedChanges(): Record<string, Buffer | null> {
+  const changed = execFileSync("git", ["diff", "--name-only", "-z", "HEAD"], { cwd: PROJECT_DIR })
+    .toString()
+    .split("\0");
+  const untracked = execFileSync("git", ["ls-files", "-o", "--exclude-standard", "-z"], { cwd: PROJECT_DIR })
+    .toString()
+    .split("\0");
+  return Object.fromEntries(
+    [...changed, ...untracked]
+      .filter((file) => file !== "")
+      .map((file) => {
+        const full = path.join(PROJECT_DIR, file);
+        return [file, fs.existsSync(full) ? fs.readFileSync(full) : null];
+      }),
+  );
+}
+
 /** The stand-ins' table (testbed/github/actions/README.md): each pinned action and its folder. */
 export function standIns(): { action: string; dir: string }[] {
   const table = fs.readFileSync(path.join(STAND_INS, "README.md"), "utf8");
@@ -148,13 +179,13 @@ export class LocalGithub {
     execFileSync("git", ["init", "-q", "--bare", "-b", "main", this.origin]);
     fs.mkdirSync(this.work, { recursive: true });
     git(this.work, "init", "-q", "-b", "main");
-    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: PROJECT_DIR })
-      .toString()
-      .split("\0")
-      .filter((file) => file !== "" && fs.existsSync(path.join(PROJECT_DIR, file)));
-    for (const file of files) {
-      fs.mkdirSync(path.dirname(path.join(this.work, file)), { recursive: true });
-      fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(this.work, file));
+    if (this.setup.source === "head") {
+      execFileSync("sh", ["-c", `git archive HEAD | tar -x -C '${this.work}'`], { cwd: PROJECT_DIR });
+    } else {
+      for (const [file, content] of Object.entries(workingTree())) {
+        fs.mkdirSync(path.dirname(path.join(this.work, file)), { recursive: true });
+        fs.writeFileSync(path.join(this.work, file), content);
+      }
     }
     fs.writeFileSync(path.join(this.work, "cosign.pub"), this.setup.build.signer.publicKey);
     for (const env of this.setup.environments) {
@@ -211,7 +242,7 @@ export class LocalGithub {
       },
       environments: this.setup.environments.map((env) => ({
         name: env.name,
-        url: `http://${String(env.config.ingressHost ?? `${env.name}.localhost`)}`,
+        url: `http://${typeof env.config.ingressHost === "string" ? env.config.ingressHost : `${env.name}.localhost`}`,
         // Locally a passphrase per stack stands in for Pulumi Cloud's or a KMS key, and no
         // environment has reviewers (GitHub's approval gate does not exist here).
         secretsProvider: { kind: "passphrase" },
@@ -257,7 +288,7 @@ export class LocalGithub {
   }
 
   /** Commits `changes` (path: content, or null to delete) on `branch` (from main when new) and pushes it. */
-  commit(branch: string, message: string, changes: Record<string, string | null>): string {
+  commit(branch: string, message: string, changes: Record<string, string | Buffer | null>): string {
     git(this.work, "fetch", "-q", "origin");
     const exists = git(this.work, "ls-remote", "--heads", "origin", branch) !== "";
     git(this.work, "checkout", "-q", "-B", branch, exists ? `origin/${branch}` : "origin/main");
@@ -271,7 +302,7 @@ export class LocalGithub {
       }
     }
     git(this.work, "add", "-A");
-    git(this.work, "commit", "-q", "-m", message);
+    git(this.work, "commit", "-q", "--allow-empty", "-m", message);
     git(this.work, "push", "-q", "origin", branch);
     return git(this.work, "rev-parse", "HEAD");
   }
@@ -441,14 +472,18 @@ export class LocalGithub {
           matrix: (e.matrix ?? {}) as Record<string, unknown>,
           result: String(e.jobResult),
         })),
-      log: entries.map((e) => `${typeof e.job === "string" ? `[${e.job}] ` : ""}${String(e.msg ?? "")}`).join("\n"),
+      log: entries
+        .map((e) => `${typeof e.job === "string" ? `[${e.job}] ` : ""}${typeof e.msg === "string" ? e.msg : ""}`)
+        .join("\n"),
       logFile,
       watched,
     };
   }
 
+  /** Stops the API stand-in and removes the identities and the environments' namespaces. */
   async close(): Promise<void> {
     await this.api.close();
+    this.identities.remove();
   }
 }
 

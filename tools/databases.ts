@@ -2,7 +2,7 @@
 // pods in a namespace of their own, reached through the stack's NetworkPolicy egress, as managed
 // databases would be. Used by the prod end-to-end tests and the delivery path.
 import { execFileSync } from "node:child_process";
-import { localEnvironment } from "../../tools/automation";
+import { localEnvironment } from "./automation";
 
 export interface ExternalDatabases {
   databaseUrl: string;
@@ -33,9 +33,16 @@ spec:
   containers:
   - name: postgres
     image: ${local.postgresImage}
-    env: [{name: POSTGRES_USER, value: app}, {name: POSTGRES_DB, value: app}, {name: POSTGRES_PASSWORD, value: ${password}}, {name: PGDATA, value: /data/pgdata}]
+    env:
+    - {name: POSTGRES_USER, value: app}
+    - {name: POSTGRES_DB, value: app}
+    - {name: POSTGRES_PASSWORD, value: ${password}}
+    - {name: PGDATA, value: /data/pgdata}
     readinessProbe: {exec: {command: [pg_isready, -U, app, -h, 127.0.0.1]}, periodSeconds: 2}
-    volumeMounts: [{name: data, mountPath: /data}, {name: run, mountPath: /var/run/postgresql}, {name: tmp, mountPath: /tmp}]
+    volumeMounts:
+    - {name: data, mountPath: /data}
+    - {name: run, mountPath: /var/run/postgresql}
+    - {name: tmp, mountPath: /tmp}
   volumes: [{name: data, emptyDir: {}}, {name: run, emptyDir: {}}, {name: tmp, emptyDir: {}}]
 ---
 apiVersion: v1

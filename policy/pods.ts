@@ -219,17 +219,13 @@ export interface WorkflowTemplate {
 function workflowTemplates(spec: unknown, base: string): WorkflowTemplate[] {
   const walk = (template: Fields, where: string): WorkflowTemplate[] => [
     { template, where },
-    ...list(at(template, "steps")).flatMap((parallel, group) =>
-      objects(parallel)
-        .filter((step) => isFields(step.inline))
-        .flatMap((step, index) =>
-          walk(fields(step.inline), `${where}.steps[${group}][${itemName(step, index)}].inline`),
-        ),
-    ),
-    ...objects(at(template, "dag", "tasks"))
-      .filter((task) => isFields(task.inline))
-      .flatMap((task, index) => walk(fields(task.inline), `${where}.dag.tasks[${itemName(task, index)}].inline`)),
+    ...list(at(template, "steps")).flatMap((parallel, group) => inlined(objects(parallel), `${where}.steps[${group}]`)),
+    ...inlined(objects(at(template, "dag", "tasks")), `${where}.dag.tasks`),
   ];
+  const inlined = (steps: Fields[], where: string): WorkflowTemplate[] =>
+    steps.flatMap((step, index) =>
+      isFields(step.inline) ? walk(step.inline, `${where}[${itemName(step, index)}].inline`) : [],
+    );
   return objects(at(spec, "templates")).flatMap((template, index) =>
     walk(template, `${base}.templates[${itemName(template, index)}]`),
   );

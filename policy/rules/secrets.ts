@@ -41,7 +41,7 @@ export function looksSecret(name: string): boolean {
  * settings, anywhere in a value: a whole setting, a line of an env file, a connection string in
  * a command line. The password is captured, so a reference to another variable can pass.
  */
-const URL_WITH_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^/@\s]+)@/i;
+const URL_WITH_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^/@\s]+)@/gi;
 
 /**
  * A value that only refers to another variable, which Kubernetes (`$(NAME)`) or the shell that
@@ -49,11 +49,9 @@ const URL_WITH_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^/@\s]+)@/i;
  */
 const REFERENCE = /^\$(\(\w+\)|\{\w+\}|\w+)$/;
 
-/** Whether a value holds a URL with a literal password. */
-function hasPasswordUrl(value: string): boolean {
-  const password = URL_WITH_PASSWORD.exec(value)?.[1];
-  return password !== undefined && !REFERENCE.test(password);
-}
+/** Whether a value holds a URL with a literal password, among any number of URLs. */
+const hasPasswordUrl = (value: string): boolean =>
+  [...value.matchAll(URL_WITH_PASSWORD)].some(([, password]) => !REFERENCE.test(password));
 
 /**
  * Whether the value of a secret-named setting holds a secret: anything but nothing, a reference,

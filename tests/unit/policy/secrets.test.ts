@@ -172,12 +172,15 @@ describe("policy rules: secrets", () => {
           { name: "STRIPE_API_KEY", value: "sk_live_1" },
           { name: "SECRET_KEY", valueFrom: { secretKeyRef: { name: "api-secrets", key: "SECRET_KEY" } } },
           { name: "DB_PASSWORD", value: "" },
+          { name: "MIRRORS", value: "https://u:$(MIRROR_PASSWORD)@a.example.com https://u:hunter2@b.example.com" },
         ];
         assert.deepEqual(
           noSecretsInPods(type, object),
           [
             `container "${container.name}" ${DATABASE_URL}`,
             `container "${container.name}" sets STRIPE_API_KEY, which looks like a secret, to a literal value: ` +
+              "move it to a Secret and read it through valueFrom.secretKeyRef (or envFrom.secretRef)",
+            `container "${container.name}" sets MIRRORS to a URL with a password: ` +
               "move it to a Secret and read it through valueFrom.secretKeyRef (or envFrom.secretRef)",
           ],
           type,
@@ -192,6 +195,7 @@ describe("policy rules: secrets", () => {
         { name: "DATABASE_URL", value: "postgres://api:$(DB_PASSWORD)@db.internal:5432/api" },
         { name: "API_TOKEN", value: "$(TOKEN_FROM_SECRET)" },
         { name: "READONLY_DATABASE_URL", value: "postgres://db-replica.internal:5432/api" },
+        { name: "MIRRORS", value: "https://u:$(MIRROR_PASSWORD)@a.example.com https://b.example.com" },
       ];
       assert.deepEqual(noSecretsInPods(T.job, object), []);
       // A DSN's user is its key.

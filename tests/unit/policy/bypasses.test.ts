@@ -1,7 +1,7 @@
-// Objects that once passed every mandatory rule in a prod stack although they reach past what the
-// pack protects: a patch that adds a container, pods described inside other kinds, node access
-// besides hostPath, secrets outside ConfigMap keys and cluster-wide changes. Each is run through
-// the whole pack as the engine would, and must be refused by the policies named.
+// Ways around the pack that a rule looking only at the usual places would let through in a prod
+// stack: a patch that adds a container, pods described inside other kinds, node access besides
+// hostPath, secrets outside ConfigMap keys and cluster-wide changes. Each is run through the whole
+// pack as the engine would, and must be refused by exactly the policies named.
 import { strict as assert } from "node:assert";
 import { evaluate } from "../../../policy/pack";
 

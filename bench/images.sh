@@ -13,6 +13,7 @@
 # The apps are copied to a temp dir so the code change never touches the checkout. The uv cache
 # mount gets a fresh id for the cold build so nothing downloaded earlier is reused, without
 # pruning caches that other builds on this daemon rely on. Timings depend on the machine's load.
+# shellcheck source=testbed/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../testbed/lib.sh"
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

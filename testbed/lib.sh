@@ -1,4 +1,5 @@
 # Shared shell helpers and the local environment's fixed facts. Source it; do not execute it.
+# shellcheck shell=bash disable=SC2034 # the facts below are for the scripts that source this file
 # Every script that sources this runs in strict mode and prints timed phases.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ export API_STACK_CACHE
 API_STACK_STATE="${API_STACK_STATE:-$API_STACK_CACHE/state}"
 export API_STACK_STATE
 LOCAL_ENV_DIR=$API_STACK_STATE/local-env
+# Written by `testbed/local-env up`, never ~/.kube/config.
+KUBECONFIG_FILE=$API_STACK_STATE/kubeconfig
 
 # --- the local cluster's addresses: one private range, nothing routed off the machine ----------
 NODE_NAME=api-stack-node
@@ -31,6 +34,8 @@ API_SERVICE_IP=10.96.0.1
 DNS_SERVICE_IP=10.96.0.10
 CLUSTER_DOMAIN=cluster.local
 REGISTRY_ADDR=127.0.0.1:5000
+# A second registry that requires a password (testbed/docker-env; credentials in its state).
+AUTH_REGISTRY_ADDR=127.0.0.1:5001
 # Loopback ports of the node's own health and metrics endpoints.
 KUBELET_HEALTHZ_PORT=10248
 KUBE_PROXY_HEALTHZ_PORT=10256
@@ -95,6 +100,7 @@ stop_pid() {
     rm -f "$pidfile"
     return 0
   fi
+  log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + timeout))
   while kill -0 "$pid" 2>/dev/null; do
@@ -107,6 +113,17 @@ stop_pid() {
   done
   rm -f "$pidfile"
 }
+
+# kubectl against the local cluster: the toolchain's kubectl (its variables come from
+# `eval "$(testbed/toolchain env)"`), the environment's kubeconfig and a discovery cache beside it.
+kubectl() {
+  KUBECACHEDIR="$LOCAL_ENV_DIR/kube-cache" \
+    "${KWOK_KUBECTL_BINARY:?is not set: eval the output of testbed/toolchain env first}" \
+    --kubeconfig "$KUBECONFIG_FILE" "$@"
+}
+
+# binary_version BINARY: the version directory of a toolchain binary, tools/<source>/<version>/bin/<name>.
+binary_version() { basename "$(dirname "$(dirname "$1")")"; }
 
 # registry_has REPOSITORY:TAG: whether the loopback registry holds that tag.
 registry_has() {

@@ -31,7 +31,7 @@ import { startGithubApi, type GithubApi } from "../../tools/local-github/api";
 
 const ROOT = path.resolve(__dirname, "../..");
 const GITHUB_DIR = path.join(ROOT, ".github");
-const WORKFLOWS = ["ci.yml", "deploy.yml", "preview.yml", "promote.yml", "release.yml"];
+const WORKFLOWS = ["ci.yml", "deploy.yml", "drift.yml", "preview.yml", "promote.yml", "release.yml"];
 const ACTIONS = ["pulumi-stack", "release-config"];
 const SCRIPTS = path.join(GITHUB_DIR, "scripts");
 
@@ -148,7 +148,7 @@ function runScriptAsync(command: string, env: Record<string, string>) {
 }
 
 describe("GitHub Actions workflows", () => {
-  it("are exactly ci, deploy, preview, promote and release, with the pulumi-stack and release-config actions", () => {
+  it("are exactly ci, deploy, drift, preview, promote and release, with the pulumi-stack and release-config actions", () => {
     assert.deepEqual(fs.readdirSync(path.join(GITHUB_DIR, "workflows")).sort(), WORKFLOWS);
     assert.deepEqual(fs.readdirSync(path.join(GITHUB_DIR, "actions")).sort(), ACTIONS);
   });
@@ -243,6 +243,10 @@ describe("GitHub Actions workflows", () => {
       "release.yml/deploy": { contents: "read", "id-token": "write", deployments: "write" },
       "promote.yml/recorded": { contents: "read", "id-token": "write" },
       "promote.yml/apply": { contents: "read", "id-token": "write", deployments: "write" },
+      "drift.yml/recorded": { contents: "read", "id-token": "write" },
+      "drift.yml/drift": { contents: "read", "id-token": "write" },
+      // Opens and closes the drift issues; runs no code of the repository.
+      "drift.yml/report": { issues: "write" },
     };
     for (const { file, workflow } of workflows()) {
       assert.deepEqual(workflow.permissions, {}, `${file}: top-level permissions must be {}`);
@@ -760,7 +764,26 @@ describe("GitHub Actions workflows", () => {
           update(5, "succeeded", { "git.head": "3".repeat(40) }, image),
         ]);
         assert.equal(result.status, 0, result.output);
-        assert.equal(result.stdout, `commit=${onMain}\nimage=${image}\n`);
+        assert.equal(result.stdout, `commit=${onMain}\nimage=${image}\noperation=deploy\nrelease=\n`);
+      });
+
+      it("says what the update released: a promotion's release id, a rollback's image", () => {
+        const released = (config: Record<string, string>) => {
+          const last = update(9, "succeeded", { "git.head": onMain, "git.dirty": "false" }, image);
+          for (const [key, value] of Object.entries(config)) {
+            (last.config as Record<string, { value: string; secret: boolean }>)[`api-stack:${key}`] = {
+              value,
+              secret: false,
+            };
+          }
+          return recorded([last]).stdout.split("\n").slice(2).join("\n");
+        };
+        assert.equal(released({ promote: "0123456789ab" }), "operation=promote\nrelease=0123456789ab\n");
+        const earlier = `registry.example.com/platform/api@sha256:${"e".repeat(64)}`;
+        assert.equal(
+          released({ rollbackTo: earlier, promote: "0123456789ab" }),
+          `operation=rollback\nrelease=${earlier}\n`,
+        );
       });
 
       it("refuses a commit off the default branch, a dirty tree, no commit or image, an empty history", () => {
@@ -1160,6 +1183,106 @@ describe("GitHub Actions workflows", () => {
         assert.equal(result.status, 0);
         assert.match(result.output, /no webhook configured for prod/);
       });
+    });
+  });
+
+  describe("drift.yml", () => {
+    const drift = () => workflow("drift.yml");
+
+    it("previews each environment's last update daily, with its read-only preview identity", () => {
+      assert.ok(drift().on.schedule && "workflow_dispatch" in drift().on);
+      const { recorded, drift: preview, report } = drift().jobs;
+      for (const job of [recorded, preview]) {
+        assert.equal(job.environment, "${{ matrix.environment }}-preview");
+        assert.equal(
+          job.strategy!.matrix!.environment,
+          `\${{ fromJSON(vars.${REPOSITORY_VARIABLE_NAMES.deployEnvironments}) }}`,
+        );
+      }
+      // The commit and config of the last update, not main's: a drift check must not see a release as drift.
+      const checkout = preview.steps!.find((s) => s.uses?.startsWith("actions/checkout@"))!;
+      assert.equal(checkout.with!.ref, "${{ steps.recorded.outputs.commit }}");
+      assert.ok(
+        stepIndex(preview, (s) => s.run === ".github/scripts/set-release") < stepIndex(preview, runs(/drift-preview/)),
+      );
+      assert.match(fs.readFileSync(script("drift-preview"), "utf8"), /--refresh --expect-no-changes --diff/);
+      assert.deepEqual(report.permissions, { issues: "write" });
+      assert.deepEqual(
+        report.steps!.map((s) => s.uses?.replace(/@.*/, "") ?? "run"),
+        ["actions/download-artifact", "run"],
+      );
+    });
+
+    describe("drift-preview", () => {
+      const preview = (exit: number, printed: string) => {
+        const temp = fs.mkdtempSync(path.join(os.tmpdir(), "drift-preview-"));
+        const result = runScript(
+          `${script("drift-preview")} ${temp}/out/prod.md`,
+          {
+            STACK: "prod",
+            ENVIRONMENT: "prod",
+            CONFIG_FILE: `${temp}/config.yaml`,
+            GITHUB_STEP_SUMMARY: "",
+            PRINTED: printed,
+          },
+          { fakes: { npx: `printf '%s\n' "$*"; printf '%s' "$PRINTED"; exit ${exit}` } },
+        );
+        const out = path.join(temp, "out/prod.md");
+        return { ...result, body: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "" };
+      };
+
+      it("reports drift, names what differs, and passes the step", () => {
+        const diff = "  ~ kubernetes:core/v1:Service: (update)\n      ~ spec: {\n          ~ ports: [\n";
+        const drifted = preview(255, `${diff}error: no changes were expected but changes were proposed\n`);
+        assert.equal(drifted.status, 0, drifted.output);
+        assert.match(drifted.body, /^<!-- drift: yes -->\n`prod` \(prod\) differs from its last update/);
+        assert.match(
+          drifted.body,
+          /pulumi preview --stack prod --config-file \S+ --refresh --expect-no-changes --diff/,
+        );
+        assert.match(drifted.body, /kubernetes:core\/v1:Service: \(update\)[\s\S]*~ ports/);
+        assert.match(preview(0, "Resources:\n    31 unchanged\n").body, /^<!-- drift: no -->\n`prod` \(prod\) matches/);
+      });
+
+      it("fails on any other failure of the preview", () => {
+        const failed = preview(1, "error: the cluster is unreachable\n");
+        assert.equal(failed.status, 1);
+        assert.match(failed.output, /::error::the drift preview of prod failed/);
+      });
+    });
+
+    it("opens one issue per drifting environment, updates it while it drifts, and closes it after", async () => {
+      const TOKEN = "ghs_drift_report";
+      const api = await startGithubApi({ repository: "example-org/api-stack", token: TOKEN });
+      const reports = fs.mkdtempSync(path.join(os.tmpdir(), "drift-reports-"));
+      const report = (files: Record<string, string>) => {
+        fs.rmSync(reports, { recursive: true, force: true });
+        fs.mkdirSync(reports);
+        for (const [name, body] of Object.entries(files)) {
+          fs.writeFileSync(path.join(reports, `${name}.md`), body);
+        }
+        return runScriptAsync(drift().jobs.report.steps![1].run!, {
+          GITHUB_API_URL: api.url,
+          GITHUB_REPOSITORY: "example-org/api-stack",
+          GH_TOKEN: TOKEN,
+          REPORTS: reports,
+        });
+      };
+      try {
+        const first = await report({ dev: "<!-- drift: no -->\nok\n", prod: "<!-- drift: yes -->\nService port\n" });
+        assert.equal(first.status, 0, first.output);
+        assert.deepEqual(
+          api.issues.map((i) => [i.title, i.state, i.labels, i.body]),
+          [["Drift in prod", "open", ["drift"], "<!-- drift: yes -->\nService port\n"]],
+        );
+        await report({ prod: "<!-- drift: yes -->\nService port and a ConfigMap\n" });
+        assert.equal(api.issues.length, 1, "one issue per environment");
+        assert.match(api.issues[0].body, /and a ConfigMap/);
+        await report({ prod: "<!-- drift: no -->\nmatches\n" });
+        assert.equal(api.issues[0].state, "closed");
+      } finally {
+        await api.close();
+      }
     });
   });
 

@@ -110,9 +110,11 @@ export async function projectGithub(
     tools: {
       act: required("ACT_BINARY"),
       nodeBin: path.dirname(process.execPath),
-      // The control plane's kubectl and the machine's CPython, where the jobs find them as on a runner.
+      // The control plane's kubectl, the docker CLI that drives the daemon's own BuildKit
+      // (scripts/use-local-env puts it first) and the machine's CPython, where the jobs find them.
       path: [
         path.dirname(execFileSync("which", ["kubectl"], { encoding: "utf8" }).trim()),
+        path.dirname(execFileSync("which", ["docker"], { encoding: "utf8" }).trim()),
         path.dirname(execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim()),
       ],
       pulumiHome: required("PULUMI_HOME"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import os
 import shutil
@@ -118,6 +119,10 @@ def on_starting(server) -> None:
         metrics_port = settings.METRICS_PORT
     except ImproperlyConfigured as exc:
         raise SystemExit(f"{exc}") from None
+    from core.redaction import RedactShareTokens
+
+    # The workers inherit the filter: share links reach the access log as /notes/shared/[redacted].
+    logging.getLogger("gunicorn.access").addFilter(RedactShareTokens())
     if any(addr.endswith(f":{metrics_port}") for addr in server.cfg.bind):
         raise SystemExit(f"METRICS_PORT: {metrics_port} is the app's port too (GUNICORN_BIND); choose another")
     # Every worker writes its samples to files here and the master aggregates them (core/metrics.py).

@@ -10,6 +10,8 @@ import logging
 
 from django.conf import settings
 
+from core.redaction import redact_span
+
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +39,6 @@ def init_tracing() -> bool:
     # Batching keeps export off the request path; a down collector costs dropped spans, not latency.
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url, timeout=5)))
     trace.set_tracer_provider(provider)
-    DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls="health/.*")
+    DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls="health/.*", request_hook=redact_span)
     log.info("tracing to %s", traces_url)
     return True

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 WORD = re.compile(r"\w+")
@@ -26,6 +27,12 @@ class Note(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.word_count = len(WORD.findall(f"{self.title} {self.body}"))
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Postgres text cannot hold NUL; the insert would fail with a database error, a 500.
+        for field in ("title", "body"):
+            if "\x00" in getattr(self, field):
+                raise ValidationError({field: "must not contain NUL characters"})
 
     def as_dict(self) -> dict:
         return {

@@ -1,6 +1,6 @@
-"""JSON API for notes. Token-less JSON endpoints: CSRF protection applies to cookie sessions,
-which this API does not use, so the views are exempt; put authentication in front before exposing
-anything that is not sample data."""
+"""JSON API for notes. Every view needs a bearer token (core.auth) except reading a note through its
+share link. CSRF protection applies to cookie sessions, which this API does not use, so the views
+are exempt."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.auth import token_not_required
 from notes.models import Note
 
 MAX_LIMIT = 200
@@ -41,14 +42,19 @@ def collection(request: HttpRequest) -> HttpResponse:
 
     try:
         payload = json.loads(request.body or b"{}")
-    except json.JSONDecodeError:
+    # JSONDecodeError is a ValueError, and so are bytes that are not UTF-8 and integers too long to
+    # convert; nesting deep enough exhausts the parser's recursion.
+    except (ValueError, RecursionError):
         return error(400, "body must be JSON")
     if not isinstance(payload, dict):
         return error(422, "body must be a JSON object")
     pinned = payload.get("pinned", False)
     if not isinstance(pinned, bool):
         return error(422, "pinned must be true or false")
-    note = Note(title=payload.get("title", ""), body=payload.get("body", ""), pinned=pinned)
+    title, body = payload.get("title", ""), payload.get("body", "")
+    if not isinstance(title, str) or not isinstance(body, str):
+        return error(422, "title and body must be strings")
+    note = Note(title=title, body=body, pinned=pinned)
     try:
         note.full_clean(exclude=["word_count"])
     except ValidationError as exc:
@@ -81,6 +87,7 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
     return JsonResponse({"url": url, "expires_in": settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60}, status=201)
 
 
+@token_not_required
 @require_http_methods(["GET"])
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -5,13 +5,20 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+import schemathesis
+
+from .testenv import AUTH
 
 APP_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,8 +47,14 @@ def request(
     headers: dict[str, str] | None = None,
     json_body: str | None = None,
     timeout: float = 10,
+    auth: bool = True,
 ) -> tuple[int, bytes]:
-    headers = {**(headers or {}), **({"Content-Type": "application/json"} if json_body is not None else {})}
+    """A request with the suite's bearer token unless AUTH is false; the status and the body."""
+    headers = {
+        **(AUTH if auth else {}),
+        **(headers or {}),
+        **({"Content-Type": "application/json"} if json_body is not None else {}),
+    }
     data = json_body.encode() if json_body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
@@ -92,11 +105,17 @@ def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
             text=True,
         )
         server = Server(base=f"http://127.0.0.1:{port}", metrics=f"http://127.0.0.1:{metrics_port}")
+        # Read while it runs: a pipe nobody reads fills up (64 KiB) and then blocks every log write
+        # of the server, and with it every request, a few hundred requests in.
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
         try:
             deadline = time.monotonic() + 30
             while not (_answers(f"{server.base}/health/live") and _answers(f"{server.metrics}/metrics")):
                 if proc.poll() is not None:
-                    raise AssertionError(f"gunicorn exited with {proc.returncode}:\n{proc.stdout.read()}")
+                    reader.join(10)
+                    raise AssertionError(f"gunicorn exited with {proc.returncode}:\n{''.join(lines)}")
                 if time.monotonic() > deadline:
                     raise AssertionError("gunicorn did not start within 30s")
                 time.sleep(0.2)
@@ -104,7 +123,48 @@ def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
         finally:
             proc.terminate()
             try:
-                server.output, _ = proc.communicate(timeout=30)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                server.output, _ = proc.communicate()
+                proc.wait()
+            reader.join(30)
+            server.output = "".join(lines)
+
+
+# The bound on any answer to a generated request (tests/test_fuzz.py says why).
+ANSWER_BOUND_SECONDS = 1.0
+
+
+@dataclass
+class FuzzStats:
+    """What the generated requests did; the suite prints it at the end."""
+
+    cases: Counter[str] = field(default_factory=Counter)  # by kind: with or without a token
+    sent_again: int = 0  # answers slower than the bound, sent a second time
+    slowest: float = 0.0  # the slowest answer that counted
+
+
+FUZZ = FuzzStats()
+
+
+def fuzz_call(case: schemathesis.Case, base_url: str, headers: dict[str, str], kind: str) -> schemathesis.Response:
+    """Sends CASE to the server and checks what every answer must be; returns the response. A slow
+    answer is sent again once: an input that makes the server work is slow every time, whereas a
+    moment when the machine's two CPUs were busy elsewhere is not."""
+    reproduce = case.as_curl_command()
+    for attempt in range(2):
+        FUZZ.sent_again += attempt
+        with open("/tmp/fuzzlog.txt", "a") as log:
+            log.write(f"SEND {base_url} {kind} {reproduce} {case.headers} {case.body!r}\n")
+        response = case.call(base_url=base_url, headers=headers, timeout=10)
+        with open("/tmp/fuzzlog.txt", "a") as log:
+            log.write(f"GOT {response.status_code} {response.elapsed:.3f}\n")
+        assert response.status_code < 500, f"{response.status_code} for {reproduce}"
+        assert b"Traceback" not in response.content, f"a stack trace in the answer to {reproduce}"
+        if response.elapsed < ANSWER_BOUND_SECONDS:
+            break
+    else:
+        pytest.fail(f"{response.elapsed:.2f}s, twice, for {reproduce}")
+    FUZZ.cases[kind] += 1
+    FUZZ.slowest = max(FUZZ.slowest, response.elapsed)
+    return response

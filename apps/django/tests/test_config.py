@@ -60,13 +60,36 @@ def test_reads_rotation_metrics_proxy_and_host_variables() -> None:
     assert load(FORWARDED_ALLOW_IPS="*").stdout.rstrip().endswith("None ['*']")
 
 
+def test_api_tokens_and_the_admin_switch() -> None:
+    code = "from django.conf import settings as s; print(s.API_TOKENS, s.DJANGO_ADMIN_ENABLED)"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=APP_DIR,
+        env={**os.environ, "ENVIRONMENT": "development", "API_TOKENS": "dev, also-dev ,"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["['dev',", "'also-dev']", "False"]  # short tokens outside staging/production
+    enabled = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=APP_DIR,
+        env={**os.environ, "DJANGO_ADMIN_ENABLED": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert enabled.stdout.split()[-1] == "True"
+
+
 def test_every_missing_variable_is_named_and_the_process_exits() -> None:
     env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings.production"}
     proc = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 1
-    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "API_TOKENS"):
         assert f"{name}: required but not set" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -88,6 +111,16 @@ def test_every_missing_variable_is_named_and_the_process_exits() -> None:
             "SECRET_KEY_FALLBACKS: every key must be at least 50",
         ),
         ({"METRICS_PORT": "70000"}, "METRICS_PORT: must be between 1 and 65535"),
+        ({"API_TOKENS": " , "}, "API_TOKENS: at least one token is required"),
+        (
+            {"API_TOKENS": f"{'t' * 40},two words"},
+            "API_TOKENS: token 2 of 2 has characters other than A-Z a-z 0-9 - . _ ~ + / (and = at its end)",
+        ),
+        (
+            {"ENVIRONMENT": "production", "API_TOKENS": f"{'t' * 32},{'s' * 31}"},
+            "API_TOKENS: token 2 of 2 is shorter than 32 characters, the minimum in staging and production",
+        ),
+        ({"DJANGO_ADMIN_ENABLED": "maybe"}, "DJANGO_ADMIN_ENABLED: expected true or false"),
         (
             {"FORWARDED_ALLOW_IPS": "10.0.0.0/8,ingress"},
             "FORWARDED_ALLOW_IPS: 'ingress' is not an IP address or network",
@@ -101,6 +134,7 @@ def test_invalid_settings_are_rejected(overrides: dict, message: str) -> None:
     assert message in proc.stderr
     assert SECRET not in proc.stderr
     assert "api-test-password" not in proc.stderr
+    assert "t" * 32 not in proc.stderr
 
 
 def test_sentry_only_with_a_dsn() -> None:

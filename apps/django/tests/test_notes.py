@@ -35,6 +35,11 @@ def test_validation(client) -> None:
     assert client.post("/notes", "not json", content_type="application/json").status_code == 400
     assert client.get("/notes", {"limit": "0"}).status_code == 422
     assert client.put("/notes").status_code == 405
+    # Input that once reached Postgres or the JSON parser and came back as a 500.
+    for body in ('{"title": "nul\\u0000"}', '{"title": "ok", "body": "\\u0000"}', '{"title": 5}', '{"title": ["a"]}'):
+        assert client.post("/notes", body, content_type="application/json").status_code == 422, body
+    for body in ("1" * 5000, "[" * 100_000, b"\xff\xfe"):
+        assert client.post("/notes", body, content_type="application/json").status_code == 400
     # Far beyond the bigint id column: no such note, not a database error.
     assert client.get("/notes/99999999999999999999").status_code == 404
 
@@ -84,6 +89,7 @@ def test_share_link_reads_the_note_until_it_expires(client, monkeypatch: pytest.
     assert opened.json()["body"] == "read me"
 
     assert client.get(link["url"][:-2] + "xx").status_code == 404
+    assert client.get("/notes/shared/abc.%C3%A9").status_code == 404  # a non-ASCII signature
     assert client.get(f"/notes/shared/{signing.dumps(note['id'], salt='another.purpose')}").status_code == 404
     assert client.post("/notes/2000000000/share").status_code == 404
     # Past its lifetime the same link is refused (signing reads the clock through time.time).

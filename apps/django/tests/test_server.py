@@ -132,3 +132,17 @@ def test_no_worker_is_forked_in_the_middle_of_a_dependency_check() -> None:
         os._exit(0 if finished.is_set() else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, "the fork happened while a check was running"
+
+
+def test_share_tokens_are_redacted_from_the_access_log(migrated: None) -> None:
+    with gunicorn() as server:
+        status, body = request(f"{server.base}/notes", "POST", json_body='{"title": "logged"}')
+        assert status == 201
+        status, body = request(f"{server.base}/notes/{json.loads(body)['id']}/share", "POST")
+        url = json.loads(body)["url"]
+        assert request(f"{url}?via=mail", auth=False)[0] == 200
+        assert request(f"{server.base}/notes/shared/not-a-token", auth=False)[0] == 404
+    token = url.rsplit("/", 1)[1]
+    assert token not in server.output
+    assert '"GET /notes/shared/[redacted]?via=mail HTTP/1.1" 200' in server.output
+    assert '"GET /notes/shared/[redacted] HTTP/1.1" 404' in server.output

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -99,11 +100,17 @@ def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
             text=True,
         )
         server = Server(base=f"http://127.0.0.1:{port}", metrics=f"http://127.0.0.1:{metrics_port}")
+        # Read while it runs: a pipe nobody reads fills up (64 KiB) and then blocks every log write
+        # of the server, and with it every request, a few hundred requests in.
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
         try:
             deadline = time.monotonic() + 30
             while not (_answers(f"{server.base}/health/live") and _answers(f"{server.metrics}/metrics")):
                 if proc.poll() is not None:
-                    raise AssertionError(f"gunicorn exited with {proc.returncode}:\n{proc.stdout.read()}")
+                    reader.join(10)
+                    raise AssertionError(f"gunicorn exited with {proc.returncode}:\n{''.join(lines)}")
                 if time.monotonic() > deadline:
                     raise AssertionError("gunicorn did not start within 30s")
                 time.sleep(0.2)
@@ -111,10 +118,12 @@ def gunicorn(workers: int = 1, **env_overrides: str) -> Iterator[Server]:
         finally:
             proc.terminate()
             try:
-                server.output, _ = proc.communicate(timeout=30)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                server.output, _ = proc.communicate()
+                proc.wait()
+            reader.join(30)
+            server.output = "".join(lines)
 
 
 # The bound on any answer to a generated request (tests/test_fuzz.py says why).

@@ -1,4 +1,5 @@
-"""Settings shared by every environment, read from environment variables only."""
+"""Settings shared by every environment, read from environment variables and, for the secrets,
+from files in SECRETS_DIR (config/settings/env.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from pathlib import Path
 from . import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# Where the pod mounts the Kubernetes Secret; these settings are read from there first.
+SECRETS_DIR = env.read_secret_files(
+    ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "SENTRY_DSN", "API_TOKENS")
+)
 
 ENVIRONMENT = env.choice("ENVIRONMENT", "production", ("development", "test", "staging", "production"))
 APP_NAME = env.optional("APP_NAME", "api-stack-django")
@@ -23,6 +29,13 @@ REDIS_URL = env.required("REDIS_URL")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
     env.problem("REDIS_URL: must start with redis:// or rediss://")
 SENTRY_DSN = env.optional("SENTRY_DSN")
+# The bearer tokens that may use the notes API (core.auth), comma-separated. Several, so a token can
+# be rotated without downtime: add the new one, move the clients, remove the old one. Required in
+# every environment: without a token nobody could use the API, and no default is safe.
+API_TOKENS = env.tokens("API_TOKENS")
+# The admin site (/admin/) logs staff users in with a password and a session cookie, outside the
+# API tokens: off unless asked for.
+DJANGO_ADMIN_ENABLED = env.boolean("DJANGO_ADMIN_ENABLED", False)
 OTEL_EXPORTER_OTLP_ENDPOINT = env.optional("OTEL_EXPORTER_OTLP_ENDPOINT")
 
 DB_POOL_SIZE = env.integer("DB_POOL_SIZE", 5, minimum=1, maximum=100)
@@ -70,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.auth.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

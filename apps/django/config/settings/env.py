@@ -1,26 +1,86 @@
-"""Typed readers for environment variables that collect every problem before failing.
+"""Typed readers for settings that collect every problem before failing.
 
 Django would otherwise fail on the first missing value, one deploy at a time; this reports all of
 them at once and never prints a value (several are secrets).
+
+The ConfigMap's settings are environment variables. The secrets (the names given to
+read_secret_files) are files in SECRETS_DIR, where the pod mounts the Kubernetes Secret (one file
+per key, named like the variable), or environment variables of the same names, so a plain
+`docker run -e` keeps working. When a secret is given both ways the two values must be equal; the
+process refuses to start otherwise, since either could be the stale one.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import stat
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+DEFAULT_SECRETS_DIR = "/run/secrets/app"
+# RFC 6750's b64token: the characters a bearer token may carry in an Authorization header.
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
 _problems: list[str] = []
+# The secrets read from SECRETS_DIR, by name; they come before the environment.
+_secret_files: dict[str, str] = {}
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
 
 def _raw(name: str) -> str | None:
-    value = os.environ.get(name)
+    value = _secret_files.get(name, os.environ.get(name))
     return value.strip() if value is not None else None
+
+
+def read_secret_files(names: tuple[str, ...]) -> Path | None:
+    """Reads the secrets NAMES from SECRETS_DIR after checking the directory and every one of their
+    files; returns the directory, or None when it is the default and does not exist (a container
+    started without the Secret's volume, a developer's shell)."""
+    configured = os.environ.get("SECRETS_DIR", "").strip()
+    path = Path(configured or DEFAULT_SECRETS_DIR)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if configured:
+            _problems.append(f"SECRETS_DIR: {path} does not exist")
+        return None
+    if not stat.S_ISDIR(mode):
+        _problems.append(f"SECRETS_DIR: {path} is not a directory")
+        return None
+    # Kubernetes mounts a Secret's volume world-writable (mode 1777) but always read-only, which
+    # is what makes it safe; writable by anyone, a file planted there would become a secret.
+    if mode & stat.S_IWOTH and not os.statvfs(path).f_flag & os.ST_RDONLY:
+        _problems.append(f"SECRETS_DIR: {path} is writable by every user; mount it read-only or remove o+w")
+    for name in names:
+        _read_secret_file(path / name, name)
+    return path
+
+
+def _read_secret_file(file: Path, name: str) -> None:
+    if not os.path.lexists(file):
+        return
+    try:
+        # Kubernetes' files are links into a timestamped directory beside them: follow them.
+        if not stat.S_ISREG(file.stat().st_mode):
+            _problems.append(f"{name}: {file} is not a regular file")
+            return
+        value = file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        _problems.append(f"{name}: {file} is a link to nothing")
+        return
+    except UnicodeDecodeError:
+        _problems.append(f"{name}: {file} is not UTF-8 text")
+        return
+    if name in os.environ and os.environ[name].strip() != value:
+        _problems.append(f"{name}: the environment variable and {file} differ; set it in one place")
+        return
+    _secret_files[name] = value
 
 
 def required(name: str) -> str:
@@ -65,6 +125,21 @@ def integer(name: str, default: int, minimum: int = 0, maximum: int | None = Non
 
 def csv(name: str) -> list[str]:
     return [item.strip() for item in optional(name).split(",") if item.strip()]
+
+
+def tokens(name: str) -> list[str]:
+    """A required comma-separated list of bearer tokens."""
+    raw = required(name)
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if raw and not items:
+        _problems.append(f"{name}: at least one token is required")
+    for number, item in enumerate(items, 1):
+        if not B64TOKEN.fullmatch(item):
+            _problems.append(
+                f"{name}: token {number} of {len(items)} has characters other than A-Z a-z 0-9 - . _ ~ + / "
+                "(and = at its end)"
+            )
+    return items
 
 
 def networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from . import env
 from .base import *  # noqa: F403 - settings modules are flat by design
-from .base import APP_NAME, APP_VERSION, CORS_ORIGINS, DEBUG, ENVIRONMENT, SECRET_KEY, SECRET_KEY_FALLBACKS, SENTRY_DSN
+from .base import (
+    API_TOKENS,
+    APP_NAME,
+    APP_VERSION,
+    CORS_ORIGINS,
+    DEBUG,
+    ENVIRONMENT,
+    SECRET_KEY,
+    SECRET_KEY_FALLBACKS,
+    SENTRY_DSN,
+)
+
+# API tokens are random strings the platform generates; 32 characters leave guessing hopeless.
+MIN_API_TOKEN_LENGTH = 32
 
 if ENVIRONMENT in ("staging", "production"):
     if DEBUG:
@@ -15,6 +28,12 @@ if ENVIRONMENT in ("staging", "production"):
         env.problem("SECRET_KEY_FALLBACKS: every key must be at least 50 characters outside development")
     if "*" in CORS_ORIGINS:
         env.problem("CORS_ORIGINS: '*' is not allowed outside development")
+    for _number, _token in enumerate(API_TOKENS, 1):
+        if len(_token) < MIN_API_TOKEN_LENGTH:
+            env.problem(
+                f"API_TOKENS: token {_number} of {len(API_TOKENS)} is shorter than {MIN_API_TOKEN_LENGTH} "
+                "characters, the minimum in staging and production"
+            )
 
 # TLS ends at the Ingress. No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from
 # any client in the cluster. Gunicorn sets the request's scheme from it only when the peer is in

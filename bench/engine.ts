@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { buildAndPush } from "../tools/images";
-import { localShape, setConfig, sideStack, stackFileValues, type ConfigValues } from "../tools/automation";
+import { localEnvironment, localShape, setConfig, sideStack, type ConfigValues } from "../tools/automation";
 import { PROJECT_DIR } from "../tools/program";
 import { progress } from "../tests/support/progress";
 import { baseRelease } from "../tests/support/releases";
@@ -132,11 +132,10 @@ async function onSimulatedNode<T>(run: () => Promise<T>): Promise<T> {
 
 /** The Django app's API pod on the real node, from creation to Ready. */
 async function djangoReady(): Promise<number | undefined> {
-  const { imageBuildArgs } = stackFileValues("dev");
   const image = buildAndPush({
     context: path.join(PROJECT_DIR, "apps/django"),
     tag: "127.0.0.1:5000/api-stack/django:bench",
-    buildArgs: imageBuildArgs as Record<string, string>,
+    buildArgs: { BASE_IMAGE: localEnvironment().baseImage },
   });
   const stack = await devStack("benchdjango", {
     imageRef: image,

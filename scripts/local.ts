@@ -7,7 +7,14 @@
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as path from "node:path";
-import { buildDevImage, localShape, setConfig, sideStack, stackFileString } from "../tools/automation";
+import {
+  buildDevImage,
+  localEnvironment,
+  localShape,
+  setConfig,
+  sideStack,
+  stackFileString,
+} from "../tools/automation";
 
 const STATE = process.env.API_STACK_STATE;
 if (!STATE) {
@@ -30,9 +37,11 @@ async function main(action: string) {
     return;
   }
 
-  const imageRepository = stackFileString("dev", "imageRepository");
+  // The dev stack file names no registry (README: "Your own cluster"); here it is the loopback one.
+  const local = localEnvironment();
+  const imageRepository = `${local.registry}/api-stack/fastapi`;
   console.log(`==> building the dev stack's image and pushing it to ${imageRepository}`);
-  const imageRef = buildDevImage(`${imageRepository}:local`);
+  const imageRef = buildDevImage(`${imageRepository}:local`, local);
   console.log(`==> built ${imageRef}`);
 
   // Secrets are made once and kept in the stack, so re-running does not roll the pods.
@@ -44,7 +53,7 @@ async function main(action: string) {
       secrets[key] = randomBytes(32).toString("hex");
     }
   }
-  await setConfig(stack, localShape("dev", imageRef, secrets), Object.keys(secrets));
+  await setConfig(stack, localShape("dev", imageRef, secrets, local), Object.keys(secrets));
 
   if (action === "preview") {
     await stack.preview({ onOutput: print, refresh: true });

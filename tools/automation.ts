@@ -56,20 +56,25 @@ export async function setConfig(stack: Stack, values: ConfigValues, secret: stri
 }
 
 /**
- * Builds the app the dev stack builds (its imageContext and build args, such as the locally
- * built BASE_IMAGE) with dockerd, pushes it as `tag`, and returns its digest-pinned reference.
+ * Builds the app the dev stack builds (its imageContext) with dockerd on the local environment's
+ * base image, pushes it as `tag`, and returns its digest-pinned reference.
  */
-export function buildDevImage(tag: string): string {
-  const { imageBuildArgs } = stackFileValues("dev");
+export function buildDevImage(tag: string, local: LocalEnvironment = localEnvironment()): string {
   return buildAndPush({
     context: path.join(PROJECT_DIR, stackFileString("dev", "imageContext", KEYS.imageContext.default)),
     tag,
-    buildArgs: imageBuildArgs as Record<string, string> | undefined,
+    buildArgs: { BASE_IMAGE: local.baseImage },
   });
 }
 
 /** What stacks on the local environment (testbed/local-env) need to know about it. */
 export interface LocalEnvironment {
+  /** The loopback registry (no password) the local images are pushed to and the node pulls from. */
+  registry: string;
+  /** The registry beside it that requires a password, and that password (testbed/docker-env). */
+  authRegistry: { address: string; username: string; password: string };
+  /** The Python base image testbed/base-image builds, the app's BASE_IMAGE here. */
+  baseImage: string;
   /** The dev stack's in-cluster Postgres and Redis, built from Debian packages (testbed/service-images). */
   postgresImage: string;
   redisImage: string;
@@ -84,6 +89,8 @@ export const LOCAL_CLUSTER_ISSUER = "local-ca";
 export const LOCAL_POD_CIDR = "10.244.0.0/24";
 /** The in-cluster Prometheus of the local environment, which Argo's analyses query. */
 export const LOCAL_PROMETHEUS = "http://prometheus.monitoring.svc:9090";
+/** The local cluster's ingress controller: Traefik (with its NGINX provider) in namespace `ingress`. */
+const LOCAL_INGRESS_CONTROLLER = { namespace: "ingress", podLabels: { "app.kubernetes.io/name": "traefik" } };
 
 /** The local environment's facts, as scripts/use-local-env exports them. */
 export function localEnvironment(): LocalEnvironment {
@@ -95,6 +102,13 @@ export function localEnvironment(): LocalEnvironment {
     return value;
   };
   return {
+    registry: required("API_STACK_REGISTRY"),
+    authRegistry: {
+      address: required("API_STACK_AUTH_REGISTRY"),
+      username: required("API_STACK_AUTH_REGISTRY_USERNAME"),
+      password: required("API_STACK_AUTH_REGISTRY_PASSWORD"),
+    },
+    baseImage: required("API_STACK_BASE_IMAGE"),
     postgresImage: required("API_STACK_POSTGRES_IMAGE"),
     redisImage: required("API_STACK_REDIS_IMAGE"),
     caFile: path.join(required("API_STACK_STATE"), "local-env", "ca.crt"),
@@ -133,10 +147,11 @@ export function signImage(imageRef: string, local: LocalEnvironment = localEnvir
 /**
  * A committed stack's shape (dev or prod) on the local environment: its plain values, the given
  * prebuilt image instead of a build, the given secrets, and what the local cluster has instead
- * of the real one's: locally built Postgres and Redis images for dev; for prod, the local CA,
- * the locally built backup image, the pod network as the "external" databases' network (their
- * stand-ins run in the cluster), the ingress controller's peer, the local signing key and CPU
- * requests that fit one small node.
+ * of the cluster the stack file is written for: its ingress controller (Traefik), whose pod
+ * network is trusted for forwarded headers; for dev, locally built Postgres and Redis images; for
+ * prod, the local CA, the locally built backup image, the pod network as the "external"
+ * databases' network (their stand-ins run in the cluster), the local signing key and CPU requests
+ * that fit one small node. The stack files name none of this (tests/unit/stacks.test.ts).
  */
 export function localShape(
   stack: "dev" | "prod",
@@ -150,14 +165,17 @@ export function localShape(
     imageSignerIdentity: _identity,
     ...values
   } = stackFileValues(stack);
+  const cluster: ConfigValues = {
+    ingressControllerPeer: LOCAL_INGRESS_CONTROLLER,
+    forwardedAllowIps: [LOCAL_POD_CIDR],
+  };
   const overlay: ConfigValues =
     stack === "dev"
-      ? { postgresImage: local.postgresImage, redisImage: local.redisImage }
+      ? { ...cluster, postgresImage: local.postgresImage, redisImage: local.redisImage }
       : {
+          ...cluster,
           clusterIssuer: LOCAL_CLUSTER_ISSUER,
           backupImage: local.postgresImage,
-          ingressControllerPeer: { namespace: "ingress", podLabels: { "app.kubernetes.io/name": "traefik" } },
-          forwardedAllowIps: [LOCAL_POD_CIDR],
           networkEgress: [{ cidr: LOCAL_POD_CIDR, ports: [5432, 6379] }],
           // Signed here with the local key, not keyless by the deploy workflow.
           imageSignerKey: local.signer.publicKey,

@@ -109,8 +109,12 @@ export function prodInput(): StackInput {
   );
 }
 
+/** Where the dev stack pushes its image in these tests: the key the README says to set for a cluster of one's own. */
+export const DEV_IMAGE_REPOSITORY = "registry.example.com/team/api";
+
+/** The dev stack file plus the one key its user sets, the registry of their cluster (README: "Your own cluster"). */
 export function devInput(): StackInput {
-  return readStackFile("dev");
+  return withConfig(readStackFile("dev"), { imageRepository: DEV_IMAGE_REPOSITORY });
 }
 
 export interface Registered {

@@ -37,7 +37,7 @@ const policiesOf = (run: RunResult) =>
 describe("network isolation (mocks)", () => {
   // Prod (and a staging stack with prod's signer) verifies its prebuilt image before registering anything.
   withCosign();
-  it("dev: denies by default, then lets Traefik reach the API and the app reach DNS and its dev services", async () => {
+  it("dev: denies by default, then lets ingress-nginx reach the API, the app DNS and its dev services", async () => {
     const run = await runProgram(devInput(), { stack: "dev" });
     const policies = policiesOf(run);
     assert.deepEqual(Object.keys(policies).sort(), [
@@ -48,14 +48,14 @@ describe("network isolation (mocks)", () => {
       "api-redis-allow-ingress",
     ]);
     assert.deepEqual(policies["api-allow-ingress"].ingress[0].from[0], {
-      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress" } },
-      podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
     });
     // The deny comes last, so a running stack never loses DNS or its database on the way.
     const deny = run.one(T.policy, "api-default-deny");
     assert.equal(deny.dependsOn.length, 4);
     assert.ok(deny.dependsOn.every((key) => key.startsWith(`${T.policy}::`)));
-    assert.equal(settingsOf(run).FORWARDED_ALLOW_IPS, "10.244.0.0/24");
+    assert.equal(settingsOf(run).FORWARDED_ALLOW_IPS, undefined, "trusts no proxy until told which");
   });
 
   it("prod: the app reaches only DNS and the networks of config, on their ports", async () => {

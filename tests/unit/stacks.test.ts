@@ -1,11 +1,15 @@
 // The full dev and prod stacks under Pulumi's mocks (unit tests: no engine, no cluster):
 // what each would send to the Kubernetes API, and in which order.
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import { BlockList, isIPv4 } from "node:net";
 import * as path from "node:path";
 import { ApiStack } from "../../components/api-stack";
 import { validateConfig } from "../../config";
 import {
   asManifest,
+  DEV_IMAGE_REPOSITORY,
   devInput,
   execute,
   isKubernetes,
@@ -14,12 +18,14 @@ import {
   PROD_IMAGE,
   PROJECT_DIR,
   prodInput,
+  readStackFile,
   runProgram,
   TEST_SECRETS,
   withConfig,
   type RunResult,
 } from "../support/harness";
 import { releaseId } from "../../components/release";
+import { DEFAULT_BASE_IMAGE } from "../../config/keys";
 import { validateManifest } from "../support/k8s-schema";
 import { withCosign } from "../support/cosign";
 
@@ -120,7 +126,7 @@ for (const [stack, input] of [
         const ref = run.outputs.image as string;
         if (stack === "dev") {
           const image = run.one(T.image).inputs;
-          const repository = "127.0.0.1:5000/api-stack/fastapi";
+          const repository = DEV_IMAGE_REPOSITORY;
           assert.equal(image.imageName, `${repository}:${stack}`);
           assert.equal(image.build.context, path.join(PROJECT_DIR, "apps/fastapi"));
           assert.equal(image.build.dockerfile, path.join(PROJECT_DIR, "apps/fastapi/Dockerfile"));
@@ -361,8 +367,8 @@ for (const [stack, input] of [
         }
       });
 
-      it("builds on the locally built base image", () => {
-        assert.equal(run.one(T.image).inputs.build.args.BASE_IMAGE, "api-stack/python-base:bookworm");
+      it("builds on the public base image, pinned by digest", () => {
+        assert.equal(run.one(T.image).inputs.build.args.BASE_IMAGE, DEFAULT_BASE_IMAGE);
       });
     } else {
       it("runs no in-cluster databases", () => {
@@ -457,7 +463,7 @@ describe("stack variations (mocks)", () => {
     const image = run.one(T.image);
     assert.ok(isSecretValue(image.inputs.registry), "the registry block carries the password, so all of it is secret");
     assert.deepEqual(asManifest(image).registry, {
-      server: "127.0.0.1:5000",
+      server: "registry.example.com",
       username: "ci",
       password: TEST_SECRETS.registryPassword,
     });
@@ -478,5 +484,93 @@ describe("stack variations (mocks)", () => {
       }),
     );
     assert.deepEqual(containerOf(run, T.job, "api-migration").command, ["python", "manage.py", "migrate", "--noinput"]);
+  });
+});
+
+/**
+ * The local environment's fixed facts: the addresses and CIDRs testbed/lib.sh defines (read by
+ * sourcing it, as the test bed's scripts do) and the base image testbed/base-image builds.
+ */
+function testBedFacts(): { addresses: string[]; cidrs: string[]; images: string[] } {
+  const script =
+    'before=$(compgen -v); source testbed/lib.sh; for name in $(compgen -v); do grep -qx "$name" <<<"$before" || ' +
+    'printf "%s\\n" "${!name}"; done';
+  const values = execFileSync("bash", ["-c", script], { cwd: PROJECT_DIR, encoding: "utf8" }).split("\n");
+  const host = (value: string) => value.replace(/:\d+$/, "");
+  const baseImage = /^IMAGE=\$\{BASE_IMAGE_TAG:-([^}]+)\}$/m.exec(
+    fs.readFileSync(path.join(PROJECT_DIR, "testbed/base-image"), "utf8"),
+  );
+  return {
+    addresses: values.filter((value) => isIPv4(host(value))),
+    cidrs: values.filter((value) => /^[\d.]+\/\d+$/.test(value) && isIPv4(value.split("/")[0])),
+    images: baseImage ? [baseImage[1]] : [],
+  };
+}
+
+/**
+ * What of the test bed a text names: its addresses (with or without port), its images, and any
+ * address or range inside (or around) its CIDRs.
+ */
+function testBedMentions(text: string, facts: ReturnType<typeof testBedFacts>): string[] {
+  const ranges = new BlockList();
+  for (const cidr of facts.cidrs) {
+    const [network, prefix] = cidr.split("/");
+    ranges.addSubnet(network, Number(prefix));
+  }
+  const named = [...facts.addresses, ...facts.addresses.map((a) => a.replace(/:\d+$/, "")), ...facts.images].filter(
+    (fact) => text.includes(fact),
+  );
+  const inRanges = [...text.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})(?:\/(\d{1,2}))?/g)]
+    .filter(([, address, prefix]) => {
+      if (!isIPv4(address)) {
+        return false;
+      }
+      if (prefix === undefined) {
+        return ranges.check(address);
+      }
+      // A range that contains a test-bed range overlaps it as much as one inside it.
+      const mine = new BlockList();
+      mine.addSubnet(address, Number(prefix));
+      return ranges.check(address) || facts.cidrs.some((cidr) => mine.check(cidr.split("/")[0]));
+    })
+    .map(([match]) => match);
+  return [...new Set([...named, ...inRanges])];
+}
+
+describe("the dev stack file runs on any cluster", () => {
+  const facts = testBedFacts();
+
+  it("knows the test bed's facts, and would notice each of them", () => {
+    // Without facts the next test could not fail: lib.sh must still yield the registry and the pod network.
+    assert.ok(
+      facts.addresses.length >= 2 && facts.cidrs.length >= 2 && facts.images.length === 1,
+      JSON.stringify(facts),
+    );
+    for (const fact of [...facts.addresses, ...facts.cidrs, ...facts.images]) {
+      assert.notDeepEqual(testBedMentions(`api-stack:somewhere: ${fact}`, facts), [], fact);
+    }
+    const [network] = facts.cidrs[0].split("/");
+    const inside = network.replace(/\d+$/, "7");
+    assert.deepEqual(testBedMentions(`forwardedAllowIps: [${inside}]`, facts), [inside]);
+    assert.deepEqual(testBedMentions("forwardedAllowIps: [192.0.2.0/24]", facts), []);
+  });
+
+  it("names no test-bed address, image or CIDR", () => {
+    const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8");
+    assert.deepEqual(testBedMentions(text, facts), []);
+  });
+
+  it("asks for exactly one key, the registry, and names it", () => {
+    const file = readStackFile("dev");
+    const validated = validateConfig({
+      values: file.values,
+      secretKeys: new Set(file.secretKeys),
+      project: PROJECT,
+      stack: "dev",
+      projectDir: PROJECT_DIR,
+    });
+    assert.ok(!validated.ok);
+    assert.equal(validated.errors.length, 1, validated.errors.join("\n"));
+    assert.match(validated.errors[0], new RegExp(`^${PROJECT}:imageRepository\\b`));
   });
 });

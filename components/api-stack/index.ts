@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Api } from "../api";
-import type { ReleaseReader } from "../api/cluster-reader";
+import { clusterReleaseReader, type ReleaseReader, type ReleaseTarget } from "../api/cluster-reader";
 import { rolloutNames, type DeliveryConfig } from "../api/delivery";
 import type { ReleaseState } from "../api/release-state";
 import { DevServices } from "../dev-services";
@@ -15,8 +15,9 @@ import type { AutoscalingConfig } from "../scaling/spec";
 import { SecretValue } from "../secret";
 import { Settings } from "../settings";
 import { allowedHosts, type AppSecrets, type AppSettings } from "../settings/spec";
-import { Workload, type WorkloadArgs } from "../workload";
+import { Workload, type WorkerArgs, type WorkloadArgs } from "../workload";
 import { PORT_NAMES, type Resources } from "../workload/spec";
+import { workerImage } from "./worker-image";
 
 /** One API, as plain data (no Outputs): what `config/` assembles from stack config. */
 export interface ApiStackArgs {
@@ -64,7 +65,8 @@ export interface ApiStackArgs {
   ingress?: IngressConfig;
   backup?: WorkloadArgs["backup"];
   migration?: WorkloadArgs["migration"];
-  worker?: WorkloadArgs["worker"];
+  /** The Celery worker, which runs the image of the release that serves users. Unset: none. */
+  worker?: WorkerArgs;
   /**
    * Reads the live release of the API. Default: the cluster of $KUBECONFIG or ~/.kube/config;
    * with an explicit Kubernetes provider, pass `clusterReleaseReader({ kubeconfig })` of its cluster.
@@ -171,6 +173,9 @@ export class ApiStack extends pulumi.ComponentResource {
         child,
       );
     }
+    // The worker runs the release that serves users, which only the Api knows once its release
+    // has settled: its image is resolved after the Api below.
+    const serving = args.worker ? pulumi.deferredOutput<string>() : undefined;
     const workload = new Workload(
       name,
       {
@@ -184,11 +189,12 @@ export class ApiStack extends pulumi.ComponentResource {
         // A rollback returns to an image whose migrations already ran.
         backup: rollback ? undefined : args.backup,
         migration: rollback ? undefined : args.migration,
-        worker: args.worker,
+        worker: args.worker && serving ? { ...args.worker, image: serving[0] } : undefined,
       },
       { parent: this, dependsOn: devServices ? [settings, devServices] : [settings] },
     );
 
+    const readRelease = args.readRelease ?? clusterReleaseReader();
     const api = new Api(
       name,
       {
@@ -211,10 +217,19 @@ export class ApiStack extends pulumi.ComponentResource {
         argoRolloutsManifest: args.argoRolloutsManifest,
         ingress: args.ingress,
         gates: workload.gates,
-        readRelease: args.readRelease,
+        readRelease,
       },
       { parent: this, dependsOn: [namespace] },
     );
+    if (serving) {
+      const worker: ReleaseTarget = {
+        kind: "Deployment",
+        namespace: args.namespace,
+        name: naming.name("worker"),
+        container: "worker",
+      };
+      serving[1](servingWorkerImage(this, worker, image, api.release, readRelease));
+    }
 
     this.namespace = args.namespace;
     this.image = image;
@@ -231,4 +246,33 @@ export class ApiStack extends pulumi.ComponentResource {
       release: this.release,
     });
   }
+}
+
+/**
+ * The image the worker runs (worker-image.ts): the active release's once the Api's release has
+ * settled, else the worker's own live image, read then; when neither is known the update fails.
+ */
+function servingWorkerImage(
+  parent: pulumi.Resource,
+  worker: ReleaseTarget,
+  candidate: pulumi.Input<string>,
+  release: pulumi.Output<ReleaseState>,
+  readRelease: ReleaseReader,
+): pulumi.Output<string> {
+  return pulumi.all([release, candidate]).apply(async ([settled, image]) => {
+    const live = settled.active === undefined ? await readRelease(worker) : undefined;
+    const chosen = workerImage({
+      release: settled,
+      candidate: image,
+      worker: live,
+      rendersOnly: !readRelease.awaitRelease,
+    });
+    if ("refused" in chosen) {
+      throw new pulumi.RunError(chosen.refused);
+    }
+    if (chosen.warning) {
+      void pulumi.log.warn(chosen.warning, parent);
+    }
+    return chosen.image;
+  });
 }

@@ -26,7 +26,7 @@ const RERUN_FAILED_JOB = { "pulumi.com/replaceUnready": "true" };
 export interface WorkloadArgs {
   naming: Naming;
   namespace: pulumi.Input<string>;
-  /** Digest-pinned image reference (`repository@sha256:...`) the Jobs and the worker run. */
+  /** Digest-pinned image reference (`repository@sha256:...`) of this update, which the Jobs run. */
   image: pulumi.Input<string>;
   env: PodEnvironment;
   /** Requests and limits of the migration Job and the worker (the API's too: one size for the app). */
@@ -42,10 +42,19 @@ export interface WorkloadArgs {
   /** Runs once per release and settings before the API and the worker roll. Unset: no migration Job. */
   migration?: { command: string[]; timeoutSeconds: number } & MigrationTimeouts;
   /**
-   * The Celery worker: `check` is its liveness command; its grace period covers the task time
-   * limit, so a warm shutdown lets running tasks finish. Unset: none.
+   * The Celery worker: `image` is the release that serves users, which may not be this update's
+   * (components/api-stack/worker-image.ts); `check` is its liveness command; its grace period
+   * covers the task time limit, so a warm shutdown lets running tasks finish. Unset: none.
    */
-  worker?: { command: string[]; replicas: number; check: ExecCheck; taskTimeLimitSeconds: number };
+  worker?: WorkerArgs & { image: pulumi.Input<string> };
+}
+
+/** The Celery worker as config describes it; which image it runs is the ApiStack's to say. */
+export interface WorkerArgs {
+  command: string[];
+  replicas: number;
+  check: ExecCheck;
+  taskTimeLimitSeconds: number;
 }
 
 /**
@@ -157,6 +166,7 @@ export class Workload extends pulumi.ComponentResource {
             component: "worker",
             replicas: args.worker.replicas,
             template: pod("worker", {
+              image: args.worker.image,
               command: args.worker.command,
               check: args.worker.check,
               settingsChecksum: args.env.settingsChecksum,

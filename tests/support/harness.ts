@@ -7,8 +7,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
-import type { ReleaseReader, ReleaseTarget } from "../../components/api/cluster-reader";
+import type { ReleaseAwaiter, ReleaseReader, ReleaseTarget } from "../../components/api/cluster-reader";
 import type { LiveRelease } from "../../components/api/release-state";
+import type { ExpectedRelease, ReleaseOutcome, WaitOptions } from "../../components/api/release-wait";
 import { isSecretValue, runInMockedStack } from "./mocks";
 import { loadProgram, PROJECT, PROJECT_DIR } from "../../tools/program";
 
@@ -185,6 +186,44 @@ export async function runProgram(input: StackInput, options: RunOptions = {}): P
       return matches[0];
     },
   };
+}
+
+/**
+ * Runs the program against a fake cluster that also answers the wait for a release with
+ * `outcome`, and collects what reaches the runtime unhandled: a failed release, or a worker whose
+ * image cannot be chosen, fails the update that way (the runtime reports the error's message and
+ * exits non-zero).
+ */
+export async function runAndWait(
+  input: StackInput,
+  cluster: Record<string, LiveRelease>,
+  outcome: ReleaseOutcome,
+  stack = "prod",
+) {
+  const waits: Array<{ target: ReleaseTarget; expected: ExpectedRelease; options: WaitOptions }> = [];
+  const awaitRelease: ReleaseAwaiter = (target, expected, options) => {
+    waits.push({ target, expected, options });
+    return Promise.resolve(outcome);
+  };
+  const failures: Error[] = [];
+  const listeners = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  process.on("unhandledRejection", (reason) => failures.push(reason as Error));
+  try {
+    const run = await runProgram(input, {
+      stack,
+      cluster,
+      program: (readRelease) => loadProgram(Object.assign(readRelease, { awaitRelease })),
+    });
+    // A rejection is reported once the promise machinery has run its course.
+    for (let turn = 0; turn < 10 && failures.length === 0; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { run, waits, failures };
+  } finally {
+    process.removeAllListeners("unhandledRejection");
+    listeners.forEach((listener) => process.on("unhandledRejection", listener));
+  }
 }
 
 /** Runs the program and returns what it registered even when it fails. */

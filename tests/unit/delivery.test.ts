@@ -3,9 +3,8 @@
 // order backup -> migrate -> rollout, and how an update waits for its release. The same
 // scenarios run against a real cluster in tests/e2e.
 import { strict as assert } from "node:assert";
-import type { ReleaseAwaiter, ReleaseReader, ReleaseTarget } from "../../components/api/cluster-reader";
+import type { ReleaseReader } from "../../components/api/cluster-reader";
 import type { LiveRelease } from "../../components/api/release-state";
-import type { ExpectedRelease, ReleaseOutcome, WaitOptions } from "../../components/api/release-wait";
 import { ApiStack } from "../../components/api-stack";
 import { validateConfig } from "../../config";
 import {
@@ -14,6 +13,7 @@ import {
   PROJECT,
   PROJECT_DIR,
   prodInput,
+  runAndWait,
   runProgram,
   withConfig,
   type RunResult,
@@ -21,7 +21,6 @@ import {
 } from "../support/harness";
 import { validateCustomResource } from "../support/crd-schema";
 import { validateManifest } from "../support/k8s-schema";
-import { loadProgram } from "../../tools/program";
 import { withCosign } from "../support/cosign";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -385,38 +384,6 @@ describe("blue-green post-promotion analysis (mocks)", () => {
     validateCustomResource(template);
   });
 });
-
-/**
- * Runs the program against a fake cluster that also answers the wait for a release with
- * `outcome`, and collects what reaches the runtime unhandled: a failed release fails the update
- * that way (the runtime reports the error's message and exits non-zero).
- */
-async function runAndWait(input: StackInput, cluster: Record<string, LiveRelease>, outcome: ReleaseOutcome) {
-  const waits: Array<{ target: ReleaseTarget; expected: ExpectedRelease; options: WaitOptions }> = [];
-  const awaitRelease: ReleaseAwaiter = (target, expected, options) => {
-    waits.push({ target, expected, options });
-    return Promise.resolve(outcome);
-  };
-  const failures: Error[] = [];
-  const listeners = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  process.on("unhandledRejection", (reason) => failures.push(reason as Error));
-  try {
-    const run = await runProgram(input, {
-      stack: "prod",
-      cluster,
-      program: (readRelease) => loadProgram(Object.assign(readRelease, { awaitRelease })),
-    });
-    // The rejection is reported once the promise machinery has run its course.
-    for (let turn = 0; turn < 10 && failures.length === 0 && outcome.kind === "failed"; turn++) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return { run, waits, failures };
-  } finally {
-    process.removeAllListeners("unhandledRejection");
-    listeners.forEach((listener) => process.on("unhandledRejection", listener));
-  }
-}
 
 describe("an update waits for its release (mocks, a fake cluster)", () => {
   // Prod verifies prebuilt images as signed before registering anything.

@@ -58,9 +58,6 @@ API_TOKEN = secrets.token_urlsafe(32)
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 # Where the pods mount the Secret: SECRETS_DIR's default.
 SECRETS_DIR = "/run/secrets/app"
-# The apps that read their secrets from SECRETS_DIR and ask for a bearer token; the others read them
-# from the environment and serve /notes to anyone.
-TOKEN_AND_SECRET_FILES = {"fastapi"}
 # A proxy that says the client used https; believed only from a peer in FORWARDED_ALLOW_IPS.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 ROUTES = {"fastapi": "/notes/{note_id}", "django": "/notes/<int:pk>"}
@@ -117,11 +114,9 @@ def secret(app: str, loopback: Loopback) -> dict[str, str]:
     }
 
 
-def pod(app: str, settings: dict[str, str], secret: dict[str, str], directory: Path) -> dict[str, object]:
+def pod(settings: dict[str, str], secret: dict[str, str], directory: Path) -> dict[str, object]:
     """The container options for what the pods get: the ConfigMap as environment variables, the Secret
     as one file per key (readable by the pods' user) in a read-only volume, as the kubelet mounts it."""
-    if app not in TOKEN_AND_SECRET_FILES:
-        return {"environment": {**settings, **secret}}
     for name, value in secret.items():
         directory.joinpath(name).write_text(value)
         directory.joinpath(name).chmod(0o644)
@@ -130,10 +125,8 @@ def pod(app: str, settings: dict[str, str], secret: dict[str, str], directory: P
 
 
 @pytest.fixture(scope="module")
-def options(
-    app: str, settings: dict[str, str], secret: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> dict:
-    return pod(app, settings, secret, tmp_path_factory.mktemp("secret"))
+def options(settings: dict[str, str], secret: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return pod(settings, secret, tmp_path_factory.mktemp("secret"))
 
 
 def test_image_runs_as_uid_1000_by_default(client: docker.DockerClient, image: str) -> None:
@@ -261,7 +254,6 @@ def test_notes_are_stored_and_read_back(api: Container) -> None:
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-one-of-the-tokens"])
-@only("fastapi")
 def test_notes_refuse_a_request_without_a_valid_token(api: Container, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = get(f"{APP_URL}/notes?limit=1", headers=headers)
@@ -338,7 +330,6 @@ def test_share_link_opens_without_a_token(share_link: requests.Response) -> None
     assert opens(share_link.json()["url"])
 
 
-@only("fastapi")
 def test_access_log_redacts_the_share_token(api: Container, share_link: requests.Response) -> None:
     # Whoever reads the logs must not be able to open the notes shared.
     token = urlsplit(share_link.json()["url"]).path.rpartition("/")[2]
@@ -593,7 +584,6 @@ def rotated(
     range that does not include this test's address."""
     remove(api)
     release = pod(
-        app,
         {**settings, "FORWARDED_ALLOW_IPS": "192.0.2.0/24"},
         {**secret, "SECRET_KEY": NEW_KEY, "SECRET_KEY_FALLBACKS": OLD_KEY},
         tmp_path_factory.mktemp("rotated-secret"),

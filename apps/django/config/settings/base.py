@@ -10,9 +10,8 @@ from . import env
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # Where the pod mounts the Kubernetes Secret; these settings are read from there first.
-SECRETS_DIR = env.read_secret_files(
-    ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "SENTRY_DSN", "API_TOKENS")
-)
+SECRET_NAMES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "SENTRY_DSN", "API_TOKENS")
+SECRETS_DIR = env.read_secret_files(SECRET_NAMES)
 
 ENVIRONMENT = env.choice("ENVIRONMENT", "production", ("development", "test", "staging", "production"))
 APP_NAME = env.optional("APP_NAME", "api-stack-django")

@@ -252,7 +252,7 @@ describe("the delivery path, through the workflows on a real runner", function (
 
     it("an unsigned rollback image", async () => {
       const unsigned = `${IMAGE_REPOSITORY}:unsigned`;
-      docker("tag", "api-stack/python-base:bookworm", unsigned);
+      docker("tag", process.env.API_STACK_BASE_IMAGE!, unsigned);
       docker("push", "-q", unsigned);
       const image = docker("inspect", "--format", "{{index .RepoDigests 0}}", unsigned);
       const run = await dispatch({ environment: "prod", action: "rollback", release: image });

@@ -28,9 +28,8 @@ const required = (name: string) => {
 
 /** The base image the test bed builds, pushed to the loopback registry and pinned by digest. */
 function baseImage(): string {
-  const local = "api-stack/python-base:bookworm";
   const remote = "127.0.0.1:5000/delivery/python-base:bookworm";
-  docker("tag", local, remote);
+  docker("tag", required("API_STACK_BASE_IMAGE"), remote);
   docker("push", "-q", remote);
   return docker("inspect", "--format", "{{index .RepoDigests 0}}", remote);
 }

@@ -8,9 +8,8 @@ import { ApiStack } from "./components/api-stack";
 import { loadStackConfig } from "./config";
 
 /** `readRelease` stands in for the cluster's API server (unit tests pass a fake cluster). */
-// eslint-disable-next-line @typescript-eslint/require-await -- the program returns a promise; a config error rejects it
 export = async (readRelease?: ReleaseReader) => {
-  const { name, args, renderYamlTo, cluster } = loadStackConfig();
+  const { name, args, renderYamlTo, cluster } = await loadStackConfig();
 
   const opts: pulumi.ComponentResourceOptions = {};
   let reader = readRelease ?? clusterReleaseReader(cluster);

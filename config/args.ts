@@ -12,6 +12,7 @@ import type { AppEnvironment } from "../components/settings/spec";
 import type { Signer } from "../components/image/signature";
 import { backupsOn } from "./hardening-rules";
 import { DEFAULT_BASE_IMAGE, type Values } from "./keys";
+import { manifestForm, verifiedManifestFile, type ManifestForm } from "./manifest";
 
 export interface ProgramConfig {
   /** Name of the ApiStack (the app name). */
@@ -25,11 +26,18 @@ export interface ProgramConfig {
    */
   cluster: ClusterAccess;
   /**
-   * Prebuilt images (imageRef, rollbackTo) to verify as signed by `signer` before any resource is
-   * registered. Unset: no signer.
+   * Images to verify as signed by `signer` before any resource is registered: the prebuilt ones
+   * (imageRef, rollbackTo) and the backup's, which reads DATABASE_URL. Unset: no signer.
    */
-  signatures?: { signer: Signer; images: { key: "imageRef" | "rollbackTo"; ref: string }[] };
+  signatures?: { signer: Signer; images: { key: SignedImageKey; ref: string }[] };
+  /**
+   * argoRolloutsManifest pinned by digest: fetched from `url` and verified against `sha256` into
+   * `file` (what the stack installs) before any resource is registered.
+   */
+  pinnedManifest?: { url: string; sha256: string; file: string };
 }
+
+export type SignedImageKey = "imageRef" | "rollbackTo" | "backupImage";
 
 /** The stack's `environment` as the apps spell ENVIRONMENT (they refuse anything else). */
 export const APP_ENVIRONMENT: Record<Values["environment"], AppEnvironment> = {
@@ -49,6 +57,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
   const secret = (text: string | undefined) => (text === undefined ? undefined : new SecretValue(text));
   const resolve = (p: string) => path.resolve(source.projectDir, p);
   const context = resolve(v.imageContext);
+  const manifest = v.argoRolloutsManifest === undefined ? undefined : manifestForm(v.argoRolloutsManifest);
   const args: ApiStackArgs = {
     app: { appName: v.appName, environment: v.environment, appVersion: v.appVersion, project: source.project },
     namespace: v.namespace ?? `${v.appName}-${v.environment}`,
@@ -94,6 +103,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
     secrets: {
       secretKey: new SecretValue(v.secretKey),
       secretKeyFallbacks: secret(v.secretKeyFallbacks),
+      apiTokens: new SecretValue(v.apiTokens),
       databaseUrl: secret(v.databaseUrl),
       redisUrl: secret(v.redisUrl),
       sentryDsn: secret(v.sentryDsn),
@@ -140,10 +150,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
         }
       : undefined,
     delivery: delivery(v),
-    argoRolloutsManifest:
-      v.argoRolloutsManifest === undefined || v.argoRolloutsManifest.startsWith("https://")
-        ? v.argoRolloutsManifest
-        : resolve(v.argoRolloutsManifest),
+    argoRolloutsManifest: manifestSource(manifest, resolve),
     ingress: v.ingressEnabled ? exposure(v) : undefined,
     backup: backupsOn(v)
       ? {
@@ -165,7 +172,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
       ? {
           command: v.workerCommand,
           replicas: v.workerReplicas,
-          check: { command: v.workerLivenessCommand },
+          check: { liveness: v.workerLivenessCommand, readiness: v.workerReadinessCommand },
           taskTimeLimitSeconds: v.celeryTaskTimeLimitSeconds,
         }
       : undefined,
@@ -175,8 +182,8 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
     : v.imageSignerIdentity
       ? { identity: v.imageSignerIdentity, issuer: v.imageSignerIssuer }
       : undefined;
-  const prebuilt = (["imageRef", "rollbackTo"] as const).flatMap((key) =>
-    v[key] === undefined ? [] : [{ key, ref: v[key] }],
+  const signed = (["imageRef", "rollbackTo", "backupImage"] as const).flatMap((key) =>
+    v[key] === undefined || (key === "backupImage" && !backupsOn(v)) ? [] : [{ key, ref: v[key] }],
   );
   return {
     name: v.appName,
@@ -186,8 +193,24 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
       kubeconfig: secret(source.values["kubernetes:kubeconfig"]),
       context: source.values["kubernetes:context"],
     },
-    signatures: signer ? { signer, images: prebuilt } : undefined,
+    signatures: signer ? { signer, images: signed } : undefined,
+    pinnedManifest:
+      manifest?.kind === "digest" ? { ...manifest, file: verifiedManifestFile(manifest.sha256) } : undefined,
   };
+}
+
+/** What the stack installs Argo Rollouts from: a release's URL, the project's file, or a digest's verified copy. */
+function manifestSource(form: ManifestForm | undefined, resolve: (p: string) => string): string | undefined {
+  switch (form?.kind) {
+    case undefined:
+      return undefined;
+    case "path":
+      return resolve(form.file);
+    case "release":
+      return form.url;
+    case "digest":
+      return verifiedManifestFile(form.sha256);
+  }
 }
 
 function exposure(v: Values): IngressConfig {

@@ -5,8 +5,10 @@ import * as path from "node:path";
 import { isReservedNamespace } from "../components/names";
 import { DIGEST_REF_PATTERN } from "../components/image/reference";
 import { HTTP_PORT } from "../components/workload/spec";
-import type { Values } from "./keys";
-import { isFile, type Rule } from "./rule";
+import { estimatedBits, SECRET_MIN_BITS } from "./entropy";
+import type { KeyName, Values } from "./keys";
+import { manifestForm } from "./manifest";
+import { isFile, type Rule, type RuleContext } from "./rule";
 
 /** A stack whose name says prod: "prod", "production", "prod-eu", "eu_prod"... */
 const PROD_NAME = /(^|[^a-z])prod(uction)?([^a-z]|$)/i;
@@ -14,6 +16,55 @@ const PROD_NAME = /(^|[^a-z])prod(uction)?([^a-z]|$)/i;
 /** The effective namespace: the key, or what args.ts derives from appName and environment. */
 const namespaceOf = (v: Partial<Values>) =>
   v.namespace ?? (v.appName && v.environment ? `${v.appName}-${v.environment}` : undefined);
+
+/**
+ * Namespaces where platform controllers are commonly installed: ingress-nginx, Traefik, Envoy
+ * Gateway and Istio (ingress and Gateway API), cert-manager, Argo Rollouts, kube-prometheus
+ * (monitoring). Beside them the configured peers' and the Gateway's namespaces are refused.
+ */
+export const PLATFORM_NAMESPACES = [
+  "ingress-nginx",
+  "traefik",
+  "gateway-system",
+  "envoy-gateway-system",
+  "istio-system",
+  "cert-manager",
+  "argo-rollouts",
+  "monitoring",
+] as const;
+
+const PEERS = {
+  ingressControllerPeer: "the ingress controller's",
+  metricsScraperPeer: "the metrics scraper's",
+  releaseAnalysisPeer: "Argo Rollouts'",
+} as const satisfies Partial<Record<KeyName, string>>;
+
+/** The key that names the namespace: namespace itself, or appName when it is derived. */
+const namespaceKey = ({ given, full }: RuleContext, namespace: string) =>
+  given("namespace") ? full("namespace") : `${full("appName")} (the namespace ${namespace} derives from it)`;
+
+/** The TLS a connection URL asks for: "none", "unverified" (encrypted only) or "verified". */
+export function transportOf(key: "databaseUrl" | "redisUrl", text: string): "none" | "unverified" | "verified" {
+  const url = new URL(text);
+  if (key === "redisUrl") {
+    return url.protocol !== "rediss:"
+      ? "none"
+      : url.searchParams.get("ssl_cert_reqs") === "required"
+        ? "verified"
+        : "unverified";
+  }
+  // libpq's default is prefer, which falls back to plain text without a word.
+  const mode = url.searchParams.get("sslmode") ?? "prefer";
+  return ["disable", "allow", "prefer"].includes(mode) ? "none" : mode === "require" ? "unverified" : "verified";
+}
+
+const CONNECTION_TLS = {
+  databaseUrl: "sslmode=require (encrypted), or verify-full (and the server checked)",
+  redisUrl: "rediss:// with ssl_cert_reqs=required (or none: encrypted, the server unchecked)",
+} as const;
+
+/** The secrets that sign or grant access, each a comma-separated list of values judged one by one. */
+const GUESSABLE_KEYS = ["secretKey", "secretKeyFallbacks", "apiTokens"] as const;
 
 /** Backups run in prod unless turned off, elsewhere only when turned on (config/args.ts). */
 export const backupsOn = (v: Partial<Values>) => v.backupEnabled ?? v.environment === "prod";
@@ -53,6 +104,139 @@ export const HARDENING_RULES: readonly Rule[] = [
         `${key}: the namespace "${namespace}" belongs to the cluster (default, kube-*); ` +
           "deploy into a namespace of the stack's own.",
       ];
+    },
+  },
+  {
+    rule:
+      `The namespace is not a platform controller's: not ${PLATFORM_NAMESPACES.join(", ")}, ` +
+      `nor the namespace of ${Object.keys(PEERS).join(", ")}, nor, with exposure gateway, the Gateway's ` +
+      "(gatewayNamespace, then required).",
+    keys: ["namespace", "appName", "environment", ...(Object.keys(PEERS) as KeyName[]), "exposure", "gatewayNamespace"],
+    check: (context) => {
+      const { v, full, need, usable } = context;
+      const namespace = namespaceOf(v);
+      // Gateways live in namespaces of their own; the default would be this stack's namespace.
+      const gateway = v.ingressEnabled && v.exposure === "gateway";
+      const problems = gateway
+        ? need(
+            "gatewayNamespace",
+            `with ${full("exposure")} gateway: the platform's Gateway lives in a namespace of its own`,
+          )
+        : [];
+      if (namespace === undefined) {
+        return problems;
+      }
+      const owners = [
+        ...((PLATFORM_NAMESPACES as readonly string[]).includes(namespace)
+          ? [`a namespace platform controllers are installed in (${PLATFORM_NAMESPACES.join(", ")})`]
+          : []),
+        ...(Object.entries(PEERS) as [keyof typeof PEERS, string][])
+          .filter(([key]) => usable(key) && v[key]?.namespace === namespace)
+          .map(([key, whose]) => `the namespace of ${full(key)} (${whose} pods)`),
+        ...(gateway && v.gatewayNamespace === namespace ? [`the Gateway's (${full("gatewayNamespace")})`] : []),
+      ];
+      return owners.length === 0
+        ? problems
+        : [
+            ...problems,
+            `${namespaceKey(context, namespace)}: "${namespace}" is ${owners.join(", and ")}; the stack would ` +
+              "label it Pod Security restricted, deny every pod in it by default and delete it on destroy. " +
+              "Deploy into a namespace of the stack's own.",
+          ];
+    },
+  },
+  {
+    rule:
+      "prod connects to Postgres and Redis over TLS only: databaseUrl with sslmode require, verify-ca or " +
+      "verify-full (libpq's default, prefer, falls back to plain text), redisUrl rediss://; staging is warned. " +
+      "A rediss:// redisUrl says ssl_cert_reqs (required, optional or none), without which Celery refuses it.",
+    keys: ["environment", "databaseUrl", "redisUrl"],
+    check: ({ v, usable, full }) =>
+      (["databaseUrl", "redisUrl"] as const).flatMap((key) => {
+        const url = usable(key) ? v[key] : undefined;
+        if (url === undefined) {
+          return [];
+        }
+        const reqs = new URL(url).searchParams.get("ssl_cert_reqs");
+        if (key === "redisUrl" && url.startsWith("rediss:") && !["required", "optional", "none"].includes(reqs ?? "")) {
+          return [
+            `${full(key)}: [secret] is a rediss:// URL without ssl_cert_reqs=required, optional or none; ` +
+              "Celery refuses to start with it. Add ?ssl_cert_reqs=required.",
+          ];
+        }
+        return v.environment === "prod" && transportOf(key, url) === "none"
+          ? [
+              `${full(key)}: [secret] is refused in prod: it connects without TLS, so its password and every ` +
+                `query cross the network in plain text. Use ${CONNECTION_TLS[key]}.`,
+            ]
+          : [];
+      }),
+    warn: ({ v, usable, full }) =>
+      (["databaseUrl", "redisUrl"] as const).flatMap((key) => {
+        const url = usable(key) ? v[key] : undefined;
+        const transport = url === undefined ? undefined : transportOf(key, url);
+        if (v.environment === "staging" && transport === "none") {
+          return [`${full(key)}: connects without TLS; prod refuses that. Use ${CONNECTION_TLS[key]}.`];
+        }
+        return v.environment === "prod" && transport === "unverified"
+          ? [`${full(key)}: encrypted, but the server's certificate is not checked. Use ${CONNECTION_TLS[key]}.`]
+          : [];
+      }),
+  },
+  {
+    rule:
+      `In staging and prod, secretKey, each of secretKeyFallbacks and each of apiTokens are unguessable: ` +
+      `an estimated ${SECRET_MIN_BITS} bits or more (zxcvbn's guesses, bounded by the characters used).`,
+    keys: ["environment", ...GUESSABLE_KEYS],
+    check: ({ v, usable, full }) =>
+      v.environment === "dev"
+        ? []
+        : GUESSABLE_KEYS.flatMap((key) => {
+            const text = usable(key) ? v[key] : undefined;
+            // secretKey is one value whatever it holds; the others are comma-separated lists.
+            const values =
+              text === undefined ? [] : key === "secretKey" ? [text] : text.split(",").map((t) => t.trim());
+            const weak = values.flatMap((value, i) => {
+              const bits = estimatedBits(value);
+              return bits < SECRET_MIN_BITS
+                ? [`${values.length > 1 ? `value ${i + 1}: ` : ""}about ${Math.floor(bits)} bits`]
+                : [];
+            });
+            return weak.length === 0
+              ? []
+              : [
+                  `${full(key)}: [secret] is guessable (${weak.join(", ")}; at least ${SECRET_MIN_BITS} are needed ` +
+                    `in ${v.environment}). Use random bytes, such as \`openssl rand -hex 32\`.`,
+                ];
+          }),
+  },
+  {
+    rule: "prod refuses plain http CORS origins: a page served over http can be changed on the way.",
+    keys: ["environment", "corsOrigins"],
+    check: ({ v, usable, full }) => {
+      const plain =
+        v.environment === "prod" && usable("corsOrigins") ? v.corsOrigins!.filter((o) => o.startsWith("http:")) : [];
+      return plain.length === 0
+        ? []
+        : [
+            `${full("corsOrigins")}: ${plain.map((o) => JSON.stringify(o)).join(", ")} refused in prod; a page ` +
+              "served over plain http can be rewritten on the way and would act with the user's access. " +
+              "Use https:// origins.",
+          ];
+    },
+  },
+  {
+    rule: `argoRolloutsManifest is a manifest that cannot change, and a local one is a file of the project.`,
+    keys: ["argoRolloutsManifest"],
+    check: ({ v, usable, full, projectDir }) => {
+      const form =
+        usable("argoRolloutsManifest") && v.argoRolloutsManifest ? manifestForm(v.argoRolloutsManifest) : undefined;
+      return form?.kind === "path" && !isFile(path.resolve(projectDir, form.file))
+        ? [
+            `${full("argoRolloutsManifest")}: "${form.file}" is not a file ` +
+              `(resolved to ${path.resolve(projectDir, form.file)}).`,
+          ]
+        : [];
     },
   },
   {
@@ -227,15 +411,20 @@ export const HARDENING_RULES: readonly Rule[] = [
         : [],
   },
   {
-    rule: "prod's backups (on unless backupEnabled is false) use a backupImage pinned by digest.",
-    keys: ["environment", "backupEnabled", "backupImage"],
-    check: ({ v, full }) =>
-      v.environment === "prod" && backupsOn(v) && v.backupImage !== undefined && !DIGEST_REF_PATTERN.test(v.backupImage)
+    rule:
+      "Backups in prod (on unless backupEnabled is false), and wherever a signer verifies the backupImage, use a " +
+      "backupImage pinned by digest.",
+    keys: ["environment", "backupEnabled", "backupImage", "imageSignerIdentity", "imageSignerKey"],
+    check: ({ v, given, full }) => {
+      const signer = given("imageSignerIdentity") || given("imageSignerKey");
+      const where = v.environment === "prod" ? "in prod" : signer ? "with a signer" : undefined;
+      return where && backupsOn(v) && v.backupImage !== undefined && !DIGEST_REF_PATTERN.test(v.backupImage)
         ? [
-            `${full("backupImage")}: "${v.backupImage}" is refused in prod; ` +
-              "the image that reads every row must be pinned by digest (repository@sha256:<64 hex>).",
+            `${full("backupImage")}: "${v.backupImage}" is refused ${where}; the image that reads every row must be ` +
+              "pinned by digest (repository@sha256:<64 hex>), so the image that runs is the one verified.",
           ]
-        : [],
+        : [];
+    },
   },
   {
     rule:

@@ -1,7 +1,9 @@
 // The only module that reads Pulumi config. Everything else receives typed values.
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import type { ProgramConfig } from "./args";
 import { ConfigError, readStackConfig } from "./load";
+import { httpsFetcher, verifyPinnedManifest, type ManifestFetcher } from "./manifest";
 import { cosignVerifier, signatureProblems, type ImageVerifier } from "./signatures";
 import { validateConfig } from "./validate";
 
@@ -15,22 +17,32 @@ export { validateConfig, type RawConfig } from "./validate";
 export { ConfigError } from "./load";
 
 /**
- * Reads and validates the whole stack config before any resource exists, then verifies the
- * signature of every prebuilt image the stack deploys when it names a signer. Throws ConfigError
- * listing every problem, so a bad config or an unsigned image never leaves a half-deployed stack.
+ * Reads and validates the whole stack config before any resource exists, prints what the rules
+ * warn about, verifies the signature of every image a signer must vouch for, and fetches and
+ * verifies an Argo Rollouts manifest pinned by digest. Throws ConfigError listing every problem,
+ * so a bad config, an unsigned image or a changed manifest never leaves a half-deployed stack.
  */
-export function loadStackConfig(
+export async function loadStackConfig(
   projectDir = path.resolve(__dirname, ".."),
   verify: ImageVerifier = cosignVerifier,
-): ProgramConfig {
+  fetchManifest: ManifestFetcher = httpsFetcher,
+): Promise<ProgramConfig> {
   const raw = readStackConfig();
   const result = validateConfig({ ...raw, projectDir });
+  for (const warning of result.warnings) {
+    void pulumi.log.warn(warning);
+  }
   if (!result.ok) {
     throw new ConfigError(result.errors);
   }
-  const unsigned = signatureProblems(result.config, raw.project, verify);
-  if (unsigned.length > 0) {
-    throw new ConfigError(unsigned);
+  const { pinnedManifest } = result.config;
+  const manifestProblem = pinnedManifest && (await verifyPinnedManifest(pinnedManifest, fetchManifest));
+  const problems = [
+    ...signatureProblems(result.config, raw.project, verify),
+    ...(manifestProblem ? [`${raw.project}:argoRolloutsManifest: ${manifestProblem}`] : []),
+  ];
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
   }
   return result.config;
 }

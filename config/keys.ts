@@ -9,6 +9,8 @@ import { DNS_LABEL_MAX_LENGTH, LABEL_KEY, LABEL_VALUE, LONGEST_NAME_SUFFIX_LENGT
 import { DIGEST_REF_PATTERN, IMAGE_REPOSITORY } from "../components/image/reference";
 import { GITHUB_ACTIONS_ISSUER } from "../components/image/signature";
 import { RELEASE_ID_LENGTH, RELEASE_ID_PATTERN } from "../components/release";
+import { SECRET_MIN_BITS } from "./entropy";
+import { MANIFEST_FORMS, manifestForm } from "./manifest";
 import { parseQuantity } from "./quantity";
 
 /** The value types Pulumi project config can declare, plus `object` (JSON, set with --path). */
@@ -42,6 +44,10 @@ export const DEFAULT_BASE_IMAGE =
   "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea";
 /** Both apps refuse a shorter SECRET_KEY outside development (Django's own rule). */
 const SECRET_KEY_MIN_LENGTH = 50;
+/** Both apps refuse a shorter API token outside development. */
+const API_TOKEN_MIN_LENGTH = 32;
+/** RFC 6750's b64token, the characters both apps accept in a bearer token. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 const label = (max: number) => z.string().max(max).regex(DNS_LABEL);
 /** Every object name is `<appName><suffix>`, a DNS label; the longest suffix sets appName's bound. */
@@ -98,6 +104,26 @@ function isCidr(text: string): boolean {
     rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix ?? "") && Number(prefix) <= (family === 4 ? 32 : 128)
   );
 }
+/** An address as a number: 32 bits for IPv4, 128 for IPv6 (`::` expanded). */
+function addressBits(address: string): bigint {
+  if (isIP(address) === 4) {
+    return address.split(".").reduce((n, part) => (n << 8n) | BigInt(part), 0n);
+  }
+  const [head, tail] = address.split("::");
+  const groups = (text?: string) => (text ? text.split(":") : []);
+  const missing = 8 - groups(head).length - groups(tail).length;
+  const all = [...groups(head), ...(tail === undefined ? [] : Array<string>(missing).fill("0")), ...groups(tail)];
+  return all.reduce((n, group) => (n << 16n) | BigInt(`0x${group}`), 0n);
+}
+/** A CIDR with no address bits past its prefix (10.244.0.0/24, not 10.244.0.5/24), as Python's ip_network wants. */
+function isNetwork(text: string): boolean {
+  if (!isCidr(text)) {
+    return false;
+  }
+  const [address, prefix] = text.split("/");
+  const width = isIP(address) === 4 ? 32 : 128;
+  return (addressBits(address) & ((1n << BigInt(width - Number(prefix))) - 1n)) === 0n;
+}
 /** A string key with a fixed set of values: the list is written once, for the schema and the "allowed" text. */
 const oneOf = <const T extends readonly [string, ...string[]]>(...values: T) => ({
   kind: "string" as const,
@@ -133,19 +159,20 @@ export const KEYS = {
     schema: label(63),
     allowed: "a DNS label of at most 63 characters",
     description:
-      "Namespace to create and deploy into; not default or kube-*, which belong to the cluster. " +
+      "Namespace to create and deploy into; not default or kube-*, which belong to the cluster, nor a platform " +
+      "controller's (the peers', the Gateway's, cert-manager's...), which the stack would lock down and delete. " +
       "Default: <appName>-<environment>.",
   },
   debug: {
     ...flag(),
-    description: "DEBUG for the app. Refused in prod.",
+    description: "DEBUG for the app. Refused in staging and prod, where the apps refuse to start with it.",
     default: false,
   },
   corsOrigins: {
     kind: "array",
     schema: z.array(z.string().regex(ORIGIN)),
     allowed: 'a JSON list of origins such as ["https://app.example.com"]',
-    description: "Origins allowed by CORS (CORS_ORIGINS).",
+    description: "Origins allowed by CORS (CORS_ORIGINS). Plain http origins are refused in prod.",
     default: [],
   },
 
@@ -317,23 +344,43 @@ export const KEYS = {
   },
   databaseUrl: {
     kind: "string",
-    schema: urlWithScheme("postgresql", "postgres"),
-    allowed: "a postgresql://user:password@host:5432/database URL",
-    description: "DATABASE_URL of an external Postgres. Required unless devServicesEnabled.",
+    schema: urlWithScheme("postgresql", "postgres").refine((text) => new URL(text).pathname.length > 1),
+    allowed: "a postgresql://user:password@host:5432/database URL that names its database",
+    description:
+      "DATABASE_URL of an external Postgres. Required unless devServicesEnabled. " +
+      "Prod requires TLS: sslmode=require, verify-ca or verify-full.",
     secret: true,
   },
   redisUrl: {
     kind: "string",
     schema: urlWithScheme("redis", "rediss"),
     allowed: "a redis:// or rediss:// URL",
-    description: "REDIS_URL of an external Redis. Required unless devServicesEnabled.",
+    description: "REDIS_URL of an external Redis. Required unless devServicesEnabled. Prod requires TLS (rediss://).",
     secret: true,
   },
   secretKey: {
     kind: "string",
     schema: z.string().min(SECRET_KEY_MIN_LENGTH),
     allowed: `a secret of at least ${SECRET_KEY_MIN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
-    description: "SECRET_KEY the app signs tokens with.",
+    description:
+      "SECRET_KEY the app signs tokens with. In staging and prod it must be unguessable " +
+      `(an estimated ${SECRET_MIN_BITS} bits or more).`,
+    secret: true,
+    required: true,
+  },
+  apiTokens: {
+    kind: "string",
+    schema: z.string().refine((text) => {
+      const tokens = text.split(",").map((token) => token.trim());
+      return tokens.every((token) => token.length >= API_TOKEN_MIN_LENGTH && B64TOKEN.test(token));
+    }),
+    allowed:
+      `a comma-separated list of bearer tokens, each at least ${API_TOKEN_MIN_LENGTH} characters of ` +
+      "A-Z a-z 0-9 - . _ ~ + / (and = at its end), such as `openssl rand -hex 32`",
+    description:
+      "API_TOKENS: the bearer tokens clients of the notes API send (Authorization: Bearer <token>); several rotate " +
+      `one without downtime. Both apps refuse to start without one. In staging and prod each must be unguessable ` +
+      `(an estimated ${SECRET_MIN_BITS} bits or more).`,
     secret: true,
     required: true,
   },
@@ -419,7 +466,7 @@ export const KEYS = {
     allowed: "a DNS label naming a namespace",
     description:
       "exposure gateway: namespace of gatewayName (its listeners must allow routes from this stack's namespace). " +
-      "Default: the stack's namespace.",
+      "Required with exposure gateway, and not the stack's own namespace, which the stack locks down and deletes.",
   },
   gatewayHttpListener: {
     kind: "string",
@@ -622,7 +669,9 @@ export const KEYS = {
     kind: "string",
     schema: z.string().regex(/^[^\s]+$/),
     allowed: "an image reference that contains pg_dump (pinned by digest in prod)",
-    description: "Image of the backup Job (its pg_dump must not be older than the server).",
+    description:
+      "Image of the backup Job (its pg_dump must not be older than the server). It reads DATABASE_URL: " +
+      "with a signer (imageSignerIdentity, imageSignerKey) it must be signed by it, like imageRef.",
     default: "postgres:16-alpine@sha256:57c72fd2a128e416c7fcc499958864df5301e940bca0a56f58fddf30ffc07777",
   },
   backupStorage: {
@@ -632,8 +681,8 @@ export const KEYS = {
   },
   argoRolloutsManifest: {
     kind: "string",
-    schema: z.string().regex(/^(https:\/\/\S+|[^\s:]+\.ya?ml)$/),
-    allowed: "an https URL or a local path of Argo Rollouts' install manifest (install.yaml)",
+    schema: z.string().refine((text) => manifestForm(text) !== undefined),
+    allowed: `Argo Rollouts' install manifest (install.yaml) that cannot change: ${MANIFEST_FORMS}`,
     description:
       "Install Argo Rollouts (CRDs and controller) from this manifest before any Rollout, for clusters that lack it.",
   },
@@ -676,8 +725,10 @@ export const KEYS = {
   },
   forwardedAllowIps: {
     kind: "array",
-    schema: z.array(z.string().refine((text) => isIP(text) !== 0 || isCidr(text))),
-    allowed: 'a JSON list of IP addresses or CIDRs, such as ["10.244.0.0/16"]',
+    schema: z.array(z.string().refine((text) => isIP(text) !== 0 || isNetwork(text))),
+    allowed:
+      'a JSON list of IP addresses or networks, such as ["10.244.0.0/16"], with no address bits past the prefix ' +
+      "(the apps refuse 10.244.0.5/24)",
     description:
       "FORWARDED_ALLOW_IPS: the peers whose X-Forwarded-For/-Proto the app believes. " +
       "With the NetworkPolicy only the ingress controller reaches the API's port, so the pod CIDR is safe here; " +
@@ -756,8 +807,18 @@ export const KEYS = {
     schema: command,
     allowed: "a non-empty JSON list of strings",
     description:
-      "Exec check of the worker (liveness and readiness): exits 0 while the worker is connected and working.",
+      "Exec check of the worker's liveness (and startup): exits 0 while the worker makes progress, or waits for " +
+      "a broker that does not answer; a failure restarts the container.",
     default: ["python", "-m", "app.worker_liveness"],
+  },
+  workerReadinessCommand: {
+    kind: "array",
+    schema: command,
+    allowed: "a non-empty JSON list of strings",
+    description:
+      "Exec check of the worker's readiness: exits 0 while it is connected to the broker and consuming; " +
+      "a rolling update of the worker waits for it.",
+    default: ["python", "-m", "app.worker_readiness"],
   },
   imageSignerIdentity: {
     kind: "string",

@@ -29,6 +29,11 @@ export interface Rule {
   /** Keys the rule reads. */
   keys: KeyName[];
   check(context: RuleContext): string[];
+  /**
+   * What the rule lets pass but an operator should know (staging's plain-text connections, say):
+   * the program prints each once, as a Pulumi warning, and deploys.
+   */
+  warn?(context: RuleContext): string[];
 }
 
 export function isDirectory(p: string): boolean {

@@ -64,7 +64,7 @@ const limitCoversRequest = (
       : [],
 });
 
-const refusedInProd = (key: "debug" | "devServicesEnabled" | "autoPromote", why: string): Rule => ({
+const refusedInProd = (key: "devServicesEnabled" | "autoPromote", why: string): Rule => ({
   rule: `prod refuses ${key} = true.`,
   keys: ["environment", key],
   check: ({ v, full }) => (v.environment === "prod" && v[key] ? [`${full(key)}: true is refused in prod; ${why}`] : []),
@@ -372,7 +372,17 @@ export const RULES: readonly Rule[] = [
           ]
         : [],
   },
-  refusedInProd("debug", "debug mode leaks stack traces and settings."),
+  {
+    rule: "staging and prod refuse debug = true, as both apps do at start-up.",
+    keys: ["environment", "debug"],
+    check: ({ v, full }) =>
+      v.environment !== "dev" && v.debug
+        ? [
+            `${full("debug")}: true is refused in ${v.environment}; debug mode leaks stack traces and settings, ` +
+              "and the apps refuse to start with DEBUG outside development.",
+          ]
+        : [],
+  },
   refusedInProd("devServicesEnabled", "use managed Postgres/Redis via databaseUrl and redisUrl."),
   refusedInProd("autoPromote", "promote each release with `pulumi config set promote <release id>`."),
   ...HARDENING_RULES,

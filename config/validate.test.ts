@@ -499,7 +499,14 @@ const INVALID: Array<{
     base: prodInput,
     set: { forwardedAllowIps: ["ingress-nginx"] },
     key: "forwardedAllowIps",
-    says: /IP addresses or CIDRs/,
+    says: /IP addresses or networks/,
+  },
+  {
+    name: "trusted network with address bits past its prefix (the apps refuse it)",
+    base: prodInput,
+    set: { forwardedAllowIps: ["10.244.0.5/24"] },
+    key: "forwardedAllowIps",
+    says: /no address bits past the prefix/,
   },
   {
     name: "egress without the database's port",
@@ -584,6 +591,188 @@ const INVALID: Array<{
     set: { backupImage: "postgres:16-alpine" },
     key: "backupImage",
     says: /refused in prod; .* pinned by digest/,
+  },
+  // the platform's controllers keep their namespaces
+  {
+    name: "namespace of a platform controller",
+    base: prodInput,
+    set: { namespace: "cert-manager" },
+    key: "namespace",
+    says: /"cert-manager" is a namespace platform controllers are installed in .* delete it on destroy/,
+  },
+  {
+    name: "namespace of the ingress controller's peer",
+    base: prodInput,
+    set: { namespace: "ingress", ingressControllerPeer: { namespace: "ingress", podLabels: { app: "traefik" } } },
+    key: "namespace",
+    says: /"ingress" is the namespace of api-stack:ingressControllerPeer \(the ingress controller's pods\)/,
+  },
+  {
+    name: "derived namespace of the metrics scraper's peer",
+    base: prodInput,
+    set: { metricsScraperPeer: { namespace: "api-prod", podLabels: { app: "prometheus" } } },
+    key: "appName",
+    says: /the namespace api-prod derives from it\): "api-prod" is the namespace of api-stack:metricsScraperPeer/,
+  },
+  {
+    name: "namespace of the Gateway",
+    base: prodInput,
+    set: { exposure: "gateway", gatewayName: "platform", gatewayNamespace: "api-prod", clusterIssuer: undefined },
+    key: "appName",
+    says: /is the Gateway's \(api-stack:gatewayNamespace\)/,
+  },
+  {
+    name: "Gateway in the stack's own namespace by default",
+    base: prodInput,
+    set: { exposure: "gateway", gatewayName: "platform", clusterIssuer: undefined },
+    key: "gatewayNamespace",
+    says: /is required with api-stack:exposure gateway/,
+  },
+  // prod's connections, keys and origins
+  {
+    name: "plain-text Redis in prod",
+    base: prodInput,
+    set: { redisUrl: "redis://:unit-test-redis-password@redis.internal:6379/0" },
+    key: "redisUrl",
+    says: /\[secret\] is refused in prod: it connects without TLS/,
+  },
+  {
+    name: "Postgres without sslmode in prod (libpq prefers, then falls back to plain text)",
+    base: prodInput,
+    set: { databaseUrl: "postgresql://app:unit-test-db-password@db.internal:5432/app" },
+    key: "databaseUrl",
+    says: /refused in prod: it connects without TLS.* sslmode=require/,
+  },
+  {
+    name: "Postgres with sslmode=prefer in prod",
+    base: prodInput,
+    set: { databaseUrl: "postgresql://app:unit-test-db-password@db.internal:5432/app?sslmode=prefer" },
+    key: "databaseUrl",
+    says: /refused in prod: it connects without TLS/,
+  },
+  {
+    name: "rediss:// without ssl_cert_reqs (Celery refuses it)",
+    base: prodInput,
+    set: { environment: "staging", redisUrl: "rediss://:unit-test-redis-password@redis.internal:6380/0" },
+    key: "redisUrl",
+    says: /without ssl_cert_reqs=required, optional or none; Celery refuses to start with it/,
+  },
+  {
+    name: "database URL without a database (Django refuses it)",
+    base: prodInput,
+    set: { databaseUrl: "postgresql://app:unit-test-db-password@db.internal:5432?sslmode=verify-full" },
+    key: "databaseUrl",
+    says: /names its database/,
+  },
+  {
+    name: "secret key of one character repeated",
+    base: prodInput,
+    set: { secretKey: "k".repeat(64) },
+    key: "secretKey",
+    says: /\[secret\] is guessable \(about \d+ bits; at least 128 are needed in prod\)/,
+  },
+  {
+    name: "secret key of a two-character alphabet",
+    base: prodInput,
+    set: { secretKey: "0110100110010110100101100110100110010110011010010110100110010110" },
+    key: "secretKey",
+    says: /is guessable \(about 64 bits/,
+  },
+  {
+    name: "secret key of dictionary words in staging",
+    base: prodInput,
+    set: { environment: "staging", secretKey: "correcthorsebatterystaplecorrecthorsebatterystaple" },
+    key: "secretKey",
+    says: /is guessable .* in staging/,
+  },
+  {
+    name: "secret key fallback that repeats a pattern",
+    base: prodInput,
+    set: { secretKeyFallbacks: "abc123".repeat(10) },
+    key: "secretKeyFallbacks",
+    says: /is guessable/,
+  },
+  {
+    name: "no API token",
+    base: prodInput,
+    set: { apiTokens: undefined },
+    key: "apiTokens",
+    says: /required for every stack/,
+  },
+  {
+    name: "API token shorter than the apps accept",
+    base: prodInput,
+    set: { apiTokens: "short-token" },
+    key: "apiTokens",
+    says: /each at least 32 characters/,
+  },
+  {
+    name: "API token with a character no Authorization header carries",
+    base: prodInput,
+    set: { apiTokens: `${"c41f7a09e2d86b35f1a0c7e49b2d58f3"}:${"a6e1c09d7b4f2a85e3c6d1f09a7b4e2c"}` },
+    key: "apiTokens",
+    says: /A-Z a-z 0-9 - \. _ ~ \+ \//,
+  },
+  {
+    name: "second API token guessable",
+    base: prodInput,
+    set: { apiTokens: `${TEST_SECRETS.apiTokens},${"0123456789".repeat(4)}` },
+    key: "apiTokens",
+    says: /is guessable \(value 2: about \d+ bits/,
+  },
+  {
+    name: "plain-http CORS origin in prod",
+    base: prodInput,
+    set: { corsOrigins: ["https://app.example.com", "http://app.example.com"] },
+    key: "corsOrigins",
+    says: /"http:\/\/app.example.com" refused in prod/,
+  },
+  // what the apps refuse to start with
+  {
+    name: "debug in staging",
+    base: prodInput,
+    set: { environment: "staging", debug: true },
+    key: "debug",
+    says: /true is refused in staging;.* the apps refuse to start with DEBUG outside development/,
+  },
+  // Argo Rollouts' install manifest must not change under the stack
+  {
+    name: "Argo Rollouts manifest from a branch",
+    base: prodInput,
+    set: {
+      argoRolloutsManifest: "https://raw.githubusercontent.com/argoproj/argo-rollouts/master/manifests/install.yaml",
+    },
+    key: "argoRolloutsManifest",
+    says: /cannot change: a local path .* #sha256=<64 hex digits>/,
+  },
+  {
+    name: "Argo Rollouts manifest of the latest release",
+    base: prodInput,
+    set: { argoRolloutsManifest: "https://github.com/argoproj/argo-rollouts/releases/latest/download/install.yaml" },
+    key: "argoRolloutsManifest",
+    says: /cannot change/,
+  },
+  {
+    name: "Argo Rollouts manifest with a short digest",
+    base: prodInput,
+    set: { argoRolloutsManifest: "https://example.com/argo/install.yaml#sha256=0123abcd" },
+    key: "argoRolloutsManifest",
+    says: /cannot change/,
+  },
+  {
+    name: "Argo Rollouts manifest file missing",
+    base: prodInput,
+    set: { argoRolloutsManifest: "deploy/argo-rollouts.yaml" },
+    key: "argoRolloutsManifest",
+    says: /"deploy\/argo-rollouts.yaml" is not a file/,
+  },
+  // the backup image reads DATABASE_URL: pinned where a signer verifies it
+  {
+    name: "backup image by tag in staging with a signer",
+    base: prodInput,
+    set: { environment: "staging", backupEnabled: true, backupImage: "postgres:16-alpine" },
+    key: "backupImage",
+    says: /refused with a signer; .* pinned by digest/,
   },
   // prod deploys only the image CI built once and signed: no build, no unsigned image
   {
@@ -704,6 +893,7 @@ describe("stack config validation", () => {
     const errors = errorsOf(readStackFile("prod"));
     const keyOf = (e: string) => /^(api-stack:\w+)/.exec(e)?.[1];
     assert.deepEqual(errors.map(keyOf).sort(), [
+      "api-stack:apiTokens",
       "api-stack:databaseUrl",
       "api-stack:imageRef",
       "api-stack:redisUrl",
@@ -740,7 +930,7 @@ describe("stack config validation", () => {
       it(row.name, async () => {
         const input = withConfig(row.base(), row.set as Record<string, string>, row.secret ?? Object.keys(row.set));
         const errors = errorsOf(input);
-        const mine = errors.filter((e) => e.startsWith(`${PROJECT}:${row.key}`));
+        const mine = errors.filter((e) => new RegExp(`^${PROJECT}:${row.key}\\b`).test(e));
         assert.equal(mine.length, 1, `expected one error naming ${row.key}, got:\n${errors.join("\n")}`);
         assert.match(mine[0], row.says);
 

@@ -14,7 +14,9 @@ export interface RawConfig extends StackConfig {
   projectDir: string;
 }
 
-export type ValidationResult = { ok: true; config: ProgramConfig } | { ok: false; errors: string[] };
+/** The config, or every problem; `warnings` are what the rules let pass but the operator should know. */
+export type ValidationResult =
+  { ok: true; config: ProgramConfig; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
 
 export function validateConfig(raw: RawConfig): ValidationResult {
   const errors: string[] = [];
@@ -88,14 +90,16 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     projectDir: raw.projectDir,
     stack: raw.stack,
   };
+  const warnings: string[] = [];
   for (const rule of RULES) {
     errors.push(...rule.check(context));
+    warnings.push(...(rule.warn?.(context) ?? []));
   }
 
   if (errors.length > 0) {
-    return { ok: false, errors };
+    return { ok: false, errors, warnings };
   }
-  return { ok: true, config: programConfig(values as Values, raw) };
+  return { ok: true, config: programConfig(values as Values, raw), warnings };
 }
 
 /** Pulumi hands every value over as a string; the key's kind says how to read it. */

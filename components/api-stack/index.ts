@@ -39,6 +39,8 @@ export interface ApiStackArgs {
   secrets: {
     secretKey: SecretValue;
     secretKeyFallbacks?: SecretValue;
+    /** The bearer tokens clients of the API send (API_TOKENS), comma-separated. */
+    apiTokens: SecretValue;
     sentryDsn?: SecretValue;
     databaseUrl?: SecretValue;
     redisUrl?: SecretValue;

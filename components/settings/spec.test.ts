@@ -1,10 +1,13 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { inspect } from "node:util";
 import { naming } from "../names";
 import { SecretValue } from "../secret";
 import {
   allowedHosts,
+  SECRETS_DIR,
   settingsChecksum,
   settingsData,
   settingsId,
@@ -109,6 +112,7 @@ describe("settingsData: the apps' environment contract", () => {
     secretKey: new SecretValue("k"),
     databaseUrl: new SecretValue("postgresql://db/app"),
     redisUrl: new SecretValue("redis://r"),
+    apiTokens: new SecretValue("t"),
   };
 
   it("hands over the metrics port, trusted proxies, allowed hosts and Celery limits as settings", () => {
@@ -132,6 +136,19 @@ describe("settingsData: the apps' environment contract", () => {
     const rotating = settingsData(settings, { ...secrets, secretKeyFallbacks: new SecretValue("old-key") });
     assert.equal(rotating.secret.SECRET_KEY_FALLBACKS.reveal(), "old-key");
     assert.equal(rotating.plain.SECRET_KEY_FALLBACKS, undefined);
+  });
+
+  it("puts API_TOKENS in the Secret", () => {
+    const { plain, secret } = settingsData(settings, secrets);
+    assert.equal(secret.API_TOKENS.reveal(), "t");
+    assert.equal(plain.API_TOKENS, undefined);
+  });
+
+  it("mounts the Secret where the apps read it by default, since no setting names the directory", () => {
+    for (const file of ["apps/fastapi/app/config.py", "apps/django/config/settings/env.py"]) {
+      const source = fs.readFileSync(path.resolve(__dirname, "../..", file), "utf8");
+      assert.match(source, new RegExp(`^DEFAULT_SECRETS_DIR = "${SECRETS_DIR}"$`, "m"), file);
+    }
   });
 });
 

@@ -1,9 +1,16 @@
 // Pure builder for the app's environment: which settings go to the ConfigMap, which to the
 // Secret, and the checksum that rolls the pods when either changes and names both objects. The
-// variable names and values are the contract with the apps (docs/apps.md).
+// variable names and values are the contract with the apps (docs/apps.md): the ConfigMap's are
+// environment variables, the Secret's are files in the apps' SECRETS_DIR, one per key.
 import { createHash, createHmac } from "node:crypto";
 import { SETTINGS_ID_LENGTH, type Naming } from "../names";
 import type { SecretValue } from "../secret";
+
+/**
+ * Where every app pod mounts the Secret, read-only: the apps' default SECRETS_DIR, so no setting
+ * names it (a pod without the volume still fails at start: its required secrets are missing).
+ */
+export const SECRETS_DIR = "/run/secrets/app";
 
 /** ENVIRONMENT as both apps accept it; they refuse to start on anything else. */
 export type AppEnvironment = "development" | "test" | "staging" | "production";
@@ -47,6 +54,8 @@ export interface AppSecrets {
   sentryDsn?: SecretValue;
   /** Earlier SECRET_KEYs, comma-separated: what they signed still verifies, nothing new is signed with them. */
   secretKeyFallbacks?: SecretValue;
+  /** The bearer tokens clients of the API send (API_TOKENS), comma-separated. */
+  apiTokens: SecretValue;
 }
 
 export interface SettingsData {
@@ -81,7 +90,11 @@ export function settingsData(settings: AppSettings, secrets: AppSecrets): Settin
   if (settings.allowedHosts.length > 0) {
     plain.ALLOWED_HOSTS = settings.allowedHosts.join(",");
   }
-  const secret: Record<string, SecretValue> = { SECRET_KEY: secrets.secretKey, DATABASE_URL: secrets.databaseUrl };
+  const secret: Record<string, SecretValue> = {
+    SECRET_KEY: secrets.secretKey,
+    DATABASE_URL: secrets.databaseUrl,
+    API_TOKENS: secrets.apiTokens,
+  };
   if (secrets.sentryDsn) {
     secret.SENTRY_DSN = secrets.sentryDsn;
   }

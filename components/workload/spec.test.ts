@@ -121,15 +121,38 @@ describe("podTemplate: runtime hardening", () => {
     }
   });
 
-  it("checks a worker with its exec command, for liveness and readiness", () => {
-    const container = (
-      podTemplate({ ...base, check: { command: ["python", "-m", "app.worker_liveness"] } }).spec as any
-    ).containers[0];
-    for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
-      assert.deepEqual(container[probe].exec.command, ["python", "-m", "app.worker_liveness"], probe);
-    }
+  it("checks a worker's liveness (and startup) and its readiness with their own commands", () => {
+    const check = {
+      liveness: ["python", "-m", "app.worker_liveness"],
+      readiness: ["python", "-m", "app.worker_readiness"],
+    };
+    const container = (podTemplate({ ...base, check }).spec as any).containers[0];
+    assert.deepEqual(container.startupProbe.exec.command, check.liveness);
+    assert.deepEqual(container.livenessProbe.exec.command, check.liveness);
+    assert.deepEqual(container.readinessProbe.exec.command, check.readiness);
     assert.equal(container.ports, undefined);
   });
+});
+
+describe("podTemplate: secrets as files", () => {
+  for (const component of ["api", "worker", "migration"] as const) {
+    it(`${component}: settings from the ConfigMap's variables, secrets from the Secret's read-only files`, () => {
+      const spec = podTemplate({ ...base, component }).spec as any;
+      const container = spec.containers[0];
+      assert.deepEqual(container.envFrom, [{ configMapRef: { name: "api-settings" } }]);
+      assert.ok(!JSON.stringify(container.env ?? []).includes("secretKeyRef"));
+      assert.deepEqual(
+        container.volumeMounts.find((m: any) => m.name === "secrets"),
+        { name: "secrets", mountPath: "/run/secrets/app", readOnly: true },
+      );
+      assert.deepEqual(
+        spec.volumes.find((v: any) => v.name === "secrets"),
+        { name: "secrets", secret: { secretName: "api-secrets", defaultMode: 0o440 } },
+      );
+      // 0440 is readable by the file's group only: the pod's fsGroup, the app's own GID.
+      assert.equal(spec.securityContext.fsGroup, spec.securityContext.runAsGroup);
+    });
+  }
 });
 
 describe("deploymentSpec without a replica count", () => {
@@ -174,5 +197,32 @@ describe("release Jobs", () => {
     assert.equal(container.imagePullPolicy, "IfNotPresent");
     assert.ok(container.resources.requests["ephemeral-storage"] && container.resources.limits["ephemeral-storage"]);
     assert.equal(spec.template.spec.securityContext.runAsUser, RUN_AS_USER);
+  });
+
+  it("reads DATABASE_URL from its file, and of the Secret gets that file alone", () => {
+    const pod = backupJobSpec({
+      naming: n,
+      image: `postgres@sha256:${"e".repeat(64)}`,
+      secretName: "api-secrets-01234567",
+      claimName: "api-backup",
+      fileName: "api-backup.dump",
+      timeoutSeconds: 600,
+      retention: 7,
+    }).template as any;
+    const container = pod.spec.containers[0];
+    assert.ok(
+      !container.env.some((e: any) => e.name === "DATABASE_URL" || e.valueFrom),
+      "no secret in the environment",
+    );
+    assert.match(container.command[2], /--dbname="\$\(cat \/run\/secrets\/app\/DATABASE_URL\)"/);
+    assert.deepEqual(
+      container.volumeMounts.find((m: any) => m.name === "secrets"),
+      { name: "secrets", mountPath: "/run/secrets/app", readOnly: true },
+    );
+    assert.deepEqual(pod.spec.volumes.find((v: any) => v.name === "secrets").secret, {
+      secretName: "api-secrets-01234567",
+      defaultMode: 0o440,
+      items: [{ key: "DATABASE_URL", path: "DATABASE_URL" }],
+    });
   });
 });

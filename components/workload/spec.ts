@@ -6,10 +6,12 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { SETTINGS_CHECKSUM_ANNOTATION, type Component, type Naming } from "../names";
 import { releaseId } from "../release";
+import { SECRETS_DIR } from "../settings/spec";
 
 type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
+type Volume = k8s.types.input.core.v1.Volume;
 
 export const HTTP_PORT = 8000;
 /** The API container's port names, which probes, Services and NetworkPolicies refer to. */
@@ -41,10 +43,33 @@ export interface Resources {
   limits: { cpu: string; memory: string; "ephemeral-storage"?: string };
 }
 
-/** An exec check of a container that serves no HTTP (the Celery worker's liveness command). */
+/**
+ * The exec checks of a container that serves no HTTP (the Celery worker): `liveness` passes while
+ * it makes progress (a failure restarts it), `readiness` while it can take work.
+ */
 export interface ExecCheck {
-  command: string[];
+  liveness: string[];
+  readiness: string[];
 }
+
+/**
+ * The Secret as files, read-only: owned by root and readable by the pod's group (`fsGroup`, the
+ * app's GID) only, 0440, so the non-root app reads them and nothing else in the node's users can.
+ */
+export const SECRET_FILE_MODE = 0o440;
+const SECRETS_VOLUME = "secrets";
+
+function secretsVolume(secretName: pulumi.Input<string>, keys?: string[]): Volume {
+  return {
+    name: SECRETS_VOLUME,
+    secret: {
+      secretName,
+      defaultMode: SECRET_FILE_MODE,
+      ...(keys ? { items: keys.map((key) => ({ key, path: key })) } : {}),
+    },
+  };
+}
+const secretsMount = { name: SECRETS_VOLUME, mountPath: SECRETS_DIR, readOnly: true };
 
 export interface PodInput {
   naming: Naming;
@@ -64,7 +89,7 @@ export interface PodInput {
    * port (default METRICS_PORT), which the scrape annotations name and no Service exposes.
    */
   http?: { preStopSleepSeconds: number; metricsPort?: number };
-  /** Worker only: the command whose exit status says the process still works (liveness and readiness). */
+  /** Worker only: the commands whose exit status says the process still works, and can take work. */
   check?: ExecCheck;
   /** Variables for this pod alone, beside the shared settings (the migration Job's PGOPTIONS). */
   env?: EnvVar[];
@@ -123,12 +148,14 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
     image: input.image,
     imagePullPolicy: IMAGE_PULL_POLICY,
     ...(input.command ? { command: input.command } : {}),
-    envFrom: [{ configMapRef: { name: input.configMapName } }, { secretRef: { name: input.secretName } }],
+    // Settings as variables; secrets as files (SECRETS_DIR), which no child process inherits and no
+    // crash report or /proc/<pid>/environ dump shows (docs/hardening.md).
+    envFrom: [{ configMapRef: { name: input.configMapName } }],
     ...(input.env ? { env: input.env } : {}),
     resources: input.resources,
     securityContext: containerSecurityContext(uid),
     // The root filesystem is read-only; Python, gunicorn and Celery still need scratch space.
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, secretsMount],
   };
   if (http) {
     Object.assign(container, {
@@ -145,12 +172,12 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
     } satisfies Partial<Container>);
   }
   if (input.check) {
-    const exec = { exec: { command: input.check.command }, timeoutSeconds: 10 };
+    const exec = (command: string[]) => ({ exec: { command }, timeoutSeconds: 10 });
     Object.assign(container, {
-      // The worker reports alive only once its consumer reached the broker: give it a minute.
-      startupProbe: { ...exec, periodSeconds: 2, failureThreshold: 30 },
-      livenessProbe: { ...exec, periodSeconds: 30, failureThreshold: 3 },
-      readinessProbe: { ...exec, periodSeconds: 10, failureThreshold: 1 },
+      // Liveness holds off until the worker has started (imports, first heartbeat): a minute.
+      startupProbe: { ...exec(input.check.liveness), periodSeconds: 2, failureThreshold: 30 },
+      livenessProbe: { ...exec(input.check.liveness), periodSeconds: 30, failureThreshold: 3 },
+      readinessProbe: { ...exec(input.check.readiness), periodSeconds: 10, failureThreshold: 1 },
     } satisfies Partial<Container>);
   }
 
@@ -176,7 +203,7 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
           }
         : {}),
       containers: [container],
-      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }, secretsVolume(input.secretName)],
     },
   };
 }
@@ -268,7 +295,8 @@ export interface BackupJobInput {
 
 /**
  * pg_dump of DATABASE_URL to the backup volume, written under a temporary name until complete;
- * then only the newest `retention` dumps are kept.
+ * then only the newest `retention` dumps are kept. Of the Secret, the pod gets the DATABASE_URL
+ * file alone: the backup image is not the app's and needs nothing else.
  */
 export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.JobSpec {
   const { naming } = input;
@@ -294,14 +322,14 @@ export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.J
               "-ec",
               // Leftovers of an earlier failed run are incomplete by definition.
               `rm -f ${BACKUP_DIR}/*.partial\n` +
-                `pg_dump --format=custom --no-owner --file="${BACKUP_DIR}/$BACKUP_FILE.partial" "$DATABASE_URL"\n` +
+                `pg_dump --format=custom --no-owner --file="${BACKUP_DIR}/$BACKUP_FILE.partial" ` +
+                `--dbname="$(cat ${SECRETS_DIR}/DATABASE_URL)"\n` +
                 `mv "${BACKUP_DIR}/$BACKUP_FILE.partial" "${BACKUP_DIR}/$BACKUP_FILE"\n` +
                 `ls -1t ${dumps} | tail -n +$((BACKUP_RETENTION + 1)) | while read -r old; do rm -f -- "$old"; done`,
             ],
             env: [
               { name: "BACKUP_FILE", value: input.fileName },
               { name: "BACKUP_RETENTION", value: String(input.retention) },
-              { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: input.secretName, key: "DATABASE_URL" } } },
             ],
             resources: {
               requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
@@ -311,12 +339,14 @@ export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.J
             volumeMounts: [
               { name: "backups", mountPath: BACKUP_DIR },
               { name: "tmp", mountPath: "/tmp" },
+              secretsMount,
             ],
           },
         ],
         volumes: [
           { name: "backups", persistentVolumeClaim: { claimName: input.claimName } },
           { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+          secretsVolume(input.secretName, ["DATABASE_URL"]),
         ],
       },
     },

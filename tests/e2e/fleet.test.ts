@@ -40,9 +40,8 @@ const hostOf = (api: ApiName) => `${api}.fleet.localhost`;
 
 /** The program under test: the stack's config once, one ApiStack per API with its own release plan. */
 function fleetProgram(plans: Record<ApiName, Plan>) {
-  // eslint-disable-next-line @typescript-eslint/require-await -- a config error rejects the program's promise
   return async () => {
-    const { args, cluster } = loadStackConfig();
+    const { args, cluster } = await loadStackConfig();
     const readRelease = clusterReleaseReader(cluster);
     const delivery = args.delivery as Extract<DeliveryConfig, { strategy: "blueGreen" }>;
     return Object.fromEntries(

@@ -16,11 +16,15 @@ import { loadProgram, PROJECT, PROJECT_DIR } from "../../tools/program";
 export { isSecretValue, resolve } from "./mocks";
 export { PROJECT, PROJECT_DIR } from "../../tools/program";
 
-/** Stand-ins for `secure:` values, which unit tests cannot decrypt. Each is valid for its key. */
+/**
+ * Stand-ins for `secure:` values, which unit tests cannot decrypt. Each is valid for its key in
+ * prod: random keys and tokens (`openssl rand -hex 32`), connections over verified TLS.
+ */
 export const TEST_SECRETS: Record<string, string> = {
-  secretKey: "unit-test-secret-key-0123456789abcdef0123456789abcdef",
-  databaseUrl: "postgresql://app:unit-test-db-password@db.internal:5432/app",
-  redisUrl: "rediss://:unit-test-redis-password@redis.internal:6380/0",
+  secretKey: "8d3e0b6f4a1c97e25d08b3f6a94c17e2b5d0f8a36c19e47b2d5f08a3c6e91b47",
+  apiTokens: "c41f7a09e2d86b35f1a0c7e49b2d58f3a6e1c09d7b4f2a85e3c6d1f09a7b4e2c",
+  databaseUrl: "postgresql://app:unit-test-db-password@db.internal:5432/app?sslmode=verify-full",
+  redisUrl: "rediss://:unit-test-redis-password@redis.internal:6380/0?ssl_cert_reqs=required",
   sentryDsn: "https://unit-test-public-key@sentry.example.com/42",
   devPostgresPassword: "unit-test-postgres-password",
   registryPassword: "unit-test-registry-password",
@@ -102,11 +106,12 @@ export function prodInput(): StackInput {
     readStackFile("prod"),
     {
       secretKey: TEST_SECRETS.secretKey,
+      apiTokens: TEST_SECRETS.apiTokens,
       databaseUrl: TEST_SECRETS.databaseUrl,
       redisUrl: TEST_SECRETS.redisUrl,
       imageRef: PROD_IMAGE,
     },
-    ["secretKey", "databaseUrl", "redisUrl"],
+    ["secretKey", "apiTokens", "databaseUrl", "redisUrl"],
   );
 }
 

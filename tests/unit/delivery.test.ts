@@ -343,8 +343,8 @@ describe("the deployment checklist as dependencies (mocks)", () => {
     const container = backup.spec.template.spec.containers[0];
     assert.match(container.image, /^postgres:16-alpine@sha256:[a-f0-9]{64}$/);
     assert.deepEqual(
-      container.env.find((e: { name: string }) => e.name === "DATABASE_URL"),
-      { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: secretName, key: "DATABASE_URL" } } },
+      backup.spec.template.spec.volumes.find((v: { name: string }) => v.name === "secrets").secret.secretName,
+      secretName,
     );
     assert.equal(container.env[0].value, `api-backup-222222222222-${settingsId}.dump`);
     assert.equal(backup.spec.backoffLimit, 0);

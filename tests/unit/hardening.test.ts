@@ -137,9 +137,10 @@ describe("immutable settings and release Jobs (mocks)", () => {
   it("migrates again when settings change under one image (a new DATABASE_URL), never when nothing did", async () => {
     const before = await objects();
     const same = await objects();
-    const moved = await objects({ databaseUrl: "postgresql://app:unit-test-db-password@db2.internal:5432/app" }, [
-      "databaseUrl",
-    ]);
+    const moved = await objects(
+      { databaseUrl: "postgresql://app:unit-test-db-password@db2.internal:5432/app?sslmode=verify-full" },
+      ["databaseUrl"],
+    );
     assert.equal(same.migration.metadata.name, before.migration.metadata.name);
     assert.notEqual(moved.migration.metadata.name, before.migration.metadata.name);
     assert.notEqual(moved.backup.metadata.name, before.backup.metadata.name);
@@ -180,7 +181,7 @@ describe("immutable settings and release Jobs (mocks)", () => {
 
 describe("pods and containers (mocks)", () => {
   withCosign();
-  it("checks the worker with its liveness command and lets it finish its tasks on shutdown", async () => {
+  it("checks the worker's liveness and readiness apart, and lets it finish its tasks on shutdown", async () => {
     const run = await runProgram(
       withConfig(prodInput(), {
         celeryTaskTimeLimitSeconds: 300,
@@ -193,7 +194,7 @@ describe("pods and containers (mocks)", () => {
     );
     const pod = asManifest(run.one(T.deployment, "api-worker")).spec.template.spec;
     assert.deepEqual(pod.containers[0].livenessProbe.exec.command, ["python", "-m", "app.worker_liveness"]);
-    assert.deepEqual(pod.containers[0].readinessProbe.exec.command, ["python", "-m", "app.worker_liveness"]);
+    assert.deepEqual(pod.containers[0].readinessProbe.exec.command, ["python", "-m", "app.worker_readiness"]);
     assert.ok(
       pod.terminationGracePeriodSeconds > 300,
       `grace ${pod.terminationGracePeriodSeconds} s covers the 300 s task limit`,

@@ -196,11 +196,10 @@ for (const [stack, input] of [
         { name: "http", containerPort: 8000, protocol: "TCP" },
         { name: "metrics", containerPort: 9000, protocol: "TCP" },
       ]);
-      assert.deepEqual(container.envFrom, [
-        { configMapRef: { name: asManifest(run.one(T.configMap)).metadata.name } },
-        { secretRef: { name: asManifest(run.one(T.secret, "api-secrets")).metadata.name } },
-      ]);
-      for (const ref of [container.envFrom[0].configMapRef.name, container.envFrom[1].secretRef.name]) {
+      // Settings as variables; the Secret as read-only files where the apps read them (below).
+      const secretName = asManifest(run.one(T.secret, "api-secrets")).metadata.name;
+      assert.deepEqual(container.envFrom, [{ configMapRef: { name: asManifest(run.one(T.configMap)).metadata.name } }]);
+      for (const ref of [container.envFrom[0].configMapRef.name, secretName]) {
         assert.match(ref, SETTINGS_NAME);
       }
       const disk = { requests: { "ephemeral-storage": "256Mi" }, limits: { "ephemeral-storage": "1Gi" } };
@@ -229,8 +228,14 @@ for (const [stack, input] of [
         seccompProfile: { type: "RuntimeDefault" },
       });
       assert.equal(pod.securityContext.runAsUser, 10001);
-      assert.deepEqual(container.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
-      assert.deepEqual(pod.volumes, [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }]);
+      assert.deepEqual(container.volumeMounts, [
+        { name: "tmp", mountPath: "/tmp" },
+        { name: "secrets", mountPath: "/run/secrets/app", readOnly: true },
+      ]);
+      assert.deepEqual(pod.volumes, [
+        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+        { name: "secrets", secret: { secretName, defaultMode: 0o440 } },
+      ]);
       assert.equal(pod.serviceAccountName, "api");
       assert.equal(pod.automountServiceAccountToken, false);
       assert.equal(asManifest(run.one(T.serviceAccount)).automountServiceAccountToken, false);

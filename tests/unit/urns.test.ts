@@ -56,7 +56,7 @@ const SCENARIOS: Record<string, [() => StackInput, string]> = {
       withConfig(prodInput(), {
         strategy: "blueGreen",
         backupEnabled: true,
-        argoRolloutsManifest: "https://example.com/install.yaml",
+        argoRolloutsManifest: "https://example.com/argo-rollouts/v1.7.2/install.yaml",
       }),
     "prod",
   ],

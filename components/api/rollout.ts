@@ -2,6 +2,7 @@
 // it, the Service of the new release, the analyses, the Rollout, and the wait for its release.
 // Every object is a child of the Api component under the names it always had, so URNs do not move.
 import * as k8s from "@pulumi/kubernetes";
+import { explained } from "../checkers";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 import { ROLLOUT_SERVICE_IGNORE_CHANGES, serviceSpec } from "../network/spec";
@@ -63,7 +64,7 @@ export function apiRollout(parent: pulumi.Resource, name: string, input: ApiRoll
         ...metadata,
         name: names.candidate,
         labels: naming.stableLabels("api"),
-        annotations: { "pulumi.com/skipAwait": "true" },
+        annotations: { "pulumi.com/skipAwait": "true", ...explained("serviceTargets") },
       },
       spec: serviceSpec(naming),
     },

@@ -21,7 +21,15 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     const create = (policy: NetworkPolicyObject, dependsOn: pulumi.Resource[] = []) =>
       new k8s.networking.v1.NetworkPolicy(
         `${name}-${policy.role}`,
-        { metadata: { name: policy.name, namespace, labels: naming.labels(policy.component) }, spec: policy.spec },
+        {
+          metadata: {
+            name: policy.name,
+            namespace,
+            labels: naming.labels(policy.component),
+            ...(policy.annotations ? { annotations: policy.annotations } : {}),
+          },
+          spec: policy.spec,
+        },
         { parent: this, dependsOn },
       );
     const policies = networkPolicies(args);

@@ -2,6 +2,7 @@
 // exactly the paths the app needs. Pods are selected by the naming's stable labels; peers in
 // other namespaces by the namespace's own name label and the peer pods' labels.
 import type * as k8s from "@pulumi/kubernetes";
+import { explained } from "../checkers";
 import type { Component, Labels, Naming } from "../names";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
@@ -43,6 +44,8 @@ export interface NetworkPolicyInput {
 export interface NetworkPolicyObject {
   /** What the policy is for, unique in a stack: `default-deny`, `allow-ingress`, `postgres-allow-ingress`... */
   role: string;
+  /** Said to the manifest checkers (components/checkers.ts). */
+  annotations?: Record<string, string>;
   /** metadata.name */
   name: string;
   /** The component whose labels the object carries. */
@@ -92,6 +95,8 @@ export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[
       role: "allow-ingress",
       name: naming.name("api", "allow-ingress"),
       component: "api",
+      // With a Rollout (the only stacks with a release analysis peer) the API pods are its own.
+      ...(config.releaseAnalysis ? { annotations: explained("policyTargets") } : {}),
       spec: {
         podSelector: { matchLabels: naming.selector("api") },
         policyTypes: ["Ingress"],

@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { explained } from "../checkers";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
 import {
@@ -61,7 +62,12 @@ export class Network extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       name,
       {
-        metadata: { name: this.serviceName, namespace, labels: naming.stableLabels("api") },
+        metadata: {
+          name: this.serviceName,
+          namespace,
+          labels: naming.stableLabels("api"),
+          ...(args.rolloutManaged ? { annotations: explained("serviceTargets") } : {}),
+        },
         spec: serviceSpec(naming),
       },
       { parent: this, ...(args.rolloutManaged ? { ignoreChanges: ROLLOUT_SERVICE_IGNORE_CHANGES } : {}) },

@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { explained } from "../checkers";
 import * as pulumi from "@pulumi/pulumi";
 import type { Labels, Naming } from "../names";
 import { hpaSpec, pdbSpec, type AutoscalingConfig } from "./spec";
@@ -32,7 +33,10 @@ export class Scaling extends pulumi.ComponentResource {
       this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
         name,
         {
-          metadata,
+          metadata: {
+            ...metadata,
+            annotations: pulumi.output(target.kind).apply((kind) => (kind === "Rollout" ? explained("hpaTarget") : {})),
+          },
           spec: hpaSpec(args.autoscaling, {
             apiVersion: target.apiVersion,
             kind: target.kind,

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { explained } from "../checkers";
 import { naming } from "../names";
 import {
   APP_READINESS_TIMEOUT_SECONDS,
@@ -32,7 +33,7 @@ describe("podTemplate", () => {
     assert.equal(container.ports, undefined);
     assert.equal(container.livenessProbe, undefined);
     assert.deepEqual(container.command, ["celery", "worker"]);
-    assert.deepEqual((pod.metadata as any).annotations, {});
+    assert.deepEqual((pod.metadata as any).annotations, explained("pullPolicy"));
   });
 
   it("locks down every pod the same way", () => {

@@ -4,6 +4,7 @@
 // string in tests, which is why it is typed as an Input.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { explained } from "../checkers";
 import { SETTINGS_CHECKSUM_ANNOTATION, type Component, type Naming } from "../names";
 import { releaseId } from "../release";
 import { SECRETS_DIR } from "../settings/spec";
@@ -132,7 +133,7 @@ export const IMAGE_PULL_POLICY = "IfNotPresent";
 export function podTemplate(input: PodInput): PodTemplateSpec {
   const { naming, component, http } = input;
   const uid = input.runAsUser ?? RUN_AS_USER;
-  const annotations: Record<string, string> = {};
+  const annotations: Record<string, string> = { ...explained("pullPolicy") };
   if (input.settingsChecksum !== undefined) {
     annotations[SETTINGS_CHECKSUM_ANNOTATION] = input.settingsChecksum;
   }
@@ -306,7 +307,7 @@ export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.J
     backoffLimit: 0,
     activeDeadlineSeconds: input.timeoutSeconds,
     template: {
-      metadata: { labels: naming.labels("backup") },
+      metadata: { labels: naming.labels("backup"), annotations: explained("pullPolicy") },
       spec: {
         restartPolicy: "Never",
         automountServiceAccountToken: false,

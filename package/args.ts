@@ -109,10 +109,12 @@ function checkInput(name: PropertyName, spec: KeySpec, input: ResolvedInput): { 
         "input before it registers anything, so pass a value known at preview, such as stack config.",
     );
   }
+  // YAML and the generated SDKs send these as secrets on their own; a program that registers the
+  // component by its type name, without an SDK, might not.
   if (spec.secret && !input.secret) {
     return problem(
-      `${name} must be a Pulumi secret (secret stack config, fn::secret in YAML, pulumi.Output.secret): ` +
-        "a plain value would be stored unencrypted in the state.",
+      `${name} must reach ApiStack as a Pulumi secret, or the state would hold it unencrypted: ` +
+        "wrap it in pulumi.secret where the component is registered without a generated SDK.",
     );
   }
   if (!spec.secret && input.secret) {

@@ -162,7 +162,7 @@ describe("component package: inputs", () => {
       imageRef: known(PROD_IMAGE, true),
     });
     assert.equal(problems.length, 2);
-    assert.match(problems[0], /^secretKey must be a Pulumi secret/);
+    assert.match(problems[0], /^secretKey must reach ApiStack as a Pulumi secret/);
     assert.match(problems[1], /^imageRef is a Pulumi secret, but ApiStack writes it in plain text/);
     assert.ok(!problems.join("\n").includes(TEST_SECRETS.secretKey));
   });
@@ -209,8 +209,11 @@ for (const [stack, input] of [
       const component = await construct(flatInputs(input()), stack);
       assert.equal(program.error, undefined);
       assert.equal(component.error, undefined);
+      // Registrations settle asynchronously, so their order may differ between two runs: compare by key.
       const shape = (run: typeof program) =>
-        run.resources.map(({ type, name, inputs, parent, dependsOn }) => ({ type, name, inputs, parent, dependsOn }));
+        run.resources
+          .map(({ key, inputs, parent, dependsOn }) => ({ key, inputs, parent, dependsOn }))
+          .sort((a, b) => a.key.localeCompare(b.key));
       assert.deepEqual(shape(component), shape(program));
       assert.deepEqual(component.outputs, program.outputs);
     });

@@ -144,6 +144,12 @@ export function signImage(imageRef: string, local: LocalEnvironment = localEnvir
   });
 }
 
+/** `imageRef`, signed with the local key (signImage). */
+function signedLocally(imageRef: string, local: LocalEnvironment): string {
+  signImage(imageRef, local);
+  return imageRef;
+}
+
 /**
  * A committed stack's shape (dev or prod) on the local environment: its plain values, the given
  * prebuilt image instead of a build, the given secrets, and what the local cluster has instead
@@ -175,7 +181,8 @@ export function localShape(
       : {
           ...cluster,
           clusterIssuer: LOCAL_CLUSTER_ISSUER,
-          backupImage: local.postgresImage,
+          // It reads DATABASE_URL, so prod verifies it like the app's image: signed here, locally.
+          backupImage: signedLocally(local.postgresImage, local),
           networkEgress: [{ cidr: LOCAL_POD_CIDR, ports: [5432, 6379] }],
           // Signed here with the local key, not keyless by the deploy workflow.
           imageSignerKey: local.signer.publicKey,

@@ -1,11 +1,18 @@
 // The contract between the program and the images: each app image, run by dockerd exactly as
-// the pod runs it (the same user, a read-only root, /tmp writable), with exactly the settings the
-// dev and prod stacks render (the ConfigMap, the Secret and the container's own env, taken from
-// the program's objects under mocks: nothing hand-written), migrates its database and becomes
-// ready. Postgres and Redis are the local service images under the hostnames the settings name.
+// the pod runs it (the same user, a read-only root, /tmp writable, the Secret as read-only files
+// of mode 0440 in the pod's group at the path the pod mounts it), with exactly the settings the
+// dev, staging and prod stacks render (the ConfigMap, the Secret and the container's own env,
+// taken from the program's objects under mocks: nothing hand-written), migrates its database and
+// becomes ready. Postgres and Redis are the local service images under the hostnames the settings
+// name; staging's and prod's Postgres speaks TLS (a certificate the test makes), as they require.
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
+import * as os from "node:os";
 import * as path from "node:path";
+import { SECRET_FILE_MODE } from "../../components/workload/spec";
+import { SECRETS_DIR } from "../../components/settings/spec";
 import { localEnvironment, stackFileValues } from "../../tools/automation";
 import { buildAndPush, docker } from "../../tools/images";
 import { SIGNED } from "../support/cosign";
@@ -25,8 +32,10 @@ import { baseRelease } from "../support/releases";
 const NETWORK = "api-stack-contract";
 
 interface Rendered {
-  /** The environment of a container: its ConfigMap, Secret and own env, as the kubelet builds it. */
+  /** The environment of a container: its ConfigMap and own env, as the kubelet builds it. */
   env(container: "api" | "migration" | "worker"): Record<string, string>;
+  /** The Secret's keys and values, which the pods read as files. */
+  secret: Record<string, string>;
   command(container: "migration" | "worker"): string[];
   user: number;
 }
@@ -54,8 +63,9 @@ function rendered(run: RunResult): Rendered {
           .filter((e: any) => e.value !== undefined)
           .map((e: any) => [e.name, e.value]),
       );
-      return { ...configMap, ...secret, ...own };
+      return { ...configMap, ...own };
     },
+    secret,
     command: (container) => pod(container).containers[0].command,
     user: pod("api").securityContext.runAsUser,
   };
@@ -81,11 +91,23 @@ function get(port: number, requestPath: string): Promise<number> {
   });
 }
 
-/** Runs one app container as the pod would; returns its id. */
+/** The Secret as the kubelet writes its volume: a file per key, root's, readable by the pod's group. */
+function secretFiles(secret: Record<string, string>, user: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-contract-secrets-"));
+  for (const [key, value] of Object.entries(secret)) {
+    fs.writeFileSync(path.join(dir, key), value, { mode: SECRET_FILE_MODE });
+    fs.chownSync(path.join(dir, key), 0, user);
+  }
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** Runs one app container as the pod would, the Secret's files mounted read-only; returns its id. */
 function runAs(
   image: string,
   user: number,
   env: Record<string, string>,
+  secrets: string,
   hosts: string[],
   args: string[] = [],
   publish = false,
@@ -100,6 +122,8 @@ function runAs(
     "/tmp:rw,nosuid,nodev,size=256m",
     "--user",
     `${user}:${user}`,
+    "--volume",
+    `${secrets}:${SECRETS_DIR}:ro`,
   ];
   for (const [name, value] of Object.entries(env)) {
     flags.push("-e", `${name}=${value}`);
@@ -126,10 +150,49 @@ const APPS = {
   },
 };
 
+// Every environment the program accepts. The local Postgres serves TLS without a certificate the
+// images trust, so staging and prod connect with sslmode=require here (prod refuses less).
+const encryptedOnly = (input: StackInput) =>
+  withConfig(
+    input,
+    { databaseUrl: "postgresql://app:contract-db-password@contract-postgres:5432/app?sslmode=require" },
+    ["databaseUrl"],
+  );
 const STACKS: Record<string, () => StackInput> = {
   dev: devInput,
-  prod: prodInput,
+  staging: () => encryptedOnly(withConfig(prodInput(), { environment: "staging" })),
+  prod: () => encryptedOnly(prodInput()),
 };
+
+/** A key and a self-signed certificate for the local Postgres, owned by its uid (70), as it requires. */
+function postgresTls(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-contract-tls-"));
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=contract-postgres",
+      "-keyout",
+      path.join(dir, "tls.key"),
+      "-out",
+      path.join(dir, "tls.crt"),
+    ],
+    { stdio: "ignore" },
+  );
+  for (const file of ["tls.key", "tls.crt"]) {
+    fs.chownSync(path.join(dir, file), 70, 70);
+    fs.chmodSync(path.join(dir, file), 0o600);
+  }
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
 
 for (const [app, image] of Object.entries(APPS)) {
   for (const [stack, input] of Object.entries(STACKS)) {
@@ -156,11 +219,13 @@ for (const [app, image] of Object.entries(APPS)) {
         process.env.COSIGN_BINARY = previous;
         const objects = rendered(run);
         const apiEnv = objects.env("api");
+        const secrets = secretFiles(objects.secret, objects.user);
+        const tls = postgresTls();
 
         // The settings' own hostnames, pointing at the local Postgres and Redis.
         docker("network", "create", NETWORK);
         const local = localEnvironment();
-        const db = database(apiEnv.DATABASE_URL);
+        const db = database(objects.secret.DATABASE_URL);
         containers.push(
           docker(
             "run",
@@ -183,7 +248,10 @@ for (const [app, image] of Object.entries(APPS)) {
             "/tmp:rw,uid=70,gid=70",
             "--tmpfs",
             "/var/run/postgresql:rw,uid=70,gid=70,mode=0770",
+            "--volume",
+            `${tls}:/tls:ro`,
             local.postgresImage,
+            ...["-c", "ssl=on", "-c", "ssl_cert_file=/tls/tls.crt", "-c", "ssl_key_file=/tls/tls.key"],
           ),
           docker(
             "run",
@@ -206,7 +274,7 @@ for (const [app, image] of Object.entries(APPS)) {
           );
         const hosts = [
           `${db.host}:${address("contract-postgres")}`,
-          `${new URL(apiEnv.REDIS_URL).hostname}:${address("contract-redis")}`,
+          `${new URL(apiEnv.REDIS_URL ?? objects.secret.REDIS_URL).hostname}:${address("contract-redis")}`,
         ];
         await eventually("Postgres accepting connections", 60, () =>
           docker("exec", containers[0], "pg_isready", "-h", "127.0.0.1", "-U", "app").includes("accepting")
@@ -215,13 +283,20 @@ for (const [app, image] of Object.entries(APPS)) {
         );
 
         progress(`contract: ${app} / ${stack}: migration, as the Job runs it`);
-        const migration = runAs(ref, objects.user, objects.env("migration"), hosts, objects.command("migration"));
+        const migration = runAs(
+          ref,
+          objects.user,
+          objects.env("migration"),
+          secrets,
+          hosts,
+          objects.command("migration"),
+        );
         containers.push(migration);
         const exit = docker("wait", migration);
         assert.equal(exit, "0", `the migration exited ${exit}: ${docker("logs", migration)}`);
 
         progress(`contract: ${app} / ${stack}: the API`);
-        const api = runAs(ref, objects.user, apiEnv, hosts, [], true);
+        const api = runAs(ref, objects.user, apiEnv, secrets, hosts, [], true);
         containers.push(api);
         const port = Number(docker("port", api, "8000/tcp").split(":").pop());
         await eventually(`${app} ready with the ${stack} settings`, 90, async () => {
@@ -234,7 +309,7 @@ for (const [app, image] of Object.entries(APPS)) {
         // The worker needs a Redis it can reach with the rendered URL: dev's in-cluster one (prod's
         // is a TLS endpoint the local Redis does not serve).
         if (app === "fastapi" && stack === "dev") {
-          const worker = runAs(ref, objects.user, objects.env("worker"), hosts, objects.command("worker"));
+          const worker = runAs(ref, objects.user, objects.env("worker"), secrets, hosts, objects.command("worker"));
           containers.push(worker);
           await eventually("the worker's liveness check", 90, () => {
             docker("exec", worker, "python", "-m", "app.worker_liveness");

@@ -4,7 +4,8 @@
 import * as path from "node:path";
 import type { ClusterAccess } from "../components/api/cluster-reader";
 import type { DeliveryConfig } from "../components/api/delivery";
-import { registryOf } from "../components/image/reference";
+import { imageLocation, registryOf } from "../components/image/reference";
+import { appImage } from "./rules";
 import type { ApiStackArgs } from "../components/api-stack";
 import type { IngressConfig } from "../components/network/spec";
 import { SecretValue } from "../components/secret";
@@ -83,6 +84,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
               : undefined,
         },
     rollbackTo: v.rollbackTo,
+    imagePull: imagePull(v),
     settings: {
       environment: APP_ENVIRONMENT[v.environment],
       debug: v.debug,
@@ -211,6 +213,18 @@ function manifestSource(form: ManifestForm | undefined, resolve: (p: string) => 
     case "digest":
       return verifiedManifestFile(form.sha256);
   }
+}
+
+/** The kubelet's login to the registry of the app's image (config/rules.ts checks imagePullRegistry serves it). */
+function imagePull(v: Values): ApiStackArgs["imagePull"] {
+  if (v.imagePullUsername === undefined || v.imagePullPassword === undefined) {
+    return undefined;
+  }
+  return {
+    registry: v.imagePullRegistry ?? imageLocation(appImage(v)!).host,
+    username: v.imagePullUsername,
+    password: new SecretValue(v.imagePullPassword),
+  };
 }
 
 function exposure(v: Values): IngressConfig {

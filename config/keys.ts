@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { DNS_LABEL_MAX_LENGTH, LABEL_KEY, LABEL_VALUE, LONGEST_NAME_SUFFIX_LENGTH } from "../components/names";
-import { DIGEST_REF_PATTERN, IMAGE_REPOSITORY } from "../components/image/reference";
+import { DIGEST_REF_PATTERN, IMAGE_REPOSITORY, REGISTRY } from "../components/image/reference";
 import { GITHUB_ACTIONS_ISSUER } from "../components/image/signature";
 import { RELEASE_ID_LENGTH, RELEASE_ID_PATTERN } from "../components/release";
 import { SECRET_MIN_BITS } from "./entropy";
@@ -242,6 +242,33 @@ export const KEYS = {
     allowed: "a non-empty secret (set together with registryUsername)",
     description: "Password or token for pushing to the registry.",
     secret: true,
+  },
+  imagePullUsername: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a non-empty user name (set together with imagePullPassword)",
+    description:
+      "User the cluster pulls the app's image with, from a registry that requires a login " +
+      "(a read-only account, not the one that pushes). Unset: pulls need no login.",
+  },
+  imagePullPassword: {
+    kind: "string",
+    schema: z.string().min(1),
+    allowed: "a non-empty secret (set together with imagePullUsername)",
+    description:
+      "Password or token of imagePullUsername. With it the stack creates the kubernetes.io/dockerconfigjson " +
+      "Secret <appName>-registry, which every pod of the app's image names in imagePullSecrets.",
+    secret: true,
+  },
+  imagePullRegistry: {
+    kind: "string",
+    schema: z.string().regex(REGISTRY),
+    allowed:
+      "a registry host with its port if any, and optionally a path prefix, such as registry.example.com, " +
+      "127.0.0.1:5001 or registry.example.com/team; it must serve the app's image",
+    description:
+      "The registry imagePullUsername logs in to. Default: the registry of the app's image (rollbackTo, imageRef " +
+      "or imageRepository). The backup Job uses the login too when its image comes from this registry.",
   },
 
   // --- the workload --------------------------------------------------------------------

@@ -4,8 +4,9 @@
 // invalid, so every message is about a real conflict, not an echo of a parse error.
 import * as path from "node:path";
 import { ERROR_RATE, errorRateCheckSeconds } from "../components/api/delivery";
+import { imageLocation, registryServes } from "../components/image/reference";
 import { HARDENING_RULES } from "./hardening-rules";
-import { KEYS, type KeyName, type KeySpec } from "./keys";
+import { KEYS, type KeyName, type KeySpec, type Values } from "./keys";
 import { parseQuantity } from "./quantity";
 import { isDirectory, isFile, type Rule } from "./rule";
 
@@ -62,6 +63,17 @@ const limitCoversRequest = (
             "a limit must be at least the request.",
         ]
       : [],
+});
+
+/** The image this update deploys: a rollback's, a prebuilt one, or the repository a build is pushed to. */
+export const appImage = (v: Partial<Values>): string | undefined => v.rollbackTo ?? v.imageRef ?? v.imageRepository;
+
+/** Two keys that mean something only as a pair, such as a user and its password. */
+const setTogether = (a: KeyName, b: KeyName): Rule => ({
+  rule: `${a} and ${b} are set together.`,
+  keys: [a, b],
+  check: ({ given, need, full }) =>
+    given(a) === given(b) ? [] : given(a) ? need(b, `together with ${full(a)}`) : need(a, `together with ${full(b)}`),
 });
 
 const refusedInProd = (key: "devServicesEnabled" | "autoPromote", why: string): Rule => ({
@@ -150,18 +162,28 @@ export const RULES: readonly Rule[] = [
       return problems;
     },
   },
+  setTogether("registryUsername", "registryPassword"),
+  setTogether("imagePullUsername", "imagePullPassword"),
   {
-    rule: "registryUsername and registryPassword are set together.",
-    keys: ["registryUsername", "registryPassword"],
-    check: ({ given, need, full }) => {
-      if (given("registryUsername") === given("registryPassword")) {
+    rule:
+      "imagePullRegistry only with imagePullUsername, and it serves the app's image (rollbackTo, imageRef or " +
+      "imageRepository): its registry host, or a path prefix of it.",
+    keys: ["imagePullRegistry", "imagePullUsername", "rollbackTo", "imageRef", "imageRepository"],
+    check: ({ v, given, usable, refuse, full }) => {
+      if (!given("imagePullUsername")) {
+        return refuse("imagePullRegistry", `without ${full("imagePullUsername")} (it says where that user logs in)`);
+      }
+      const image = appImage(v);
+      if (!usable("imagePullRegistry") || v.imagePullRegistry === undefined || image === undefined) {
         return [];
       }
-      const missing: KeyName = given("registryUsername") ? "registryPassword" : "registryUsername";
-      return need(
-        missing,
-        `together with ${full(missing === "registryPassword" ? "registryUsername" : "registryPassword")}`,
-      );
+      const { host, path: imagePath } = imageLocation(image);
+      return registryServes(v.imagePullRegistry, image)
+        ? []
+        : [
+            `${full("imagePullRegistry")}: "${v.imagePullRegistry}" does not serve the app's image ${image}, whose ` +
+              `pods would then pull without the login; expected ${host}, or ${host}/ and a prefix of ${imagePath}.`,
+          ];
     },
   },
   {

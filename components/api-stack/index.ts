@@ -16,6 +16,7 @@ import { SecretValue } from "../secret";
 import { Settings } from "../settings";
 import { allowedHosts, type AppSecrets, type AppSettings } from "../settings/spec";
 import { Workload, type WorkerArgs, type WorkloadArgs } from "../workload";
+import type { RegistryLogin } from "../workload/registry-login";
 import { PORT_NAMES, type Resources } from "../workload/spec";
 import { workerImage } from "./worker-image";
 
@@ -30,6 +31,8 @@ export interface ApiStackArgs {
   image: ImageBuild | ImagePrebuilt;
   /** An earlier digest-pinned image to return to: deployed instead of `image`, promoted at once, no migrations. */
   rollbackTo?: string;
+  /** The login the cluster pulls the app's image with, when its registry requires one. */
+  imagePull?: RegistryLogin;
   /**
    * The app's settings. APP_NAME and APP_VERSION come from `app`; ALLOWED_HOSTS from the exposure's
    * hosts (the preview's too) and the Services.
@@ -191,6 +194,7 @@ export class ApiStack extends pulumi.ComponentResource {
         // A rollback returns to an image whose migrations already ran.
         backup: rollback ? undefined : args.backup,
         migration: rollback ? undefined : args.migration,
+        imagePull: args.imagePull,
         worker: args.worker && serving ? { ...args.worker, image: serving[0] } : undefined,
       },
       { parent: this, dependsOn: devServices ? [settings, devServices] : [settings] },
@@ -207,6 +211,7 @@ export class ApiStack extends pulumi.ComponentResource {
         rollback,
         env: settings.env,
         serviceAccountName: workload.serviceAccount.metadata.name,
+        imagePullSecret: workload.pullSecret?.metadata.name,
         resources,
         runAsUser: args.pods.runAsUser,
         metricsPort: args.settings.metricsPort,

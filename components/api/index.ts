@@ -26,6 +26,8 @@ export interface ApiArgs {
   /** The Settings component's ConfigMap, Secret and checksum. */
   env: PodEnvironment;
   serviceAccountName: pulumi.Input<string>;
+  /** The registry login the kubelet pulls the image with (Workload's pull Secret). Unset: none. */
+  imagePullSecret?: pulumi.Input<string>;
   resources: Resources;
   /** UID and GID of the API pods. Default: the pod builder's RUN_AS_USER. */
   runAsUser?: number;
@@ -120,6 +122,7 @@ export class Api extends pulumi.ComponentResource {
       configMapName: args.env.configMapName,
       secretName: args.env.secretName,
       serviceAccountName: args.serviceAccountName,
+      imagePullSecret: args.imagePullSecret,
       settingsChecksum: args.env.settingsChecksum,
       terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
       runAsUser: args.runAsUser,

@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Naming } from "../names";
+import { registryServes } from "../image/reference";
 import type { PodEnvironment } from "../settings";
+import { dockerConfigJson, PULL_SECRET_KEY, PULL_SECRET_TYPE, type RegistryLogin } from "./registry-login";
 import {
   BACKUP_SUFFIX,
   backupJobSpec,
@@ -39,6 +41,11 @@ export interface WorkloadArgs {
    * settings; the newest `retention` dumps are kept. Unset: no backup.
    */
   backup?: { image: string; storage: string; timeoutSeconds: number; retention: number };
+  /**
+   * The login the kubelet pulls the app's image with: a Secret every pod of that image names, and
+   * the backup Job when its image comes from the same registry. Unset: pulls need no login.
+   */
+  imagePull?: RegistryLogin;
   /** Runs once per release and settings before the API and the worker roll. Unset: no migration Job. */
   migration?: { command: string[]; timeoutSeconds: number } & MigrationTimeouts;
   /**
@@ -65,6 +72,8 @@ export interface WorkerArgs {
  */
 export class Workload extends pulumi.ComponentResource {
   readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  /** The registry login (imagePull) the API's pods name too. */
+  readonly pullSecret?: k8s.core.v1.Secret;
   /** Everything the API must wait for: new pods start only after these succeeded. */
   readonly gates: pulumi.Resource[];
   readonly migrationJob?: k8s.batch.v1.Job;
@@ -83,6 +92,20 @@ export class Workload extends pulumi.ComponentResource {
       { parent: this },
     );
     this.gates = [this.serviceAccount];
+    if (args.imagePull) {
+      // Named in each pod's spec rather than on the ServiceAccount (docs/design.md). Not immutable:
+      // new credentials apply to the next pull of every pod, and no pod restarts for them.
+      this.pullSecret = new k8s.core.v1.Secret(
+        `${name}-registry`,
+        {
+          metadata: { name: naming.name("api", "registry"), namespace, labels: naming.labels("api") },
+          type: PULL_SECRET_TYPE,
+          stringData: { [PULL_SECRET_KEY]: pulumi.secret(dockerConfigJson(args.imagePull)) },
+        },
+        { parent: this },
+      );
+    }
+    const imagePullSecret = this.pullSecret?.metadata.name;
 
     const pod = (component: PodInput["component"], extra: Partial<PodInput>) =>
       podTemplate({
@@ -95,6 +118,7 @@ export class Workload extends pulumi.ComponentResource {
         serviceAccountName: this.serviceAccount.metadata.name,
         terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
         runAsUser: args.runAsUser,
+        imagePullSecret,
         ...extra,
       });
     const jobName = (component: "migration" | "backup") =>
@@ -126,6 +150,10 @@ export class Workload extends pulumi.ComponentResource {
             timeoutSeconds: args.backup.timeoutSeconds,
             retention: args.backup.retention,
             runAsUser: args.runAsUser,
+            imagePullSecret:
+              args.imagePull && registryServes(args.imagePull.registry, args.backup.image)
+                ? imagePullSecret
+                : undefined,
           }),
         },
         { parent: this, dependsOn: [claim] },
@@ -178,6 +206,11 @@ export class Workload extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ serviceAccount: this.serviceAccount, gates: this.gates, migrationJob: this.migrationJob });
+    this.registerOutputs({
+      serviceAccount: this.serviceAccount,
+      pullSecret: this.pullSecret,
+      gates: this.gates,
+      migrationJob: this.migrationJob,
+    });
   }
 }

@@ -97,6 +97,8 @@ export interface PodInput {
   /** UID and GID the pod runs as. Default: RUN_AS_USER. */
   runAsUser?: number;
   restartPolicy?: "Always" | "Never";
+  /** The kubernetes.io/dockerconfigjson Secret the kubelet logs in to the image's registry with. Unset: none. */
+  imagePullSecret?: pulumi.Input<string>;
   /** Spread replicas across zones and nodes (worth it only for more than one replica). */
   spread?: boolean;
 }
@@ -129,6 +131,10 @@ function containerSecurityContext(uid: number) {
  * again would only add a registry round trip (and a registry outage) to every pod start.
  */
 export const IMAGE_PULL_POLICY = "IfNotPresent";
+
+/** A pod's imagePullSecrets: the Secret named here, or none. */
+const pullSecrets = (name: pulumi.Input<string> | undefined) =>
+  name === undefined ? {} : { imagePullSecrets: [{ name }] };
 
 export function podTemplate(input: PodInput): PodTemplateSpec {
   const { naming, component, http } = input;
@@ -188,6 +194,7 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
     spec: {
       serviceAccountName: input.serviceAccountName,
       automountServiceAccountToken: false,
+      ...pullSecrets(input.imagePullSecret),
       enableServiceLinks: false,
       securityContext: podSecurityContext(uid),
       terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
@@ -292,6 +299,8 @@ export interface BackupJobInput {
   /** Completed dumps kept on the volume, this one included; older ones are deleted after it succeeds. */
   retention: number;
   runAsUser?: number;
+  /** As PodInput's: the backup's image may come from the app's private registry. */
+  imagePullSecret?: pulumi.Input<string>;
 }
 
 /**
@@ -311,6 +320,7 @@ export function backupJobSpec(input: BackupJobInput): k8s.types.input.batch.v1.J
       spec: {
         restartPolicy: "Never",
         automountServiceAccountToken: false,
+        ...pullSecrets(input.imagePullSecret),
         enableServiceLinks: false,
         securityContext: podSecurityContext(uid),
         containers: [

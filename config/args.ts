@@ -149,6 +149,10 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
           maxReplicas: v.hpaMaxReplicas,
           cpuUtilization: v.hpaCpuUtilization,
           memoryUtilization: v.hpaMemoryUtilization,
+          stabilizationSeconds: {
+            scaleUp: v.hpaScaleUpStabilizationSeconds,
+            scaleDown: v.hpaScaleDownStabilizationSeconds,
+          },
         }
       : undefined,
     delivery: delivery(v),

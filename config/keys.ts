@@ -549,6 +549,20 @@ export const KEYS = {
     description: "Average memory utilization the HPA aims for, in percent of requests.",
     default: 80,
   },
+  hpaScaleUpStabilizationSeconds: {
+    ...integer(0, 3600),
+    description:
+      "How long a higher pod count must be recommended before the HPA adds pods (then it may double them per " +
+      "minute): a short spike does not scale out.",
+    default: 60,
+  },
+  hpaScaleDownStabilizationSeconds: {
+    ...integer(0, 3600),
+    description:
+      "How long a lower pod count must be recommended before the HPA removes pods (then a tenth per minute): " +
+      "a short lull does not throw away capacity the next burst needs.",
+    default: 300,
+  },
   pdbMaxUnavailable: {
     ...integer(1, 1000),
     description: "API pods a voluntary disruption (node drain) may take down at once.",

@@ -864,7 +864,13 @@ describe("stack config validation", () => {
       requests: { cpu: "250m", memory: "256Mi" },
       limits: { cpu: "500m", memory: "512Mi" },
     });
-    assert.deepEqual(args.autoscaling, { minReplicas: 3, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 });
+    assert.deepEqual(args.autoscaling, {
+      minReplicas: 3,
+      maxReplicas: 20,
+      cpuUtilization: 70,
+      memoryUtilization: 80,
+      stabilizationSeconds: { scaleUp: 60, scaleDown: 300 },
+    });
     assert.equal(args.ingress.tls?.clusterIssuer, "letsencrypt-prod");
   });
 

@@ -9,7 +9,17 @@ export interface AutoscalingConfig {
   maxReplicas: number;
   cpuUtilization: number;
   memoryUtilization: number;
+  /** How long a higher (lower) count must be recommended before pods are added (removed). */
+  stabilizationSeconds: { scaleUp: number; scaleDown: number };
 }
+
+/** How fast the HPA may change the count once its stabilization window has passed. */
+export const SCALING_RATE = {
+  /** Double per minute: capacity arrives within a minute or two of a sustained rise. */
+  scaleUp: { type: "Percent", value: 100, periodSeconds: 60 },
+  /** A tenth per minute (at least one pod): the count comes down gently. */
+  scaleDown: { type: "Percent", value: 10, periodSeconds: 60 },
+} as const;
 
 export interface ScaleTarget {
   apiVersion: pulumi.Input<string>;
@@ -31,10 +41,16 @@ export function hpaSpec(
     maxReplicas: autoscaling.maxReplicas,
     metrics: [utilization("cpu", autoscaling.cpuUtilization), utilization("memory", autoscaling.memoryUtilization)],
     behavior: {
-      // Scale up fast (double per minute), scale down slowly (a tenth per minute, after five
-      // quiet minutes) so a short lull does not throw away capacity the next burst needs.
-      scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: "Percent", value: 100, periodSeconds: 60 }] },
-      scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] },
+      // Scale up fast, scale down slowly (by default after five quiet minutes), so a short lull
+      // does not throw away capacity the next burst needs.
+      scaleUp: {
+        stabilizationWindowSeconds: autoscaling.stabilizationSeconds.scaleUp,
+        policies: [SCALING_RATE.scaleUp],
+      },
+      scaleDown: {
+        stabilizationWindowSeconds: autoscaling.stabilizationSeconds.scaleDown,
+        policies: [SCALING_RATE.scaleDown],
+      },
     },
   };
 }

@@ -927,6 +927,25 @@ describe("stack config validation", () => {
     assert.match(errors[0], /\[secret\]/);
   });
 
+  it("warns, without refusing, of staging's plain-text connections and prod's unchecked TLS", () => {
+    const staging = validateConfig(
+      raw(withConfig(prodInput(), { environment: "staging", redisUrl: "redis://redis.internal:6379/0" }, ["redisUrl"])),
+    );
+    assert.ok(staging.ok);
+    assert.deepEqual(staging.warnings, [
+      "api-stack:redisUrl: connects without TLS; prod refuses that. " +
+        "Use rediss:// with ssl_cert_reqs=required (or none: encrypted, the server unchecked).",
+    ]);
+    const unchecked = "postgresql://app:unit-test-db-password@db.internal:5432/app?sslmode=require";
+    const prod = validateConfig(raw(withConfig(prodInput(), { databaseUrl: unchecked }, ["databaseUrl"])));
+    assert.ok(prod.ok);
+    assert.match(
+      prod.warnings.join("\n"),
+      /api-stack:databaseUrl: encrypted, but the server's certificate is not checked/,
+    );
+    assert.ok(!prod.warnings.join("\n").includes("unit-test-db-password"));
+  });
+
   it("ignores keys of other namespaces (providers, pulumi)", () => {
     assert.deepEqual(errorsOf(withRaw(prodInput(), { "kubernetes:context": "kind-dev" })), []);
   });

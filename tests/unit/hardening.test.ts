@@ -2,6 +2,9 @@
 // NetworkPolicies, the apps' environment contract, immutable settings, release Jobs, the worker,
 // what every container declares, backups, and image signatures before anything is registered.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import {
   asManifest,
   devInput,
@@ -253,6 +256,28 @@ describe("image signatures before anything is registered (mocks)", () => {
     it("is refused as a rollback target too", async () => {
       const run = await execute(withConfig(prodInput(), { rollbackTo: DIGEST_REF }), { stack: "prod" });
       assert.match(String(run.error?.message), /api-stack:rollbackTo: image .* is not verified as signed/);
+      assert.deepEqual(
+        run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"),
+        [],
+      );
+    });
+  });
+
+  describe("a backup image the signer did not sign", () => {
+    // cosign as it answers when every image but the backup's is signed.
+    withCosign(() => {
+      const bin = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cosign-")), "cosign");
+      const script = `case "$*" in *postgres*) echo "Error: no signatures found" >&2; exit 1;; esac\necho '[{}]'`;
+      fs.writeFileSync(bin, `#!/usr/bin/env bash\n${script}\n`, { mode: 0o755 });
+      return bin;
+    });
+    it("is refused before anything is registered: it reads DATABASE_URL", async () => {
+      const run = await execute(prebuilt(), { stack: "prod" });
+      assert.match(
+        String(run.error?.message),
+        /api-stack:backupImage: image postgres:16-alpine@sha256:[a-f0-9]{64} is not verified/,
+      );
+      assert.doesNotMatch(String(run.error?.message), /api-stack:imageRef/);
       assert.deepEqual(
         run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"),
         [],

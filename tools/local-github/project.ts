@@ -5,6 +5,7 @@
 // and by `npm run ci:local`.
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { localEnvironment, localShape } from "../automation";
@@ -17,6 +18,9 @@ export const NAMESPACES = { dev: "cd-dev", prod: "cd-prod" } as const;
 export type Environment = keyof typeof NAMESPACES;
 export const IMAGE_REPOSITORY = "127.0.0.1:5000/delivery/api";
 const DATABASES = "cd-databases";
+
+/** A secret as the stacks require in prod: 256 random bits, in characters every consumer takes. */
+const strong = () => randomBytes(32).toString("hex");
 
 const required = (name: string) => {
   const value = process.env[name];
@@ -86,14 +90,14 @@ export async function projectGithub(
         namespace: NAMESPACES.dev,
         pullRequestPreview: true,
         config: shape("dev", {}),
-        secrets: { secretKey: "d".repeat(64), devPostgresPassword: "cd-dev-postgres-password" },
+        secrets: { secretKey: strong(), devPostgresPassword: strong(), apiTokens: strong() },
       },
       {
         name: "prod",
         namespace: NAMESPACES.prod,
         // The repository's own public key, committed beside the stack files; two pods fit the node.
         config: shape("prod", { imageSignerKey: "cosign.pub", hpaMinReplicas: 2, hpaMaxReplicas: 2 }),
-        secrets: { secretKey: "p".repeat(64), ...databases },
+        secrets: { secretKey: strong(), apiTokens: strong(), ...databases },
       },
     ],
     build: {

@@ -5,9 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import shutil
 import sys
-import tempfile
 
 # Gunicorn reads this file before it changes into the app directory and puts that on sys.path;
 # make the `app` package importable from here regardless of how gunicorn was started.
@@ -83,6 +81,7 @@ forwarded_allow_ips = trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS", "127
 def on_starting(server) -> None:
     # Fail fast in the master, with the readable message, before any worker forks.
     from app.config import load_settings
+    from app.metrics_dir import fresh_multiprocess_dir
     from app.redaction import RedactShareTokens
 
     settings = load_settings()
@@ -90,13 +89,8 @@ def on_starting(server) -> None:
     logging.getLogger("uvicorn.access").addFilter(RedactShareTokens())
     if any(addr.endswith(f":{settings.metrics_port}") for addr in server.cfg.bind):
         raise SystemExit(f"METRICS_PORT: {settings.metrics_port} is the app's port too (GUNICORN_BIND); choose another")
-    # Every worker writes its samples to files here and the master aggregates them (app/metrics.py).
-    # The images set it; anywhere else this master gets a directory of its own. Set before the
-    # workers fork, so they inherit it. Stale files from a previous run would add old counts.
-    prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="prometheus-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = prom_dir
-    shutil.rmtree(prom_dir, ignore_errors=True)
-    os.makedirs(prom_dir, exist_ok=True)
+    # Every worker writes its samples to files there and the master aggregates them (app/metrics.py).
+    fresh_multiprocess_dir()
 
 
 def when_ready(server) -> None:

@@ -50,6 +50,7 @@ from support import (
 
 APP_URL = "http://127.0.0.1:8000"
 METRICS_URL = "http://127.0.0.1:9000/metrics"
+WORKER_METRICS_PORT = 9001
 GRACE_SECONDS = 20  # gunicorn's graceful_timeout in both apps
 OLD_KEY = secrets.token_urlsafe(48)
 NEW_KEY = secrets.token_urlsafe(48)
@@ -367,7 +368,9 @@ def worker(client: docker.DockerClient, image: str, options: dict, migrations: M
     """The worker Deployment's exact command, under the same restrictions as the web container."""
     command = ["celery", "-A", "app.celery", "worker", "-l", "info", "--concurrency", "1"]
     name = f"api-stack-image-test-worker-{RUN_ID}"
-    container = start_restricted(client, image, command, name=name, **options)
+    # Its /metrics on a port of its own: on the host network the web container has METRICS_PORT.
+    metrics = {**options, "environment": {**options["environment"], "METRICS_PORT": str(WORKER_METRICS_PORT)}}
+    container = start_restricted(client, image, command, name=name, **metrics)
     yield container
     remove(container)
 
@@ -382,6 +385,21 @@ def test_worker_counts_the_words_of_a_note_through_redis(api: Container, worker:
     note = create_note("counted by celery", "in a read-only container")
     counted = wait_until(lambda: get(f"{APP_URL}/notes/{note}", headers=AUTH).json()["word_count"] == 8, 60)
     assert counted, f"no word count for note {note}:\n{logs(worker)}"
+
+
+@only("fastapi")
+def test_worker_serves_its_tasks_and_queue_lengths_on_its_metrics_port(api: Container, worker: Container) -> None:
+    note = create_note("counted and measured", "by the worker")
+    url = f"http://127.0.0.1:{WORKER_METRICS_PORT}/metrics"
+
+    def counted() -> bool:
+        try:
+            text = get(url).text
+        except requests.ConnectionError:  # not listening yet
+            return False
+        return 'celery_queue_length{queue="celery"}' in text and 'state="success",task="notes.count_words"' in text
+
+    assert wait_until(counted, 60), f"the worker's metrics never counted the word count of note {note}:\n{logs(worker)}"
 
 
 @only("fastapi")

@@ -14,6 +14,7 @@ from app import worker_health
 from app.config import get_settings
 from app.cpu import available_cpus, concurrency_from_env
 from app.db import Note, make_sync_engine
+from app.metrics_dir import fresh_multiprocess_dir
 
 log = logging.getLogger(__name__)
 WORD = re.compile(r"\w+")
@@ -86,16 +87,66 @@ class Consuming(bootsteps.StartStopStep):
     shutdown = stop
 
 
+class MeasuringQueues(bootsteps.StartStopStep):
+    """Reads the lengths of the queues the worker consumes (app/worker_metrics.py) while the consumer
+    is connected, on the consumer's own timer: the reads never run while the pool forks a child."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        self.timer_entry = None
+
+    def start(self, consumer) -> None:
+        from app.worker_metrics import QUEUE_READ_INTERVAL_SECONDS, QUEUES
+
+        queues = [queue.name for queue in consumer.task_consumer.queues]
+        QUEUES.read(consumer.connection, queues)
+        self.timer_entry = consumer.timer.call_repeatedly(
+            QUEUE_READ_INTERVAL_SECONDS, QUEUES.read, (consumer.connection, queues)
+        )
+
+    def stop(self, consumer) -> None:
+        from app.worker_metrics import QUEUES
+
+        if self.timer_entry is not None:
+            self.timer_entry.cancel()
+            self.timer_entry = None
+        QUEUES.forget()
+
+    shutdown = stop
+
+
 @signals.worker_init.connect
 def _worker_starting(**_kwargs) -> None:
     # Progress starts now (liveness gives the first connection the same time as any other), and a
     # mark left behind by a killed worker in this pod's /tmp must not make this one ready.
     worker_health.heartbeat_file().touch()
     worker_health.consuming_file().unlink(missing_ok=True)
+    # Before the pool forks, which inherits the directory, and before prometheus_client is imported.
+    fresh_multiprocess_dir()
+    from app import metrics
+    from app.worker_metrics import QUEUES
+
+    port = get_settings().metrics_port
+    try:
+        metrics.serve(port, [QUEUES])
+    except OSError as exc:
+        raise SystemExit(f"METRICS_PORT: cannot listen on {port}: {exc.strerror}") from None
+    log.info("metrics on port %s", port)
+
+
+@signals.task_postrun.connect
+def _task_finished(task=None, state=None, **_kwargs) -> None:
+    # In the process that ran the task: a pool child, counting in the shared directory.
+    from app.worker_metrics import task_finished
+
+    task_finished(task.name, state)
 
 
 celery_app = make_celery()
 celery_app.steps["consumer"].add(Consuming)
+celery_app.steps["consumer"].add(MeasuringQueues)
 
 
 @lru_cache(maxsize=1)

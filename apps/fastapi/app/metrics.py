@@ -69,7 +69,8 @@ class PrometheusMiddleware:
 
 def serve(port: int, collectors: Iterable[Collector] = ()) -> ThreadingHTTPServer:
     """Serve GET /metrics on 0.0.0.0:PORT from a background thread of the calling process (the
-    gunicorn master): every worker's samples plus COLLECTORS. Any other path is a 404."""
+    gunicorn master, or the Celery worker's main process): every child's samples plus COLLECTORS.
+    Any other path is a 404."""
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     for collector in collectors:

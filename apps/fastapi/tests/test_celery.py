@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,13 +19,14 @@ from fastapi.testclient import TestClient
 
 from app.worker_health import ALIVE_MAX_AGE_SECONDS
 
-from .conftest import APP_DIR
+from .conftest import APP_DIR, REDIS_URL
 from .helpers import free_port
 
 
 @contextmanager
-def celery_worker(**env_overrides: str) -> Iterator[subprocess.Popen]:
-    # Same command as the Kubernetes worker Deployment, with a single solo process for the test.
+def celery_worker(pool: str = "solo", **env_overrides: str) -> Iterator[subprocess.Popen]:
+    # Same command as the Kubernetes worker Deployment, with a single solo process unless the test
+    # needs the prefork pool; its metrics on a port of its own, as the pod's.
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -35,7 +38,8 @@ def celery_worker(**env_overrides: str) -> Iterator[subprocess.Popen]:
             "-l",
             "info",
             "--pool",
-            "solo",
+            pool,
+            *(["--concurrency", "2"] if pool == "prefork" else []),
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
@@ -43,7 +47,7 @@ def celery_worker(**env_overrides: str) -> Iterator[subprocess.Popen]:
             f"test-{os.getpid()}@%h",
         ],
         cwd=APP_DIR,
-        env={**os.environ, **env_overrides},
+        env={**os.environ, "METRICS_PORT": str(free_port()), **env_overrides},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -211,3 +215,56 @@ def test_time_limits_and_visibility_timeout_come_from_settings() -> None:
     conf = celery_app.conf
     assert (conf.task_time_limit, conf.task_soft_time_limit) == (60, 50)
     assert conf.broker_transport_options["visibility_timeout"] == 300 > conf.task_time_limit
+
+
+def test_the_worker_counts_tasks_of_its_pool_processes_and_reads_its_queues_on_its_metrics_port(
+    client: TestClient, tmp_path: Path
+) -> None:
+    from app.celery import count_words
+
+    port = free_port()
+    metrics = f"http://127.0.0.1:{port}/metrics"
+    env = {"TMPDIR": str(tmp_path), "METRICS_PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom")}
+    with celery_worker("prefork", **env) as worker:
+        wait_until("the queue's length", lambda: 'celery_queue_length{queue="celery"}' in scrape(metrics), worker)
+        note = client.post("/notes", json={"title": "counted in a pool process"}).json()
+        assert count_words.delay(note["id"]).get(timeout=60) == 5
+        # The note's own task and this one, each counted by the child that ran it.
+        wait_until("two counted tasks", lambda: succeeded(scrape(metrics)) >= 2, worker)
+
+
+def scrape(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
+
+
+def succeeded(text: str) -> float:
+    """The count of successful word counts in the exposition TEXT (the multiprocess collector sorts the labels)."""
+    match = re.search(r'^celery_tasks_total\{state="success",task="notes\.count_words"\} (\S+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_queue_lengths_come_from_the_broker_and_none_are_told_without_it() -> None:
+    from kombu import Connection
+
+    from app.worker_metrics import QueueLengths
+
+    queue, missing = f"test-lengths-{os.getpid()}", f"test-missing-{os.getpid()}"
+    with Connection(REDIS_URL) as conn:
+        waiting = conn.SimpleQueue(queue)
+        try:
+            for number in range(3):
+                waiting.put({"number": number})
+            lengths = QueueLengths()
+            lengths.read(Connection(REDIS_URL), [queue, missing])
+            [gauge] = lengths.collect()
+            assert {s.labels["queue"]: s.value for s in gauge.samples} == {queue: 3.0, missing: 0.0}
+        finally:
+            waiting.clear()
+            waiting.close()
+    unreachable = QueueLengths()
+    unreachable.read(Connection(f"redis://127.0.0.1:{free_port()}/0"), [queue])
+    assert next(iter(unreachable.collect())).samples == []

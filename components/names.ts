@@ -3,7 +3,7 @@
 // updated in place, never replaced because a selector moved.
 import { RELEASE_ID_LENGTH } from "./release";
 
-export type Component = "api" | "worker" | "migration" | "backup" | "postgres" | "redis";
+export type Component = "api" | "worker" | "migration" | "backup" | "smoke" | "postgres" | "redis";
 
 export interface NamingInput {
   appName: string;

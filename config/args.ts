@@ -5,7 +5,6 @@ import * as path from "node:path";
 import type { ClusterAccess } from "../components/api/cluster-reader";
 import type { DeliveryConfig } from "../components/api/delivery";
 import { imageLocation, registryOf } from "../components/image/reference";
-import { appImage } from "./rules";
 import type { ApiStackArgs } from "../components/api-stack";
 import type { IngressConfig } from "../components/network/spec";
 import { SecretValue } from "../components/secret";
@@ -13,6 +12,7 @@ import type { AppEnvironment } from "../components/settings/spec";
 import type { Signer } from "../components/image/signature";
 import { backupsOn } from "./hardening-rules";
 import { DEFAULT_BASE_IMAGE, type Values } from "./keys";
+import { appImage, postPromotionOn, scaleDownDelayOf } from "./rules";
 import { manifestForm, verifiedManifestFile, type ManifestForm } from "./manifest";
 
 export interface ProgramConfig {
@@ -156,6 +156,10 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
         }
       : undefined,
     delivery: delivery(v),
+    monitoring:
+      v.monitoring === "prometheusOperator"
+        ? { kind: v.monitoring, selectorLabels: v.monitoringLabels, alerts: thresholds(v) }
+        : { kind: v.monitoring },
     argoRolloutsManifest: manifestSource(manifest, resolve),
     ingress: v.ingressEnabled ? exposure(v) : undefined,
     backup: backupsOn(v)
@@ -256,8 +260,13 @@ function exposure(v: Values): IngressConfig {
       };
 }
 
+/** What fails a release analysis, and what the API alerts above. */
+function thresholds(v: Values) {
+  return { maxErrorRatio: v.maxErrorRatePercent / 100, maxLatencyP99Seconds: v.maxLatencyP99Milliseconds / 1000 };
+}
+
 function delivery(v: Values): DeliveryConfig {
-  const analysis = () => ({ prometheusAddress: v.prometheusAddress!, maxErrorRatio: v.maxErrorRatePercent / 100 });
+  const analysis = () => ({ prometheusAddress: v.prometheusAddress!, ...thresholds(v) });
   switch (v.strategy) {
     case "rolling":
       return { strategy: "rolling" };
@@ -266,9 +275,9 @@ function delivery(v: Values): DeliveryConfig {
         strategy: "blueGreen",
         promote: v.promote,
         autoPromote: v.autoPromote,
-        scaleDownDelaySeconds: v.scaleDownDelaySeconds,
-        prePromotionAnalysis: v.prePromotionAnalysis,
-        postPromotionAnalysis: v.postPromotionAnalysis ? analysis() : undefined,
+        scaleDownDelaySeconds: scaleDownDelayOf(v),
+        prePromotionAnalysis: v.prePromotionAnalysis ? { command: v.smokeCommand } : undefined,
+        postPromotionAnalysis: postPromotionOn(v) ? analysis() : undefined,
         releaseTimeoutSeconds: v.releaseTimeoutSeconds,
       };
     case "canary":

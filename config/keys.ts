@@ -6,6 +6,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { DNS_LABEL_MAX_LENGTH, LABEL_KEY, LABEL_VALUE, LONGEST_NAME_SUFFIX_LENGTH } from "../components/names";
+import { postPromotionScaleDownDelaySeconds } from "../components/api/delivery";
 import { DIGEST_REF_PATTERN, IMAGE_REPOSITORY, REGISTRY } from "../components/image/reference";
 import { GITHUB_ACTIONS_ISSUER } from "../components/image/signature";
 import { RELEASE_ID_LENGTH, RELEASE_ID_PATTERN } from "../components/release";
@@ -638,21 +639,33 @@ export const KEYS = {
   scaleDownDelaySeconds: {
     ...integer(0, 3600),
     description:
-      "blueGreen: how long the previous release keeps running after a promotion, " +
-      "for in-flight requests and quick rollback.",
-    default: 30,
+      "blueGreen: how long the previous release keeps running after a promotion, for in-flight requests and " +
+      "rollback; with postPromotionAnalysis it must outlast the analysis, which rolls back to it. " +
+      `Default: 30, or ${postPromotionScaleDownDelaySeconds()} with postPromotionAnalysis.`,
   },
   prePromotionAnalysis: {
     ...flag(),
     description:
-      "blueGreen: before promotion, smoke-test the preview Service's /health/ready; a failure aborts the release.",
+      "blueGreen: before promotion, run smokeCommand in a Job of the app's image against the preview Service; " +
+      "a failure aborts the release.",
     default: true,
+  },
+  smokeCommand: {
+    kind: "array",
+    schema: command,
+    allowed: 'a non-empty JSON list of strings, such as ["python", "-m", "app.smoke"]',
+    description:
+      "blueGreen prePromotionAnalysis: the smoke test, a command of the app's image that gets the preview's base " +
+      "URL as its last argument, walks a key user flow through it with a token of API_TOKENS and leaves no data " +
+      'behind; exit 0 when the flow works (Django: ["python", "manage.py", "smoke"]).',
+    default: ["python", "-m", "app.smoke"],
   },
   postPromotionAnalysis: {
     ...flag(),
     description:
-      "blueGreen: after promotion, watch the 5xx ratio in Prometheus; a failure rolls back to the previous release.",
-    default: false,
+      "blueGreen: after promotion, check the new release's 5xx ratio and p99 latency in Prometheus for about " +
+      "3 minutes; a failure rolls back to the previous release (kept by scaleDownDelaySeconds). " +
+      "Default: true in prod, false elsewhere.",
   },
   canarySteps: {
     kind: "object",
@@ -691,14 +704,44 @@ export const KEYS = {
   prometheusAddress: {
     kind: "string",
     schema: urlWithScheme("http", "https"),
-    allowed: "an http(s) URL of a Prometheus server, such as http://prometheus.monitoring:9090",
-    description: "Prometheus the release analysis queries. Required for canary and for postPromotionAnalysis.",
+    allowed: "an http(s) URL of a Prometheus server, such as http://prometheus-operated.monitoring.svc:9090",
+    description: "Prometheus the release analyses query. Required for canary and for postPromotionAnalysis.",
   },
   maxErrorRatePercent: {
     ...integer(1, 100, "percent"),
     description:
-      "Analysis fails, and the release aborts, when more than this share of the new release's responses are 5xx.",
+      "Analysis fails, and the release aborts, when more than this share of the new release's responses are 5xx; " +
+      "with monitoring prometheusOperator the API alerts above it too.",
     default: 5,
+  },
+  maxLatencyP99Milliseconds: {
+    ...integer(10, 10_000, "milliseconds; the app's largest latency bucket is 10 s"),
+    description:
+      "Analysis fails, and the release aborts, when the new release's p99 response time exceeds this; " +
+      "with monitoring prometheusOperator the API alerts above it too.",
+    default: 1000,
+  },
+  monitoring: {
+    ...oneOf("prometheusOperator", "annotations", "none"),
+    description:
+      "How Prometheus finds the app's metrics. prometheusOperator (kube-prometheus-stack): PodMonitors of the API " +
+      "and the worker that carry the labels the analyses select by, and a PrometheusRule with the app's alerts; " +
+      "the Operator's CRDs must exist, so a cluster without them fails the update at once instead of analysing " +
+      "releases without data. annotations: prometheus.io/* pod annotations, for a Prometheus configured to scrape " +
+      "by them and to keep the pod labels (docs/traffic.md). none: neither, and no analysis. " +
+      "Every mode but none annotates the pods too.",
+    default: "prometheusOperator",
+  },
+  monitoringLabels: {
+    kind: "object",
+    schema: z.record(z.string().regex(LABEL_KEY), z.string().regex(LABEL_VALUE)),
+    allowed: 'a JSON object of Kubernetes labels, such as {"release": "kube-prometheus-stack"}',
+    description:
+      "monitoring prometheusOperator: labels on the PodMonitors and the PrometheusRule, which the team's " +
+      "Prometheus selects them by (its podMonitorSelector and ruleSelector). The default is what " +
+      "kube-prometheus-stack installed as release kube-prometheus-stack selects; a Prometheus with empty " +
+      "selectors takes them whatever their labels.",
+    default: { release: "kube-prometheus-stack" },
   },
   backupEnabled: {
     ...flag(),

@@ -3,7 +3,7 @@
 // every key has been parsed on its own; a rule does not speak about a key that was itself
 // invalid, so every message is about a real conflict, not an echo of a parse error.
 import * as path from "node:path";
-import { ERROR_RATE, errorRateCheckSeconds } from "../components/api/delivery";
+import { analysisCheckSeconds, postPromotionScaleDownDelaySeconds, RELEASE_ANALYSIS } from "../components/api/delivery";
 import { imageLocation, registryServes } from "../components/image/reference";
 import { HARDENING_RULES } from "./hardening-rules";
 import { KEYS, type KeyName, type KeySpec, type Values } from "./keys";
@@ -26,9 +26,22 @@ const BLUE_GREEN_KEYS = [
   "autoPromote",
   "scaleDownDelaySeconds",
   "prePromotionAnalysis",
+  "smokeCommand",
   "postPromotionAnalysis",
   "previewHost",
 ] as const;
+
+/** Whether blue-green releases get the post-promotion check: postPromotionAnalysis, on by default in prod. */
+export const postPromotionOn = (v: Partial<Values>) =>
+  v.strategy === "blueGreen" && (v.postPromotionAnalysis ?? v.environment === "prod");
+/** Whether a release is analysed in Prometheus: every canary, and blue-green with the post-promotion check. */
+const analysed = (v: Partial<Values>) => v.strategy === "canary" || postPromotionOn(v);
+/**
+ * scaleDownDelaySeconds, or its default: 30 s for in-flight requests, or long enough for the
+ * post-promotion check to roll back to the previous release.
+ */
+export const scaleDownDelayOf = (v: Partial<Values>) =>
+  v.scaleDownDelaySeconds ?? (postPromotionOn(v) ? postPromotionScaleDownDelaySeconds() : 30);
 
 const INGRESS_ONLY_KEYS = [
   "ingressClassName",
@@ -281,16 +294,16 @@ export const RULES: readonly Rule[] = [
   },
   {
     rule:
-      "canary needs prometheusAddress and an Ingress (ingressEnabled, exposure ingress); " +
-      "its setWeight steps increase, and its pauses from the first " +
-      `setWeight on last at least ${(ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds) / 60} minutes, ` +
+      "canary needs an Ingress (ingressEnabled, exposure ingress); " +
+      "its setWeight steps increase, and its pauses from the first setWeight on last at least " +
+      `${(RELEASE_ANALYSIS.initialDelaySeconds + RELEASE_ANALYSIS.intervalSeconds) / 60} minutes, ` +
       "so the analysis measures the canary's own traffic before it can pass.",
-    keys: ["strategy", "prometheusAddress", "ingressEnabled", "exposure", "canarySteps"],
-    check: ({ v, usable, need, full }) => {
+    keys: ["strategy", "ingressEnabled", "exposure", "canarySteps"],
+    check: ({ v, usable, full }) => {
       if (v.strategy !== "canary") {
         return [];
       }
-      const problems = need("prometheusAddress", `when ${full("strategy")} is canary, for the error-rate analysis`);
+      const problems: string[] = [];
       if (!v.ingressEnabled) {
         problems.push(
           `${full("strategy")}: canary shifts traffic on the API's Ingress (Argo Rollouts' NGINX router), ` +
@@ -316,12 +329,12 @@ export const RULES: readonly Rule[] = [
         const measured = steps
           .slice(steps.findIndex((step) => "setWeight" in step))
           .reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0);
-        const needed = ERROR_RATE.initialDelaySeconds + ERROR_RATE.intervalSeconds;
+        const needed = RELEASE_ANALYSIS.initialDelaySeconds + RELEASE_ANALYSIS.intervalSeconds;
         if (measured < needed) {
           problems.push(
             `${full("canarySteps")}: the pauses after the first setWeight last ${measured} s; ` +
               `they must last at least ${needed} s, ` +
-              "so the error-rate analysis measures the canary's traffic before the release can complete.",
+              "so the analysis measures the canary's traffic before the release can complete.",
           );
         }
       }
@@ -332,7 +345,7 @@ export const RULES: readonly Rule[] = [
     rule:
       "releaseTimeoutSeconds only with strategy blueGreen or canary, and longer than the canary pauses or the " +
       "post-promotion analysis.",
-    keys: ["strategy", "releaseTimeoutSeconds", "canarySteps", "postPromotionAnalysis"],
+    keys: ["environment", "strategy", "releaseTimeoutSeconds", "canarySteps", "postPromotionAnalysis"],
     check: ({ v, usable, refuse, full }) => {
       if (v.strategy === "rolling") {
         return refuse(
@@ -349,8 +362,8 @@ export const RULES: readonly Rule[] = [
               v.canarySteps!.reduce((sum, step) => sum + ("pause" in step ? seconds(step.pause.duration) : 0), 0),
               `the pauses of ${full("canarySteps")}`,
             ]
-          : v.postPromotionAnalysis
-            ? [errorRateCheckSeconds(), `the post-promotion analysis (${full("postPromotionAnalysis")})`]
+          : postPromotionOn(v)
+            ? [analysisCheckSeconds(), `the post-promotion analysis (${full("postPromotionAnalysis")})`]
             : [0, ""];
       return planned >= v.releaseTimeoutSeconds!
         ? [
@@ -361,17 +374,58 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
-    rule: "postPromotionAnalysis needs prometheusAddress; prometheusAddress is refused while no analysis uses it.",
-    keys: ["strategy", "postPromotionAnalysis", "prometheusAddress"],
-    check: ({ v, given, need, refuse, full }) => [
-      ...(v.strategy === "blueGreen" && v.postPromotionAnalysis
-        ? need("prometheusAddress", `when ${full("postPromotionAnalysis")} is true`)
+    rule:
+      "The release analyses (strategy canary; blueGreen with postPromotionAnalysis, on by default in prod) " +
+      "need prometheusAddress and monitoring other than none. A stack file may name its Prometheus whatever " +
+      "the strategy (prod's does).",
+    keys: ["environment", "strategy", "postPromotionAnalysis", "prometheusAddress", "monitoring"],
+    check: ({ v, given, need, full }) => {
+      if (!analysed(v)) {
+        return [];
+      }
+      const on = given("postPromotionAnalysis") ? "set" : "prod's default";
+      const why =
+        v.strategy === "canary"
+          ? `when ${full("strategy")} is canary`
+          : `when ${full("postPromotionAnalysis")} is on (${on})`;
+      return [
+        ...need("prometheusAddress", `${why}, for the release analysis`),
+        ...(v.monitoring === "none"
+          ? [
+              `${full("monitoring")}: none leaves Prometheus without the app's series, and the release analysis ` +
+                `${why} would never decide; choose prometheusOperator or annotations` +
+                (v.strategy === "canary" ? "." : `, or set ${full("postPromotionAnalysis")} to false.`),
+            ]
+          : []),
+      ];
+    },
+  },
+  {
+    rule:
+      "With the post-promotion analysis, scaleDownDelaySeconds is at least " +
+      `${postPromotionScaleDownDelaySeconds()}: the previous release still runs when the analysis rolls back to it.`,
+    keys: ["environment", "strategy", "postPromotionAnalysis", "scaleDownDelaySeconds"],
+    check: ({ v, given, full }) => {
+      const needed = postPromotionScaleDownDelaySeconds();
+      return postPromotionOn(v) && given("scaleDownDelaySeconds") && v.scaleDownDelaySeconds! < needed
+        ? [
+            `${full("scaleDownDelaySeconds")}: ${v.scaleDownDelaySeconds} s scales the previous release down before ` +
+              `the post-promotion analysis (${full("postPromotionAnalysis")}) can roll back to it; ` +
+              `it must be at least ${needed} s (the analysis' ${analysisCheckSeconds()} s and one interval), ` +
+              "or unset.",
+          ]
+        : [];
+    },
+  },
+  {
+    rule: "monitoringLabels only with monitoring prometheusOperator; smokeCommand only with prePromotionAnalysis.",
+    keys: ["monitoring", "monitoringLabels", "prePromotionAnalysis", "smokeCommand"],
+    check: ({ v, refuse, full }) => [
+      ...(v.monitoring !== "prometheusOperator"
+        ? refuse("monitoringLabels", `unless ${full("monitoring")} is prometheusOperator (it is ${v.monitoring})`)
         : []),
-      ...(given("prometheusAddress") && !(v.strategy === "canary" || v.postPromotionAnalysis)
-        ? refuse(
-            "prometheusAddress",
-            "while no analysis uses it (strategy canary, or blueGreen with postPromotionAnalysis)",
-          )
+      ...(v.prePromotionAnalysis === false
+        ? refuse("smokeCommand", `while ${full("prePromotionAnalysis")} is false (no smoke test runs)`)
         : []),
     ],
   },

@@ -423,6 +423,70 @@ const INVALID: Array<{
     key: "releaseTimeoutSeconds",
     says: /600 s is not longer than the pauses of api-stack:canarySteps, 1200 s/,
   },
+  // the release analyses and the monitoring they read (docs/traffic.md)
+  {
+    name: "canary without Prometheus",
+    base: prodInput,
+    set: { strategy: "canary", prometheusAddress: undefined },
+    key: "prometheusAddress",
+    says: /is required when api-stack:strategy is canary, for the release analysis/,
+  },
+  {
+    name: "prod's post-promotion analysis without Prometheus",
+    base: prodInput,
+    set: { prometheusAddress: undefined },
+    key: "prometheusAddress",
+    says: /is required when api-stack:postPromotionAnalysis is on \(prod's default\)/,
+  },
+  {
+    name: "an analysis that could read no series",
+    base: prodInput,
+    set: { monitoring: "none" },
+    key: "monitoring",
+    says: /none leaves Prometheus without the app's series.*or set api-stack:postPromotionAnalysis to false/,
+  },
+  {
+    name: "monitoring outside the list",
+    base: devInput,
+    set: { monitoring: "prometheus" },
+    key: "monitoring",
+    says: /one of prometheusOperator, annotations, none/,
+  },
+  {
+    name: "the previous release scaled down before the post-promotion analysis can roll back",
+    base: prodInput,
+    set: { scaleDownDelaySeconds: 30 },
+    key: "scaleDownDelaySeconds",
+    says: /must be at least 240 s \(the analysis' 180 s and one interval\)/,
+  },
+  {
+    name: "monitoring labels without the Prometheus Operator",
+    base: devInput,
+    set: { monitoring: "annotations", monitoringLabels: { release: "prometheus" } },
+    key: "monitoringLabels",
+    says: /unless api-stack:monitoring is prometheusOperator \(it is annotations\)/,
+  },
+  {
+    name: "monitoring labels that are not labels",
+    base: devInput,
+    set: { monitoringLabels: { "not a label": "x" } },
+    key: "monitoringLabels",
+    says: /a JSON object of Kubernetes labels/,
+  },
+  {
+    name: "a smoke command without the smoke test",
+    base: prodInput,
+    set: { prePromotionAnalysis: false, smokeCommand: ["python", "manage.py", "smoke"] },
+    key: "smokeCommand",
+    says: /while api-stack:prePromotionAnalysis is false/,
+  },
+  {
+    name: "a latency threshold no quantile of the app's histogram can cross",
+    base: prodInput,
+    set: { maxLatencyP99Milliseconds: 20_000 },
+    key: "maxLatencyP99Milliseconds",
+    says: /an integer from 10 to 10000 \(milliseconds; the app's largest latency bucket is 10 s\)/,
+  },
   {
     name: "release timeout with a Deployment",
     base: prodInput,
@@ -872,6 +936,30 @@ describe("stack config validation", () => {
       stabilizationSeconds: { scaleUp: 60, scaleDown: 300 },
     });
     assert.equal(args.ingress.tls?.clusterIssuer, "letsencrypt-prod");
+  });
+
+  it("checks prod's promotions against Prometheus by default, keeping the previous release to roll back to", () => {
+    const prod = validateConfig(raw(prodInput()));
+    assert.ok(prod.ok);
+    const delivery = prod.config.args.delivery;
+    assert.ok(delivery.strategy === "blueGreen");
+    assert.deepEqual(delivery.postPromotionAnalysis, {
+      prometheusAddress: "http://prometheus-operated.monitoring.svc:9090",
+      maxErrorRatio: 0.05,
+      maxLatencyP99Seconds: 1,
+    });
+    assert.equal(delivery.scaleDownDelaySeconds, 240);
+    assert.deepEqual(delivery.prePromotionAnalysis, { command: ["python", "-m", "app.smoke"] });
+    assert.deepEqual(prod.config.args.monitoring, {
+      kind: "prometheusOperator",
+      selectorLabels: { release: "kube-prometheus-stack" },
+      alerts: { maxErrorRatio: 0.05, maxLatencyP99Seconds: 1 },
+    });
+    const dev = validateConfig(raw(withConfig(devInput(), { strategy: "blueGreen" })));
+    assert.ok(dev.ok);
+    assert.ok(dev.config.args.delivery.strategy === "blueGreen");
+    assert.equal(dev.config.args.delivery.postPromotionAnalysis, undefined);
+    assert.equal(dev.config.args.delivery.scaleDownDelaySeconds, 30);
   });
 
   it("hands the apps ENVIRONMENT in their own spelling", () => {

@@ -156,8 +156,9 @@ function signedLocally(imageRef: string, local: LocalEnvironment): string {
  * of the cluster the stack file is written for: its ingress controller (Traefik), whose pod
  * network is trusted for forwarded headers; for dev, locally built Postgres and Redis images; for
  * prod, the local CA, the locally built backup image, the pod network as the "external"
- * databases' network (their stand-ins run in the cluster), the local signing key and CPU requests
- * that fit one small node. The stack files name none of this (tests/unit/stacks.test.ts).
+ * databases' network (their stand-ins run in the cluster), the local signing key, CPU requests
+ * that fit one small node, and no post-promotion analysis. The stack files name none of this
+ * (tests/unit/stacks.test.ts).
  */
 export function localShape(
   stack: "dev" | "prod",
@@ -169,6 +170,7 @@ export function localShape(
     imageRepository: _repository,
     imageBuildArgs: _buildArgs,
     imageSignerIdentity: _identity,
+    prometheusAddress: _prometheus,
     ...values
   } = stackFileValues(stack);
   const cluster: ConfigValues = {
@@ -189,6 +191,10 @@ export function localShape(
           // Prod's requests are sized for a real cluster: with a blue-green release's two sets of
           // pods beside the add-ons they would not fit the one 2-core node.
           cpuRequest: "100m",
+          // Prod checks each promoted release against its users' traffic (prometheusAddress, left
+          // out above); the local prod stacks promote without users, which the check rightly finds
+          // inconclusive (docs/traffic.md). tests/e2e/delivery.test.ts runs the check under load.
+          postPromotionAnalysis: false,
         };
   return { ...values, ...overlay, imageRef, ...secrets };
 }

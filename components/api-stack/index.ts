@@ -7,6 +7,8 @@ import type { ReleaseState } from "../api/release-state";
 import { DevServices } from "../dev-services";
 import { devServiceUrls, POSTGRES, REDIS, type DevServicesConfig } from "../dev-services/spec";
 import { Image, type ImageBuild, type ImagePrebuilt } from "../image";
+import { Monitoring } from "../monitoring";
+import type { MonitoringConfig } from "../monitoring/spec";
 import { naming as makeNaming, type NamingInput } from "../names";
 import { NetworkPolicies } from "../network-policy";
 import type { NetworkPolicyConfig } from "../network-policy/spec";
@@ -66,6 +68,8 @@ export interface ApiStackArgs {
   /** Unset: no HPA. */
   autoscaling?: AutoscalingConfig;
   delivery: DeliveryConfig;
+  /** How Prometheus finds the app's metrics (PodMonitors, annotations or neither), and the alerts. */
+  monitoring: MonitoringConfig;
   argoRolloutsManifest?: string;
   ingress?: IngressConfig;
   backup?: WorkloadArgs["backup"];
@@ -174,10 +178,15 @@ export class ApiStack extends pulumi.ComponentResource {
           config: args.networkPolicy,
           ports: PORT_NAMES,
           devServices: args.devServices ? { postgres: POSTGRES.port, redis: REDIS.port } : undefined,
+          worker: args.worker !== undefined,
+          smokeTest: args.delivery.strategy === "blueGreen" && args.delivery.prePromotionAnalysis !== undefined,
         },
         child,
       );
     }
+    // Every mode but none describes the scrape on the pods too: an operator-run Prometheus ignores the
+    // annotations, and they keep the pods scrapeable by one that reads them.
+    const metrics = { port: args.settings.metricsPort, annotate: args.monitoring.kind !== "none" };
     // The worker runs the release that serves users, which only the Api knows once its release
     // has settled: its image is resolved after the Api below.
     const serving = args.worker ? pulumi.deferredOutput<string>() : undefined;
@@ -196,9 +205,27 @@ export class ApiStack extends pulumi.ComponentResource {
         migration: rollback ? undefined : args.migration,
         imagePull: args.imagePull,
         worker: args.worker && serving ? { ...args.worker, image: serving[0] } : undefined,
+        workerMetrics: metrics,
       },
       { parent: this, dependsOn: devServices ? [settings, devServices] : [settings] },
     );
+    // Before the API, so the analysis of the first release after the monitors appear has its series.
+    const monitoring =
+      args.monitoring.kind === "prometheusOperator"
+        ? [
+            new Monitoring(
+              name,
+              {
+                naming,
+                namespace: args.namespace,
+                selectorLabels: args.monitoring.selectorLabels,
+                alerts: args.monitoring.alerts,
+                worker: args.worker !== undefined,
+              },
+              { parent: this, dependsOn: [namespace] },
+            ),
+          ]
+        : [];
 
     const readRelease = args.readRelease ?? clusterReleaseReader();
     const api = new Api(
@@ -214,7 +241,7 @@ export class ApiStack extends pulumi.ComponentResource {
         imagePullSecret: workload.pullSecret?.metadata.name,
         resources,
         runAsUser: args.pods.runAsUser,
-        metricsPort: args.settings.metricsPort,
+        metrics,
         terminationGracePeriodSeconds: args.api.terminationGracePeriodSeconds,
         preStopSleepSeconds: args.api.preStopSleepSeconds,
         replicas: args.api.replicas,
@@ -226,7 +253,7 @@ export class ApiStack extends pulumi.ComponentResource {
         gates: workload.gates,
         readRelease,
       },
-      { parent: this, dependsOn: [namespace] },
+      { parent: this, dependsOn: [namespace, ...monitoring] },
     );
     if (serving) {
       const worker: ReleaseTarget = {

@@ -1,10 +1,20 @@
 import { strict as assert } from "node:assert";
 import { naming } from "../names";
 import { blueGreen, ref, type Canary } from "../../tests/support/delivery-fixtures";
-import { ERROR_RATE, errorRateCheckSeconds, errorRateTemplateSpec, rolloutSpec } from "./delivery";
+import {
+  analysisCheckSeconds,
+  errorRateTemplateSpec,
+  latencyTemplateSpec,
+  postPromotionScaleDownDelaySeconds,
+  RELEASE_ANALYSIS,
+  rolloutSpec,
+  SMOKE_TIMEOUT_SECONDS,
+  SMOKE_URL_ARG,
+  smokeTemplateSpec,
+} from "./delivery";
 
 const NEW = ref("b");
-const ANALYSIS = { prometheusAddress: "http://p:9090", maxErrorRatio: 0.02 };
+const ANALYSIS = { prometheusAddress: "http://p:9090", maxErrorRatio: 0.02, maxLatencyP99Seconds: 0.5 };
 
 describe("rolloutSpec", () => {
   const n = naming({ appName: "api", environment: "prod", appVersion: "1", project: "api-stack" });
@@ -27,7 +37,7 @@ describe("rolloutSpec", () => {
     assert.equal(bg.scaleDownDelaySeconds, 30);
     assert.deepEqual(bg.prePromotionAnalysis, {
       templates: [{ templateName: "api-smoke" }],
-      args: [{ name: "url", value: "http://api-preview.api-prod.svc:80/health/ready" }],
+      args: [{ name: "url", value: "http://api-preview.api-prod.svc:80" }],
     });
     assert.equal(bg.postPromotionAnalysis, undefined);
   });
@@ -46,17 +56,17 @@ describe("rolloutSpec", () => {
     assert.equal(spec.strategy.canary.stableService, "api");
     assert.equal(spec.strategy.canary.canaryService, "api-canary");
     assert.deepEqual(spec.strategy.canary.steps, steps);
-    assert.deepEqual(spec.strategy.canary.analysis.templates, [{ templateName: "api-error-rate" }]);
+    assert.deepEqual(spec.strategy.canary.analysis.templates, [
+      { templateName: "api-error-rate" },
+      { templateName: "api-latency" },
+    ]);
     assert.deepEqual(spec.strategy.canary.analysis.args, [
       { name: "release-hash", valueFrom: { podTemplateHashValue: "Latest" } },
     ]);
   });
 
   it("queries the 5xx ratio of the new release's pods against the configured threshold", () => {
-    const spec = errorRateTemplateSpec(n, "api-prod", {
-      prometheusAddress: "http://p:9090",
-      maxErrorRatio: 0.02,
-    }) as any;
+    const spec = errorRateTemplateSpec(n, "api-prod", ANALYSIS) as any;
     const metric = spec.metrics[0];
     assert.equal(metric.provider.prometheus.address, "http://p:9090");
     assert.match(metric.provider.prometheus.query, /status=~"5\.\."/);
@@ -98,7 +108,7 @@ describe("rolloutSpec", () => {
     assert.equal(spec.strategy.canary.analysis.startingStep, 2);
   });
 
-  it("checks blue-green's promoted release with the error-rate template", () => {
+  it("checks blue-green's promoted release with the error-rate and latency templates", () => {
     const spec = rolloutSpec({
       naming: n,
       namespace: "api-prod",
@@ -107,7 +117,10 @@ describe("rolloutSpec", () => {
       template,
       promoted: true,
     }) as any;
-    assert.deepEqual(spec.strategy.blueGreen.postPromotionAnalysis.templates, [{ templateName: "api-error-rate" }]);
+    assert.deepEqual(spec.strategy.blueGreen.postPromotionAnalysis.templates, [
+      { templateName: "api-error-rate" },
+      { templateName: "api-latency" },
+    ]);
   });
 
   it("leaves spec.replicas out when an autoscaler owns it, and sets it otherwise", () => {
@@ -180,17 +193,67 @@ describe("errorRateTemplateSpec", () => {
   });
 
   it("lets Prometheus see the new pods before the first measurement", () => {
-    assert.equal(metricOf().initialDelay, `${ERROR_RATE.initialDelaySeconds}s`);
+    assert.equal(metricOf().initialDelay, `${RELEASE_ANALYSIS.initialDelaySeconds}s`);
   });
 
   it("measures until the rollout ends by default, and a fixed number of times as a bounded check", () => {
     assert.equal(metricOf().count, undefined);
-    const check = metricOf(ERROR_RATE.checkCount);
-    assert.equal(check.count, ERROR_RATE.checkCount);
-    assert.equal(check.interval, `${ERROR_RATE.intervalSeconds}s`);
+    const check = metricOf(RELEASE_ANALYSIS.checkCount);
+    assert.equal(check.count, RELEASE_ANALYSIS.checkCount);
+    assert.equal(check.interval, `${RELEASE_ANALYSIS.intervalSeconds}s`);
     assert.equal(
-      errorRateCheckSeconds(),
-      ERROR_RATE.initialDelaySeconds + (ERROR_RATE.checkCount - 1) * ERROR_RATE.intervalSeconds,
+      analysisCheckSeconds(),
+      RELEASE_ANALYSIS.initialDelaySeconds + (RELEASE_ANALYSIS.checkCount - 1) * RELEASE_ANALYSIS.intervalSeconds,
     );
+  });
+
+  it("tolerates one bad measurement of a canary, none once every user is on the release", () => {
+    assert.equal(metricOf().failureLimit, 1);
+    assert.equal(metricOf(RELEASE_ANALYSIS.checkCount).failureLimit, 0);
+  });
+
+  it("keeps the previous release until a failed check can roll back to it", () => {
+    assert.ok(postPromotionScaleDownDelaySeconds() > analysisCheckSeconds());
+  });
+});
+
+describe("latencyTemplateSpec", () => {
+  const n = naming({ appName: "api", environment: "prod", appVersion: "1", project: "api-stack" });
+  const metric = (latencyTemplateSpec(n, "api-prod", ANALYSIS) as any).metrics[0];
+
+  it("takes the p99 of the new release's response times from the histogram, against the threshold in seconds", () => {
+    const query: string = metric.provider.prometheus.query;
+    assert.match(query, /^histogram_quantile\(0\.99, sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{/);
+    assert.match(query, /rollouts_pod_template_hash="\{\{args\.release-hash\}\}"/);
+    assert.match(query, /app_kubernetes_io_name="api"/);
+    assert.match(metric.successCondition, /result\[0\] <= 0\.5$/);
+    assert.match(metric.failureCondition, /isNaN/);
+    assert.equal(metric.inconclusiveLimit, 0);
+  });
+
+  it("has a name of its own, so Argo can merge it with the error-rate template into one run", () => {
+    const errorRate = (errorRateTemplateSpec(n, "api-prod", ANALYSIS) as any).metrics[0];
+    assert.notEqual(metric.name, errorRate.name);
+  });
+});
+
+describe("smokeTemplateSpec", () => {
+  const pod = {
+    metadata: {},
+    spec: { containers: [{ name: "smoke", command: ["python", "-m", "app.smoke", SMOKE_URL_ARG] }] },
+  };
+  const metric = (smokeTemplateSpec(pod) as any).metrics[0];
+
+  it("runs the app's smoke command once, as a Job of the given pod, and fails the release on its failure", () => {
+    assert.deepEqual(metric.provider.job.spec.template, pod);
+    assert.equal(metric.provider.job.spec.backoffLimit, 0);
+    assert.equal(metric.provider.job.spec.activeDeadlineSeconds, SMOKE_TIMEOUT_SECONDS);
+    assert.equal(metric.failureLimit, 0);
+    assert.equal(metric.count, undefined, "a Job metric measures once");
+  });
+
+  it("hands the command the preview's URL, an argument the Rollout fills", () => {
+    assert.equal(SMOKE_URL_ARG, "{{args.url}}");
+    assert.deepEqual((smokeTemplateSpec(pod) as any).args, [{ name: "url" }]);
   });
 });

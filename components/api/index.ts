@@ -6,9 +6,9 @@ import type { IngressConfig } from "../network/spec";
 import { Scaling, type ScaledWorkload } from "../scaling";
 import type { AutoscalingConfig } from "../scaling/spec";
 import type { PodEnvironment } from "../settings";
-import { deploymentSpec, podTemplate, type Resources } from "../workload/spec";
+import { deploymentSpec, podTemplate, type PodInput, type Resources } from "../workload/spec";
 import { clusterReleaseReader, type ReleaseReader, type ReleaseTarget } from "./cluster-reader";
-import { rolloutNames, type DeliveryConfig } from "./delivery";
+import { rolloutNames, SMOKE_URL_ARG, type DeliveryConfig } from "./delivery";
 import { capitalize, releaseState, type ReleaseState } from "./release-state";
 import { settledState, type ReleaseOutcome } from "./release-wait";
 import { apiRollout } from "./rollout";
@@ -32,10 +32,10 @@ export interface ApiArgs {
   /** UID and GID of the API pods. Default: the pod builder's RUN_AS_USER. */
   runAsUser?: number;
   /**
-   * Port of /metrics in the pod (METRICS_PORT), which the scrape annotations name. Default: the
-   * pod builder's METRICS_PORT.
+   * Port of /metrics in the pod (METRICS_PORT), which PodMonitors and the scrape annotations name,
+   * and whether the pods carry those annotations.
    */
-  metricsPort?: number;
+  metrics: { port: number; annotate: boolean };
   /** Time a pod gets to drain after SIGTERM. */
   terminationGracePeriodSeconds: number;
   /** Pause before SIGTERM so endpoints stop routing to the pod first. */
@@ -114,19 +114,25 @@ export class Api extends pulumi.ComponentResource {
     // Network and Scaling were children of the ApiStack before this component grouped them.
     const formerParent: pulumi.Alias = { parent: opts?.parent ?? pulumi.rootStackResource };
 
-    const template = podTemplate({
-      naming,
-      component: "api",
-      image: args.image,
-      resources: args.resources,
-      configMapName: args.env.configMapName,
-      secretName: args.env.secretName,
-      serviceAccountName: args.serviceAccountName,
-      imagePullSecret: args.imagePullSecret,
+    // The API's pods, and the smoke test's: the same image, settings, secrets and identity.
+    const pod = (component: "api" | "smoke", extra: Partial<PodInput>) =>
+      podTemplate({
+        naming,
+        component,
+        image: args.image,
+        resources: args.resources,
+        configMapName: args.env.configMapName,
+        secretName: args.env.secretName,
+        serviceAccountName: args.serviceAccountName,
+        imagePullSecret: args.imagePullSecret,
+        terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+        runAsUser: args.runAsUser,
+        ...extra,
+      });
+    const template = pod("api", {
       settingsChecksum: args.env.settingsChecksum,
-      terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
-      runAsUser: args.runAsUser,
-      http: { preStopSleepSeconds: args.preStopSleepSeconds, metricsPort: args.metricsPort },
+      http: { preStopSleepSeconds: args.preStopSleepSeconds },
+      metrics: args.metrics,
       spread: (args.autoscaling?.maxReplicas ?? args.replicas!) > 1,
     });
 
@@ -172,6 +178,7 @@ export class Api extends pulumi.ComponentResource {
         delivery,
         metadata,
         template,
+        smokePod: (command) => pod("smoke", { command: [...command, SMOKE_URL_ARG], restartPolicy: "Never" }),
         image: args.image,
         env: args.env,
         replicas: args.replicas,

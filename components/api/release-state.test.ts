@@ -101,7 +101,7 @@ describe("release state machine (rolling, canary)", () => {
   const canary: DeliveryConfig = {
     strategy: "canary",
     steps: [{ setWeight: 50 }],
-    analysis: { prometheusAddress: "http://p", maxErrorRatio: 0.05 },
+    analysis: { prometheusAddress: "http://p", maxErrorRatio: 0.05, maxLatencyP99Seconds: 1 },
     releaseTimeoutSeconds: 1800,
   };
 

@@ -101,7 +101,7 @@ export function releaseProgress(observation: WorkloadObservation, expected: Expe
   const pauses = (status.pauseConditions ?? []).map((p) => p.reason);
   if (pauses.includes("InconclusiveAnalysis")) {
     return failed(
-      `the error-rate analysis of release ${id} measured no traffic (inconclusive), ` +
+      `the analysis of release ${id} (5xx ratio, p99 latency) measured no traffic (inconclusive), ` +
         `so Argo Rollouts paused Rollout ${rollout} for a decision: ` +
         "check that the release receives requests and Prometheus scrapes them, " +
         `then \`${kubectl("promote")}\` or \`${kubectl("abort")}\``,

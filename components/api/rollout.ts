@@ -10,12 +10,14 @@ import { PROMOTION_ANNOTATION, promotionRecord } from "../release";
 import type { PodEnvironment } from "../settings";
 import type { ReleaseReader, ReleaseTarget } from "./cluster-reader";
 import {
-  ERROR_RATE,
   errorRateTemplateSpec,
+  latencyTemplateSpec,
+  RELEASE_ANALYSIS,
   ROLLOUT_API_VERSION,
   rolloutNames,
   rolloutSpec,
   smokeTemplateSpec,
+  type AnalysisConfig,
   type DeliveryConfig,
 } from "./delivery";
 import { promotes, type ReleaseState } from "./release-state";
@@ -29,6 +31,8 @@ export interface ApiRolloutInput {
   delivery: RolloutDelivery;
   metadata: { name: string; namespace: string; labels: Record<string, string> };
   template: k8s.types.input.core.v1.PodTemplateSpec;
+  /** The smoke test's pod: the app's pod template running `command` (blueGreen prePromotionAnalysis). */
+  smokePod: (command: string[]) => k8s.types.input.core.v1.PodTemplateSpec;
   image: pulumi.Input<string>;
   env: PodEnvironment;
   /** Unset when the HPA owns the count. */
@@ -85,16 +89,19 @@ export function apiRollout(parent: pulumi.Resource, name: string, input: ApiRoll
         { parent, dependsOn: argo },
       ),
     );
+  // The error-rate and latency analyses of the new release: for the whole canary, or as a bounded
+  // check after a blue-green promotion.
+  const analyses = (analysis: AnalysisConfig, count?: number) => {
+    analysisTemplate(names.errorRateTemplate, errorRateTemplateSpec(naming, namespace, analysis, count));
+    analysisTemplate(names.latencyTemplate, latencyTemplateSpec(naming, namespace, analysis, count));
+  };
   if (delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis) {
-    analysisTemplate(names.smokeTemplate, smokeTemplateSpec());
+    analysisTemplate(names.smokeTemplate, smokeTemplateSpec(input.smokePod(delivery.prePromotionAnalysis.command)));
   }
   if (delivery.strategy === "canary") {
-    analysisTemplate(names.errorRateTemplate, errorRateTemplateSpec(naming, namespace, delivery.analysis));
+    analyses(delivery.analysis);
   } else if (delivery.postPromotionAnalysis) {
-    analysisTemplate(
-      names.errorRateTemplate,
-      errorRateTemplateSpec(naming, namespace, delivery.postPromotionAnalysis, ERROR_RATE.checkCount),
-    );
+    analyses(delivery.postPromotionAnalysis, RELEASE_ANALYSIS.checkCount);
   }
 
   // Names its Services literally (rolloutNames), not through their outputs: a Rollout that waited
@@ -138,7 +145,7 @@ export function apiRollout(parent: pulumi.Resource, name: string, input: ApiRoll
           image,
           settingsChecksum,
           waitsForPromotion: delivery.strategy === "blueGreen" && !promotes(plan),
-          prePromotionAnalysis: delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis,
+          prePromotionAnalysis: delivery.strategy === "blueGreen" && delivery.prePromotionAnalysis !== undefined,
         },
         {
           deadlineSeconds: delivery.releaseTimeoutSeconds,

@@ -54,6 +54,39 @@ describe("networkPolicies", () => {
     });
   });
 
+  it("lets the scraper reach the worker's metrics port, when there is a worker", () => {
+    assert.equal(byRole(networkPolicies({ naming: n, config, ports }))["worker-allow-ingress"], undefined);
+    const worker = byRole(networkPolicies({ naming: n, config, ports, worker: true }))["worker-allow-ingress"];
+    assert.deepEqual(worker.podSelector.matchLabels, n.selector("worker"));
+    assert.deepEqual(worker.ingress, [
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: "metrics" }],
+      },
+    ]);
+  });
+
+  it("lets the smoke test's pods reach the API's port and DNS, and nothing else", () => {
+    const policies = byRole(networkPolicies({ naming: n, config, ports, smokeTest: true }));
+    assert.deepEqual(policies["allow-ingress"].ingress[0].from[1], {
+      podSelector: { matchLabels: n.selector("smoke") },
+    });
+    const egress = policies["smoke-allow-egress"];
+    assert.deepEqual(egress.podSelector.matchLabels, n.selector("smoke"));
+    assert.deepEqual(egress.egress[0].to[0].podSelector.matchLabels, { "k8s-app": "kube-dns" });
+    assert.deepEqual(egress.egress[1], {
+      to: [{ podSelector: { matchLabels: n.selector("api") } }],
+      ports: [{ protocol: "TCP", port: "http" }],
+    });
+    assert.equal(egress.egress.length, 2);
+    assert.equal(byRole(networkPolicies({ naming: n, config, ports }))["smoke-allow-egress"], undefined);
+  });
+
   it("lets every app pod resolve names through cluster DNS by the DNS pods' port names and 53", () => {
     const egress = byRole(networkPolicies({ naming: n, config, ports }))["allow-egress"];
     assert.deepEqual(egress.podSelector.matchExpressions, [

@@ -39,6 +39,10 @@ export interface NetworkPolicyInput {
   ports: { http: string; metrics: string };
   /** The dev stack's in-namespace Postgres and Redis: reachable from the app, on their ports. Unset: none. */
   devServices?: { postgres: number; redis: number };
+  /** The Celery worker runs: the scraper reaches its metrics port too. */
+  worker?: boolean;
+  /** The blue-green smoke test runs: its Job's pods reach DNS and the API's port. */
+  smokeTest?: boolean;
 }
 
 export interface NetworkPolicyObject {
@@ -72,6 +76,18 @@ function peer(pods: PeerPods): Peer {
 
 const tcp = (port: number | string): Port => ({ protocol: "TCP", port });
 
+const DNS_EGRESS = {
+  to: [peer(CLUSTER_DNS)],
+  // Named ports match the DNS pods' own container ports (CoreDNS names them dns and dns-tcp
+  // whatever port it listens on); 53 covers DNS pods that leave them unnamed.
+  ports: [
+    { protocol: "UDP", port: "dns" },
+    { protocol: "TCP", port: "dns-tcp" },
+    { protocol: "UDP", port: 53 },
+    { protocol: "TCP", port: 53 },
+  ],
+};
+
 /** The app's pods, every component of it (the selector's name and instance labels, any of APP_COMPONENTS). */
 function appPods(naming: Naming, components: Component[] = APP_COMPONENTS) {
   const { "app.kubernetes.io/component": _component, ...app } = naming.selector("api");
@@ -83,6 +99,7 @@ function appPods(naming: Naming, components: Component[] = APP_COMPONENTS) {
 
 export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[] {
   const { naming, config, ports, devServices } = input;
+  const smokePods = { podSelector: { matchLabels: naming.selector("smoke") } };
   const policies: NetworkPolicyObject[] = [
     {
       // Every pod in the namespace, in both directions: what no policy below allows is refused.
@@ -102,7 +119,11 @@ export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[
         policyTypes: ["Ingress"],
         ingress: [
           {
-            from: [peer(config.ingressController), ...(config.releaseAnalysis ? [peer(config.releaseAnalysis)] : [])],
+            from: [
+              peer(config.ingressController),
+              ...(config.releaseAnalysis ? [peer(config.releaseAnalysis)] : []),
+              ...(input.smokeTest ? [smokePods] : []),
+            ],
             ports: [tcp(ports.http)],
           },
           { from: [peer(config.metricsScraper)], ports: [tcp(ports.metrics)] },
@@ -117,17 +138,7 @@ export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[
         podSelector: appPods(naming),
         policyTypes: ["Egress"],
         egress: [
-          {
-            to: [peer(CLUSTER_DNS)],
-            // Named ports match the DNS pods' own container ports (CoreDNS names them dns and
-            // dns-tcp whatever port it listens on); 53 covers DNS pods that leave them unnamed.
-            ports: [
-              { protocol: "UDP", port: "dns" },
-              { protocol: "TCP", port: "dns-tcp" },
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
-            ],
-          },
+          DNS_EGRESS,
           ...(devServices
             ? [
                 {
@@ -145,6 +156,34 @@ export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[
       },
     },
   ];
+  if (input.worker) {
+    policies.push({
+      role: "worker-allow-ingress",
+      name: naming.name("worker", "allow-ingress"),
+      component: "worker",
+      spec: {
+        podSelector: { matchLabels: naming.selector("worker") },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [peer(config.metricsScraper)], ports: [tcp(ports.metrics)] }],
+      },
+    });
+  }
+  if (input.smokeTest) {
+    // The smoke test walks a user flow through the preview Service, and talks to nothing else.
+    policies.push({
+      role: "smoke-allow-egress",
+      name: naming.name("smoke", "allow-egress"),
+      component: "smoke",
+      spec: {
+        podSelector: smokePods.podSelector,
+        policyTypes: ["Egress"],
+        egress: [
+          DNS_EGRESS,
+          { to: [{ podSelector: { matchLabels: naming.selector("api") } }], ports: [tcp(ports.http)] },
+        ],
+      },
+    });
+  }
   if (devServices) {
     for (const [service, port, clients] of [
       ["postgres", devServices.postgres, APP_COMPONENTS],

@@ -54,6 +54,8 @@ export interface WorkloadArgs {
    * covers the task time limit, so a warm shutdown lets running tasks finish. Unset: none.
    */
   worker?: WorkerArgs & { image: pulumi.Input<string> };
+  /** The worker's /metrics port (the app's METRICS_PORT) and whether its pods carry the scrape annotations. */
+  workerMetrics?: PodInput["metrics"];
 }
 
 /** The Celery worker as config describes it; which image it runs is the ApiStack's to say. */
@@ -197,6 +199,7 @@ export class Workload extends pulumi.ComponentResource {
               image: args.worker.image,
               command: args.worker.command,
               check: args.worker.check,
+              metrics: args.workerMetrics,
               settingsChecksum: args.env.settingsChecksum,
               terminationGracePeriodSeconds: args.worker.taskTimeLimitSeconds + WORKER_SHUTDOWN_MARGIN_SECONDS,
             }),

@@ -93,11 +93,20 @@ describe("podTemplate: runtime hardening", () => {
     assert.ok(container.readinessProbe.timeoutSeconds > APP_READINESS_TIMEOUT_SECONDS);
   });
 
-  it("serves /metrics on its own named port, which the scrape annotations name", () => {
-    const pod = api({ http: { preStopSleepSeconds: 5, metricsPort: 9100 } });
+  it("serves /metrics on its own named port, which the scrape annotations name when asked", () => {
+    const pod = api({ metrics: { port: 9100, annotate: true } });
     assert.deepEqual(pod.spec.containers[0].ports[1], { name: "metrics", containerPort: 9100, protocol: "TCP" });
     assert.equal(pod.metadata.annotations["prometheus.io/port"], "9100");
-    assert.equal(api().metadata.annotations["prometheus.io/port"], "9000");
+    const unannotated = api({ metrics: { port: 9000, annotate: false } });
+    assert.equal(unannotated.spec.containers[0].ports[1].containerPort, 9000);
+    assert.equal(unannotated.metadata.annotations["prometheus.io/scrape"], undefined);
+  });
+
+  it("gives the worker the metrics port alone: it serves no HTTP", () => {
+    const worker = podTemplate({ ...base, component: "worker", metrics: { port: 9000, annotate: true } }) as any;
+    assert.deepEqual(worker.spec.containers[0].ports, [{ name: "metrics", containerPort: 9000, protocol: "TCP" }]);
+    assert.equal(worker.spec.containers[0].readinessProbe, undefined);
+    assert.equal(worker.metadata.annotations["prometheus.io/path"], "/metrics");
   });
 
   it("runs as a UID above the node's users unless told otherwise, pod and container alike", () => {

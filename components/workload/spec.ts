@@ -15,9 +15,9 @@ type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
 
 export const HTTP_PORT = 8000;
-/** The API container's port names, which probes, Services and NetworkPolicies refer to. */
+/** The app containers' port names, which probes, Services, PodMonitors and NetworkPolicies refer to. */
 export const PORT_NAMES = { http: "http", metrics: "metrics" } as const;
-/** The apps' default METRICS_PORT: /metrics is served there only, by the gunicorn master. */
+/** The apps' default METRICS_PORT: /metrics is served there only, by the gunicorn master or the worker. */
 export const METRICS_PORT = 9000;
 /**
  * The UID/GID app pods run as unless the stack says otherwise: above 10000, so it never
@@ -74,7 +74,7 @@ const secretsMount = { name: SECRETS_VOLUME, mountPath: SECRETS_DIR, readOnly: t
 
 export interface PodInput {
   naming: Naming;
-  component: Extract<Component, "api" | "worker" | "migration">;
+  component: Extract<Component, "api" | "worker" | "migration" | "smoke">;
   image: pulumi.Input<string>;
   /** Overrides the image's CMD (worker, migrations); the API runs the image's own CMD. */
   command?: string[];
@@ -85,11 +85,14 @@ export interface PodInput {
   /** Changes whenever a setting or secret changes, so the pods roll to pick it up. */
   settingsChecksum?: string;
   terminationGracePeriodSeconds: number;
+  /** API only: serve HTTP with probes and a drain pause before SIGTERM. */
+  http?: { preStopSleepSeconds: number };
   /**
-   * API only: serve HTTP with probes and a drain pause before SIGTERM, and /metrics on its own
-   * port (default METRICS_PORT), which the scrape annotations name and no Service exposes.
+   * API and worker: /metrics on its own port (the app's METRICS_PORT), a container port named
+   * `metrics` that PodMonitors name and no Service exposes; `annotate` adds the prometheus.io/*
+   * annotations a Prometheus that scrapes by annotation reads.
    */
-  http?: { preStopSleepSeconds: number; metricsPort?: number };
+  metrics?: { port: number; annotate: boolean };
   /** Worker only: the commands whose exit status says the process still works, and can take work. */
   check?: ExecCheck;
   /** Variables for this pod alone, beside the shared settings (the migration Job's PGOPTIONS). */
@@ -137,18 +140,21 @@ const pullSecrets = (name: pulumi.Input<string> | undefined) =>
   name === undefined ? {} : { imagePullSecrets: [{ name }] };
 
 export function podTemplate(input: PodInput): PodTemplateSpec {
-  const { naming, component, http } = input;
+  const { naming, component, http, metrics } = input;
   const uid = input.runAsUser ?? RUN_AS_USER;
   const annotations: Record<string, string> = { ...explained("pullPolicy") };
   if (input.settingsChecksum !== undefined) {
     annotations[SETTINGS_CHECKSUM_ANNOTATION] = input.settingsChecksum;
   }
-  const metricsPort = http?.metricsPort ?? METRICS_PORT;
-  if (http) {
+  if (metrics?.annotate) {
     annotations["prometheus.io/scrape"] = "true";
-    annotations["prometheus.io/port"] = String(metricsPort);
+    annotations["prometheus.io/port"] = String(metrics.port);
     annotations["prometheus.io/path"] = HEALTH.metrics;
   }
+  const ports = [
+    ...(http ? [{ name: PORT_NAMES.http, containerPort: HTTP_PORT, protocol: "TCP" }] : []),
+    ...(metrics ? [{ name: PORT_NAMES.metrics, containerPort: metrics.port, protocol: "TCP" }] : []),
+  ];
 
   const container: Container = {
     name: component,
@@ -163,13 +169,10 @@ export function podTemplate(input: PodInput): PodTemplateSpec {
     securityContext: containerSecurityContext(uid),
     // The root filesystem is read-only; Python, gunicorn and Celery still need scratch space.
     volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, secretsMount],
+    ...(ports.length > 0 ? { ports } : {}),
   };
   if (http) {
     Object.assign(container, {
-      ports: [
-        { name: PORT_NAMES.http, containerPort: HTTP_PORT, protocol: "TCP" },
-        { name: PORT_NAMES.metrics, containerPort: metricsPort, protocol: "TCP" },
-      ],
       startupProbe: probe(HEALTH.live, { periodSeconds: 2, failureThreshold: 30 }),
       livenessProbe: probe(HEALTH.live, { periodSeconds: 10, failureThreshold: 3 }),
       readinessProbe: probe(HEALTH.ready, { periodSeconds: 5, failureThreshold: 3 }),

@@ -1,8 +1,8 @@
 // availability (stack) and topology-spread (advisory): a serving workload survives a node drain
 // and the loss of a node or a zone.
 import { groupKind, isPatch, kindOf, kubeType, namespaceOf, selects } from "../kube";
-import { containersOf, isApiPod, ports, REPLICATED, workloadPod, type PodView } from "../pods";
-import { at, show, type Props } from "../read";
+import { containersOf, isApiPod, REPLICATED, workloadPod, type PodView } from "../pods";
+import { at, objects, show, type Props } from "../read";
 import { key, type StackContext, type StackResource, type StackViolation } from "./rule";
 
 const HPA = "autoscaling/HorizontalPodAutoscaler";
@@ -24,9 +24,13 @@ const replicasOf = (props: Props): unknown => at(props, "spec", "replicas");
 const nameIn = (props: Props): string => show(at(props, "metadata", "name"));
 const count = (value: unknown, otherwise: number): number => (typeof value === "number" ? value : otherwise);
 
-/** Whether a pod serves: a container (not an init container) declares a port. */
+/**
+ * Whether a pod serves: a container (not an init container) declares a port other than one named
+ * metrics, which only Prometheus scrapes (a Celery worker's serves no one).
+ */
 const serves = (pod: PodView | undefined): boolean =>
-  pod !== undefined && containersOf(pod).some((ref) => !ref.init && ports(ref.container).length > 0);
+  pod !== undefined &&
+  containersOf(pod).some((ref) => !ref.init && objects(ref.container.ports).some((port) => port.name !== "metrics"));
 
 /**
  * Serving workloads (a Deployment, StatefulSet, ReplicaSet or Rollout with a container that

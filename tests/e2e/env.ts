@@ -132,12 +132,13 @@ export interface Response {
 
 /**
  * One request to the ingress controller on loopback (127.0.0.1:80, or :443 with TLS verified
- * against the local CA for `host`), the way a client that resolved `host` to it would send it.
+ * against the local CA for `host`), the way a client that resolved `host` to it would send it;
+ * `token` is sent as a bearer token.
  */
 export function viaIngress(
   host: string,
   requestPath: string,
-  options: { method?: string; json?: unknown; tls?: boolean; localAddress?: string } = {},
+  options: { method?: string; json?: unknown; tls?: boolean; localAddress?: string; token?: string } = {},
 ): Promise<Response> {
   const body = options.json === undefined ? undefined : JSON.stringify(options.json);
   const client = options.tls ? https : http;
@@ -148,7 +149,11 @@ export function viaIngress(
         port: options.tls ? 443 : 80,
         path: requestPath,
         method: options.method ?? (body === undefined ? "GET" : "POST"),
-        headers: { host, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          host,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+        },
         timeout: 10_000,
         agent: false,
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),

@@ -1,7 +1,8 @@
 // Validates custom resources (Argo Rollouts' Rollouts and AnalysisTemplates, Gateway API's
-// HTTPRoutes) against the openAPIV3Schema of their own CRDs, read from the Go modules of the
-// versions testbed/toolchain pins, in the module cache; nothing of theirs is copied into this
-// repository. The CRDs' CEL rules (x-kubernetes-validations) are the API server's to check.
+// HTTPRoutes, the Prometheus Operator's PodMonitors and PrometheusRules) against the
+// openAPIV3Schema of their own CRDs, read from the Go modules of the versions testbed/toolchain
+// pins, in the module cache; nothing of theirs is copied into this repository. The CRDs' CEL
+// rules (x-kubernetes-validations) are the API server's to check.
 import Ajv from "ajv";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -28,6 +29,15 @@ const SOURCES: Record<string, CrdSource> = {
     files: {
       Rollout: "manifests/crds/rollout-crd.yaml",
       AnalysisTemplate: "manifests/crds/analysis-template-crd.yaml",
+    },
+  },
+  "monitoring.coreos.com": {
+    project: "Prometheus Operator",
+    module: "github.com/prometheus-operator/prometheus-operator",
+    pin: "PROMETHEUS_OPERATOR_VERSION",
+    files: {
+      PodMonitor: "example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml",
+      PrometheusRule: "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
     },
   },
   "gateway.networking.k8s.io": {
@@ -62,9 +72,23 @@ function moduleDir(source: CrdSource): string {
   return info.Dir;
 }
 
+/**
+ * The CRDs' patterns are Go regular expressions; the one Go syntax they use that JavaScript lacks
+ * is a case-insensitive flag, `(?i)`, at their start (the Prometheus Operator's `^(?i)(abort|warn)?$`),
+ * which becomes the `i` flag.
+ */
+const GO_CASE_INSENSITIVE = /^(\^?)\(\?i\)/;
+const goRegExp = Object.assign(
+  (pattern: string, flags: string) =>
+    GO_CASE_INSENSITIVE.test(pattern)
+      ? new RegExp(pattern.replace(GO_CASE_INSENSITIVE, "$1"), `${flags}i`)
+      : new RegExp(pattern, flags),
+  { code: "goRegExp" },
+);
+
 // Kubernetes' structural-schema extensions (x-kubernetes-*) are not JSON Schema keywords.
 // Formats (int32, date-time) only refine types the schema already checks.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
 const validators = new Map<string, (manifest: unknown) => void>();
 
 function validatorFor(apiVersion: string, kind: string): (manifest: unknown) => void {

@@ -12,7 +12,7 @@ export const blueGreen = (extra: Partial<BlueGreen> = {}): BlueGreen => ({
   strategy: "blueGreen",
   autoPromote: false,
   scaleDownDelaySeconds: 30,
-  prePromotionAnalysis: true,
+  prePromotionAnalysis: { command: ["python", "-m", "app.smoke"] },
   releaseTimeoutSeconds: 1800,
   ...extra,
 });

@@ -29,6 +29,8 @@ export interface LoadResult {
   outcomes: Record<string, number>;
   /** The first failures, each with its time and the start of its body: who answered, and why. */
   failures: Array<{ atMs: number; outcome: string; body?: string }>;
+  /** When the first and the last failed request were sent (ms since start); unset without a failure. */
+  failedSpan?: { firstMs: number; lastMs: number };
   p50Ms: number;
   p99Ms: number;
   seconds: number;
@@ -56,6 +58,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
   const failures: LoadResult["failures"] = [];
+  let failedSpan: LoadResult["failedSpan"];
   const releases: LoadResult["releases"] = {};
   let sent = 0;
   let ok = 0;
@@ -67,6 +70,9 @@ export function startLoad(options: LoadOptions): LoadRun {
   const count = (outcome: string) => (outcomes[outcome] = (outcomes[outcome] ?? 0) + 1);
   const fail = (begin: number, outcome: string, body?: string) => {
     count(outcome);
+    // Requests end out of order: the span runs from the earliest start to the latest.
+    const at = Math.round(begin);
+    failedSpan = { firstMs: Math.min(failedSpan?.firstMs ?? at, at), lastMs: Math.max(failedSpan?.lastMs ?? at, at) };
     if (failures.length < 10) {
       failures.push({ atMs: Math.round(begin), outcome, ...(body === undefined ? {} : { body: body.slice(0, 200) }) });
     }
@@ -165,6 +171,7 @@ export function startLoad(options: LoadOptions): LoadRun {
           failed: sent - ok,
           outcomes,
           failures,
+          failedSpan,
           p50Ms: Math.round(quantile(0.5) * 10) / 10,
           p99Ms: Math.round(quantile(0.99) * 10) / 10,
           seconds: Math.round(elapsedMs() / 100) / 10,

@@ -2,7 +2,8 @@
 // with the real dockerd from its multi-stage Dockerfile and pushed to the loopback registry,
 // follow-up releases that differ only by a label (distinct digests, same behaviour), and broken
 // releases made from it by changing one file: one that is never ready, one whose requests fail,
-// one whose migration fails.
+// one that is healthy but cannot read a note back, one that fails its users once promoted, one
+// whose migration fails.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -59,6 +60,31 @@ export const neverReady = () =>
 export const failingRequests = () =>
   variant("failing-requests", {
     "/app/app/main.py": insertBefore(MIDDLEWARE_ANCHOR, answerWith(500, 'not request.url.path.startswith("/health")')),
+  });
+
+/**
+ * A release whose health, readiness and API documents answer 2xx, but that cannot read a note
+ * back (GET /notes/{id} answers 500): only a test of the user flow tells it from a good one.
+ */
+export const failingUserFlow = () =>
+  variant("failing-user-flow", {
+    "/app/app/main.py": insertBefore(
+      MIDDLEWARE_ANCHOR,
+      answerWith(500, 'request.method == "GET" and request.url.path.startswith("/notes/")'),
+    ),
+  });
+
+/**
+ * A release that passes its smoke test, which reaches the preview Service directly, and answers
+ * 500 to every request that came through the ingress controller (which sets X-Forwarded-For):
+ * once promoted, it fails every user.
+ */
+export const failingBehindIngress = () =>
+  variant("failing-behind-ingress", {
+    "/app/app/main.py": insertBefore(
+      MIDDLEWARE_ANCHOR,
+      answerWith(500, '"x-forwarded-for" in request.headers and not request.url.path.startswith("/health")'),
+    ),
   });
 
 /** A release whose migration fails before changing anything. */

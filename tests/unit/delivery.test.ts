@@ -75,7 +75,8 @@ for (const [stack, input] of [
       assert.equal(bg.activeService, "api");
       assert.equal(bg.previewService, "api-preview");
       assert.equal(bg.autoPromotionEnabled, true, "the first release has nothing to wait beside");
-      assert.equal(bg.scaleDownDelaySeconds, 30);
+      // Prod checks each promotion against Prometheus, and keeps the previous release to roll back to.
+      assert.equal(bg.scaleDownDelaySeconds, stack === "prod" ? 240 : 30);
       for (const name of ["api", "api-preview"]) {
         const service = asManifest(run.all(SERVICE).find((s) => asManifest(s).metadata.name === name)!);
         assert.equal(service.spec.selector[HASH_LABEL], undefined);
@@ -85,11 +86,39 @@ for (const [stack, input] of [
       assert.equal(preview.metadata.annotations["pulumi.com/skipAwait"], "true");
     });
 
-    it("smoke-tests the preview before promotion", () => {
-      const smoke = asManifest(run.one(TEMPLATE));
+    it("smoke-tests the preview before promotion with a Job of the release's own pod template", () => {
+      const smoke = asManifest(run.one(TEMPLATE, "api-api-smoke"));
       assert.equal(smoke.metadata.name, "api-smoke");
-      assert.equal(smoke.spec.metrics[0].provider.web.url, "{{args.url}}");
+      const job = smoke.spec.metrics[0].provider.job.spec;
+      const pod = job.template.spec;
+      const container = pod.containers[0];
+      const api = rolloutOf(run).spec.template.spec;
+      assert.equal(container.image, api.containers[0].image);
+      assert.deepEqual(container.command, ["python", "-m", "app.smoke", "{{args.url}}"]);
+      assert.deepEqual(container.securityContext, api.containers[0].securityContext);
+      assert.deepEqual(pod.securityContext, api.securityContext);
+      assert.deepEqual(container.envFrom, api.containers[0].envFrom, "the same settings");
+      assert.deepEqual(pod.volumes, api.volumes, "the same secrets");
+      assert.equal(pod.serviceAccountName, api.serviceAccountName);
+      assert.equal(pod.restartPolicy, "Never");
+      assert.equal(container.readinessProbe, undefined, "a Job's pod serves nothing");
+      assert.equal(job.template.metadata.labels["app.kubernetes.io/component"], "smoke");
+      assert.deepEqual(rolloutOf(run).spec.strategy.blueGreen.prePromotionAnalysis.args, [
+        { name: "url", value: `http://api-preview.api-${stack}.svc:80` },
+      ]);
       assert.ok(run.one(ROLLOUT).dependsOn.includes(`${TEMPLATE}::api-api-smoke`));
+    });
+
+    it("lets the smoke test's pods reach the API's port, and nothing but DNS and that", () => {
+      const policies = run.all("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((p) => asManifest(p));
+      const egress = policies.find((p) => p.metadata.name === "api-smoke-allow-egress");
+      assert.ok(egress, "a policy for the smoke test's pods");
+      const ingress = policies.find((p) => p.metadata.name === "api-allow-ingress")!;
+      assert.ok(
+        ingress.spec.ingress[0].from.some(
+          (peer: any) => peer.podSelector?.matchLabels?.["app.kubernetes.io/component"] === "smoke",
+        ),
+      );
     });
 
     it("points the HPA at the Rollout and leaves it the replica count", () => {
@@ -142,18 +171,24 @@ for (const [stack, input] of [
       assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, spec.stableService);
     });
 
-    it("aborts on the new release's 5xx ratio from Prometheus", () => {
-      const template = asManifest(run.one(TEMPLATE));
-      assert.equal(template.metadata.name, "api-error-rate");
-      const metric = template.spec.metrics[0];
-      assert.equal(metric.provider.prometheus.address, PROMETHEUS);
-      assert.match(metric.successCondition, /<= 0\.05$/);
-      assert.equal(rolloutOf(run).spec.strategy.canary.analysis.templates[0].templateName, "api-error-rate");
+    it("aborts on the new release's 5xx ratio and p99 latency from Prometheus", () => {
+      const errorRate = asManifest(run.one(TEMPLATE, "api-api-error-rate"));
+      assert.equal(errorRate.metadata.name, "api-error-rate");
+      assert.equal(errorRate.spec.metrics[0].provider.prometheus.address, PROMETHEUS);
+      assert.match(errorRate.spec.metrics[0].successCondition, /<= 0\.05$/);
+      const latency = asManifest(run.one(TEMPLATE, "api-api-latency"));
+      assert.match(latency.spec.metrics[0].successCondition, /<= 1$/);
+      assert.deepEqual(
+        rolloutOf(run).spec.strategy.canary.analysis.templates.map((t: any) => t.templateName),
+        ["api-error-rate", "api-latency"],
+      );
     });
 
     it("emits objects valid for the Argo Rollouts schemas", () => {
       validateCustomResource(rolloutOf(run));
-      validateCustomResource(asManifest(run.one(TEMPLATE)));
+      for (const template of run.all(TEMPLATE)) {
+        validateCustomResource(asManifest(template));
+      }
     });
 
     it("would notice a malformed Rollout (the schema check can fail)", () => {
@@ -362,7 +397,7 @@ describe("the deployment checklist as dependencies (mocks)", () => {
     const install = run.one("kubernetes:yaml/v2:ConfigFile");
     assert.equal(install.inputs.file, manifest);
     assert.ok(run.one(ROLLOUT).dependsOn.includes(install.key));
-    assert.ok(run.one(TEMPLATE).dependsOn.includes(install.key));
+    assert.ok(run.all(TEMPLATE).every((template) => template.dependsOn.includes(install.key)));
   });
 });
 
@@ -375,13 +410,14 @@ describe("blue-green post-promotion analysis (mocks)", () => {
       { stack: "prod" },
     );
     const post = rolloutOf(run).spec.strategy.blueGreen.postPromotionAnalysis;
-    const template = asManifest(
-      run.all(TEMPLATE).find((t) => asManifest(t).metadata.name === post.templates[0].templateName)!,
-    );
-    const metric = template.spec.metrics[0];
-    assert.ok(Number(metric.count) > 0, "an interval without a count measures forever");
-    assert.ok(metric.interval);
-    validateCustomResource(template);
+    assert.equal(post.templates.length, 2, "the 5xx ratio and the p99 latency");
+    for (const { templateName } of post.templates) {
+      const template = asManifest(run.all(TEMPLATE).find((t) => asManifest(t).metadata.name === templateName)!);
+      const metric = template.spec.metrics[0];
+      assert.ok(Number(metric.count) > 0, "an interval without a count measures forever");
+      assert.ok(metric.interval);
+      validateCustomResource(template);
+    }
   });
 });
 
@@ -469,7 +505,7 @@ describe("delivery config rules", () => {
 
   it("needs Prometheus for canary", () =>
     fails(
-      withConfig(prodInput(), { strategy: "canary" }),
+      withConfig(prodInput(), { strategy: "canary", prometheusAddress: undefined }),
       /api-stack:prometheusAddress is required when api-stack:strategy is canary/,
     ));
 

@@ -49,6 +49,7 @@ describe("network isolation (mocks)", () => {
       "api-default-deny",
       "api-postgres-allow-ingress",
       "api-redis-allow-ingress",
+      "api-worker-allow-ingress",
     ]);
     assert.deepEqual(policies["api-allow-ingress"].ingress[0].from[0], {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } },
@@ -56,7 +57,7 @@ describe("network isolation (mocks)", () => {
     });
     // The deny comes last, so a running stack never loses DNS or its database on the way.
     const deny = run.one(T.policy, "api-default-deny");
-    assert.equal(deny.dependsOn.length, 4);
+    assert.equal(deny.dependsOn.length, 5);
     assert.ok(deny.dependsOn.every((key) => key.startsWith(`${T.policy}::`)));
     assert.equal(settingsOf(run).FORWARDED_ALLOW_IPS, undefined, "trusts no proxy until told which");
   });

@@ -268,7 +268,8 @@ for (const [stack, input] of [
       assert.deepEqual(worker.command, ["celery", "-A", "app.celery", "worker", "-l", "info"]);
       assert.equal(worker.image, run.outputs.image);
       assert.deepEqual(worker.envFrom, containerOf(run, T.deployment, "api").envFrom);
-      assert.equal(worker.ports, undefined);
+      // Its only port is the metrics port, which the worker's PodMonitor scrapes.
+      assert.deepEqual(worker.ports, [{ name: "metrics", containerPort: 9000, protocol: "TCP" }]);
       assert.equal(worker.securityContext.readOnlyRootFilesystem, true);
     });
 

@@ -34,10 +34,15 @@ const DROPPED = [
   /^urn:pulumi:prod::api-stack::api-stack:index:ApiStack\$api-stack:index:Image\$docker:index\/image:Image::api$/,
 ];
 
-// Objects added since the capture: the namespace's NetworkPolicies, and prod's backup volume and
-// Job (backups are on by default in prod now). They have no earlier URN to keep.
+// Objects added since the capture: the namespace's NetworkPolicies, prod's backup volume and Job
+// (backups are on by default in prod now), the PodMonitors and the PrometheusRule (monitoring
+// prometheusOperator), and the analyses' templates that prod's blue-green now runs after each
+// promotion (and a canary besides its error rate). They have no earlier URN to keep.
 const ADDED = (object: string) =>
-  object.startsWith("networking.k8s.io/v1 NetworkPolicy ") || / api-prod\/api-backup(-<release>)?$/.test(object);
+  object.startsWith("networking.k8s.io/v1 NetworkPolicy ") ||
+  / api-prod\/api-backup(-<release>)?$/.test(object) ||
+  object.startsWith("monitoring.coreos.com/v1 ") ||
+  / api-prod\/api-(error-rate|latency)$/.test(object);
 // Names that change by design, under the same URN: the settings objects are content-addressed
 // (`api-settings-<8 hex>`), and a release Job's name carries the release it runs (every image
 // renames it; prod's image is the release workflow's now, not the capture's build) and the

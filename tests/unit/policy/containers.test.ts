@@ -79,7 +79,7 @@ describe("policy rules: containers", () => {
   });
 
   describe("probes", () => {
-    it("passes the API (probed) and the worker (serves no port)", () => {
+    it("passes the API and the worker (its metrics port), each probed", () => {
       assert.deepEqual(probes(T.deployment, deployment()), []);
       assert.deepEqual(probes(T.deployment, workerDeployment()), []);
     });

@@ -69,7 +69,9 @@ const podInput = (component: PodInput["component"], extra: Partial<PodInput> = {
   ...extra,
 });
 export const apiTemplate = () =>
-  podTemplate(podInput("api", { http: { preStopSleepSeconds: 5 }, spread: true })) as Manifest;
+  podTemplate(
+    podInput("api", { http: { preStopSleepSeconds: 5 }, metrics: { port: 9000, annotate: true }, spread: true }),
+  ) as Manifest;
 export const metadata = (name: string, component: "api" | "worker" | "migration" = "api") => ({
   name,
   namespace: "api-prod",
@@ -92,7 +94,16 @@ export const workerDeployment = (): Manifest =>
       naming: names,
       component: "worker",
       replicas: 1,
-      template: podTemplate(podInput("worker", { command: ["celery", "-A", "app.celery", "worker"] })),
+      template: podTemplate(
+        podInput("worker", {
+          command: ["celery", "-A", "app.celery", "worker"],
+          check: {
+            liveness: ["python", "-m", "app.worker_liveness"],
+            readiness: ["python", "-m", "app.worker_readiness"],
+          },
+          metrics: { port: 9000, annotate: true },
+        }),
+      ),
     }),
   });
 export const migrationJob = (): Manifest =>

@@ -1,7 +1,7 @@
 // The Pulumi package schema of the component, rendered from the key table: every property's type,
 // description, what it accepts and its default come from config/keys.ts, so the schema, the stack
-// config, Pulumi.yaml and docs/config.md cannot drift apart. `package/schema.json` is this output
-// (`npx ts-node package/package-schema.ts > package/schema.json`); a unit test keeps it current.
+// config, Pulumi.yaml and docs/config.md cannot drift apart. `package/schema.json` is this output,
+// written with them by `npm run gen:project`; a unit test keeps it current.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";

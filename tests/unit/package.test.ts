@@ -85,7 +85,7 @@ const MINIMAL = {
 };
 
 describe("component package: schema", () => {
-  it("package/schema.json is what the key table renders (npx ts-node package/package-schema.ts)", () => {
+  it("package/schema.json is what the key table renders (npm run gen:project)", () => {
     const committed = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package", "schema.json"), "utf8"));
     assert.deepEqual(committed, packageSchema());
   });

@@ -25,7 +25,10 @@ import {
 } from "../support/harness";
 
 const schema = packageSchema() as {
-  resources: Record<string, { inputProperties: Record<string, any>; requiredInputs: string[] }>;
+  resources: Record<
+    string,
+    { inputProperties: Record<string, any>; requiredInputs: string[]; properties: Record<string, unknown> }
+  >;
   types: Record<string, any>;
 };
 const inputProperties = schema.resources[TOKEN].inputProperties;
@@ -216,6 +219,18 @@ for (const [stack, input] of [
           .sort((a, b) => a.key.localeCompare(b.key));
       assert.deepEqual(shape(component), shape(program));
       assert.deepEqual(component.outputs, program.outputs);
+      // The schema declares every output the SDKs read, the release's fields too.
+      const declared = schema.resources[TOKEN].properties;
+      assert.deepEqual(
+        Object.keys(component.outputs!).filter((key) => !(key in declared)),
+        [],
+      );
+      const release = Object.keys(component.outputs!.release as object);
+      const releaseType = schema.types["api-stack:index:Release"].properties as Record<string, unknown>;
+      assert.deepEqual(
+        release.filter((key) => !(key in releaseType)),
+        [],
+      );
     });
   });
 }

@@ -100,7 +100,7 @@ const dryRunOnly = (): object[] => [
             apiGroups: ["*"],
             apiVersions: ["*"],
             operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"],
-            resources: ["*", "*/*"],
+            resources: ["*/*"],
           },
         ],
       },

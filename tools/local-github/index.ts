@@ -107,19 +107,22 @@ const git = (cwd: string, ...args: string[]) =>
 
 const STAND_INS = path.join(PROJECT_DIR, "testbed/github/actions");
 
-/** This checkout's files as they are now, committed or not (ignored files left out), by path. */
-function workingTree(): Record<string, Buffer> {
-  return Object.fromEntries(
-    execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: PROJECT_DIR })
-      .toString()
-      .split("\0")
-      .filter((file) => file !== "" && fs.existsSync(path.join(PROJECT_DIR, file)))
-      .map((file) => [file, fs.readFileSync(path.join(PROJECT_DIR, file))]),
-  );
+/** This checkout's files as they are now, committed or not (ignored files left out). */
+function workingTree(): string[] {
+  return execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: PROJECT_DIR })
+    .toString()
+    .split("\0")
+    .filter((file) => file !== "" && fs.existsSync(path.join(PROJECT_DIR, file)));
 }
 
-/** What this checkout changes against HEAD: each changed or new file's content, null for a deleted one. */
-export function uncommittedChanges(): Record<string, Buffer | null> {
+/** A file to commit: its content, and whether it runs (the scripts the workflows call do). */
+export interface FileChange {
+  content: string | Buffer;
+  executable?: boolean;
+}
+
+/** What this checkout changes against HEAD: each changed or new file, null for a deleted one. */
+export function uncommittedChanges(): Record<string, FileChange | null> {
   const changed = execFileSync("git", ["diff", "--name-only", "-z", "HEAD"], { cwd: PROJECT_DIR })
     .toString()
     .split("\0");
@@ -131,7 +134,10 @@ export function uncommittedChanges(): Record<string, Buffer | null> {
       .filter((file) => file !== "")
       .map((file) => {
         const full = path.join(PROJECT_DIR, file);
-        return [file, fs.existsSync(full) ? fs.readFileSync(full) : null];
+        if (!fs.existsSync(full)) {
+          return [file, null];
+        }
+        return [file, { content: fs.readFileSync(full), executable: (fs.statSync(full).mode & 0o100) !== 0 }];
       }),
   );
 }
@@ -176,15 +182,17 @@ export class LocalGithub {
   }
 
   private async init(): Promise<void> {
+    fs.mkdirSync(path.join(this.setup.dir, "backend"), { recursive: true });
     execFileSync("git", ["init", "-q", "--bare", "-b", "main", this.origin]);
     fs.mkdirSync(this.work, { recursive: true });
     git(this.work, "init", "-q", "-b", "main");
     if (this.setup.source === "head") {
       execFileSync("sh", ["-c", `git archive HEAD | tar -x -C '${this.work}'`], { cwd: PROJECT_DIR });
     } else {
-      for (const [file, content] of Object.entries(workingTree())) {
+      // Copied with their modes: the workflows run the scripts.
+      for (const file of workingTree()) {
         fs.mkdirSync(path.dirname(path.join(this.work, file)), { recursive: true });
-        fs.writeFileSync(path.join(this.work, file), content);
+        fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(this.work, file));
       }
     }
     fs.writeFileSync(path.join(this.work, "cosign.pub"), this.setup.build.signer.publicKey);
@@ -288,7 +296,7 @@ export class LocalGithub {
   }
 
   /** Commits `changes` (path: content, or null to delete) on `branch` (from main when new) and pushes it. */
-  commit(branch: string, message: string, changes: Record<string, string | Buffer | null>): string {
+  commit(branch: string, message: string, changes: Record<string, string | FileChange | null>): string {
     git(this.work, "fetch", "-q", "origin");
     const exists = git(this.work, "ls-remote", "--heads", "origin", branch) !== "";
     git(this.work, "checkout", "-q", "-B", branch, exists ? `origin/${branch}` : "origin/main");
@@ -297,8 +305,10 @@ export class LocalGithub {
       if (content === null) {
         fs.rmSync(target, { force: true });
       } else {
+        const change = typeof content === "string" ? { content } : content;
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, content);
+        fs.writeFileSync(target, change.content, { mode: change.executable ? 0o755 : 0o644 });
+        fs.chmodSync(target, change.executable ? 0o755 : 0o644);
       }
     }
     git(this.work, "add", "-A");

@@ -38,12 +38,21 @@ function baseImage(): string {
   return docker("inspect", "--format", "{{index .RepoDigests 0}}", remote);
 }
 
-/** An offline OSV database with the fixture advisory that matches nothing of the apps. */
+/**
+ * An offline OSV database: PyPI holds the fixture advisory that matches nothing of the apps, and
+ * Debian (the image's system packages, which the SBOM lists) holds none: a stand-in for osv.dev.
+ */
 function osvDatabase(dir: string): string {
   fs.mkdirSync(path.join(dir, "osv-scalibr/PyPI"), { recursive: true });
   execFileSync("zip", ["-q", "-X", path.join(dir, "osv-scalibr/PyPI/all.zip"), "API-STACK-TEST-0002.json"], {
     cwd: path.join(PROJECT_DIR, "tests/fixtures/osv/PyPI"),
   });
+  fs.mkdirSync(path.join(dir, "osv-scalibr/Debian"), { recursive: true });
+  // An empty zip archive: its end-of-central-directory record alone.
+  fs.writeFileSync(
+    path.join(dir, "osv-scalibr/Debian/all.zip"),
+    Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]),
+  );
   return dir;
 }
 

@@ -148,7 +148,7 @@ export function programConfig(v: Values, source: ConfigSource): ProgramConfig {
           minReplicas: v.hpaMinReplicas,
           maxReplicas: v.hpaMaxReplicas,
           cpuUtilization: v.hpaCpuUtilization,
-          memoryUtilization: v.hpaMemoryUtilization,
+          ...(v.hpaMemoryUtilization === undefined ? {} : { memoryUtilization: v.hpaMemoryUtilization }),
           stabilizationSeconds: {
             scaleUp: v.hpaScaleUpStabilizationSeconds,
             scaleDown: v.hpaScaleDownStabilizationSeconds,

@@ -547,8 +547,11 @@ export const KEYS = {
   },
   hpaMemoryUtilization: {
     ...integer(1, 100, "percent"),
-    description: "Average memory utilization the HPA aims for, in percent of requests.",
-    default: 80,
+    description:
+      "Average memory utilization the HPA also aims for, in percent of requests, for an app whose memory grows " +
+      "with its load. Unset: CPU only. The sample apps' pods hold about the same memory whatever their load, and " +
+      "a memory target the pods sit near would keep every pod CPU added (the HPA takes the largest count any " +
+      "metric asks for).",
   },
   hpaScaleUpStabilizationSeconds: {
     ...integer(0, 3600),

@@ -932,7 +932,6 @@ describe("stack config validation", () => {
       minReplicas: 3,
       maxReplicas: 20,
       cpuUtilization: 70,
-      memoryUtilization: 80,
       stabilizationSeconds: { scaleUp: 60, scaleDown: 300 },
     });
     assert.equal(args.ingress.tls?.clusterIssuer, "letsencrypt-prod");

@@ -18,6 +18,15 @@ describe("hpaSpec", () => {
     assert.equal(spec.metrics[1].resource.target.averageUtilization, 60);
   });
 
+  it("scales on CPU alone unless given a memory target", () => {
+    const { memoryUtilization: _memory, ...cpuOnly } = autoscaling;
+    const spec = hpaSpec(cpuOnly, target) as any;
+    assert.deepEqual(
+      spec.metrics.map((m: any) => m.resource.name),
+      ["cpu"],
+    );
+  });
+
   it("waits the stabilization windows it is given, then scales at a fixed rate", () => {
     const spec = hpaSpec({ ...autoscaling, stabilizationSeconds: { scaleUp: 0, scaleDown: 30 } }, target) as any;
     assert.deepEqual(spec.behavior, {

@@ -8,7 +8,8 @@ export interface AutoscalingConfig {
   minReplicas: number;
   maxReplicas: number;
   cpuUtilization: number;
-  memoryUtilization: number;
+  /** Unset: CPU only (a memory target that the pods' steady memory sits near would pin the count). */
+  memoryUtilization?: number;
   /** How long a higher (lower) count must be recommended before pods are added (removed). */
   stabilizationSeconds: { scaleUp: number; scaleDown: number };
 }
@@ -39,7 +40,10 @@ export function hpaSpec(
     scaleTargetRef: target,
     minReplicas: autoscaling.minReplicas,
     maxReplicas: autoscaling.maxReplicas,
-    metrics: [utilization("cpu", autoscaling.cpuUtilization), utilization("memory", autoscaling.memoryUtilization)],
+    metrics: [
+      utilization("cpu", autoscaling.cpuUtilization),
+      ...(autoscaling.memoryUtilization === undefined ? [] : [utilization("memory", autoscaling.memoryUtilization)]),
+    ],
     behavior: {
       // Scale up fast, scale down slowly (by default after five quiet minutes), so a short lull
       // does not throw away capacity the next burst needs.

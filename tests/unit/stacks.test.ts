@@ -297,12 +297,10 @@ for (const [stack, input] of [
       assert.deepEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "api" });
       assert.equal(hpa.minReplicas, stack === "dev" ? 1 : 3);
       assert.equal(hpa.maxReplicas, stack === "dev" ? 3 : 20);
+      // CPU only: the app's pods hold about the same memory under any load (config/keys.ts).
       assert.deepEqual(
         hpa.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization]),
-        [
-          ["cpu", 70],
-          ["memory", 80],
-        ],
+        [["cpu", 70]],
       );
       assert.deepEqual(hpa.behavior.scaleUp, {
         stabilizationWindowSeconds: 60,

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { localEnvironment } from "../../tools/automation";
-import { docker } from "../../tools/images";
+import { docker, push } from "../../tools/images";
 import type { RunResult } from "../../tools/local-github";
 import {
   appChange,
@@ -253,8 +253,7 @@ describe("the delivery path, through the workflows on a real runner", function (
     it("an unsigned rollback image", async () => {
       const unsigned = `${IMAGE_REPOSITORY}:unsigned`;
       docker("tag", process.env.API_STACK_BASE_IMAGE!, unsigned);
-      docker("push", "-q", unsigned);
-      const image = docker("inspect", "--format", "{{index .RepoDigests 0}}", unsigned);
+      const image = push(unsigned);
       const run = await dispatch({ environment: "prod", action: "rollback", release: image });
       assert.notEqual(run.status, 0);
       assert.match(

@@ -476,14 +476,10 @@ describe("GitHub Actions workflows", () => {
       assert.match(check.env!.BASE, /github\.event\.pull_request\.base\.sha/);
     });
 
-    it("scans every app's uv.lock with the allow-list, as scripts/supply-chain/scan does", () => {
+    it("scans every deployed app's uv.lock with the allow-list, as scripts/supply-chain/scan does", () => {
       const step = ci().jobs.scan.steps!.find((s) => s.uses?.startsWith("google/osv-scanner-action/"))!;
       const args = String(step.with!["scan-args"]).split("\n");
-      const lockfiles = fs
-        .readdirSync(path.join(ROOT, "apps"))
-        .filter((app) => fs.existsSync(path.join(ROOT, "apps", app, "uv.lock")))
-        .map((app) => `--lockfile=apps/${app}/uv.lock`)
-        .sort();
+      const lockfiles = apps().map((app) => `--lockfile=apps/${app}/uv.lock`);
       assert.deepEqual(args, ["--config=osv-scanner.toml", ...lockfiles]);
       assert.match(
         fs.readFileSync(path.join(ROOT, "scripts/supply-chain/scan"), "utf8"),
@@ -524,10 +520,10 @@ describe("GitHub Actions workflows", () => {
       assert.match(push.run!, /^\.github\/scripts\/build-image "\$APP" "\$IMAGE_REPOSITORY:\$COMMIT"$/m);
       assert.equal(build.outputs!.image, "${{ steps.push.outputs.image }}");
       // The one build definition, for pull requests (ci.yml) and the release.
-      const buildImage = (base: string) =>
+      const buildImage = (base: string, ca = "") =>
         runScript(
           `${script("build-image")} fastapi r.example.com/a:c`,
-          { BASE_IMAGE: base },
+          { BASE_IMAGE: base, SSL_CERT_FILE: ca },
           { fakes: { docker: 'echo "docker $*"' } },
         );
       assert.equal(buildImage("python:3.12-slim").status, 1);
@@ -539,6 +535,10 @@ describe("GitHub Actions workflows", () => {
         /docker build --build-arg BASE_IMAGE=python@sha256:c{64} --tag r\.example\.com\/a:c apps\/fastapi/,
       );
       assert.match(buildImage("").stdout, /docker build --tag r\.example\.com\/a:c apps\/fastapi/);
+      // A runner's CA bundle reaches the build as the Dockerfiles' `ca` secret, not a build argument.
+      const ca = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ca-")), "ca.pem");
+      fs.writeFileSync(ca, "bundle");
+      assert.match(buildImage("", ca).stdout, new RegExp(`docker build --secret id=ca,src=${ca} --tag`));
       assert.equal(runScript(`${script("build-image")} nothing r/a:c`, {}, { fakes: { docker: "exit 0" } }).status, 2);
     });
 

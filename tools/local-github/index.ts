@@ -436,8 +436,15 @@ export class LocalGithub {
       ...standIns().flatMap(({ action, dir: folder }) => ["--local-repository", `${action}=${folder}`]),
       ...(options.job ? ["-j", options.job] : []),
     ];
-    // act hands its own environment to every job: only what any runner would have goes in.
+    // act hands its own environment to every job: only what any runner would have goes in, and
+    // how this machine trusts TLS to the package registries (as a runner image is configured).
+    const trust = Object.fromEntries(
+      ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "PIP_CERT"]
+        .filter((name) => process.env[name] !== undefined)
+        .map((name) => [name, process.env[name]!]),
+    );
     const env = {
+      ...trust,
       PATH: [...tools.path, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":"),
       HOME: home,
       npm_config_cache: path.join(process.env.HOME ?? home, ".npm"),

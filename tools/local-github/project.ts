@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { localEnvironment, localShape } from "../automation";
 import { startExternalDatabases } from "../databases";
-import { docker } from "../images";
+import { docker, push } from "../images";
 import { PROJECT_DIR } from "../program";
 import { LocalGithub } from ".";
 
@@ -34,8 +34,7 @@ const required = (name: string) => {
 function baseImage(): string {
   const remote = "127.0.0.1:5000/delivery/python-base:bookworm";
   docker("tag", required("API_STACK_BASE_IMAGE"), remote);
-  docker("push", "-q", remote);
-  return docker("inspect", "--format", "{{index .RepoDigests 0}}", remote);
+  return push(remote);
 }
 
 /**

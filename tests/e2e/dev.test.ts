@@ -22,7 +22,9 @@ import { buildReleases } from "../support/releases";
 const NAMESPACE = "api-e2edev";
 const HOST = "api.e2edev.localhost";
 const SECRET_KEY = "e2e-dev-secret-key-0123456789abcdef0123456789abcdef0123";
-const SECRETS = { secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password" };
+/** The bearer token every notes request sends (API_TOKENS). */
+const TOKEN = "e2e-dev-api-token-0123456789abcdef0123456789";
+const SECRETS = { secretKey: SECRET_KEY, devPostgresPassword: "e2e-postgres-password", apiTokens: TOKEN };
 
 const psql = (sql: string) =>
   podExec(
@@ -90,12 +92,15 @@ describe("the dev stack on the real node", function () {
   });
 
   it("a request through the ingress stores a note in Postgres, and the worker counts its words via Redis", async () => {
-    const created = await viaIngress(HOST, "/notes", { json: { title: "e2e", body: "one two three four five" } });
+    const created = await viaIngress(HOST, "/notes", {
+      json: { title: "e2e", body: "one two three four five" },
+      token: TOKEN,
+    });
     assert.equal(created.status, 201, created.body);
     const id = JSON.parse(created.body).id as number;
     assert.equal(psql(`SELECT title FROM notes WHERE id = ${id}`), "e2e", "the row is in Postgres");
     const counted = await eventually("the word count from the Celery task", 60, async () => {
-      const note = JSON.parse((await viaIngress(HOST, `/notes/${id}`)).body);
+      const note = JSON.parse((await viaIngress(HOST, `/notes/${id}`, { token: TOKEN })).body);
       return note.word_count === null ? undefined : note.word_count;
     });
     assert.equal(counted, 6, "title and body: e2e + five words");
@@ -145,10 +150,13 @@ describe("the dev stack on the real node", function () {
   });
 
   it("Redis down for 30 s: the API stays in its Service and requests that need only Postgres all succeed", async () => {
-    const id = JSON.parse((await viaIngress(HOST, "/notes", { json: { title: "during outage" } })).body).id;
+    const id = JSON.parse(
+      (await viaIngress(HOST, "/notes", { json: { title: "during outage" }, token: TOKEN })).body,
+    ).id;
     const load = startLoad({
       url: `http://127.0.0.1/notes/${id}`,
       host: HOST,
+      token: TOKEN,
       ratePerSecond: 10,
       maxRequests: 600,
       maxSeconds: 60,
@@ -177,10 +185,13 @@ describe("the dev stack on the real node", function () {
   it("a rolling update under load loses no request", async () => {
     // Users reading a note, through the database. Not /health/ready: that answers 503 by design
     // when its 1 s database check is slow, which tells the kubelet, and loses no user's request.
-    const id = JSON.parse((await viaIngress(HOST, "/notes", { json: { title: "during the update" } })).body).id;
+    const id = JSON.parse(
+      (await viaIngress(HOST, "/notes", { json: { title: "during the update" }, token: TOKEN })).body,
+    ).id;
     const load = startLoad({
       url: `http://127.0.0.1/notes/${id}`,
       host: HOST,
+      token: TOKEN,
       ratePerSecond: 20,
       maxRequests: 6000,
       maxSeconds: 300,
@@ -195,6 +206,9 @@ describe("the dev stack on the real node", function () {
     assert.equal(result.summary.result, "succeeded");
     assert.equal(traffic.failed, 0, explain(traffic));
     assert.ok(apiPods().every((pod: any) => pod.spec.containers[0].image === v2));
+    // Rolling: the worker moves with the API, in the same update.
+    const worker = kubectlJson("get", "deployment", "api-worker", "-n", NAMESPACE);
+    assert.equal(worker.spec.template.spec.containers[0].image, v2);
   });
 
   it("a second preview shows no changes and refresh finds no drift", async () => {
@@ -208,6 +222,7 @@ describe("the dev stack on the real node", function () {
     const state = JSON.stringify(await stack.exportStack());
     assert.ok(!state.includes(SECRET_KEY), "the secret key appears in plaintext in the state");
     assert.ok(!state.includes(SECRETS.devPostgresPassword), "the database password appears in plaintext in the state");
+    assert.ok(!state.includes(TOKEN), "the API token appears in plaintext in the state");
   });
 
   it("`destroy` leaves no pod, container or claim of the stack on the node", async () => {

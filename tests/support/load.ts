@@ -10,6 +10,8 @@ export interface LoadOptions {
   url: string;
   /** Host header (the Ingress host), when the URL names an address. */
   host?: string;
+  /** Sent as a bearer token (the notes API's API_TOKENS). */
+  token?: string;
   ratePerSecond: number;
   /** Hard limits: the load stops at whichever comes first. */
   maxRequests: number;
@@ -92,7 +94,10 @@ export function startLoad(options: LoadOptions): LoadRun {
       target,
       {
         agent,
-        headers: options.host ? { host: options.host } : {},
+        headers: {
+          ...(options.host ? { host: options.host } : {}),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
         timeout: options.timeoutMs ?? 5000,
         ...(options.ca ? { ca: options.ca, servername: options.host ?? target.hostname } : {}),
       },

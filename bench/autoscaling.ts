@@ -1,0 +1,143 @@
+// `npm run bench:autoscaling`: how fast the API's HPA follows a load on the local cluster's real
+// node, with metrics-server's resource metrics. A bounded load through the ingress controller
+// (BENCH_RATE requests per second to /openapi.json, default 60) runs until the HPA has scaled the
+// dev-shaped API as far as it will (its pod count unchanged for 90 s), then stops. Reported: from
+// the load's start to the second pod Ready, the most pods, and from the load's stop to one pod
+// again; for the default behaviour (components/scaling/spec.ts: scale-up window 60 s, scale-down
+// window 300 s, then at most double per minute up and a tenth per minute down) and for the short
+// windows the end-to-end test uses. Figures, not assertions; run through bench/autoscaling.sh.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { KEYS } from "../config/keys";
+import { localShape, setConfig, sideStack, type ConfigValues } from "../tools/automation";
+import { cpuLoad, hpaStatus, servingPods, until, type ScaledApi } from "../tests/support/autoscaling";
+import { progress } from "../tests/support/progress";
+import { baseRelease } from "../tests/support/releases";
+
+const RATE = Number(process.env.BENCH_RATE ?? 60);
+/** The count is taken as settled when it has not changed for this long under the load. */
+const SETTLED_SECONDS = 90;
+const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-autoscaling-"));
+const SECRETS = {
+  secretKey: "bench-hpa-secret-key-0123456789abcdef0123456789abcdef01",
+  devPostgresPassword: "bench-postgres-password",
+  apiTokens: "bench-hpa-api-token-0123456789abcdef012345",
+};
+const quiet = { onOutput: () => undefined };
+
+interface Row {
+  behaviour: string;
+  windows: { up: number; down: number };
+  scaleOutSeconds: number;
+  peakPods: number;
+  peakCpuPercent?: number;
+  scaleInSeconds: number;
+}
+
+async function stackFor(name: string, windows: Row["windows"], image: string): Promise<Stack> {
+  const stack = await sideStack(name, {
+    workDir: path.join(RUN_DIR, name),
+    backendDir: path.join(RUN_DIR, "state"),
+    passphrase: "api-stack-bench",
+    kubeconfig: process.env.KUBECONFIG!,
+  });
+  const values: ConfigValues = {
+    ...localShape("dev", image, SECRETS),
+    namespace: `api-${name}`,
+    ingressHost: `${name}.bench.localhost`,
+    workerEnabled: false,
+    // One client address sends the whole load.
+    rateLimitPerMinute: 100_000,
+    hpaScaleUpStabilizationSeconds: windows.up,
+    hpaScaleDownStabilizationSeconds: windows.down,
+  };
+  await setConfig(stack, values, Object.keys(SECRETS));
+  await stack.up(quiet);
+  return stack;
+}
+
+async function measure(behaviour: string, windows: Row["windows"], api: ScaledApi): Promise<Row> {
+  await until("metrics-server's first CPU reading", 180, () => hpaStatus(api.namespace).cpuPercent !== undefined);
+  progress(`${behaviour}: ${RATE} requests/s until the pod count settles`);
+  const load = cpuLoad(api, RATE, 1800);
+  const started = Date.now();
+  const out = await until("a second Ready pod", 900, () => servingPods(api).ready >= 2);
+  let peak = servingPods(api).ready;
+  let peakCpu = hpaStatus(api.namespace).cpuPercent;
+  let changed = Date.now();
+  await until("the pod count to settle", 1200, () => {
+    const { ready } = servingPods(api);
+    peakCpu = Math.max(peakCpu ?? 0, hpaStatus(api.namespace).cpuPercent ?? 0);
+    if (ready !== peak) {
+      peak = Math.max(peak, ready);
+      changed = Date.now();
+    }
+    return Date.now() - changed >= SETTLED_SECONDS * 1000;
+  });
+  await load.stop();
+  const stopped = Date.now();
+  progress(`${behaviour}: ${peak} pods; load stopped, waiting for one pod`);
+  const back = await until("one pod again", 1800, () => {
+    const hpa = hpaStatus(api.namespace);
+    return hpa.desired === 1 && servingPods(api).pods === 1;
+  });
+  return {
+    behaviour,
+    windows,
+    scaleOutSeconds: (out - started) / 1000,
+    peakPods: peak,
+    peakCpuPercent: peakCpu,
+    scaleInSeconds: (back - stopped) / 1000,
+  };
+}
+
+async function main() {
+  const image = baseRelease();
+  const defaults = {
+    up: KEYS.hpaScaleUpStabilizationSeconds.default,
+    down: KEYS.hpaScaleDownStabilizationSeconds.default,
+  };
+  const scenarios: Array<[string, Row["windows"]]> = [
+    ["default behaviour", defaults],
+    ["the e2e test's windows", { up: 0, down: 30 }],
+  ];
+  const rows: Row[] = [];
+  for (const [i, [behaviour, windows]] of scenarios.entries()) {
+    const name = `benchhpa${i}`;
+    const stack = await stackFor(name, windows, image);
+    try {
+      rows.push(
+        await measure(behaviour, windows, { namespace: `api-${name}`, host: `${name}.bench.localhost`, image }),
+      );
+    } finally {
+      await stack.destroy(quiet);
+    }
+  }
+
+  console.log(
+    `\n${RATE} requests/s through Traefik on 127.0.0.1 to /openapi.json; the dev shape: HPA from 1 to 3 pods ` +
+      "at 70 % of a 100m CPU request; local cluster, real node, metrics-server\n",
+  );
+  console.log(
+    "| behaviour | stabilization up / down s | load start to 2nd pod Ready, s | most pods (peak CPU %) " +
+      "| load stop to 1 pod, s |",
+  );
+  console.log("|---|---:|---:|---:|---:|");
+  for (const r of rows) {
+    const cells = [
+      r.behaviour,
+      `${r.windows.up} / ${r.windows.down}`,
+      r.scaleOutSeconds.toFixed(0),
+      `${r.peakPods} (${r.peakCpuPercent ?? "?"} %)`,
+      r.scaleInSeconds.toFixed(0),
+    ];
+    console.log(`| ${cells.join(" | ")} |`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -105,7 +105,8 @@ describe("releaseProgress: where one observation leaves the release", () => {
 
   it("fails when an analysis without data paused the release for a human", () => {
     const paused = releaseProgress(
-      observe({ phase: "Paused", pauseConditions: [{ reason: "InconclusiveAnalysis" }] }),
+      // The reason as Argo Rollouts writes it (seen on a real Rollout, tests/e2e/monitoring.test.ts).
+      observe({ phase: "Paused", pauseConditions: [{ reason: "InconclusiveAnalysisRun" }] }),
       expected(),
     );
     assert.ok(paused.settled && paused.outcome.kind === "failed");

@@ -99,7 +99,8 @@ export function releaseProgress(observation: WorkloadObservation, expected: Expe
     return ended("released");
   }
   const pauses = (status.pauseConditions ?? []).map((p) => p.reason);
-  if (pauses.includes("InconclusiveAnalysis")) {
+  // Argo's PauseReasonInconclusiveAnalysis, whose value names the run.
+  if (pauses.includes("InconclusiveAnalysisRun")) {
     return failed(
       `the analysis of release ${id} (5xx ratio, p99 latency) measured no traffic (inconclusive), ` +
         `so Argo Rollouts paused Rollout ${rollout} for a decision: ` +

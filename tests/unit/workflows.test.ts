@@ -148,7 +148,7 @@ function runScriptAsync(command: string, env: Record<string, string>) {
 }
 
 describe("GitHub Actions workflows", () => {
-  it("are exactly ci, deploy, drift, preview, promote and release, with the pulumi-stack and release-config actions", () => {
+  it("are exactly ci, deploy, drift, preview, promote and release, with their two actions", () => {
     assert.deepEqual(fs.readdirSync(path.join(GITHUB_DIR, "workflows")).sort(), WORKFLOWS);
     assert.deepEqual(fs.readdirSync(path.join(GITHUB_DIR, "actions")).sort(), ACTIONS);
   });

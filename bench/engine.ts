@@ -23,6 +23,8 @@ const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-"));
 const SECRETS = {
   secretKey: "bench-secret-key-0123456789abcdef0123456789abcdef0123456",
   devPostgresPassword: "bench-postgres-pw",
+  // Both apps refuse to start without one (API_TOKENS); nothing here calls /notes.
+  apiTokens: "bench-api-token-0123456789abcdef0123456789",
 };
 const quiet = { onOutput: () => undefined };
 

@@ -3,16 +3,19 @@
 // across a rolling update, a blue-green promotion, a rollback and a canary to 100 %, on the local
 // cluster's real node. For each: requests sent, failed, p50/p99 latency, how long the `up` took,
 // and when the last answer from the old release came, counted from the start of that `up` (after
-// it, every user was on the new release). Figures, not assertions; run through bench/release.sh.
+// it, every user was on the new release). Then what a release that fails its users once promoted
+// costs until the post-promotion analysis rolls it back: the requests that failed between its
+// first 5xx and the rollback, and how long that took. Figures, not assertions; run through
+// bench/release.sh.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localShape, setConfig, sideStack, LOCAL_PROMETHEUS, type ConfigValues } from "../tools/automation";
-import { explain, startLoad, type LoadResult } from "../tests/support/load";
+import { explain, startLoad, type LoadResult, type LoadRun } from "../tests/support/load";
 import { progress } from "../tests/support/progress";
-import { buildReleases } from "../tests/support/releases";
+import { buildReleases, failingBehindIngress } from "../tests/support/releases";
 import { releaseId } from "../components/release";
 
 const RATE = Number(process.env.BENCH_RATE ?? 50);
@@ -20,6 +23,7 @@ const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-release-"
 const SECRETS = {
   secretKey: "bench-release-secret-key-0123456789abcdef0123456789abcdef",
   devPostgresPassword: "bench-postgres-password",
+  apiTokens: "bench-release-api-token-0123456789abcdef0123",
 };
 const quiet = { onOutput: () => undefined };
 
@@ -55,10 +59,9 @@ async function stackFor(name: string, extra: ConfigValues, image: string): Promi
   return stack;
 }
 
-/** Runs `change` as an `up` under load; the old release answers with version `from`. */
-async function measure(scenario: string, stack: Stack, host: string, from: string, change: ConfigValues): Promise<Row> {
-  progress(`${scenario}: ${RATE} requests/s through the ingress while pulumi up runs`);
-  const load = startLoad({
+/** The bounded load of every scenario, through the ingress for `host`. */
+const loadOn = (host: string): LoadRun =>
+  startLoad({
     url: "http://127.0.0.1/openapi.json",
     host,
     ratePerSecond: RATE,
@@ -66,6 +69,11 @@ async function measure(scenario: string, stack: Stack, host: string, from: strin
     maxSeconds: 900,
     release: (body) => (JSON.parse(body) as { info?: { version?: string } }).info?.version,
   });
+
+/** Runs `change` as an `up` under load; the old release answers with version `from`. */
+async function measure(scenario: string, stack: Stack, host: string, from: string, change: ConfigValues): Promise<Row> {
+  progress(`${scenario}: ${RATE} requests/s through the ingress while pulumi up runs`);
+  const load = loadOn(host);
   await new Promise((r) => setTimeout(r, 3000));
   await setConfig(stack, change);
   const upStartedAt = load.elapsedMs();
@@ -78,10 +86,45 @@ async function measure(scenario: string, stack: Stack, host: string, from: strin
   return { scenario, load: result, upSeconds, switchedAfter: Math.max(0, last - upStartedAt) / 1000 };
 }
 
+interface RolledBack {
+  load: LoadResult;
+  upSeconds: number;
+  /** Seconds from the broken release's first 5xx to its last: until the rollback took every user back. */
+  failingSeconds: number;
+}
+
+/**
+ * Promotes a release that fails every user (it answers 500 to what comes through the ingress, and
+ * passes its smoke test) under load, and lets the post-promotion analysis roll it back.
+ */
+async function rolledBack(stack: Stack, host: string, broken: string): Promise<RolledBack> {
+  await setConfig(stack, { imageRef: broken, appVersion: "1.0.3" });
+  await stack.up(quiet); // waits in preview, its smoke test passed
+  progress(`automatic rollback: ${RATE} requests/s while the promoted release fails until its analysis rolls it back`);
+  const load = loadOn(host);
+  await new Promise((r) => setTimeout(r, 3000));
+  await setConfig(stack, { promote: releaseId(broken) });
+  const start = performance.now();
+  const aborted = await stack.up(quiet).then(
+    () => false,
+    () => true,
+  );
+  const upSeconds = (performance.now() - start) / 1000;
+  // Past the abort, until the ingress follows the Service back to the previous release.
+  await new Promise((r) => setTimeout(r, 10_000));
+  const result = await load.stop();
+  if (!aborted || !result.failedSpan) {
+    throw new Error(`the broken release was not rolled back by its analysis: ${explain(result)}`);
+  }
+  return { load: result, upSeconds, failingSeconds: (result.failedSpan.lastMs - result.failedSpan.firstMs) / 1000 };
+}
+
 async function main() {
   const [v1, v2] = buildReleases(2);
+  const broken = failingBehindIngress();
   const rows: Row[] = [];
   const stacks: Stack[] = [];
+  let rollback: RolledBack;
   try {
     const rolling = await stackFor("benchrolling", {}, v1);
     stacks.push(rolling);
@@ -124,6 +167,14 @@ async function main() {
         appVersion: "1.0.2",
       }),
     );
+
+    const checked = await stackFor(
+      "benchpostpromotion",
+      { strategy: "blueGreen", postPromotionAnalysis: true, prometheusAddress: LOCAL_PROMETHEUS },
+      v1,
+    );
+    stacks.push(checked);
+    rollback = await rolledBack(checked, "benchpostpromotion.bench.localhost", broken);
   } finally {
     for (const stack of stacks) {
       await stack.destroy(quiet);
@@ -148,6 +199,24 @@ async function main() {
   for (const r of failures) {
     console.log(`\n${r.scenario}: ${explain(r.load)}`);
   }
+
+  console.log(
+    "\nA blue-green release that fails every user once promoted, rolled back by its post-promotion analysis " +
+      "(5xx ratio and p99 latency, a measurement a minute after a minute's delay)\n",
+  );
+  console.log("| requests | failed | from its first 5xx to the rollback, s | `pulumi up` s | outcomes |");
+  console.log("|---:|---:|---:|---:|---|");
+  const outcomes = Object.entries(rollback.load.outcomes)
+    .map(([outcome, count]) => `${outcome}: ${count}`)
+    .join(", ");
+  const cells = [
+    rollback.load.sent,
+    rollback.load.failed,
+    rollback.failingSeconds.toFixed(1),
+    rollback.upSeconds.toFixed(1),
+    outcomes,
+  ];
+  console.log(`| ${cells.join(" | ")} |`);
 }
 
 main().catch((error) => {

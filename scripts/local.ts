@@ -5,6 +5,7 @@
 // plugin cannot be built here. The stack lives under $API_STACK_STATE, not in the repository.
 //   ts-node scripts/local.ts [up|preview|destroy]
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import {
@@ -47,8 +48,9 @@ async function main(action: string) {
   // Secrets are made once and kept in the stack, so re-running does not roll the pods.
   const current = await stack.getAllConfig();
   const secrets: Record<string, string> = {};
-  for (const key of ["secretKey", "devPostgresPassword"]) {
-    // Also replaced when shorter than today's rule (a stack made by an earlier version).
+  for (const key of ["secretKey", "devPostgresPassword", "apiTokens"]) {
+    // Made when missing (apiTokens, in a stack made before the apps required it), and replaced
+    // when shorter than secretKey's rule (a stack made by an earlier version).
     if ((current[`api-stack:${key}`]?.value.length ?? 0) < 50) {
       secrets[key] = randomBytes(32).toString("hex");
     }
@@ -68,11 +70,17 @@ async function main(action: string) {
   }
   const host = stackFileString("dev", "ingressHost");
   const answer = await get(host, "/health/ready");
+  // Every /notes request needs a bearer token of apiTokens: kept beside the stack for the curl below.
+  const tokenFile = path.join(STATE!, "api-token");
+  fs.writeFileSync(tokenFile, (await stack.getConfig("api-stack:apiTokens")).value, { mode: 0o600 });
   console.log(
     `\n==> the dev API serves at http://${host}/ (Traefik on 127.0.0.1:80; *.localhost names resolve to loopback)`,
   );
   console.log(`    GET http://${host}/health/ready -> ${answer.status} ${answer.body}`);
-  console.log(`==> try: curl -s http://${host}/notes -H 'content-type: application/json' -d '{"title": "hello"}'`);
+  console.log(
+    `==> try: curl -s http://${host}/notes -H "authorization: Bearer $(cat ${tokenFile})" ` +
+      `-H 'content-type: application/json' -d '{"title": "hello"}'`,
+  );
   console.log(`==> pods: kubectl --kubeconfig ${path.join(STATE!, "kubeconfig")} -n api-dev get pods`);
 }
 

@@ -5,6 +5,7 @@
 // taken from the program's objects under mocks: nothing hand-written), migrates its database and
 // becomes ready. Postgres and Redis are the local service images under the hostnames the settings
 // name; staging's and prod's Postgres speaks TLS (a certificate the test makes), as they require.
+// The notes API then answers only the bearer tokens of the rendered API_TOKENS.
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { SECRET_FILE_MODE } from "../../components/workload/spec";
 import { SECRETS_DIR } from "../../components/settings/spec";
-import { localEnvironment, stackFileValues } from "../../tools/automation";
+import { localEnvironment } from "../../tools/automation";
 import { buildAndPush, docker } from "../../tools/images";
 import { SIGNED } from "../support/cosign";
 import {
@@ -77,10 +78,15 @@ function database(url: string) {
   return { host: parsed.hostname, password: decodeURIComponent(parsed.password) };
 }
 
-function get(port: number, requestPath: string): Promise<number> {
+/** Status of a GET to the published port (0 without an answer); `host` as Host, `token` as a bearer token. */
+function get(port: number, requestPath: string, options: { host?: string; token?: string } = {}): Promise<number> {
+  const headers = {
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+  };
   return new Promise((resolve) => {
     http
-      .get({ host: "127.0.0.1", port, path: requestPath, timeout: 3000 }, (response) => {
+      .get({ host: "127.0.0.1", port, path: requestPath, headers, timeout: 3000 }, (response) => {
         response.resume();
         resolve(response.statusCode ?? 0);
       })
@@ -140,12 +146,12 @@ function runAs(
 const APPS = {
   fastapi: () => baseRelease(),
   django: () => {
-    const { imageBuildArgs } = stackFileValues("dev");
     progress("contract: building the Django image");
+    // On the local environment's base image, as the dev stack's FastAPI image (baseRelease) is.
     return buildAndPush({
       context: path.join(PROJECT_DIR, "apps/django"),
       tag: "127.0.0.1:5000/api-stack/django:contract",
-      buildArgs: imageBuildArgs as Record<string, string>,
+      buildArgs: { BASE_IMAGE: localEnvironment().baseImage },
     });
   },
 };
@@ -199,12 +205,15 @@ for (const [app, image] of Object.entries(APPS)) {
     describe(`the ${app} image with what the ${stack} stack renders`, function () {
       this.timeout(10 * 60_000);
       const containers: string[] = [];
+      let network = false;
 
       after(() => {
         for (const id of containers) {
           docker("rm", "-f", id);
         }
-        docker("network", "rm", NETWORK);
+        if (network) {
+          docker("network", "rm", NETWORK);
+        }
       });
 
       it("migrates, becomes ready through its probe's path, and runs its worker", async () => {
@@ -224,6 +233,7 @@ for (const [app, image] of Object.entries(APPS)) {
 
         // The settings' own hostnames, pointing at the local Postgres and Redis.
         docker("network", "create", NETWORK);
+        network = true;
         const local = localEnvironment();
         const db = database(objects.secret.DATABASE_URL);
         containers.push(
@@ -305,6 +315,13 @@ for (const [app, image] of Object.entries(APPS)) {
           }
           return (await get(port, "/health/ready")) === 200 ? true : undefined;
         });
+
+        // The notes API takes exactly the tokens the Secret holds, under a host the settings allow.
+        const host = (apiEnv.ALLOWED_HOSTS ?? assert.fail("no ALLOWED_HOSTS rendered")).split(",")[0];
+        const token = objects.secret.API_TOKENS.split(",")[0];
+        assert.equal(await get(port, "/notes", { host }), 401, "/notes without a token");
+        assert.equal(await get(port, "/notes", { host, token: `${token}x` }), 401, "with another token");
+        assert.equal(await get(port, "/notes", { host, token }), 200, "/notes with the Secret's API_TOKENS");
 
         // The worker needs a Redis it can reach with the rendered URL: dev's in-cluster one (prod's
         // is a TLS endpoint the local Redis does not serve).

@@ -91,6 +91,19 @@ const measuredData = (run: AnalysisRun) =>
     (metric.measurements ?? []).every((m) => Number.isFinite(Number(/^\[([^,\]]+)\]$/.exec(m.value ?? "")?.[1]))),
   );
 
+/** What the smoke test's Jobs printed, to explain a smoke test that failed. */
+const smokeLogs = (namespace: string) =>
+  kubectlJson<{ items: { metadata: { name: string } }[] }>(
+    "get",
+    "jobs",
+    "-n",
+    namespace,
+    "-l",
+    "analysisrun.argoproj.io/uid",
+  )
+    .items.map((job) => `${job.metadata.name}:\n${kubectl("logs", "-n", namespace, `job/${job.metadata.name}`)}`)
+    .join("\n");
+
 /** Notes a user of the API sees whose title the smoke test gives its notes. */
 async function smokeNotesSeen(host: string): Promise<unknown[]> {
   const answer = await viaIngress(host, "/notes?limit=200", { token: API_TOKEN });
@@ -303,7 +316,7 @@ describe("canary releases that shift real traffic", function () {
 
   it("a canary that answers 5xx is aborted by its analysis; `up` fails, the stable release keeps serving", async () => {
     progress("canary: failing release under load (analysis over real 5xx)");
-    const load = loadOn(host, "/notes?limit=1", 10);
+    const load = loadOn(host, "/openapi.json", 10);
     const message = await failingUp(stack, { imageRef: failingRequests(), appVersion: "1.0.3" });
     const during = await load.stop();
     assert.match(message, /abort/i);
@@ -318,7 +331,7 @@ describe("canary releases that shift real traffic", function () {
     assert.ok(measuredData(failed), "on measurements of real data, not on their absence");
     assert.deepEqual(jobsOf("http_requests_total", ns), [`${ns}/api`], "the series came through the PodMonitor alone");
     const after = await startLoad({
-      url: "http://127.0.0.1/notes?limit=1",
+      url: "http://127.0.0.1/openapi.json",
       host,
       ratePerSecond: 10,
       maxRequests: 100,
@@ -379,7 +392,9 @@ describe("blue-green's post-promotion analysis, on what the PodMonitor brings Pr
   it("a release that fails its users once promoted is rolled back by the analysis", async () => {
     progress("post-promotion: a release that fails every user once promoted");
     const broken = failingBehindIngress();
-    const preview = await upRelease(stack, { imageRef: broken, appVersion: "1.0.3" });
+    const preview = await upRelease(stack, { imageRef: broken, appVersion: "1.0.3" }).catch((error: Error) => {
+      throw new Error(`${error.message}\nthe smoke test's log:\n${smokeLogs(ns)}`);
+    });
     assert.equal(preview.preview, broken, "its smoke test passed: it fails only what comes through the ingress");
     const load = loadOn(host);
     const message = await failingUp(stack, { promote: releaseId(broken) });

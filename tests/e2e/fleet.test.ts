@@ -23,6 +23,8 @@ import {
 const SECRETS = {
   secretKey: "e2e-fleet-secret-key-0123456789abcdef0123456789abcdef0123",
   devPostgresPassword: "e2e-postgres-password",
+  // Both apps require one (API_TOKENS); this test reads only /health and /openapi.json, which need none.
+  apiTokens: "e2e-fleet-api-token-0123456789abcdef0123456789",
 };
 const APIS = ["orders", "billing"] as const;
 type ApiName = (typeof APIS)[number];

@@ -21,6 +21,8 @@ import {
 const SECRETS = {
   secretKey: "e2e-gateway-secret-key-0123456789abcdef0123456789abcdef01",
   devPostgresPassword: "e2e-postgres-password",
+  // Both apps require one (API_TOKENS); this test reads only /health and /openapi.json, which need none.
+  apiTokens: "e2e-gateway-api-token-0123456789abcdef0123456789",
 };
 const NAMESPACE = "api-e2egateway";
 // The HTTPS listener's certificate is for *.gateway.localhost; a wildcard covers one label.

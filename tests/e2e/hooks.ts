@@ -1,11 +1,23 @@
 // Root hooks of the end-to-end suite. When a test fails, the ingress controller's access log
-// entries of that test's time that were not answered 2xx or 3xx are printed: each names the
-// upstream that answered ("-" when the controller found no ready endpoint), which tells a failure
-// of the API from one of the routing in front of it.
+// entries of that test's time that were not answered 2xx or 3xx, or took SLOW_MS or longer, are
+// printed: each names the upstream that answered ("-" when the controller found no ready
+// endpoint) and how long it took, which tells a failure of the API from one of the routing in
+// front of it, and a slow answer from a client that gave up on a fast one.
 import { kubectl } from "./env";
 
 const ACCESS_LOG_LINES = 40;
+/** A fifth of the load's client timeout (tests/support/load.ts): slow enough to name. */
+const SLOW_MS = 1000;
 let started = new Date();
+
+/**
+ * Traefik's common log format: `... "GET /path HTTP/1.1" <status> ... <duration>ms`; lines that
+ * are not requests (the controller's own messages) are kept too.
+ */
+function unusual(line: string): boolean {
+  const duration = / (\d+)ms$/.exec(line);
+  return !/" [23]\d\d /.test(line) || (duration !== null && Number(duration[1]) >= SLOW_MS);
+}
 
 export const mochaHooks = {
   beforeEach(): void {
@@ -24,12 +36,11 @@ export const mochaHooks = {
       );
       return;
     }
-    // Common log format: `... "GET /path HTTP/1.1" <status> ...`; the controller's own messages stay too.
-    const unusual = log.split("\n").filter((line) => line && !/" [23]\d\d /.test(line));
+    const entries = log.split("\n").filter((line) => line && unusual(line));
     process.stderr.write(
-      `    ingress controller, entries not answered 2xx/3xx since ${started.toISOString()} ` +
-        `(last ${ACCESS_LOG_LINES}):\n` +
-        unusual
+      `    ingress controller, entries not answered 2xx/3xx or taking ${SLOW_MS} ms or more since ` +
+        `${started.toISOString()} (last ${ACCESS_LOG_LINES}):\n` +
+        entries
           .slice(-ACCESS_LOG_LINES)
           .map((line) => `      ${line}\n`)
           .join(""),

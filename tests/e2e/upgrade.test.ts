@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { sideStack } from "../../tools/automation";
+import { setConfig, sideStack } from "../../tools/automation";
 import { PROJECT_DIR } from "../../tools/program";
 import { kubectl, kubectlJson, KUBECONFIG, progress } from "./env";
 import { baseRelease } from "../support/releases";
@@ -20,6 +20,8 @@ const SECRETS = {
   secretKey: "e2e-upgrade-secret-key-0123456789abcdef0123456789abcdef",
   devPostgresPassword: "e2e-postgres-password",
 };
+/** The API tokens the upgrade adds: the earlier code had no such key (and refused unknown ones). */
+const API_TOKENS = "e2e-upgrade-api-token-0123456789abcdef0123456789";
 const SHAPES = [
   { stack: "e2eupgradedev", namespace: "api-e2eupgradedev", extra: {} },
   { stack: "e2eupgradebg", namespace: "api-e2eupgradebg", extra: { strategy: "blueGreen" } },
@@ -122,10 +124,16 @@ describe("upgrading stacks of an earlier release", function () {
     for (const shape of SHAPES) {
       progress(`upgrade: ${shape.stack} previewed by today's code`);
       const stack = await sideStack(shape.stack, { ...dirs, workDir: path.join(work, shape.stack) });
-      // The one config change an upgrade asks for: the HPA owns the replica count, so `replicas`
-      // goes (README, Upgrading); today's code says so and creates nothing until it is done.
-      await assert.rejects(stack.preview({ onOutput: () => undefined }), /Run `pulumi config rm replicas`/);
+      // What an upgrade asks of these stacks (README, Upgrading): `replicas` goes, since the HPA
+      // owns the count, and API tokens come, since both apps now refuse to start without them.
+      // Today's code names both at once and creates nothing until they are done.
+      await assert.rejects(stack.preview({ onOutput: () => undefined }), (error: Error) => {
+        assert.match(error.message, /Run `pulumi config rm replicas`/);
+        assert.match(error.message, /apiTokens is required.*Run `pulumi config set --secret apiTokens <value>`/);
+        return true;
+      });
       await stack.removeConfig("api-stack:replicas");
+      await setConfig(stack, { apiTokens: API_TOKENS }, ["apiTokens"]);
       const steps: Array<{ op: string; type: string; urn: string }> = [];
       await stack.preview({
         onOutput: () => undefined,

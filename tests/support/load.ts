@@ -2,8 +2,10 @@
 // limits (count and time), with every outcome counted and the first failures kept. Used by the
 // end-to-end tests (which assert on the failed requests) and by the release benchmark (which
 // reports latency and the moment the new release took all traffic).
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
+import { parentPort, Worker, workerData } from "node:worker_threads";
 
 export interface LoadOptions {
   /** Where to send requests, e.g. http://127.0.0.1/openapi.json. */
@@ -33,6 +35,18 @@ export interface LoadResult {
   failures: Array<{ atMs: number; outcome: string; body?: string }>;
   /** When the first and the last failed request were sent (ms since start); unset without a failure. */
   failedSpan?: { firstMs: number; lastMs: number };
+  /**
+   * Times (ms since start) and lengths of this process's event-loop pauses of STALL_MS or more:
+   * while paused the client neither reads answers nor sends, so a request in flight then may be
+   * timed out by the client however fast the server answered.
+   */
+  stalls: Array<{ atMs: number; ms: number }>;
+  /**
+   * The share of the load's time during which some task on this machine waited for a CPU
+   * (Linux's pressure stall information); unset where the kernel does not report it. Near 100 %,
+   * every process, the API's and the proxy's included, answers late for want of a CPU.
+   */
+  cpuPressurePercent?: number;
   p50Ms: number;
   p99Ms: number;
   seconds: number;
@@ -49,6 +63,19 @@ export interface LoadRun {
   elapsedMs(): number;
 }
 
+/** Microseconds some task has waited for a CPU since boot, or undefined without /proc/pressure. */
+function cpuStallMicros(): number | undefined {
+  try {
+    const total = /^some .*total=(\d+)/.exec(fs.readFileSync("/proc/pressure/cpu", "utf8"))?.[1];
+    return total === undefined ? undefined : Number(total);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An event-loop pause the load records (LoadResult.stalls): far above a timer's usual lateness. */
+const STALL_MS = 500;
+
 export function startLoad(options: LoadOptions): LoadRun {
   const target = new URL(options.url);
   const client = target.protocol === "https:" ? https : http;
@@ -57,11 +84,13 @@ export function startLoad(options: LoadOptions): LoadRun {
   const agent = new client.Agent({ keepAlive: false });
   const started = process.hrtime.bigint();
   const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
+  const stalledAtStart = cpuStallMicros();
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
   const failures: LoadResult["failures"] = [];
   let failedSpan: LoadResult["failedSpan"];
   const releases: LoadResult["releases"] = {};
+  const stalls: LoadResult["stalls"] = [];
   let sent = 0;
   let ok = 0;
   let inFlight = 0;
@@ -141,9 +170,15 @@ export function startLoad(options: LoadOptions): LoadRun {
   const interval = 1000 / options.ratePerSecond;
   let next = 0;
   let timer: NodeJS.Timeout | undefined;
+  // When the pacing timer is due: it runs late only when the event loop was busy elsewhere.
+  let due = 0;
   // Paced against the start time, not the previous timer, so a slow event loop does not lower
   // the rate; limits are checked before each request.
   const tick = () => {
+    const late = elapsedMs() - due;
+    if (late >= STALL_MS && stalls.length < 20) {
+      stalls.push({ atMs: Math.round(due), ms: Math.round(late) });
+    }
     while (!stopped && next <= elapsedMs()) {
       if (sent >= options.maxRequests || elapsedMs() >= options.maxSeconds * 1000) {
         void stop();
@@ -153,7 +188,9 @@ export function startLoad(options: LoadOptions): LoadRun {
       next += interval;
     }
     if (!stopped) {
-      timer = setTimeout(tick, Math.max(1, next - elapsedMs()));
+      const wait = Math.max(1, next - elapsedMs());
+      due = elapsedMs() + wait;
+      timer = setTimeout(tick, wait);
     }
   };
 
@@ -168,6 +205,7 @@ export function startLoad(options: LoadOptions): LoadRun {
       result = drained.then(() => {
         agent.destroy();
         const sorted = [...latencies].sort((a, b) => a - b);
+        const stalled = cpuStallMicros();
         const quantile = (q: number) =>
           sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
         return {
@@ -177,6 +215,10 @@ export function startLoad(options: LoadOptions): LoadRun {
           outcomes,
           failures,
           failedSpan,
+          stalls,
+          ...(stalled === undefined || stalledAtStart === undefined
+            ? {}
+            : { cpuPressurePercent: Math.round((stalled - stalledAtStart) / 10 / elapsedMs()) }),
           p50Ms: Math.round(quantile(0.5) * 10) / 10,
           p99Ms: Math.round(quantile(0.99) * 10) / 10,
           seconds: Math.round(elapsedMs() / 100) / 10,
@@ -198,7 +240,58 @@ export function startLoad(options: LoadOptions): LoadRun {
   return { stop, done, elapsedMs };
 }
 
+/**
+ * startLoad on a thread of its own, for a test whose process also runs the Pulumi program (the
+ * Automation API runs an inline program in its caller's process). Each `up` holds that process's
+ * event loop while the program loads anew and checks its config (cosign through spawnSync, zxcvbn):
+ * seconds on a busy machine, during which a client on the same loop reads no answer and times out
+ * requests the server answered at once. On its own thread the client is as independent of the
+ * program as a user is. `release` is a function, which cannot cross to the thread.
+ */
+export function startLoadInThread(options: Omit<LoadOptions, "release">): Promise<LoadRun> {
+  // The thread compiles this file again: without type checks, which this process already made.
+  const worker = new Worker(
+    `require("ts-node/register/transpile-only"); require(${JSON.stringify(__filename)}).runLoadThread();`,
+    { eval: true, workerData: options },
+  );
+  let settle: { resolve: (result: LoadResult) => void; reject: (error: Error) => void } | undefined;
+  const result = new Promise<LoadResult>((resolve, reject) => (settle = { resolve, reject }));
+  return new Promise((resolve, reject) => {
+    worker.on("error", (error: Error) => {
+      reject(error);
+      settle!.reject(error);
+    });
+    worker.on("message", (message: { started: true } | { result: LoadResult }) => {
+      if ("result" in message) {
+        settle!.resolve(message.result);
+        void worker.terminate();
+        return;
+      }
+      const started = process.hrtime.bigint();
+      resolve({
+        stop: () => {
+          worker.postMessage("stop");
+          return result;
+        },
+        done: result,
+        elapsedMs: () => Number(process.hrtime.bigint() - started) / 1e6,
+      });
+    });
+  });
+}
+
+/** The thread's side of startLoadInThread: runs the load, stops it when asked, reports its result. */
+export function runLoadThread(): void {
+  const options = workerData as LoadOptions;
+  // A Buffer arrives as a plain Uint8Array.
+  const run = startLoad({ ...options, ...(options.ca ? { ca: Buffer.from(options.ca) } : {}) });
+  void run.done.then((result) => parentPort!.postMessage({ result }));
+  parentPort!.on("message", () => void run.stop());
+  parentPort!.postMessage({ started: true });
+}
+
 /** The outcome counts and the first failures, for an assertion's message. */
 export function explain(result: LoadResult): string {
-  return JSON.stringify({ outcomes: result.outcomes, failures: result.failures });
+  const { outcomes, failures, stalls, cpuPressurePercent } = result;
+  return JSON.stringify({ outcomes, failures, stalls, cpuPressurePercent });
 }

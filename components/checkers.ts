@@ -21,6 +21,10 @@ export const EXPLAINED = {
     check: "networkpolicy-targets-pod",
     why: "the selected pods are an Argo Rollout's, which kube-score does not read",
   },
+  smokeTargets: {
+    check: "networkpolicy-targets-pod",
+    why: "the selected pods are the smoke test's, of a Job Argo Rollouts makes at each release",
+  },
 } as const;
 
 export const KUBE_SCORE_IGNORE = "kube-score/ignore";

@@ -174,6 +174,7 @@ export function networkPolicies(input: NetworkPolicyInput): NetworkPolicyObject[
       role: "smoke-allow-egress",
       name: naming.name("smoke", "allow-egress"),
       component: "smoke",
+      annotations: explained("smokeTargets"),
       spec: {
         podSelector: smokePods.podSelector,
         policyTypes: ["Egress"],

@@ -25,7 +25,7 @@ describe("manifest checkers' findings explained on the objects (mocks)", () => {
   withCosign();
   const pull = EXPLAINED.pullPolicy.check;
 
-  it("prod (blue-green): the pull policy, and the selectors of what an Argo Rollout owns", async () => {
+  it("prod (blue-green): the pull policy, and the selectors of what Argo Rollouts makes", async () => {
     const run = await runProgram(prodInput(), { stack: "prod" });
     assert.deepEqual(ignored(run), {
       "Rollout/api": pull,
@@ -36,6 +36,7 @@ describe("manifest checkers' findings explained on the objects (mocks)", () => {
       "Service/api-preview": EXPLAINED.serviceTargets.check,
       "HorizontalPodAutoscaler/api": EXPLAINED.hpaTarget.check,
       "NetworkPolicy/api-allow-ingress": EXPLAINED.policyTargets.check,
+      "NetworkPolicy/api-smoke-allow-egress": EXPLAINED.smokeTargets.check,
     });
   });
 

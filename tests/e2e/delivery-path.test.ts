@@ -204,6 +204,63 @@ describe("the delivery path, through the workflows on a real runner", function (
     assert.equal(await history("prod"), updates, "no update ran");
   });
 
+  it("drift: a promotion and a scale-out are not drift; an edited Service port is, named in its issue", async () => {
+    const updates = { dev: await history("dev"), prod: await history("prod") };
+    // The replica counts changed as the HPA changes them, through the scale subresource (a
+    // stand-in for load: tests/e2e/autoscaling.test.ts has the HPA itself scaling).
+    for (const [environment, kind] of [
+      ["dev", "deployment"],
+      ["prod", "rollout"],
+    ] as const) {
+      const replicas = Number(
+        kubectl("get", kind, "api", "-n", NAMESPACES[environment], "-o", "jsonpath={.spec.replicas}"),
+      );
+      kubectl("scale", kind, "api", "-n", NAMESPACES[environment], `--replicas=${replicas + 1}`);
+    }
+    // An operator's edit of a field the program sets: dev's Service is the program's (prod's are
+    // Argo's to switch, so the program leaves their spec alone).
+    const port = kubectl("get", "service", "api", "-n", NAMESPACES.dev, "-o", "jsonpath={.spec.ports[0].port}");
+    const patch = (value: number) =>
+      kubectl(
+        "patch",
+        "service",
+        "api",
+        "-n",
+        NAMESPACES.dev,
+        "--type=json",
+        "-p",
+        JSON.stringify([{ op: "replace", path: "/spec/ports/0/port", value }]),
+      );
+    patch(8080);
+    try {
+      progress("drift.yml on its schedule");
+      const workflow = fs.readFileSync(path.join(PROJECT_DIR, ".github/workflows/drift.yml"), "utf8");
+      const { on } = load(workflow) as { on: { schedule: { cron: string }[] } };
+      const run = await github().run(
+        "drift.yml",
+        "schedule",
+        github().scheduleEvent(on.schedule[0].cron),
+        github().main(),
+      );
+      assertSucceeded(run, "drift.yml");
+      assert.match(run.log, /prod: no drift/);
+      assert.match(run.log, /dev drifts: issue \d+ opened/);
+      assert.equal(github().api.issues.length, 1);
+      const [issue] = github().api.issues;
+      assert.deepEqual([issue.title, issue.state, issue.labels], ["Drift in dev", "open", ["drift"]]);
+      assert.match(issue.body, /kubernetes:core\/v1:Service/);
+      assert.match(issue.body, new RegExp(`port\\s*:\\s*8080\\s*=>\\s*${port}`));
+      assert.doesNotMatch(issue.body, /replicas/, "the scale-out is not drift");
+    } finally {
+      patch(Number(port));
+    }
+    assert.deepEqual(
+      updates,
+      { dev: await history("dev"), prod: await history("prod") },
+      "a drift check updates nothing",
+    );
+  });
+
   it("d. rollback: the earlier image serves again; the next merge deploys main's image again", async () => {
     progress(`rollback to ${v1}`);
     const rollback = await github().run(

@@ -378,13 +378,18 @@ export class LocalGithub {
     return { ref, inputs, repository: this.repositoryPayload() };
   }
 
+  /** What GitHub sends a scheduled run: the cron line alone, no repository. */
+  scheduleEvent(cron: string) {
+    return { schedule: cron };
+  }
+
   /**
    * Runs `workflow` for `event` with act, on the host, at `commit` (the runner's copy of the
    * workflow files, as GitHub reads them from the event's commit).
    */
   async run(
     workflow: string,
-    event: "pull_request" | "push" | "workflow_dispatch",
+    event: "pull_request" | "push" | "workflow_dispatch" | "schedule",
     payload: object,
     commit: string,
     options: RunOptions = {},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,11 @@ from app.config import Settings
 # Bound how long a request waits for Postgres to accept a connection, so /health/ready answers
 # 503 quickly instead of hanging while the database is unreachable.
 CONNECT_TIMEOUT_SECONDS = 3
+# Pooled connections each process opens before it serves: enough for the requests a pod's share
+# of traffic has in flight at once, few enough that starting pods does not crowd the database.
+WARM_CONNECTIONS = 2
+
+logger = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -53,3 +59,23 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
 
 def make_sync_engine(settings: Settings) -> Engine:
     return create_engine(settings.sync_database_url, **_pool_options(settings))
+
+
+async def warm(engine: AsyncEngine, connections: int = WARM_CONNECTIONS) -> None:
+    """Opens pooled connections before the first request needs one.
+
+    Connecting (TCP, TLS, SCRAM) is the slowest step of a request on a cold pool. A release that
+    takes its share of traffic all at once (a blue-green promotion) would otherwise connect for
+    many requests at once, on a node busy starting pods, and those requests waited out the connect
+    timeout. Best effort: an unreachable database must not stop the process from starting, since
+    readiness reports it and the pool connects again on demand.
+    """
+    opened = []
+    try:
+        for _ in range(min(connections, engine.pool.size())):
+            opened.append(await engine.connect())
+    except Exception as error:  # noqa: BLE001 - any failure leaves the pool to connect on demand
+        logger.warning("database pool not warmed (%s: %s); connecting on demand", type(error).__name__, error)
+    finally:
+        for connection in opened:
+            await connection.close()

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import health, notes
 from app.auth import ApiTokens
 from app.config import Settings, get_settings
-from app.db import make_async_engine
+from app.db import make_async_engine, warm
 from app.health import DatabaseCheck
 from app.metrics import PrometheusMiddleware
 from app.observability import init_sentry, init_tracing
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.libpq_database_url, application_name=f"{settings.app_name}-readiness"
         )
         notes.prepare_publishing()
+        await warm(app.state.engine)
         try:
             yield
         finally:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.db import WARM_CONNECTIONS
 from app.health import READINESS_TIMEOUT_SECONDS
 from app.main import create_app
 
@@ -94,3 +95,10 @@ def test_the_check_has_one_connection_of_its_own(migrated: None) -> None:
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'readiness-conn-test-readiness'"
             ).fetchone()[0]
     assert count == 1
+
+
+def test_each_process_serves_with_its_pool_warm(migrated: None) -> None:
+    settings = Settings()
+    with TestClient(create_app(settings), headers=AUTH) as client:
+        # Before any request: the connections are made and idle in the pool.
+        assert client.app.state.engine.pool.checkedin() == min(WARM_CONNECTIONS, settings.db_pool_size)

@@ -29,9 +29,12 @@ function pinnedActions(): Set<string> {
 
 describe("local stand-ins for the workflows' third-party actions", () => {
   it("stand in for every action the workflows pin, at exactly that pin, and for nothing else", () => {
-    const table = standIns().map((s) => s.action);
-    assert.deepEqual([...pinnedActions()].sort(), [...new Set(table)].sort());
-    assert.equal(new Set(table).size, table.length, "one row per action");
+    assert.deepEqual(
+      [...pinnedActions()].sort(),
+      standIns()
+        .map((s) => s.action)
+        .sort(),
+    );
   });
 
   it("are composite actions that validate against the action schema, one per row", () => {
@@ -40,7 +43,15 @@ describe("local stand-ins for the workflows' third-party actions", () => {
       .readdirSync(root, { recursive: true, encoding: "utf8" })
       .filter((file) => file.endsWith("action.yml"))
       .sort();
-    assert.equal(files.length, standIns().length);
+    // A row names an action with its path in the repository (actions/cache/restore), as pinned.
+    const rows = [
+      ...fs.readFileSync(path.join(root, "README.md"), "utf8").matchAll(/^\| `([\w./-]+)@[0-9a-f]{40}` \|/gm),
+    ];
+    assert.deepEqual(
+      files.map((file) => path.dirname(file)),
+      rows.map(([, action]) => action).sort(),
+      "one folder per row, one row per folder",
+    );
     for (const file of files) {
       const text = fs.readFileSync(path.join(root, file), "utf8");
       assert.deepEqual(validateAction(text).errors, [], file);

@@ -145,9 +145,11 @@ export function uncommittedChanges(): Record<string, FileChange | null> {
 /** The stand-ins' table (testbed/github/actions/README.md): each pinned action and its folder. */
 export function standIns(): { action: string; dir: string }[] {
   const table = fs.readFileSync(path.join(STAND_INS, "README.md"), "utf8");
-  return [...table.matchAll(/^\| `([\w.-]+\/[\w.-]+)((?:\/[\w./-]+)?)@([0-9a-f]{40})` \|/gm)].map(
-    ([, repository, , sha]) => ({ action: `${repository}@${sha}`, dir: path.join(STAND_INS, repository) }),
+  const rows = [...table.matchAll(/^\| `([\w.-]+\/[\w.-]+)((?:\/[\w./-]+)?)@([0-9a-f]{40})` \|/gm)].map(
+    ([, repository, , sha]) => [`${repository}@${sha}`, path.join(STAND_INS, repository)] as const,
   );
+  // The sub-actions of one repository (actions/cache/restore and /save) share its folder.
+  return [...new Map(rows)].map(([action, dir]) => ({ action, dir }));
 }
 
 export class LocalGithub {
@@ -411,6 +413,7 @@ export class LocalGithub {
       GITHUB_RUN_ID: id,
       LOCAL_GITHUB_ORIGIN: this.origin,
       LOCAL_GITHUB_ARTIFACTS: path.join(this.setup.dir, "artifacts"),
+      LOCAL_GITHUB_CACHE: path.join(this.setup.dir, "cache"),
       LOCAL_NODE_BIN: tools.nodeBin,
       LOCAL_OSV_DB: tools.osvDatabase,
       COSIGN_BINARY: tools.cosign,

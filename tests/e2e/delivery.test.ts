@@ -7,7 +7,7 @@
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../tools/automation";
-import { explain, startLoad, type LoadResult, type LoadRun } from "../support/load";
+import { explain, startLoad, startLoadInThread, type LoadResult, type LoadRun } from "../support/load";
 import {
   destroyStack,
   kubectl,
@@ -59,14 +59,15 @@ function deliveryStack(
   return newStack(name, values, Object.keys(SECRETS));
 }
 
-function loadOn(host: string, path = "/openapi.json", ratePerSecond = 20): LoadRun {
-  return startLoad({
+/** Users of `host`, on a thread of their own: each `up` runs the program in this process (load.ts). */
+function loadOn(host: string, path = "/openapi.json", ratePerSecond = 20): Promise<LoadRun> {
+  return startLoadInThread({
     url: `http://127.0.0.1${path}`,
     host,
     ratePerSecond,
     maxRequests: 20_000,
     maxSeconds: 900,
-    release: openApiVersion,
+    byOpenApiVersion: true,
   });
 }
 
@@ -153,7 +154,7 @@ describe("blue-green releases on the real node", function () {
 
   it("a new release waits in preview after its smoke test walked the notes flow through the preview", async () => {
     progress("blue-green: second release waits in preview");
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const release = await upRelease(stack, { imageRef: v2, appVersion: "1.0.2" });
     const traffic = await load.stop();
     assert.equal(release.active, v1);
@@ -182,7 +183,7 @@ describe("blue-green releases on the real node", function () {
 
   it("promotion by config moves every user to the new release without a failed request", async () => {
     progress("blue-green: promote under load");
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const promotedAt = load.elapsedMs();
     const release = await upRelease(stack, { promote: releaseId(v2) });
     await new Promise((r) => setTimeout(r, 5000));
@@ -200,7 +201,7 @@ describe("blue-green releases on the real node", function () {
 
   it("a healthy release that cannot read a note back fails its smoke test and is never promoted", async () => {
     progress("blue-green: a healthy release whose user flow fails");
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const message = await failingUp(stack, { imageRef: failingUserFlow(), appVersion: "1.0.6" });
     const traffic = await load.stop();
     assert.match(message, /aborted/);
@@ -215,7 +216,7 @@ describe("blue-green releases on the real node", function () {
 
   it("a release that never becomes ready is never promoted, and the active one keeps serving", async () => {
     progress("blue-green: a release whose readiness fails (bounded wait)");
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const message = await failingUp(stack, { imageRef: neverReady(), appVersion: "1.0.3", releaseTimeoutSeconds: 90 });
     const traffic = await load.stop();
     assert.match(message, /did not settle within 90 s/);
@@ -226,7 +227,7 @@ describe("blue-green releases on the real node", function () {
   it("a release whose migration fails stops before any new pod; the next good release migrates and waits", async () => {
     progress("blue-green: a failing migration, then a good release");
     const broken = failingMigration();
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const message = await failingUp(stack, { imageRef: broken, appVersion: "1.0.4" });
     assert.match(message, /migration/i);
     const pods = kubectlJson("get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=api").items;
@@ -244,7 +245,7 @@ describe("blue-green releases on the real node", function () {
   it("rolling back by config returns every user to the previous release without a failed request", async () => {
     progress("blue-green: promote, then roll back under load");
     await upRelease(stack, { promote: releaseId(v3) });
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const release = await upRelease(stack, { rollbackTo: v2 });
     const traffic = await load.stop();
     assert.equal(release.active, v2);
@@ -295,7 +296,7 @@ describe("canary releases that shift real traffic", function () {
 
   it("a good canary gets its share of real traffic, passes the analysis and reaches 100 %", async () => {
     progress("canary: good release under load (about 3 minutes of steps and analysis)");
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const release = await upRelease(stack, { imageRef: v2, appVersion: "1.0.2" });
     const traffic = await load.stop();
     assert.equal(release.active, v2);
@@ -316,7 +317,7 @@ describe("canary releases that shift real traffic", function () {
 
   it("a canary that answers 5xx is aborted by its analysis; `up` fails, the stable release keeps serving", async () => {
     progress("canary: failing release under load (analysis over real 5xx)");
-    const load = loadOn(host, "/openapi.json", 10);
+    const load = await loadOn(host, "/openapi.json", 10);
     const message = await failingUp(stack, { imageRef: failingRequests(), appVersion: "1.0.3" });
     const during = await load.stop();
     assert.match(message, /abort/i);
@@ -374,7 +375,7 @@ describe("blue-green's post-promotion analysis, on what the PodMonitor brings Pr
   it("a good release passes the check after its promotion, on series only the PodMonitor brought", async () => {
     progress("post-promotion: a good release, promoted under load (about 4 minutes of analysis)");
     await upRelease(stack, { imageRef: v2, appVersion: "1.0.2" });
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const release = await upRelease(stack, { promote: releaseId(v2) });
     const traffic = await load.stop();
     assert.equal(release.active, v2);
@@ -396,7 +397,7 @@ describe("blue-green's post-promotion analysis, on what the PodMonitor brings Pr
       throw new Error(`${error.message}\nthe smoke test's log:\n${smokeLogs(ns)}`);
     });
     assert.equal(preview.preview, broken, "its smoke test passed: it fails only what comes through the ingress");
-    const load = loadOn(host);
+    const load = await loadOn(host);
     const message = await failingUp(stack, { promote: releaseId(broken) });
     // Past the abort, until Traefik follows the Service back to the previous release.
     await new Promise((resolve) => setTimeout(resolve, 10_000));

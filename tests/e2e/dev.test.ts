@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localShape, setConfig, type ConfigValues } from "../../tools/automation";
-import { explain, startLoad } from "../support/load";
+import { explain, startLoadInThread } from "../support/load";
 import {
   changes,
   eventually,
@@ -153,7 +153,7 @@ describe("the dev stack on the real node", function () {
     const id = JSON.parse(
       (await viaIngress(HOST, "/notes", { json: { title: "during outage" }, token: TOKEN })).body,
     ).id;
-    const load = startLoad({
+    const load = await startLoadInThread({
       url: `http://127.0.0.1/notes/${id}`,
       host: HOST,
       token: TOKEN,
@@ -188,7 +188,7 @@ describe("the dev stack on the real node", function () {
     const id = JSON.parse(
       (await viaIngress(HOST, "/notes", { json: { title: "during the update" }, token: TOKEN })).body,
     ).id;
-    const load = startLoad({
+    const load = await startLoadInThread({
       url: `http://127.0.0.1/notes/${id}`,
       host: HOST,
       token: TOKEN,

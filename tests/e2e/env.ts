@@ -50,7 +50,7 @@ export async function upRelease(stack: Stack, values: ConfigValues = {}): Promis
 }
 
 /** Which release answered: the app's version from its OpenAPI document (served in development only). */
-export const openApiVersion = (body: string) => (JSON.parse(body) as { info?: { version?: string } }).info?.version;
+export { openApiVersion } from "../support/load";
 
 /**
  * Tears a test's stack down. Runs `destroy` once more when the Kubernetes provider crashed while

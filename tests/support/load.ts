@@ -240,15 +240,24 @@ export function startLoad(options: LoadOptions): LoadRun {
   return { stop, done, elapsedMs };
 }
 
+/** The release that answered, by the version its OpenAPI document carries (FastAPI's info.version). */
+export const openApiVersion = (body: string) => (JSON.parse(body) as { info?: { version?: string } }).info?.version;
+
+/** startLoad's options for a thread: a function cannot cross to it, so the release is read by name. */
+export interface ThreadLoadOptions extends Omit<LoadOptions, "release"> {
+  /** Count the answers by openApiVersion, as LoadOptions.release would. */
+  byOpenApiVersion?: boolean;
+}
+
 /**
  * startLoad on a thread of its own, for a test whose process also runs the Pulumi program (the
  * Automation API runs an inline program in its caller's process). Each `up` holds that process's
  * event loop while the program loads anew and checks its config (cosign through spawnSync, zxcvbn):
  * seconds on a busy machine, during which a client on the same loop reads no answer and times out
  * requests the server answered at once. On its own thread the client is as independent of the
- * program as a user is. `release` is a function, which cannot cross to the thread.
+ * program as a user is.
  */
-export function startLoadInThread(options: Omit<LoadOptions, "release">): Promise<LoadRun> {
+export function startLoadInThread(options: ThreadLoadOptions): Promise<LoadRun> {
   // The thread compiles this file again: without type checks, which this process already made.
   const worker = new Worker(
     `require("ts-node/register/transpile-only"); require(${JSON.stringify(__filename)}).runLoadThread();`,
@@ -282,9 +291,13 @@ export function startLoadInThread(options: Omit<LoadOptions, "release">): Promis
 
 /** The thread's side of startLoadInThread: runs the load, stops it when asked, reports its result. */
 export function runLoadThread(): void {
-  const options = workerData as LoadOptions;
-  // A Buffer arrives as a plain Uint8Array.
-  const run = startLoad({ ...options, ...(options.ca ? { ca: Buffer.from(options.ca) } : {}) });
+  const { byOpenApiVersion, ca, ...options } = workerData as ThreadLoadOptions;
+  const run = startLoad({
+    ...options,
+    // A Buffer arrives as a plain Uint8Array.
+    ...(ca ? { ca: Buffer.from(ca) } : {}),
+    ...(byOpenApiVersion ? { release: openApiVersion } : {}),
+  });
   void run.done.then((result) => parentPort!.postMessage({ result }));
   parentPort!.on("message", () => void run.stop());
   parentPort!.postMessage({ started: true });

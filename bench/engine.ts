@@ -2,17 +2,25 @@
 // `pulumi preview` with no change, and `kubectl apply --server-side --dry-run=server` of the same
 // stack rendered to manifests (over the live objects, so conflicts with Pulumi's field manager
 // are forced: it is a dry run), once on the real node, where every pod pulls its image, starts
-// and passes its probes, and once on the simulated (kwok) node, where pods are Ready at once; then
+// and passes its probes, and once on the simulated (kwok) node, where pods are Ready at once (the
+// helpers shared with bench/fleet.ts are in tools/bench.ts); then
 // how long each image's pod takes from creation to Ready on the real node. Figures, not
 // assertions. Run through bench/engine.sh, which brings up the environment.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { buildAndPush } from "../tools/images";
-import { localEnvironment, localShape, setConfig, sideStack, type ConfigValues } from "../tools/automation";
+import { localEnvironment, localShape, type ConfigValues } from "../tools/automation";
+import {
+  benchStack,
+  listObjects,
+  median as medianOf,
+  onSimulatedNode,
+  serverDryRun,
+  timed,
+  type BenchStacks,
+} from "../tools/bench";
 import { PROJECT_DIR } from "../tools/program";
 import { progress } from "../tests/support/progress";
 import { baseRelease } from "../tests/support/releases";
@@ -28,39 +36,16 @@ const SECRETS = {
 };
 const quiet = { onOutput: () => undefined };
 
-const kubectl = (...args: string[]) =>
-  execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, ...args], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-
-async function timed(run: () => unknown): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
-}
-
-async function median(run: () => unknown): Promise<number> {
-  const times: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    times.push(await timed(run));
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-}
+const STACKS: BenchStacks = { runDir: RUN_DIR, kubeconfig: KUBECONFIG, passphrase: "api-stack-bench" };
+const median = (run: () => unknown) => medianOf(ROUNDS, run);
 
 async function devStack(name: string, extra: ConfigValues = {}): Promise<Stack> {
-  const stack = await sideStack(name, {
-    workDir: path.join(RUN_DIR, name),
-    backendDir: path.join(RUN_DIR, "state"),
-    passphrase: "api-stack-bench",
-    kubeconfig: KUBECONFIG,
-  });
-  await setConfig(
-    stack,
+  return benchStack(
+    STACKS,
+    name,
     { ...localShape("dev", baseRelease(), SECRETS), namespace: `api-${name}`, ...extra },
     Object.keys(SECRETS),
   );
-  return stack;
 }
 
 /** The same stack's figures on whichever node takes its pods. */
@@ -75,36 +60,16 @@ async function measure(node: string, name: string) {
     await render.up(quiet);
     const upNoChange = await median(() => stack.up(quiet));
     const preview = await median(() => stack.preview(quiet));
-    const kubectlDryRun = await median(() =>
-      kubectl(
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        "--dry-run=server",
-        "-R",
-        "-f",
-        path.join(manifests, "1-manifest"),
-      ),
-    );
+    const kubectlDryRun = await median(() => serverDryRun(KUBECONFIG, manifests));
     return { node, create, upNoChange, preview, kubectlDryRun, pods: readyTimes(`api-${name}`) };
   } finally {
     await stack.destroy(quiet);
   }
 }
 
-/** The fields of a `kubectl get -o json` list that the figures are read from. */
-interface ObjectList {
-  items: Array<{
-    metadata: { name: string; creationTimestamp: string; labels: Record<string, string> };
-    status: { conditions?: Array<{ type: string; status: string; lastTransitionTime: string }> };
-  }>;
-}
-
-const list = (...args: string[]) => JSON.parse(kubectl("get", ...args, "-o", "json")) as ObjectList;
-
 /** Seconds from each pod's creation to its Ready condition (the API server's second resolution). */
 function readyTimes(namespace: string): Record<string, number> {
-  const pods = list("pods", "-n", namespace).items;
+  const pods = listObjects(KUBECONFIG, "pods", "-n", namespace).items;
   const times: Record<string, number> = {};
   for (const pod of pods) {
     const ready = pod.status.conditions?.find((c) => c.type === "Ready" && c.status === "True");
@@ -114,22 +79,6 @@ function readyTimes(namespace: string): Record<string, number> {
     }
   }
   return times;
-}
-
-/** The dev stack's figures with its pods sent to the simulated node (the real one cordoned). */
-async function onSimulatedNode<T>(run: () => Promise<T>): Promise<T> {
-  const simulated = list("nodes", "-l", "type=kwok").items[0]?.metadata.name;
-  if (!simulated) {
-    throw new Error("no simulated node: testbed/local-env up makes one (LOCAL_ENV_KWOK_NODES, default 1)");
-  }
-  kubectl("cordon", "api-stack-node");
-  kubectl("taint", "node", simulated, "kwok.x-k8s.io/node-");
-  try {
-    return await run();
-  } finally {
-    kubectl("uncordon", "api-stack-node");
-    kubectl("taint", "--overwrite", "node", simulated, "kwok.x-k8s.io/node=fake:NoSchedule");
-  }
 }
 
 /** The Django app's API pod on the real node, from creation to Ready. */
@@ -155,7 +104,7 @@ async function djangoReady(): Promise<number | undefined> {
 
 async function main() {
   const real = await measure("real node", "benchreal");
-  const simulated = await onSimulatedNode(() => measure("simulated node", "benchkwok"));
+  const simulated = await onSimulatedNode(KUBECONFIG, "api-benchkwok", () => measure("simulated node", "benchkwok"));
   const django = await djangoReady();
 
   const s = (ms: number) => (ms / 1000).toFixed(1);

@@ -8,7 +8,8 @@ import { RULES } from "./rules";
 const HEADER = {
   name: "api-stack",
   description: "A containerized Python API (FastAPI or Django) on Kubernetes: image, workload, networking, scaling.",
-  runtime: { name: "nodejs", options: { typescript: true, packagemanager: "npm" } },
+  // tsconfig.program.json: transpiled without type checks, which `npx tsc -p .` makes in CI.
+  runtime: { name: "nodejs", options: { typescript: true, packagemanager: "npm", tsconfig: "tsconfig.program.json" } },
 };
 
 /**

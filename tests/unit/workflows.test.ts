@@ -1335,6 +1335,12 @@ describe("GitHub Actions workflows", () => {
         "package.json",
         "package-lock.json",
         "tsconfig.json",
+        // The program's compiler settings as the CLI runs it (Pulumi.yaml's runtime option).
+        (
+          load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+            runtime: { options: { tsconfig: string } };
+          }
+        ).runtime.options.tsconfig,
         "Pulumi.yaml",
         "Pulumi.prod.yaml",
         "osv-scanner.toml",

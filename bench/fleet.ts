@@ -128,11 +128,42 @@ async function measure(node: string, tag: string, size: number, breakdown?: type
     const dryRun = await median(ROUNDS, () => serverDryRun(KUBECONFIG, manifests));
     const load = os.loadavg()[0];
     const where = await breakdown?.(size, stack, manifests, moduleLoads);
+    const s = (ms: number) => (ms / 1000).toFixed(1);
+    progress(
+      `${node}, ${size} APIs, ${resources} resources: create ${s(create)} s, no-change up ${s(upNoChange)} s, ` +
+        `preview ${s(preview)} s, dry run ${s(dryRun)} s, load ${load.toFixed(1)}`,
+    );
+    if (where) {
+      progress(where);
+    }
     return { node, apis: size, resources, create, upNoChange, preview, dryRun, load, breakdown: where };
   } finally {
     progress(`${node}, ${size} APIs: pulumi destroy`);
-    await stack.destroy(quiet);
+    await destroy(
+      stack,
+      members.map((member) => member.namespace),
+    );
   }
+}
+
+/**
+ * `pulumi destroy`, again when it fails: the Kubernetes provider 4.25.0 can panic while it waits
+ * for a deletion (pkg/await/condition/deleted.go dereferences the result kstatus did not compute,
+ * as for an Argo Rollout updated in between, whose status.observedGeneration is a string), and a
+ * new run deletes what is left. Whatever still stands after three goes its namespaces take with them.
+ */
+async function destroy(stack: Stack, namespaces: string[]): Promise<void> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await stack.destroy(quiet);
+      return;
+    } catch (error) {
+      const panic = /panic: .*|error: .*/.exec(String(error))?.[0] ?? String(error).split("\n")[0];
+      progress(`pulumi destroy failed (attempt ${attempt} of 3): ${panic}`);
+    }
+  }
+  progress(`deleting namespaces ${namespaces.join(", ")}`);
+  kubectl("delete", "namespace", "--ignore-not-found", ...namespaces);
 }
 
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));

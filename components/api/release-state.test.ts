@@ -44,12 +44,13 @@ describe("release state machine (blueGreen)", () => {
     assert.equal(s.preview, NEXT);
   });
 
-  it("stays settled when nothing changed", () => {
+  it("stays settled when nothing changed, recording the promotion as the update that made it did", () => {
     assert.deepEqual(state(blueGreen({ promote: releaseId(NEW) }), NEW, serving(NEW)), {
       strategy: "blueGreen",
       active: NEW,
-      promotedBy: "active",
+      promotedBy: "promote",
     });
+    assert.equal(state(blueGreen(), NEW, serving(NEW)).promotedBy, "active");
   });
 
   it("promotes a rollback at once, and everything with autoPromote", () => {

@@ -78,16 +78,18 @@ export function releaseState(input: ReleaseInput): ReleaseState {
 
   let state: ReleaseState;
   if (delivery.strategy === "blueGreen") {
-    const promotedBy: PromotionSource | undefined =
-      live.kind === "absent" || serving === candidate
-        ? "active"
-        : input.rollback
-          ? "rollbackTo"
-          : delivery.promote === releaseId(candidate)
-            ? "promote"
-            : delivery.autoPromote
-              ? "autoPromote"
-              : undefined;
+    // The operator's word first, also once it took effect: the same config on the same cluster
+    // then records the same source, so an update after a promotion, or drift.yml's preview of it,
+    // changes nothing.
+    const promotedBy: PromotionSource | undefined = input.rollback
+      ? "rollbackTo"
+      : delivery.promote === releaseId(candidate)
+        ? "promote"
+        : live.kind === "absent" || serving === candidate
+          ? "active"
+          : delivery.autoPromote
+            ? "autoPromote"
+            : undefined;
     if (promotedBy) {
       state = { strategy: delivery.strategy, active: candidate, ...rollbackTo(before), promotedBy };
     } else {

@@ -204,7 +204,7 @@ describe("the delivery path, through the workflows on a real runner", function (
     assert.equal(await history("prod"), updates, "no update ran");
   });
 
-  it("drift: a promotion and a scale-out are not drift; an edited Service port is, named in its issue", async () => {
+  it("drift: none after a promotion and a scale-out; an edited target port, named in its issue", async () => {
     const updates = { dev: await history("dev"), prod: await history("prod") };
     // The replica counts changed as the HPA changes them, through the scale subresource (a
     // stand-in for load: tests/e2e/autoscaling.test.ts has the HPA itself scaling).
@@ -218,9 +218,18 @@ describe("the delivery path, through the workflows on a real runner", function (
       kubectl("scale", kind, "api", "-n", NAMESPACES[environment], `--replicas=${replicas + 1}`);
     }
     // An operator's edit of a field the program sets: dev's Service is the program's (prod's are
-    // Argo's to switch, so the program leaves their spec alone).
-    const port = kubectl("get", "service", "api", "-n", NAMESPACES.dev, "-o", "jsonpath={.spec.ports[0].port}");
-    const patch = (value: number) =>
+    // Argo's to switch, so the program leaves their spec alone). The target port, not the port:
+    // the port keys the list, so the preview's server-side apply would add a second port
+    // beside the edited one, which the API server refuses, and no diff is shown.
+    const field = "/spec/ports/0/targetPort";
+    const before = kubectlJson<{ spec: { ports: { targetPort: string | number }[] } }>(
+      "get",
+      "service",
+      "api",
+      "-n",
+      NAMESPACES.dev,
+    ).spec.ports[0].targetPort;
+    const patch = (value: string | number) =>
       kubectl(
         "patch",
         "service",
@@ -229,9 +238,9 @@ describe("the delivery path, through the workflows on a real runner", function (
         NAMESPACES.dev,
         "--type=json",
         "-p",
-        JSON.stringify([{ op: "replace", path: "/spec/ports/0/port", value }]),
+        JSON.stringify([{ op: "replace", path: field, value }]),
       );
-    patch(8080);
+    patch(8081);
     try {
       progress("drift.yml on its schedule");
       const workflow = fs.readFileSync(path.join(PROJECT_DIR, ".github/workflows/drift.yml"), "utf8");
@@ -248,11 +257,12 @@ describe("the delivery path, through the workflows on a real runner", function (
       assert.equal(github().api.issues.length, 1);
       const [issue] = github().api.issues;
       assert.deepEqual([issue.title, issue.state, issue.labels], ["Drift in dev", "open", ["drift"]]);
-      assert.match(issue.body, /kubernetes:core\/v1:Service/);
-      assert.match(issue.body, new RegExp(`port\\s*:\\s*8080\\s*=>\\s*${port}`));
-      assert.doesNotMatch(issue.body, /replicas/, "the scale-out is not drift");
+      assert.match(issue.body, /~ kubernetes:core\/v1:Service: \(update\)/);
+      assert.match(issue.body, new RegExp(`targetPort\\s*:\\s*8081\\s*=>\\s*"?${before}"?`));
+      // The Service alone: the Deployment the scale-out changed is refreshed, not updated.
+      assert.match(issue.body, /\b1 to update\b/, "the scale-out is not drift");
     } finally {
-      patch(Number(port));
+      patch(before);
     }
     assert.deepEqual(
       updates,

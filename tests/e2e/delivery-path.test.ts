@@ -259,8 +259,10 @@ describe("the delivery path, through the workflows on a real runner", function (
       assert.deepEqual([issue.title, issue.state, issue.labels], ["Drift in dev", "open", ["drift"]]);
       assert.match(issue.body, /~ kubernetes:core\/v1:Service: \(update\)/);
       assert.match(issue.body, new RegExp(`targetPort\\s*:\\s*8081\\s*=>\\s*"?${before}"?`));
-      // The Service alone: the Deployment the scale-out changed is refreshed, not updated.
-      assert.match(issue.body, /\b1 to update\b/, "the scale-out is not drift");
+      // The field, as the preview's server-side dry run names it: the manager that took it over
+      // conflicts with the program's. The replicas the scale-out changed are not the program's.
+      assert.match(issue.body, /conflict with "kubectl-patch".*\.spec\.ports\[port=80,protocol="TCP"\]\.targetPort/);
+      assert.doesNotMatch(issue.body, /\.spec\.replicas/, "the scale-out is not drift");
     } finally {
       patch(before);
     }

@@ -1233,7 +1233,8 @@ describe("GitHub Actions workflows", () => {
 
       it("reports drift, names what differs, and passes the step", () => {
         const diff = "  ~ kubernetes:core/v1:Service: (update)\n      ~ spec: {\n          ~ ports: [\n";
-        const drifted = preview(255, `${diff}error: no changes were expected but changes were proposed\n`);
+        // The CLI's own words (3.259.0), as drift.yml's run on the local runner printed them.
+        const drifted = preview(255, `${diff}error: no changes were expected for preview but changes were proposed\n`);
         assert.equal(drifted.status, 0, drifted.output);
         assert.match(drifted.body, /^<!-- drift: yes -->\n`prod` \(prod\) differs from its last update/);
         assert.match(
@@ -1242,6 +1243,21 @@ describe("GitHub Actions workflows", () => {
         );
         assert.match(drifted.body, /kubernetes:core\/v1:Service: \(update\)[\s\S]*~ ports/);
         assert.match(preview(0, "Resources:\n    31 unchanged\n").body, /^<!-- drift: no -->\n`prod` \(prod\) matches/);
+      });
+
+      it("reports a field another manager took over, which stops the server-side dry run, as drift", () => {
+        const conflict =
+          '  ~ kubernetes:core/v1:Service: (update)\n      ~ targetPort: 8081 => "http"\n' +
+          'error: Preview failed: 1 error occurred:\n\tThe resource managed by field manager "pulumi-kubernetes-1" ' +
+          'had an apply conflict: Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: ' +
+          '.spec.ports[port=80,protocol="TCP"].targetPort\n';
+        const drifted = preview(1, conflict);
+        assert.equal(drifted.status, 0, drifted.output);
+        assert.match(drifted.body, /^<!-- drift: yes -->/);
+        assert.match(
+          drifted.body,
+          /conflict with "kubectl-patch" using v1: \.spec\.ports\[port=80,protocol="TCP"\]\.targetPort/,
+        );
       });
 
       it("fails on any other failure of the preview", () => {

@@ -95,6 +95,11 @@ describe("releaseProgress: where one observation leaves the release", () => {
     assert.match(aborted.outcome.reason, /kubectl argo rollouts retry rollout api -n api-prod/);
     assert.deepEqual(aborted.outcome.live, { kind: "live", active: V1, current: V2, phase: "Degraded", aborted: true });
 
+    // Post-promotion: the abort is written while the active Service still selects the release.
+    const reverting = { abort: true, phase: "Degraded", blueGreen: { activeSelector: "h2" } };
+    assert.equal(verdict(reverting), "waiting");
+    assert.equal(verdict({ ...reverting, blueGreen: { activeSelector: "h1" } }), "failed");
+
     const degraded = releaseProgress(
       observe({ phase: "Degraded", message: "ProgressDeadlineExceeded: ReplicaSet has timed out progressing" }),
       expected(),

@@ -87,6 +87,13 @@ export function releaseProgress(observation: WorkloadObservation, expected: Expe
   }
   const message = status.message ? ` (${status.message})` : "";
   if (status.abort === true) {
+    // After a promotion (post-promotion analysis) Argo records the abort one reconcile before it
+    // moves the active Service back to the stable ReplicaSet: until then the outcome would name
+    // the aborted image as serving.
+    const activeHash = status.blueGreen?.activeSelector;
+    if (activeHash !== undefined && activeHash !== status.stableRS) {
+      return waiting("aborted; waiting for Argo Rollouts to return the active Service to the stable release");
+    }
     return failed(
       `Argo Rollouts aborted release ${id} of Rollout ${rollout}${message}; the stable release keeps serving. ` +
         `Deploy a fixed image, or try this one again with \`${kubectl("retry rollout")}\``,

@@ -7,14 +7,13 @@
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../tools/automation";
-import { explain, startLoad } from "../support/load";
+import { explain, startLoadInThread } from "../support/load";
 import { buildReleases } from "../support/releases";
 import {
   destroyStack,
   eventually,
   kubectlJson,
   newStack,
-  openApiVersion,
   progress,
   upRelease,
   viaIngress,
@@ -152,13 +151,14 @@ describe("monitoring annotations, what the program did before: a PodMonitor-only
 
   it("no series of the app reaches Prometheus: the canary's analysis never decides, the release pauses", async () => {
     progress("annotations: a canary under load, whose analysis finds no data");
-    const load = startLoad({
+    // On a thread of its own: the `up` below runs the program in this process (load.ts).
+    const load = await startLoadInThread({
       url: "http://127.0.0.1/openapi.json",
       host,
       ratePerSecond: 10,
       maxRequests: 10_000,
       maxSeconds: 600,
-      release: openApiVersion,
+      byOpenApiVersion: true,
     });
     await setConfig(stack, { imageRef: v2, appVersion: "1.0.2" });
     let message = "";

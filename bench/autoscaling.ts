@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KEYS } from "../config/keys";
-import { localShape, setConfig, sideStack, type ConfigValues } from "../tools/automation";
+import { benchStack, loadedApi, type BenchStacks } from "../tools/bench";
 import { cpuLoad, hpaStatus, servingPods, until, type ScaledApi } from "../tests/support/autoscaling";
 import { progress } from "../tests/support/progress";
 import { baseRelease } from "../tests/support/releases";
@@ -26,6 +26,7 @@ const SECRETS = {
   apiTokens: "bench-hpa-api-token-0123456789abcdef012345",
 };
 const quiet = { onOutput: () => undefined };
+const STACKS: BenchStacks = { runDir: RUN_DIR, kubeconfig: process.env.KUBECONFIG!, passphrase: "api-stack-bench" };
 
 interface Row {
   behaviour: string;
@@ -37,23 +38,12 @@ interface Row {
 }
 
 async function stackFor(name: string, windows: Row["windows"], image: string): Promise<Stack> {
-  const stack = await sideStack(name, {
-    workDir: path.join(RUN_DIR, name),
-    backendDir: path.join(RUN_DIR, "state"),
-    passphrase: "api-stack-bench",
-    kubeconfig: process.env.KUBECONFIG!,
-  });
-  const values: ConfigValues = {
-    ...localShape("dev", image, SECRETS),
-    namespace: `api-${name}`,
-    ingressHost: `${name}.bench.localhost`,
-    workerEnabled: false,
-    // One client address sends the whole load.
-    rateLimitPerMinute: 100_000,
+  const values = {
+    ...loadedApi(name, image, SECRETS),
     hpaScaleUpStabilizationSeconds: windows.up,
     hpaScaleDownStabilizationSeconds: windows.down,
   };
-  await setConfig(stack, values, Object.keys(SECRETS));
+  const stack = await benchStack(STACKS, name, values, Object.keys(SECRETS));
   await stack.up(quiet);
   return stack;
 }

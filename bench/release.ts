@@ -12,7 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { localShape, setConfig, sideStack, LOCAL_PROMETHEUS, type ConfigValues } from "../tools/automation";
+import { setConfig, LOCAL_PROMETHEUS, type ConfigValues } from "../tools/automation";
+import { benchStack, loadedApi, type BenchStacks } from "../tools/bench";
 import { explain, startLoad, type LoadResult, type LoadRun } from "../tests/support/load";
 import { progress } from "../tests/support/progress";
 import { buildReleases, failingBehindIngress } from "../tests/support/releases";
@@ -26,6 +27,7 @@ const SECRETS = {
   apiTokens: "bench-release-api-token-0123456789abcdef0123",
 };
 const quiet = { onOutput: () => undefined };
+const STACKS: BenchStacks = { runDir: RUN_DIR, kubeconfig: process.env.KUBECONFIG!, passphrase: "api-stack-bench" };
 
 interface Row {
   scenario: string;
@@ -36,25 +38,8 @@ interface Row {
 }
 
 async function stackFor(name: string, extra: ConfigValues, image: string): Promise<Stack> {
-  const stack = await sideStack(name, {
-    workDir: path.join(RUN_DIR, name),
-    backendDir: path.join(RUN_DIR, "state"),
-    passphrase: "api-stack-bench",
-    kubeconfig: process.env.KUBECONFIG!,
-  });
-  const values: ConfigValues = {
-    ...localShape("dev", image, SECRETS),
-    namespace: `api-${name}`,
-    ingressHost: `${name}.bench.localhost`,
-    hpaEnabled: false,
-    replicas: 2,
-    workerEnabled: false,
-    // One client address sends the whole load.
-    rateLimitPerMinute: 100_000,
-    appVersion: "1.0.1",
-    ...extra,
-  };
-  await setConfig(stack, values, Object.keys(SECRETS));
+  const values = { ...loadedApi(name, image, SECRETS), hpaEnabled: false, replicas: 2, appVersion: "1.0.1", ...extra };
+  const stack = await benchStack(STACKS, name, values, Object.keys(SECRETS));
   await stack.up(quiet);
   return stack;
 }

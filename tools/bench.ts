@@ -1,10 +1,10 @@
-// What the engine benchmarks (bench/engine.ts, bench/fleet.ts) share: timings, kubectl on the
-// local cluster, stacks of their own outside the repository, the server-side dry run of rendered
+// What the benchmarks share: timings, kubectl on the local cluster, stacks of their own outside
+// the repository (and the config of an API under load), the server-side dry run of rendered
 // manifests, and pods sent to the simulated (kwok) node.
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { setConfig, sideStack, type ConfigValues } from "./automation";
+import { localShape, setConfig, sideStack, type ConfigValues } from "./automation";
 
 /** Milliseconds `run` takes. */
 export async function timed(run: () => unknown): Promise<number> {
@@ -86,6 +86,21 @@ export async function benchStack(
   }
   await setConfig(stack, values, secretKeys);
   return stack;
+}
+
+/**
+ * A dev-shaped API that a load benchmark sends requests to: its own namespace and ingress host
+ * (`<name>.bench.localhost`), no worker, and no rate limit, since one client address sends the
+ * whole load.
+ */
+export function loadedApi(name: string, image: string, secrets: Record<string, string>): ConfigValues {
+  return {
+    ...localShape("dev", image, secrets),
+    namespace: `api-${name}`,
+    ingressHost: `${name}.bench.localhost`,
+    workerEnabled: false,
+    rateLimitPerMinute: 100_000,
+  };
 }
 
 /**

@@ -12,15 +12,8 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { buildAndPush } from "../tools/images";
 import { localEnvironment, localShape, type ConfigValues } from "../tools/automation";
-import {
-  benchStack,
-  listObjects,
-  median as medianOf,
-  onSimulatedNode,
-  serverDryRun,
-  timed,
-  type BenchStacks,
-} from "../tools/bench";
+import { benchStack, listObjects, median as medianOf, serverDryRun, timed, type BenchStacks } from "../tools/bench";
+import { onSimulatedNode } from "../tools/simulated-node";
 import { PROJECT_DIR } from "../tools/program";
 import { progress } from "../tests/support/progress";
 import { baseRelease } from "../tests/support/releases";

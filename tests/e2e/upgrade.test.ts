@@ -1,8 +1,9 @@
 // Upgrading a live stack: stacks deployed by the code of an earlier release (a git worktree of it,
 // with its own packages) are previewed by today's code, which must not delete or replace any live
 // object except the ones a release replaces by design. The earlier code wrote settings its own
-// images never accepted, so its pods run on the simulated (kwok) node: this test is about the
-// objects, which the real apiserver and Argo Rollouts handle as usual.
+// images never accepted, so the pods of its namespaces are sent to the simulated (kwok) node as
+// they are created (tools/simulated-node.ts), while every other pod of the cluster schedules as
+// usual: this test is about the objects, which the real apiserver and Argo Rollouts handle as usual.
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,7 +12,8 @@ import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { setConfig, sideStack } from "../../tools/automation";
 import { PROJECT_DIR } from "../../tools/program";
-import { kubectl, kubectlJson, KUBECONFIG, progress } from "./env";
+import { onSimulatedNode } from "../../tools/simulated-node";
+import { KUBECONFIG, progress } from "./env";
 import { baseRelease } from "../support/releases";
 
 /** The last release before the redesign of components, config and release state. */
@@ -22,6 +24,8 @@ const SECRETS = {
 };
 /** The API tokens the upgrade adds: the earlier code had no such key (and refused unknown ones). */
 const API_TOKENS = "e2e-upgrade-api-token-0123456789abcdef0123456789";
+/** The prefix of the namespaces below, whose pods go to the simulated node. */
+const NAMESPACE_PREFIX = "api-e2eupgrade";
 const SHAPES = [
   { stack: "e2eupgradedev", namespace: "api-e2eupgradedev", extra: {} },
   { stack: "e2eupgradebg", namespace: "api-e2eupgradebg", extra: { strategy: "blueGreen" } },
@@ -47,28 +51,14 @@ describe("upgrading stacks of an earlier release", function () {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-upgrade-"));
   const tree = path.join(work, "tree");
   const dirs = { backendDir: path.join(work, "state"), passphrase: "api-stack-e2e", kubeconfig: KUBECONFIG };
-  const kwokNode = () => kubectlJson("get", "nodes", "-l", "type=kwok").items[0]?.metadata.name as string | undefined;
-  let simulated: string;
 
   before(function () {
-    const node = kwokNode();
-    if (!node) {
-      throw new Error("no simulated node: testbed/local-env up makes one (LOCAL_ENV_KWOK_NODES, default 1)");
-    }
-    simulated = node;
     progress(`upgrade: the code of ${UPGRADE_FROM} in a worktree, with its own packages`);
     execFileSync("git", ["-C", PROJECT_DIR, "worktree", "add", "--detach", tree, UPGRADE_FROM], { stdio: "ignore" });
     execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: tree, stdio: "ignore" });
-    // The earlier code's pods go to the simulated node only while it deploys.
-    kubectl("cordon", "api-stack-node");
-    kubectl("taint", "node", simulated, "kwok.x-k8s.io/node-");
   });
 
   after(async () => {
-    kubectl("uncordon", "api-stack-node");
-    if (simulated) {
-      kubectl("taint", "--overwrite", "node", simulated, "kwok.x-k8s.io/node=fake:NoSchedule");
-    }
     for (const shape of SHAPES) {
       const stack = await sideStack(shape.stack, { ...dirs, workDir: path.join(work, shape.stack) }).catch(
         () => undefined,
@@ -81,45 +71,45 @@ describe("upgrading stacks of an earlier release", function () {
 
   it(`stacks made by ${UPGRADE_FROM}: today's preview replaces and deletes nothing a release does not`, async () => {
     const image = baseRelease();
-    for (const shape of SHAPES) {
-      progress(`upgrade: ${shape.stack} deployed by ${UPGRADE_FROM}`);
-      // The earlier code's own helpers, run by its own ts-node, as its users ran it.
-      const driver = path.join(tree, "upgrade-driver.ts");
-      fs.writeFileSync(
-        driver,
-        `import { localShape, setConfig, sideStack } from "./scripts/automation";\n` +
-          `(async () => {\n` +
-          `  const stack = await sideStack(\n` +
-          `    ${JSON.stringify(shape.stack)},\n` +
-          `    ${JSON.stringify({ ...dirs, workDir: path.join(work, shape.stack) })},\n` +
-          `  );\n` +
-          `  await setConfig(\n` +
-          `    stack,\n` +
-          `    {\n` +
-          `      ...localShape("dev", ${JSON.stringify(image)}, ${JSON.stringify(SECRETS)}),\n` +
-          `      namespace: ${JSON.stringify(shape.namespace)},\n` +
-          `      ...${JSON.stringify(shape.extra)},\n` +
-          `    },\n` +
-          `    ${JSON.stringify(Object.keys(SECRETS))},\n` +
-          `  );\n` +
-          // Once more when the first up fails: that code's release state is a StackReference to
-          // its own stack, which can read the checkpoint the engine is writing ("failed to load
-          // checkpoint: EOF"), one of the reasons it was replaced.
-          `  const up = () => stack.up({ onOutput: () => undefined });\n` +
-          `  const result = await up().catch((e) => {\n` +
-          `    console.error("retrying after: " + (e.message ?? e).split("\\n").slice(-3).join(" "));\n` +
-          `    return up();\n` +
-          `  });\n` +
-          `  if (result.summary.result !== "succeeded") throw new Error(result.summary.result);\n` +
-          `})().catch((e) => { console.error(e.message ?? e); process.exit(1); });\n`,
-      );
-      execFileSync(path.join(tree, "node_modules/.bin/ts-node"), [driver], {
-        cwd: tree,
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-    }
-    kubectl("uncordon", "api-stack-node");
-    kubectl("taint", "--overwrite", "node", simulated, "kwok.x-k8s.io/node=fake:NoSchedule");
+    await onSimulatedNode(KUBECONFIG, NAMESPACE_PREFIX, () => {
+      for (const shape of SHAPES) {
+        progress(`upgrade: ${shape.stack} deployed by ${UPGRADE_FROM}`);
+        // The earlier code's own helpers, run by its own ts-node, as its users ran it.
+        const driver = path.join(tree, "upgrade-driver.ts");
+        fs.writeFileSync(
+          driver,
+          `import { localShape, setConfig, sideStack } from "./scripts/automation";\n` +
+            `(async () => {\n` +
+            `  const stack = await sideStack(\n` +
+            `    ${JSON.stringify(shape.stack)},\n` +
+            `    ${JSON.stringify({ ...dirs, workDir: path.join(work, shape.stack) })},\n` +
+            `  );\n` +
+            `  await setConfig(\n` +
+            `    stack,\n` +
+            `    {\n` +
+            `      ...localShape("dev", ${JSON.stringify(image)}, ${JSON.stringify(SECRETS)}),\n` +
+            `      namespace: ${JSON.stringify(shape.namespace)},\n` +
+            `      ...${JSON.stringify(shape.extra)},\n` +
+            `    },\n` +
+            `    ${JSON.stringify(Object.keys(SECRETS))},\n` +
+            `  );\n` +
+            // Once more when the first up fails: that code's release state is a StackReference to
+            // its own stack, which can read the checkpoint the engine is writing ("failed to load
+            // checkpoint: EOF"), one of the reasons it was replaced.
+            `  const up = () => stack.up({ onOutput: () => undefined });\n` +
+            `  const result = await up().catch((e) => {\n` +
+            `    console.error("retrying after: " + (e.message ?? e).split("\\n").slice(-3).join(" "));\n` +
+            `    return up();\n` +
+            `  });\n` +
+            `  if (result.summary.result !== "succeeded") throw new Error(result.summary.result);\n` +
+            `})().catch((e) => { console.error(e.message ?? e); process.exit(1); });\n`,
+        );
+        execFileSync(path.join(tree, "node_modules/.bin/ts-node"), [driver], {
+          cwd: tree,
+          stdio: ["ignore", "ignore", "inherit"],
+        });
+      }
+    });
 
     for (const shape of SHAPES) {
       progress(`upgrade: ${shape.stack} previewed by today's code`);

@@ -788,12 +788,20 @@ describe("GitHub Actions workflows", () => {
 
       it("refuses a commit off the default branch, a dirty tree, no commit or image, an empty history", () => {
         const cases: [unknown[], RegExp][] = [
-          [[update(3, "succeeded", { "git.head": offMain, "git.dirty": "false" }, image)], /which is not on main/],
+          [
+            [update(3, "succeeded", { "git.head": offMain, "git.dirty": "false" }, image)],
+            /update 3 ran commit .* not on main/,
+          ],
           [[update(3, "succeeded", { "git.head": commit, "git.dirty": "false" }, image)], /which is not on main/],
           [[update(3, "succeeded", { "git.head": onMain, "git.dirty": "true" }, image)], /uncommitted changes/],
           [[update(3, "succeeded", {}, image)], /recorded no commit/],
           [[update(3, "succeeded", { "git.head": onMain })], /recorded no imageRef/],
           [[update(3, "failed", { "git.head": onMain }, image)], /no successful update/],
+          // The file backend records version 0 for every update: its start names it instead.
+          [
+            [{ ...update(0, "succeeded", { "git.head": offMain }, image), startTime: 1796601600 }],
+            /^recorded-release: the update started 2026-12-07T00:00:00Z ran commit [0-9a-f]{40}, which is not on main/m,
+          ],
         ];
         for (const [history, message] of cases) {
           const result = recorded(history);

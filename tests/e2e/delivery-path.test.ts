@@ -358,10 +358,20 @@ describe("the delivery path, through the workflows on a real runner", function (
     });
 
     it("a pull request that changes promote.yml to enter prod", async () => {
-      const promote = fs
-        .readFileSync(path.join(PROJECT_DIR, ".github/workflows/promote.yml"), "utf8")
-        .replace(/^on:\n(?: .*\n)+/m, "on:\n  pull_request:\n")
-        .replace("environment: ${{ inputs.environment }}-preview", "environment: prod");
+      // What such a change comes down to: a job of the pull request in prod's environment,
+      // where prod's secrets and identity are, running the stack's `up`.
+      const promote = dump({
+        name: "promote",
+        on: { pull_request: {} },
+        permissions: {},
+        jobs: {
+          promote: {
+            "runs-on": "ubuntu-latest",
+            environment: "prod",
+            steps: [{ run: "npx pulumi up --yes --stack prod" }],
+          },
+        },
+      });
       github().commit("enter-prod", "Promote from a pull request", { ".github/workflows/promote.yml": promote });
       const refs = github().pullRequest(2, "enter-prod");
       const run = await github().run(

@@ -37,6 +37,12 @@ def run_migrations_online() -> None:
             context.configure(connection=connection, target_metadata=target_metadata)
             with context.begin_transaction():
                 context.run_migrations()
+        except BaseException:
+            # A failed step leaves the transaction aborted, where the unlock below would fail too
+            # and its error would end the log in place of the migration's own. The session-level
+            # lock survives the rollback.
+            connection.rollback()
+            raise
         finally:
             connection.exec_driver_sql("SELECT pg_advisory_unlock(727001)")
             connection.commit()

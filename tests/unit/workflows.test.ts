@@ -1022,18 +1022,21 @@ describe("GitHub Actions workflows", () => {
             },
           ],
         };
+        // Alembic's line for the step, then a traceback longer than the tail that is shown.
         const kubectl =
           `case "$1" in get) echo '${JSON.stringify(jobs)}' ;; ` +
-          'logs) echo "Running upgrade 0002 -> 0003, add a column"; echo "ERROR: boom" ;; esac';
+          "logs) echo 'INFO  [alembic.runtime.migration] Running upgrade 0002 -> 0003, add a column'; " +
+          'for i in $(seq 60); do echo "  File frame $i"; done; echo "UndefinedTable: boom" ;; esac';
         const result = runScript(script("release-diagnostics"), {}, { fakes: { kubectl } });
         assert.equal(result.status, 0);
         assert.match(
           result.stdout,
           new RegExp(
-            "::error::release Job api-migration-aaaa-1111 failed; the end of its log:\n {4}" +
-              "Running upgrade 0002 -> 0003, add a column\n {4}ERROR: boom",
+            '::error::release Job api-migration-aaaa-1111 failed at "Running upgrade 0002 -> 0003, add a column"; ' +
+              "the end of its log:\n {4} {2}File frame 22\n",
           ),
         );
+        assert.match(result.stdout, / {4}UndefinedTable: boom\n$/);
         assert.doesNotMatch(result.stdout, /api-backup/);
         const quiet = runScript(script("release-diagnostics"), {}, { fakes: { kubectl: "echo '{\"items\": []}'" } });
         assert.match(quiet.stdout, /no release Job failed/);

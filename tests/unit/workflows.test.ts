@@ -760,7 +760,10 @@ describe("GitHub Actions workflows", () => {
         const result = recorded([
           { version: 0, kind: "preview", result: "succeeded", environment: {}, config: {} },
           update(7, "failed", { "git.head": offMain }, image.replace("d", "e")),
-          update(6, "succeeded", { "git.head": onMain, "git.dirty": "false" }, image),
+          {
+            ...update(0, "succeeded", { "git.head": onMain, "git.dirty": "false" }, image),
+            startTime: "2026-12-07T05:15:30.000Z",
+          },
           update(5, "succeeded", { "git.head": "3".repeat(40) }, image),
         ]);
         assert.equal(result.status, 0, result.output);
@@ -797,10 +800,10 @@ describe("GitHub Actions workflows", () => {
           [[update(3, "succeeded", {}, image)], /recorded no commit/],
           [[update(3, "succeeded", { "git.head": onMain })], /recorded no imageRef/],
           [[update(3, "failed", { "git.head": onMain }, image)], /no successful update/],
-          // The file backend records version 0 for every update: its start names it instead.
+          // The file backend records version 0 for every update: its start, as the CLI prints it, names it.
           [
-            [{ ...update(0, "succeeded", { "git.head": offMain }, image), startTime: 1796601600 }],
-            /^recorded-release: the update started 2026-12-07T00:00:00Z ran commit [0-9a-f]{40}, which is not on main/m,
+            [{ ...update(0, "succeeded", { "git.head": offMain }, image), startTime: "2026-12-07T05:15:30.000Z" }],
+            /^recorded-release: the update started 2026-12-07T05:15:30.000Z ran commit [0-9a-f]{40}, which is not on main/m,
           ],
         ];
         for (const [history, message] of cases) {

@@ -108,13 +108,17 @@ TEMPLATES = [
 _database = env.database_from_url("DATABASE_URL", DATABASE_URL)
 if _database:
     _database["OPTIONS"] = {
-        # Bound how long a request (and /health/ready) waits for an unreachable database.
-        "connect_timeout": 3,
+        # How long a request waits for a new connection, and for one from the pool. Generous on
+        # purpose: TCP, TLS and SCRAM on a starved node took over 3 s (the earlier bound), and
+        # every request that needed a connection then answered 500, which counts against a
+        # release's analysis. A database that refuses fails at once whatever the bound; one that
+        # does not answer is found by /health/ready, which has its own bound (core/health.py).
+        "connect_timeout": 10,
         # Django's native psycopg pool, one per worker process, shared by its threads.
         "pool": {
             "min_size": 1,
             "max_size": DB_POOL_SIZE + DB_MAX_OVERFLOW,
-            "timeout": 3,
+            "timeout": 10,
             "max_idle": 300,
         },
     }

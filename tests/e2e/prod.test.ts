@@ -41,8 +41,6 @@ const SECRET_KEY = random();
 const TOKEN = random();
 const SECRETS = { secretKey: SECRET_KEY, apiTokens: TOKEN, ...externalDatabaseUrls(DATABASES, DB_PASSWORD) };
 const RATE_LIMIT_PER_MINUTE = 30;
-/** CPU pressure (load.ts) above which this machine is starved: every process waits for a CPU. */
-const STARVED_CPU_PERCENT = 50;
 
 const prodConfig = (image: string, extra: ConfigValues = {}): ConfigValues => ({
   ...localShape("prod", image, SECRETS),
@@ -330,12 +328,9 @@ describe("the prod stack on the real node", function () {
       `prod: ${traffic.sent} requests across the rotation, ${traffic.failed} failed, p99 ${traffic.p99Ms} ms; ` +
         `CPU pressure ${traffic.cpuPressurePercent ?? "unknown"} %`,
     );
-    // Zero, unless this machine's CPU was starved while the load ran: then a few 500s across the
-    // promotion remain, a known gap whose cause is not found (docs/hardening.md, rotating the
-    // database password), bounded here and printed above, never more than one in 200.
-    const starved = (traffic.cpuPressurePercent ?? 0) >= STARVED_CPU_PERCENT;
-    const allowed = starved ? Math.floor(traffic.sent / 200) : 0;
-    assert.ok(traffic.failed <= allowed, `${traffic.failed} failed (${allowed} allowed): ${explain(traffic)}`);
+    // Zero. A failure prints the ingress log and the error lines of each pod that answered 5xx
+    // (hooks.ts): the 500s seen on a starved machine (docs/hardening.md) are not understood yet.
+    assert.equal(traffic.failed, 0, explain(traffic));
     const shared = await viaIngress(HOST, `${link.pathname}${link.search}`, { tls: true });
     assert.equal(shared.status, 200, "a link signed with the previous key still opens during the rotation");
     const withNext = await viaIngress(HOST, `/notes/${note.id}`, { tls: true, token: nextToken });

@@ -84,6 +84,10 @@ export async function projectGithub(
       ...values,
       namespace: NAMESPACES[environment],
       ingressHost: `api.${NAMESPACES[environment]}.localhost`,
+      // Half the local shapes' request: the path's two environments run beside another test
+      // file on the 2-core node, where at 100m a preview's smoke-test pod stayed Pending
+      // (Insufficient cpu) until its Job's deadline.
+      cpuRequest: "50m",
       ...extra,
     };
   };

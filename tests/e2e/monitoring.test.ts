@@ -9,15 +9,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PROMETHEUS, localShape, setConfig, type ConfigValues } from "../../tools/automation";
 import { explain, startLoadInThread } from "../support/load";
 import { buildReleases } from "../support/releases";
-import {
-  destroyStack,
-  eventually,
-  kubectlJson,
-  newStack,
-  progress,
-  upRelease,
-  viaIngress,
-} from "./env";
+import { destroyStack, eventually, kubectlJson, newStack, progress, upRelease, viaIngress } from "./env";
 import { activeTargets, jobsOf, query, ruleGroups } from "./prometheus";
 
 const API_TOKEN = "e2e-monitoring-api-token-0123456789abcdef0123";

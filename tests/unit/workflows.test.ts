@@ -803,7 +803,7 @@ describe("GitHub Actions workflows", () => {
           // The file backend records version 0 for every update: its start, as the CLI prints it, names it.
           [
             [{ ...update(0, "succeeded", { "git.head": offMain }, image), startTime: "2026-12-07T05:15:30.000Z" }],
-            /^recorded-release: the update started 2026-12-07T05:15:30.000Z ran commit [0-9a-f]{40}, which is not on main/m,
+            /^recorded-release: the update started 2026-12-07T05:15:30.000Z ran commit [0-9a-f]{40}, which is not on/m,
           ],
         ];
         for (const [history, message] of cases) {

@@ -76,6 +76,8 @@ export function kubectl(...args: string[]): string {
   return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, ...args], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
+    // The ingress controller's log over a loaded test outgrows the 1 MiB default (ENOBUFS).
+    maxBuffer: 256 * 1024 * 1024,
   });
 }
 

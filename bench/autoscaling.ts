@@ -6,12 +6,9 @@
 // again; for the default behaviour (components/scaling/spec.ts: scale-up window 60 s, scale-down
 // window 300 s, then at most double per minute up and a tenth per minute down) and for the short
 // windows the end-to-end test uses. Figures, not assertions; run through bench/autoscaling.sh.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KEYS } from "../config/keys";
-import { benchStack, loadedApi, type BenchStacks } from "../tools/bench";
+import { benchStack, benchStacks, loadedApi } from "../tools/bench";
 import { cpuLoad, hpaStatus, servingPods, until, type ScaledApi } from "../tests/support/autoscaling";
 import { progress } from "../tests/support/progress";
 import { baseRelease } from "../tests/support/releases";
@@ -19,14 +16,13 @@ import { baseRelease } from "../tests/support/releases";
 const RATE = Number(process.env.BENCH_RATE ?? 60);
 /** The count is taken as settled when it has not changed for this long under the load. */
 const SETTLED_SECONDS = 90;
-const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-autoscaling-"));
 const SECRETS = {
   secretKey: "bench-hpa-secret-key-0123456789abcdef0123456789abcdef01",
   devPostgresPassword: "bench-postgres-password",
   apiTokens: "bench-hpa-api-token-0123456789abcdef012345",
 };
 const quiet = { onOutput: () => undefined };
-const STACKS: BenchStacks = { runDir: RUN_DIR, kubeconfig: process.env.KUBECONFIG!, passphrase: "api-stack-bench" };
+const STACKS = benchStacks("autoscaling");
 
 interface Row {
   behaviour: string;

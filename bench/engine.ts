@@ -6,13 +6,11 @@
 // helpers shared with bench/fleet.ts are in tools/bench.ts); then
 // how long each image's pod takes from creation to Ready on the real node. Figures, not
 // assertions. Run through bench/engine.sh, which brings up the environment.
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { buildAndPush } from "../tools/images";
 import { localEnvironment, localShape, type ConfigValues } from "../tools/automation";
-import { benchStack, listObjects, median as medianOf, serverDryRun, timed, type BenchStacks } from "../tools/bench";
+import { benchStack, benchStacks, listObjects, median as medianOf, serverDryRun, timed } from "../tools/bench";
 import { onSimulatedNode } from "../tools/simulated-node";
 import { PROJECT_DIR } from "../tools/program";
 import { progress } from "../tests/support/progress";
@@ -20,7 +18,6 @@ import { baseRelease } from "../tests/support/releases";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const KUBECONFIG = process.env.KUBECONFIG!;
-const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-"));
 const SECRETS = {
   secretKey: "bench-secret-key-0123456789abcdef0123456789abcdef0123456",
   devPostgresPassword: "bench-postgres-pw",
@@ -29,7 +26,7 @@ const SECRETS = {
 };
 const quiet = { onOutput: () => undefined };
 
-const STACKS: BenchStacks = { runDir: RUN_DIR, kubeconfig: KUBECONFIG, passphrase: "api-stack-bench" };
+const STACKS = benchStacks("engine");
 const median = (run: () => unknown) => medianOf(ROUNDS, run);
 
 async function devStack(name: string, extra: ConfigValues = {}): Promise<Stack> {
@@ -45,7 +42,7 @@ async function devStack(name: string, extra: ConfigValues = {}): Promise<Stack> 
 async function measure(node: string, name: string) {
   const stack = await devStack(name);
   // The same stack rendered to manifests, for kubectl to apply over the live objects.
-  const manifests = path.join(RUN_DIR, `${name}-rendered`);
+  const manifests = path.join(STACKS.runDir, `${name}-rendered`);
   const render = await devStack(`${name}render`, { namespace: `api-${name}`, renderYamlTo: manifests });
   try {
     progress(`${node}: pulumi up (create)`);

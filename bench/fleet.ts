@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_POD_CIDR, localShape, type ConfigValues } from "../tools/automation";
-import { benchStack, kubectlOf, median, serverDryRun, timed, type BenchStacks } from "../tools/bench";
+import { benchStack, benchStacks, kubectlOf, median, serverDryRun, timed } from "../tools/bench";
 import { onSimulatedNode } from "../tools/simulated-node";
 import { externalDatabaseUrls, startExternalDatabases } from "../tools/databases";
 import { requireFresh } from "../tools/program";
@@ -38,8 +38,7 @@ const REAL_SIZES = sizes(process.env.BENCH_FLEET_REAL_SIZES ?? "1,5").filter((si
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BREAKDOWN = process.env.BENCH_FLEET_BREAKDOWN !== "0";
 const KUBECONFIG = process.env.KUBECONFIG!;
-const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-fleet-"));
-const STACKS: BenchStacks = { runDir: RUN_DIR, kubeconfig: KUBECONFIG, passphrase: "api-stack-bench" };
+const STACKS = benchStacks("fleet");
 const DATABASES = "benchfleet-databases";
 const DATABASE_PASSWORD = "bench-fleet-postgres-pw";
 const SECRETS = {
@@ -109,7 +108,7 @@ async function measure(node: string, tag: string, size: number, breakdown?: type
   };
   const secretKeys = Object.keys(SECRETS);
   const stack = await benchStack(STACKS, name, fleetConfig(), secretKeys, program);
-  const manifests = path.join(RUN_DIR, `${name}-rendered`);
+  const manifests = path.join(STACKS.runDir, `${name}-rendered`);
   const render = await benchStack(
     STACKS,
     `${name}render`,
@@ -192,7 +191,7 @@ function homeWithoutLogs(): string | undefined {
   if (!real) {
     return undefined;
   }
-  const home = path.join(RUN_DIR, "pulumi-home-without-logs");
+  const home = path.join(STACKS.runDir, "pulumi-home-without-logs");
   fs.mkdirSync(path.join(home, "workspaces"), { recursive: true });
   for (const entry of ["plugins", "versions"]) {
     fs.symlinkSync(path.join(real, entry), path.join(home, entry));
@@ -315,7 +314,7 @@ async function main() {
     execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "delete", "namespace", "--ignore-not-found", DATABASES], {
       stdio: "inherit",
     });
-    fs.rmSync(RUN_DIR, { recursive: true, force: true });
+    fs.rmSync(STACKS.runDir, { recursive: true, force: true });
   }
   const date = new Date().toISOString().slice(0, 10);
   console.log(`\nfleet of N blue-green APIs in one stack, ${date}; median of ${ROUNDS} rounds (create: one);`);

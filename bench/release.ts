@@ -7,27 +7,23 @@
 // costs until the post-promotion analysis rolls it back: the requests that failed between its
 // first 5xx and the rollback, and how long that took. Figures, not assertions; run through
 // bench/release.sh.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { setConfig, LOCAL_PROMETHEUS, type ConfigValues } from "../tools/automation";
-import { benchStack, loadedApi, type BenchStacks } from "../tools/bench";
+import { benchStack, benchStacks, loadedApi } from "../tools/bench";
 import { explain, startLoad, type LoadResult, type LoadRun } from "../tests/support/load";
 import { progress } from "../tests/support/progress";
 import { buildReleases, failingBehindIngress } from "../tests/support/releases";
 import { releaseId } from "../components/release";
 
 const RATE = Number(process.env.BENCH_RATE ?? 50);
-const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-bench-release-"));
 const SECRETS = {
   secretKey: "bench-release-secret-key-0123456789abcdef0123456789abcdef",
   devPostgresPassword: "bench-postgres-password",
   apiTokens: "bench-release-api-token-0123456789abcdef0123",
 };
 const quiet = { onOutput: () => undefined };
-const STACKS: BenchStacks = { runDir: RUN_DIR, kubeconfig: process.env.KUBECONFIG!, passphrase: "api-stack-bench" };
+const STACKS = benchStacks("release");
 
 interface Row {
   scenario: string;

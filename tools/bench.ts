@@ -2,6 +2,9 @@
 // the repository (and the config of an API under load), and the server-side dry run of rendered
 // manifests.
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localShape, setConfig, sideStack, type ConfigValues } from "./automation";
@@ -65,6 +68,15 @@ export interface BenchStacks {
   runDir: string;
   kubeconfig: string;
   passphrase: string;
+}
+
+/** Where one run of `benchmark` keeps its stacks: a new directory under the system's temp directory. */
+export function benchStacks(benchmark: string): BenchStacks {
+  return {
+    runDir: fs.mkdtempSync(path.join(os.tmpdir(), `api-stack-bench-${benchmark}-`)),
+    kubeconfig: process.env.KUBECONFIG!,
+    passphrase: "api-stack-bench",
+  };
 }
 
 /** A stack of this project (its program: `program`, else index.ts) with `values` as its config. */

@@ -469,7 +469,9 @@ export const KEYS = {
       "exposure ingress: requests per minute one client address may send (limit-rpm, bursts up to twice that). " +
       "Counted per client address (the TCP peer, so a proxy in front counts as one client) " +
       "by each ingress controller replica on its own: N replicas admit up to N times the rate. " +
-      "Over it: 429 (Traefik) or 503 (ingress-nginx's default).",
+      "Over it: 429 (Traefik) or 503 (ingress-nginx's default). " +
+      "Traefik refills every budget at each reload of its configuration, which moving endpoints cause " +
+      "(docs/traffic.md).",
     default: 100,
   },
 

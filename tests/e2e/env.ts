@@ -27,8 +27,17 @@ function required(name: string): string {
 export const KUBECONFIG = required("KUBECONFIG");
 const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "api-stack-e2e-"));
 
+/**
+ * The namespaces of the stacks this file made: each mocha process runs one file, so the failure
+ * hook can tell this file's requests in the shared ingress log from those of the file beside it.
+ */
+export const STACK_NAMESPACES = new Set<string>();
+
 /** A fresh stack on a throwaway file backend, with `values` on top of Pulumi.yaml's defaults. */
 export async function newStack(name: string, values: ConfigValues, secret: string[] = []): Promise<Stack> {
+  if (typeof values.namespace === "string") {
+    STACK_NAMESPACES.add(values.namespace);
+  }
   const stack = await sideStack(name, {
     workDir: path.join(RUN_DIR, name),
     backendDir: path.join(RUN_DIR, "state"),

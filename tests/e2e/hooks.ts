@@ -1,10 +1,11 @@
 // Root hooks of the end-to-end suite. When a test fails, the ingress controller's access log
-// entries of that test's time that were not answered 2xx or 3xx, or took SLOW_MS or longer, are
-// printed: each names the upstream that answered ("-" when the controller found no ready
-// endpoint) and how long it took, which tells a failure of the API from one of the routing in
-// front of it, and a slow answer from a client that gave up on a fast one. For each pod that
-// answered 5xx, the error lines of its own log follow: why the API failed, not only that it did.
-import { kubectl } from "./env";
+// entries of that test's time and of its file's stacks that were not answered 2xx or 3xx, or took
+// SLOW_MS or longer, are printed: each names the upstream that answered ("-" when the controller
+// found no ready endpoint) and how long it took, which tells a failure of the API from one of the
+// routing in front of it, and a slow answer from a client that gave up on a fast one. For each pod
+// that answered 5xx, the error lines of its own log follow: why the API failed, not only that it
+// did.
+import { kubectl, STACK_NAMESPACES } from "./env";
 
 const ACCESS_LOG_LINES = 40;
 /** A fifth of the load's client timeout (tests/support/load.ts): slow enough to name. */
@@ -25,6 +26,20 @@ function unusual(line: string): boolean {
   return !/" [23]\d\d /.test(line) || (duration !== null && Number(duration[1]) >= SLOW_MS);
 }
 
+/**
+ * Whether an entry can belong to this file: Traefik names an Ingress' router `<namespace>-…` and
+ * a Gateway route's `httproute-<namespace>-…`. Entries with no router, and the controller's own
+ * lines, could be anyone's and are kept; so is everything when no stack named its namespace.
+ */
+function ours(line: string): boolean {
+  const router = /" \d+ "([^"]+)@kubernetes\w*"/.exec(line)?.[1];
+  return (
+    router === undefined ||
+    STACK_NAMESPACES.size === 0 ||
+    [...STACK_NAMESPACES].some((ns) => router.startsWith(`${ns}-`) || router.startsWith(`httproute-${ns}-`))
+  );
+}
+
 export const mochaHooks = {
   beforeEach(): void {
     started = new Date();
@@ -42,7 +57,7 @@ export const mochaHooks = {
       );
       return;
     }
-    const entries = log.split("\n").filter((line) => line && unusual(line));
+    const entries = log.split("\n").filter((line) => line && unusual(line) && ours(line));
     process.stderr.write(
       `    ingress controller, entries not answered 2xx/3xx or taking ${SLOW_MS} ms or more since ` +
         `${started.toISOString()} (last ${ACCESS_LOG_LINES}):\n` +

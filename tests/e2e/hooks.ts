@@ -3,8 +3,7 @@
 // SLOW_MS or longer, are printed: each names the upstream that answered ("-" when the controller
 // found no ready endpoint) and how long it took, which tells a failure of the API from one of the
 // routing in front of it, and a slow answer from a client that gave up on a fast one. For each pod
-// that answered 5xx, the error lines of its own log follow: why the API failed, not only that it
-// did.
+// that answered 5xx, the error lines of its own log follow: why the API failed, not only that.
 import { kubectl, STACK_NAMESPACES } from "./env";
 
 const ACCESS_LOG_LINES = 40;

@@ -8,6 +8,7 @@
 // windows the end-to-end test uses. Figures, not assertions; run through bench/autoscaling.sh.
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KEYS } from "../config/keys";
+import { destroyStack } from "../tools/automation";
 import { benchStack, benchStacks, loadedApi } from "../tools/bench";
 import { cpuLoad, hpaStatus, servingPods, until, type ScaledApi } from "../tests/support/autoscaling";
 import { progress } from "../tests/support/progress";
@@ -98,7 +99,7 @@ async function main() {
         await measure(behaviour, windows, { namespace: `api-${name}`, host: `${name}.bench.localhost`, image }),
       );
     } finally {
-      await stack.destroy(quiet);
+      await destroyStack(stack, progress);
     }
   }
 

@@ -9,7 +9,7 @@
 // bench/release.sh.
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { setConfig, LOCAL_PROMETHEUS, type ConfigValues } from "../tools/automation";
+import { destroyStack, setConfig, LOCAL_PROMETHEUS, type ConfigValues } from "../tools/automation";
 import { benchStack, benchStacks, loadedApi } from "../tools/bench";
 import { explain, startLoad, type LoadResult, type LoadRun } from "../tests/support/load";
 import { progress } from "../tests/support/progress";
@@ -100,67 +100,54 @@ async function rolledBack(stack: Stack, host: string, broken: string): Promise<R
   return { load: result, upSeconds, failingSeconds: (result.failedSpan.lastMs - result.failedSpan.firstMs) / 1000 };
 }
 
+/**
+ * A stack that lives only while `run` measures on it: each scenario's pods leave the node before the
+ * next one's arrive, so none waits for CPU (with all of them kept, the post-promotion release's
+ * smoke-test pod stayed Pending, Insufficient cpu, until its Job's deadline).
+ */
+async function during<T>(name: string, extra: ConfigValues, image: string, run: (stack: Stack) => Promise<T>) {
+  const stack = await stackFor(name, extra, image);
+  try {
+    return await run(stack);
+  } finally {
+    await destroyStack(stack, progress);
+  }
+}
+
 async function main() {
   const [v1, v2] = buildReleases(2);
   const broken = failingBehindIngress();
+  const next = { imageRef: v2, appVersion: "1.0.2" };
   const rows: Row[] = [];
-  const stacks: Stack[] = [];
-  let rollback: RolledBack;
-  try {
-    const rolling = await stackFor("benchrolling", {}, v1);
-    stacks.push(rolling);
-    rows.push(
-      await measure("rolling update", rolling, "benchrolling.bench.localhost", "1.0.1", {
-        imageRef: v2,
-        appVersion: "1.0.2",
-      }),
-    );
-
-    const blueGreen = await stackFor("benchbluegreen", { strategy: "blueGreen" }, v1);
-    stacks.push(blueGreen);
-    await setConfig(blueGreen, { imageRef: v2, appVersion: "1.0.2" });
-    await blueGreen.up(quiet); // the new release waits in preview
-    rows.push(
-      await measure("blue-green promotion", blueGreen, "benchbluegreen.bench.localhost", "1.0.1", {
-        promote: releaseId(v2),
-      }),
-    );
-    rows.push(
-      await measure("rollback", blueGreen, "benchbluegreen.bench.localhost", "1.0.2", {
-        rollbackTo: v1,
-        appVersion: "1.0.1",
-      }),
-    );
-
-    const canary = await stackFor(
-      "benchcanary",
-      {
-        strategy: "canary",
-        prometheusAddress: LOCAL_PROMETHEUS,
-        canarySteps: [{ setWeight: 50 }, { pause: { duration: "2m" } }],
-      },
-      v1,
-    );
-    stacks.push(canary);
-    rows.push(
-      await measure("canary to 100 % (50 %, 2 min)", canary, "benchcanary.bench.localhost", "1.0.1", {
-        imageRef: v2,
-        appVersion: "1.0.2",
-      }),
-    );
-
-    const checked = await stackFor(
-      "benchpostpromotion",
-      { strategy: "blueGreen", postPromotionAnalysis: true, prometheusAddress: LOCAL_PROMETHEUS },
-      v1,
-    );
-    stacks.push(checked);
-    rollback = await rolledBack(checked, "benchpostpromotion.bench.localhost", broken);
-  } finally {
-    for (const stack of stacks) {
-      await stack.destroy(quiet);
-    }
-  }
+  rows.push(
+    await during("benchrolling", {}, v1, (stack) =>
+      measure("rolling update", stack, "benchrolling.bench.localhost", "1.0.1", next),
+    ),
+  );
+  const host = "benchbluegreen.bench.localhost";
+  rows.push(
+    ...(await during("benchbluegreen", { strategy: "blueGreen" }, v1, async (stack) => {
+      await setConfig(stack, next);
+      await stack.up(quiet); // the new release waits in preview
+      const promotion = await measure("blue-green promotion", stack, host, "1.0.1", { promote: releaseId(v2) });
+      const back = await measure("rollback", stack, host, "1.0.2", { rollbackTo: v1, appVersion: "1.0.1" });
+      return [promotion, back];
+    })),
+  );
+  const canary = {
+    strategy: "canary",
+    prometheusAddress: LOCAL_PROMETHEUS,
+    canarySteps: [{ setWeight: 50 }, { pause: { duration: "2m" } }],
+  };
+  rows.push(
+    await during("benchcanary", canary, v1, (stack) =>
+      measure("canary to 100 % (50 %, 2 min)", stack, "benchcanary.bench.localhost", "1.0.1", next),
+    ),
+  );
+  const checked = { strategy: "blueGreen", postPromotionAnalysis: true, prometheusAddress: LOCAL_PROMETHEUS };
+  const rollback = await during("benchpostpromotion", checked, v1, (stack) =>
+    rolledBack(stack, "benchpostpromotion.bench.localhost", broken),
+  );
 
   console.log(
     `\n${RATE} requests/s through Traefik on 127.0.0.1 to /openapi.json (one connection per request), ` +

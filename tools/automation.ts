@@ -227,3 +227,20 @@ export async function sideStack(name: string, options: SideStackOptions): Promis
     },
   );
 }
+
+/**
+ * `pulumi destroy`, once more when the Kubernetes provider crashed while it awaited a deletion (a
+ * nil dereference in its await of a Rollout's deletion, seen now and then in this provider
+ * build): the second run finds what is already gone and removes the rest. `note` hears of it.
+ */
+export async function destroyStack(stack: Stack, note: (message: string) => void = () => undefined): Promise<void> {
+  try {
+    await stack.destroy({ onOutput: () => undefined });
+  } catch (error) {
+    if (!/exited prematurely/.test(String((error as Error).message))) {
+      throw error;
+    }
+    note(`destroy of ${stack.name}: the provider crashed awaiting a deletion; destroying again`);
+    await stack.destroy({ onOutput: () => undefined, refresh: true });
+  }
+}

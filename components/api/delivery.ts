@@ -143,7 +143,10 @@ const releaseHashArg = { name: "release-hash", valueFrom: { podTemplateHashValue
 
 /** Where the smoke command's last argument comes from: the preview's base URL, an argument of the analysis. */
 export const SMOKE_URL_ARG = "{{args.url}}";
-/** How long the smoke Job may run, from the pod's scheduling to its exit, before it counts as failed. */
+/**
+ * How long the smoke Job may take, from its start to its pod's exit, before it counts as failed;
+ * a pod that waits for a node spends it too (Job activeDeadlineSeconds).
+ */
 export const SMOKE_TIMEOUT_SECONDS = 120;
 
 /**

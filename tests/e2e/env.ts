@@ -11,7 +11,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
-import { setConfig, sideStack, type ConfigValues } from "../../tools/automation";
+import { destroyStack as destroyWithRetry, setConfig, sideStack, type ConfigValues } from "../../tools/automation";
 import { progress } from "../support/progress";
 
 export { releaseId } from "../../components/release";
@@ -61,23 +61,10 @@ export async function upRelease(stack: Stack, values: ConfigValues = {}): Promis
 /** Which release answered: the app's version from its OpenAPI document (served in development only). */
 export { openApiVersion } from "../support/load";
 
-/**
- * Tears a test's stack down. Runs `destroy` once more when the Kubernetes provider crashed while
- * awaiting a deletion (a nil dereference in its await of a Rollout's deletion, seen now and then
- * in this provider build); the second run finds what is already gone and removes the rest.
- */
+/** Tears a test's stack down (again when the provider crashed awaiting a deletion). */
 export async function destroyStack(stack: Stack | undefined): Promise<void> {
-  if (!stack) {
-    return;
-  }
-  try {
-    await stack.destroy({ onOutput: () => undefined });
-  } catch (error) {
-    if (!/exited prematurely/.test(String((error as Error).message))) {
-      throw error;
-    }
-    progress(`destroy of ${stack.name}: the provider crashed awaiting a deletion; destroying again`);
-    await stack.destroy({ onOutput: () => undefined, refresh: true });
+  if (stack) {
+    await destroyWithRetry(stack, progress);
   }
 }
 

@@ -1,6 +1,7 @@
-// Shared by scripts/local.ts (the main job on the local cluster) and the end-to-end tests: the
-// program run in-process through the Automation API, with a stack kept in a directory of its
-// own (a copy of Pulumi.yaml beside its stack file), so nothing it writes lands in the repo.
+// Shared by scripts/local.ts (the main job on the local cluster), the end-to-end tests and the
+// benchmarks: the program run in-process through the Automation API, with a stack kept in a
+// directory of its own (a copy of Pulumi.yaml beside its stack file), so nothing it writes lands
+// in the repo.
 import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";

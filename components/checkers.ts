@@ -13,6 +13,10 @@ export const EXPLAINED = {
     check: "service-targets-pod",
     why: "the selected pods are an Argo Rollout's, which kube-score does not read",
   },
+  hpaReplicas: {
+    check: "deployment-targeted-by-hpa-does-not-have-replicas-configured",
+    why: "the count is the HPA's minReplicas, sent when the Deployment is created, never in an update (ignoreChanges)",
+  },
   hpaTarget: {
     check: "horizontalpodautoscaler-has-target",
     why: "the target is an Argo Rollout, which kube-score does not read",

@@ -122,30 +122,6 @@ describe("rolloutSpec", () => {
       { templateName: "api-latency" },
     ]);
   });
-
-  it("leaves spec.replicas out when an autoscaler owns it, and sets it otherwise", () => {
-    const owned = rolloutSpec({
-      naming: n,
-      namespace: "api-prod",
-      delivery: blueGreen(),
-      template,
-      promoted: false,
-    }) as any;
-    assert.ok(!("replicas" in owned));
-    assert.equal(
-      (
-        rolloutSpec({
-          naming: n,
-          namespace: "api-prod",
-          delivery: blueGreen(),
-          replicas: 3,
-          template,
-          promoted: false,
-        }) as any
-      ).replicas,
-      3,
-    );
-  });
 });
 
 describe("errorRateTemplateSpec", () => {

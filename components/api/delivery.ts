@@ -82,8 +82,8 @@ export interface RolloutInput {
   naming: Naming;
   namespace: string;
   delivery: RolloutDelivery;
-  /** Unset when an autoscaler owns the count (the Rollout's scale subresource), as for a Deployment. */
-  replicas?: number;
+  /** The count the Rollout is created with; under an HPA, its minReplicas, as for a Deployment. */
+  replicas: number;
   template: PodTemplateSpec;
   /** blueGreen: whether Argo may promote this update's release without waiting (releaseState). */
   promoted: pulumi.Input<boolean>;
@@ -131,7 +131,7 @@ export function rolloutSpec(input: RolloutInput): Record<string, unknown> {
     };
   }
   return {
-    ...(input.replicas === undefined ? {} : { replicas: input.replicas }),
+    replicas: input.replicas,
     revisionHistoryLimit: 5,
     selector: { matchLabels: naming.selector("api") },
     template: input.template,

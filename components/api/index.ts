@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { explained } from "../checkers";
 import type { Naming } from "../names";
 import { Network } from "../network";
 import type { IngressConfig } from "../network/spec";
@@ -42,7 +43,7 @@ export interface ApiArgs {
   preStopSleepSeconds: number;
   /** API pods, without `autoscaling`. Leave it unset with `autoscaling`: the HPA owns the count. */
   replicas?: number;
-  /** Unset: no HPA, and `replicas` pods. */
+  /** Unset: no HPA, and `replicas` pods. Set: the API starts with `minReplicas`, then the HPA owns the count. */
   autoscaling?: AutoscalingConfig;
   /** Pods a voluntary disruption may take down at once. Default: 1. */
   maxUnavailable?: number;
@@ -107,9 +108,11 @@ export class Api extends pulumi.ComponentResource {
     }
     const apiName = naming.name("api");
     const metadata = { name: apiName, namespace, labels: naming.labels("api") };
-    // With the HPA the spec carries no count: a static one would scale the pods back to it on
-    // every update. ignoreChanges keeps the count an existing stack recorded in its state, so the
-    // update that stops sending it does not reset the live count (docs/hardening.md).
+    // With the HPA, the first release is created with its minReplicas, so that `up` waits for
+    // them all (with the default 1, the HPA added the rest after `up` had returned). Every later
+    // update keeps the count out (ignoreChanges): the HPA's count is never reset
+    // (docs/hardening.md).
+    const replicas = args.replicas ?? args.autoscaling!.minReplicas;
     const replicaOwner = args.autoscaling ? { ignoreChanges: ["spec.replicas"] } : {};
     // Network and Scaling were children of the ApiStack before this component grouped them.
     const formerParent: pulumi.Alias = { parent: opts?.parent ?? pulumi.rootStackResource };
@@ -133,7 +136,7 @@ export class Api extends pulumi.ComponentResource {
       settingsChecksum: args.env.settingsChecksum,
       http: { preStopSleepSeconds: args.preStopSleepSeconds },
       metrics: args.metrics,
-      spread: (args.autoscaling?.maxReplicas ?? args.replicas!) > 1,
+      spread: (args.autoscaling?.maxReplicas ?? replicas) > 1,
     });
 
     const readRelease = args.readRelease ?? clusterReleaseReader();
@@ -168,7 +171,10 @@ export class Api extends pulumi.ComponentResource {
     if (delivery.strategy === "rolling") {
       this.workload = new k8s.apps.v1.Deployment(
         name,
-        { metadata, spec: deploymentSpec({ naming, component: "api", replicas: args.replicas, template }) },
+        {
+          metadata: { ...metadata, ...(args.autoscaling ? { annotations: explained("hpaReplicas") } : {}) },
+          spec: deploymentSpec({ naming, component: "api", replicas, template }),
+        },
         { parent: this, dependsOn: gates, ...replicaOwner },
       );
     } else {
@@ -181,7 +187,7 @@ export class Api extends pulumi.ComponentResource {
         smokePod: (command) => pod("smoke", { command: [...command, SMOKE_URL_ARG], restartPolicy: "Never" }),
         image: args.image,
         env: args.env,
-        replicas: args.replicas,
+        replicas,
         planned,
         target,
         readRelease,

@@ -35,8 +35,8 @@ export interface ApiRolloutInput {
   smokePod: (command: string[]) => k8s.types.input.core.v1.PodTemplateSpec;
   image: pulumi.Input<string>;
   env: PodEnvironment;
-  /** Unset when the HPA owns the count. */
-  replicas?: number;
+  /** The count the Rollout is created with (under the HPA, its minReplicas). */
+  replicas: number;
   /** The release state this update plans (which release promotes). */
   planned: pulumi.Output<ReleaseState>;
   target: ReleaseTarget;

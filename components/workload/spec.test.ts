@@ -165,17 +165,6 @@ describe("podTemplate: secrets as files", () => {
   }
 });
 
-describe("deploymentSpec without a replica count", () => {
-  it("leaves spec.replicas out when an autoscaler owns it, and sets it otherwise", () => {
-    const owned = deploymentSpec({ naming: n, component: "api", template: podTemplate(base) }) as any;
-    assert.ok(!("replicas" in owned));
-    assert.equal(
-      (deploymentSpec({ naming: n, component: "api", replicas: 3, template: podTemplate(base) }) as any).replicas,
-      3,
-    );
-  });
-});
-
 describe("release Jobs", () => {
   it("sets the migration's lock and statement timeouts through libpq's PGOPTIONS", () => {
     assert.deepEqual(pgOptions({ lockTimeoutSeconds: 5, statementTimeoutSeconds: 300 }), {

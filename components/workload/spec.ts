@@ -227,16 +227,16 @@ export interface DeploymentInput {
   naming: Naming;
   component: "api" | "worker";
   /**
-   * Unset when an autoscaler owns the count: a static value in the spec would scale the
-   * Deployment back to it on every update.
+   * The count the Deployment is created with. Under an HPA, its minReplicas: the component keeps
+   * it out of every later update (ignoreChanges), so the HPA's count is never reset.
    */
-  replicas?: number;
+  replicas: number;
   template: PodTemplateSpec;
 }
 
 export function deploymentSpec(input: DeploymentInput): k8s.types.input.apps.v1.DeploymentSpec {
   return {
-    ...(input.replicas === undefined ? {} : { replicas: input.replicas }),
+    replicas: input.replicas,
     revisionHistoryLimit: 5,
     selector: { matchLabels: input.naming.selector(input.component) },
     // Never dip below the desired count during a release: new pods must be Ready first.

@@ -133,8 +133,7 @@ export function topologySpread(type: string, props: Props): string[] {
     return [];
   }
   const pod = workloadPod(type, props);
-  // A workload that names no count leaves it to an autoscaler (the program does exactly when the
-  // HPA is on), which may run many.
+  // A workload that names no count leaves it to an autoscaler, which may run many.
   const replicas = replicasOf(props);
   if (!pod || !isApiPod(pod) || (typeof replicas === "number" && replicas <= 1)) {
     return [];

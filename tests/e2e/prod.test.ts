@@ -127,6 +127,9 @@ describe("the prod stack on the real node", function () {
     assert.equal((result.outputs.release.value as { active: string }).active, v1);
     const rollout = kubectlJson("get", "rollout", "api", "-n", NAMESPACE);
     assert.equal(rollout.status.phase, "Healthy");
+    // Created with the HPA's minimum, all of which `up` waited for (docs/hardening.md).
+    const hpa = kubectlJson("get", "hpa", "api", "-n", NAMESPACE);
+    assert.equal(rollout.status.availableReplicas, hpa.spec.minReplicas);
     const backups = kubectlJson("get", "jobs", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=backup").items;
     assert.equal(backups.length, 1);
     assert.equal(backups[0].status.succeeded, 1, "the backup Job ran before the migration");

@@ -66,8 +66,6 @@ for (const [stack, input] of [
       assert.equal(container.image, run.outputs.image);
       assert.equal(container.readinessProbe.httpGet.path, "/health/ready");
       assert.equal(container.securityContext.readOnlyRootFilesystem, true);
-      // The HPA owns the count (the Rollout's scale subresource), as it does a Deployment's.
-      assert.ok(!("replicas" in rollout.spec), "no static replica count under the HPA");
     });
 
     it("wires the active and preview Services, leaving the pod-template-hash selector to Argo", () => {
@@ -121,9 +119,11 @@ for (const [stack, input] of [
       );
     });
 
-    it("points the HPA at the Rollout and leaves it the replica count", () => {
+    it("points the HPA at the Rollout, which starts with the HPA's minimum and leaves it the count", () => {
       const hpa = asManifest(run.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"));
       assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "api" });
+      // Sent when the Rollout is created (the scale subresource's field), kept out of updates.
+      assert.equal(rolloutOf(run).spec.replicas, hpa.spec.minReplicas);
       assert.deepEqual(run.one(ROLLOUT).ignoreChanges, ["spec.replicas"]);
     });
 

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import { BlockList, isIPv4 } from "node:net";
 import * as path from "node:path";
 import { ApiStack } from "../../components/api-stack";
+import { explained } from "../../components/checkers";
 import { validateConfig } from "../../config";
 import {
   asManifest,
@@ -187,7 +188,6 @@ for (const [stack, input] of [
       const deployment = asManifest(run.one(T.deployment, "api"));
       const pod = deployment.spec.template.spec;
       const container = pod.containers[0];
-      assert.ok(!("replicas" in deployment.spec), "the HPA owns the count");
       assert.deepEqual(deployment.spec.strategy, {
         type: "RollingUpdate",
         rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
@@ -289,11 +289,13 @@ for (const [stack, input] of [
       }
     });
 
-    it("leaves the replica count to the HPA", () => {
-      // No count in the spec, and the one an existing stack recorded is not reset by this update.
-      assert.ok(!("replicas" in asManifest(run.one(T.deployment, "api")).spec));
-      assert.deepEqual(run.one(T.deployment, "api").ignoreChanges, ["spec.replicas"]);
+    it("creates the API with the HPA's minimum, then leaves the count to the HPA", () => {
+      // The count is sent when the Deployment is created; ignoreChanges keeps it out of updates.
       const hpa = asManifest(run.one(T.hpa)).spec;
+      const deployment = run.one(T.deployment, "api");
+      assert.equal(asManifest(deployment).spec.replicas, hpa.minReplicas);
+      assert.deepEqual(deployment.ignoreChanges, ["spec.replicas"]);
+      assert.deepEqual(asManifest(deployment).metadata.annotations, explained("hpaReplicas"));
       assert.deepEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "api" });
       assert.equal(hpa.minReplicas, stack === "dev" ? 1 : 3);
       assert.equal(hpa.maxReplicas, stack === "dev" ? 3 : 20);

@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { buildAndPush } from "../tools/images";
-import { localEnvironment, localShape, type ConfigValues } from "../tools/automation";
+import { destroyStack, localEnvironment, localShape, type ConfigValues } from "../tools/automation";
 import { benchStack, benchStacks, listObjects, median as medianOf, serverDryRun, timed } from "../tools/bench";
 import { onSimulatedNode } from "../tools/simulated-node";
 import { PROJECT_DIR } from "../tools/program";
@@ -53,7 +53,7 @@ async function measure(node: string, name: string) {
     const kubectlDryRun = await median(() => serverDryRun(KUBECONFIG, manifests));
     return { node, create, upNoChange, preview, kubectlDryRun, pods: readyTimes(`api-${name}`) };
   } finally {
-    await stack.destroy(quiet);
+    await destroyStack(stack, progress);
   }
 }
 
@@ -88,7 +88,7 @@ async function djangoReady(): Promise<number | undefined> {
     await stack.up(quiet);
     return readyTimes("api-benchdjango").api;
   } finally {
-    await stack.destroy(quiet);
+    await destroyStack(stack, progress);
   }
 }
 

@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { LOCAL_POD_CIDR, localShape, type ConfigValues } from "../tools/automation";
+import { destroyStack, LOCAL_POD_CIDR, localShape, type ConfigValues } from "../tools/automation";
 import { benchStack, benchStacks, kubectlOf, median, serverDryRun, timed } from "../tools/bench";
 import { onSimulatedNode } from "../tools/simulated-node";
 import { externalDatabaseUrls, startExternalDatabases } from "../tools/databases";
@@ -147,23 +147,16 @@ async function measure(node: string, tag: string, size: number, breakdown?: type
 }
 
 /**
- * `pulumi destroy`, again when it fails: the Kubernetes provider 4.25.0 can panic while it waits
- * for a deletion (pkg/await/condition/deleted.go dereferences the result kstatus did not compute,
- * as for an Argo Rollout updated in between, whose status.observedGeneration is a string), and a
- * new run deletes what is left. Whatever still stands after three goes its namespaces take with them.
+ * `pulumi destroy` (again when the provider crashed, destroyStack); should that fail too, the
+ * fleet's namespaces take what still stands with them, so that the next size starts clean.
  */
 async function destroy(stack: Stack, namespaces: string[]): Promise<void> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      await stack.destroy(quiet);
-      return;
-    } catch (error) {
-      const panic = /panic: .*|error: .*/.exec(String(error))?.[0] ?? String(error).split("\n")[0];
-      progress(`pulumi destroy failed (attempt ${attempt} of 3): ${panic}`);
-    }
+  try {
+    await destroyStack(stack, progress);
+  } catch (error) {
+    progress(`pulumi destroy failed: ${String(error).split("\n")[0]}; deleting namespaces ${namespaces.join(", ")}`);
+    kubectl("delete", "namespace", "--ignore-not-found", ...namespaces);
   }
-  progress(`deleting namespaces ${namespaces.join(", ")}`);
-  kubectl("delete", "namespace", "--ignore-not-found", ...namespaces);
 }
 
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));

@@ -534,7 +534,7 @@ export const KEYS = {
   },
   hpaMinReplicas: {
     ...integer(1, 1000),
-    description: "Fewest API pods the HPA keeps.",
+    description: "Fewest API pods the HPA keeps; the API is created with this many, all of which `up` waits for.",
     default: 2,
   },
   hpaMaxReplicas: {

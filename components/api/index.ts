@@ -108,10 +108,10 @@ export class Api extends pulumi.ComponentResource {
     }
     const apiName = naming.name("api");
     const metadata = { name: apiName, namespace, labels: naming.labels("api") };
-    // With the HPA, the first release is created with its minReplicas, so that `up` waits for
-    // them all (with the default 1, the HPA added the rest after `up` had returned). Every later
-    // update keeps the count out (ignoreChanges): the HPA's count is never reset
-    // (docs/hardening.md).
+    // With the HPA, the API is created with its minReplicas, so that `up` waits for them all
+    // (with the API server's default of 1, the release was waited for with one pod, and the HPA
+    // added the rest afterwards). Every later update keeps the count out (ignoreChanges): the
+    // HPA's count is never reset (docs/hardening.md).
     const replicas = args.replicas ?? args.autoscaling!.minReplicas;
     const replicaOwner = args.autoscaling ? { ignoreChanges: ["spec.replicas"] } : {};
     // Network and Scaling were children of the ApiStack before this component grouped them.

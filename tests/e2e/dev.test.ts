@@ -201,7 +201,8 @@ describe("the dev stack on the real node", function () {
     const result = await stack.up({ onOutput: () => undefined });
     const traffic = await load.stop();
     progress(
-      `dev: ${traffic.sent} requests across the rolling update, ${traffic.failed} failed, p99 ${traffic.p99Ms} ms`,
+      `dev: ${traffic.sent} requests across the rolling update, ${traffic.failed} failed, ` +
+        `p99 ${traffic.p99Ms} ms, slowest ${traffic.maxMs} ms`,
     );
     assert.equal(result.summary.result, "succeeded");
     assert.equal(traffic.failed, 0, explain(traffic));

@@ -7,7 +7,7 @@
 import { kubectl, STACK_NAMESPACES } from "./env";
 
 const ACCESS_LOG_LINES = 40;
-/** A fifth of the load's client timeout (tests/support/load.ts): slow enough to name. */
+/** Several times a quiet run's p99 through the ingress (docs/hardening.md): slow enough to name. */
 const SLOW_MS = 1000;
 const POD_LOG_LINES = 30;
 /** An access log entry answered 5xx by an upstream: `"<method> <path> ..." 5xx ... "http://<ip>:<port>" <n>ms`. */

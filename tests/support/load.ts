@@ -18,6 +18,7 @@ export interface LoadOptions {
   /** Hard limits: the load stops at whichever comes first. */
   maxRequests: number;
   maxSeconds: number;
+  /** How long a request may take before the client gives up on it (CLIENT_TIMEOUT_MS by default). */
   timeoutMs?: number;
   /** CA for https URLs (the local CA), and the TLS server name to verify. */
   ca?: string | Buffer;
@@ -49,6 +50,8 @@ export interface LoadResult {
   cpuPressurePercent?: number;
   p50Ms: number;
   p99Ms: number;
+  /** The slowest answer: slow answers are measured here, not counted as failures (CLIENT_TIMEOUT_MS). */
+  maxMs: number;
   seconds: number;
   /** Per release label: requests served and the time (ms since start) of its first and last answer. */
   releases: Record<string, { count: number; firstMs: number; lastMs: number }>;
@@ -75,6 +78,15 @@ function cpuStallMicros(): number | undefined {
 
 /** An event-loop pause the load records (LoadResult.stalls): far above a timer's usual lateness. */
 const STALL_MS = 500;
+
+/**
+ * Longer than the apps themselves let a request wait (10 s for a pooled connection, 10 s to open
+ * one, in both apps' database settings), so that each request counts by the server's answer. A
+ * shorter bound counted as failed a request the app was still serving: in a stall of the 2-core
+ * test machine, while every pod's probes timed out, the client gave up on one after 5 s, its
+ * earlier bound (docs/hardening.md). Slowness is measured apart (p99Ms, maxMs), never as a failure.
+ */
+export const CLIENT_TIMEOUT_MS = 30_000;
 
 export function startLoad(options: LoadOptions): LoadRun {
   const target = new URL(options.url);
@@ -127,7 +139,7 @@ export function startLoad(options: LoadOptions): LoadRun {
           ...(options.host ? { host: options.host } : {}),
           ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         },
-        timeout: options.timeoutMs ?? 5000,
+        timeout: options.timeoutMs ?? CLIENT_TIMEOUT_MS,
         ...(options.ca ? { ca: options.ca, servername: options.host ?? target.hostname } : {}),
       },
       (response) => {
@@ -221,6 +233,7 @@ export function startLoad(options: LoadOptions): LoadRun {
             : { cpuPressurePercent: Math.round((stalled - stalledAtStart) / 10 / elapsedMs()) }),
           p50Ms: Math.round(quantile(0.5) * 10) / 10,
           p99Ms: Math.round(quantile(0.99) * 10) / 10,
+          maxMs: Math.round((sorted[sorted.length - 1] ?? 0) * 10) / 10,
           seconds: Math.round(elapsedMs() / 100) / 10,
           releases,
         };

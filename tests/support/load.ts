@@ -18,8 +18,6 @@ export interface LoadOptions {
   /** Hard limits: the load stops at whichever comes first. */
   maxRequests: number;
   maxSeconds: number;
-  /** How long a request may take before the client gives up on it (CLIENT_TIMEOUT_MS by default). */
-  timeoutMs?: number;
   /** CA for https URLs (the local CA), and the TLS server name to verify. */
   ca?: string | Buffer;
   /** Reads a release label from a successful response body (e.g. the version in /openapi.json). */
@@ -86,7 +84,7 @@ const STALL_MS = 500;
  * test machine, while every pod's probes timed out, the client gave up on one after 5 s, its
  * earlier bound (docs/hardening.md). Slowness is measured apart (p99Ms, maxMs), never as a failure.
  */
-export const CLIENT_TIMEOUT_MS = 30_000;
+const CLIENT_TIMEOUT_MS = 30_000;
 
 export function startLoad(options: LoadOptions): LoadRun {
   const target = new URL(options.url);
@@ -139,7 +137,7 @@ export function startLoad(options: LoadOptions): LoadRun {
           ...(options.host ? { host: options.host } : {}),
           ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         },
-        timeout: options.timeoutMs ?? CLIENT_TIMEOUT_MS,
+        timeout: CLIENT_TIMEOUT_MS,
         ...(options.ca ? { ca: options.ca, servername: options.host ?? target.hostname } : {}),
       },
       (response) => {

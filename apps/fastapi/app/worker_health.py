@@ -90,8 +90,10 @@ def liveness_problem(now: float, broker_up: Callable[[], bool] = broker_answers)
         return None
     if not broker_up():
         return None  # waiting for the broker: a restart would not help
-    stalled = "no heartbeat at all" if age is None else f"no heartbeat for {age:.0f}s (limit {ALIVE_MAX_AGE_SECONDS}s)"
-    return f"{stalled} while the broker answers: the worker is stuck"
+    if age is None:
+        # The startup probe's answer until the worker's first heartbeat, however slow its start.
+        return "no heartbeat yet while the broker answers: the worker has not started"
+    return f"no heartbeat for {age:.0f}s (limit {ALIVE_MAX_AGE_SECONDS}s) while the broker answers: the worker is stuck"
 
 
 def probe(problem: Callable[[float], str | None], failure: str) -> int:

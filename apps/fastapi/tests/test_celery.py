@@ -202,10 +202,10 @@ def test_liveness_fails_when_the_worker_stops_making_progress(migrated: None, tm
 
 
 def test_liveness_without_a_heartbeat_asks_the_broker(tmp_path: Path) -> None:
-    # No worker has started: stuck if the broker answers, waiting for it if it does not.
-    stuck = probe("liveness", tmp_path)
-    assert stuck.returncode == 1
-    assert "no heartbeat at all while the broker answers" in stuck.stderr
+    # No worker has started: not alive (yet) if the broker answers, waiting for it if it does not.
+    unstarted = probe("liveness", tmp_path)
+    assert unstarted.returncode == 1
+    assert "no heartbeat yet while the broker answers: the worker has not started" in unstarted.stderr
     assert probe("liveness", tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").returncode == 0
 
 

@@ -81,7 +81,7 @@ const STALL_MS = 500;
  * Longer than the apps themselves let a request wait (10 s for a pooled connection, 10 s to open
  * one, in both apps' database settings), so that each request counts by the server's answer. A
  * shorter bound counted as failed a request the app was still serving: in a stall of the 2-core
- * test machine, while every pod's probes timed out, the client gave up on one after 5 s, its
+ * test machine, while even Postgres's probes timed out, the client gave up on one after 5 s, its
  * earlier bound (docs/hardening.md). Slowness is measured apart (p99Ms, maxMs), never as a failure.
  */
 const CLIENT_TIMEOUT_MS = 30_000;

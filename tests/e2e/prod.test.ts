@@ -27,7 +27,7 @@ import {
   viaIngress,
 } from "./env";
 import { externalDatabaseUrls, startExternalDatabases } from "../../tools/databases";
-import { explain, startLoadInThread } from "../support/load";
+import { explain, startLoadInThread, tally } from "../support/load";
 import { buildReleases, signed } from "../support/releases";
 
 const NAMESPACE = "api-e2eprod";
@@ -357,10 +357,7 @@ describe("the prod stack on the real node", function () {
     await setConfig(stack, { promote: releaseId(preview) });
     await stack.up({ onOutput: () => undefined });
     const traffic = await load.stop();
-    progress(
-      `prod: ${traffic.sent} requests across the rotation, ${traffic.failed} failed, p99 ${traffic.p99Ms} ms, ` +
-        `slowest ${traffic.maxMs} ms; CPU pressure ${traffic.cpuPressurePercent ?? "unknown"} %`,
-    );
+    progress(`prod: across the rotation, ${tally(traffic)}`);
     // Zero, on a starved machine too: the 500s once seen there were the apps' connections giving up
     // after 3 s, the timeout since the client's own after 5 s (docs/hardening.md). A failure prints
     // the ingress log and the error lines of each pod that answered 5xx (hooks.ts).

@@ -216,8 +216,11 @@ export function startLoad(options: LoadOptions): LoadRun {
         agent.destroy();
         const sorted = [...latencies].sort((a, b) => a - b);
         const stalled = cpuStallMicros();
-        const quantile = (q: number) =>
-          sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+        // In ms, to a tenth; quantile(1) is the slowest answer.
+        const quantile = (q: number) => {
+          const at = Math.min(sorted.length - 1, Math.floor(q * sorted.length));
+          return sorted.length ? Math.round(sorted[at] * 10) / 10 : 0;
+        };
         return {
           sent,
           ok,
@@ -229,9 +232,9 @@ export function startLoad(options: LoadOptions): LoadRun {
           ...(stalled === undefined || stalledAtStart === undefined
             ? {}
             : { cpuPressurePercent: Math.round((stalled - stalledAtStart) / 10 / elapsedMs()) }),
-          p50Ms: Math.round(quantile(0.5) * 10) / 10,
-          p99Ms: Math.round(quantile(0.99) * 10) / 10,
-          maxMs: Math.round((sorted[sorted.length - 1] ?? 0) * 10) / 10,
+          p50Ms: quantile(0.5),
+          p99Ms: quantile(0.99),
+          maxMs: quantile(1),
           seconds: Math.round(elapsedMs() / 100) / 10,
           releases,
         };
@@ -312,6 +315,15 @@ export function runLoadThread(): void {
   void run.done.then((result) => parentPort!.postMessage({ result }));
   parentPort!.on("message", () => void run.stop());
   parentPort!.postMessage({ started: true });
+}
+
+/** The load's figures for a progress line: requests, failures, p99, the slowest answer, CPU pressure. */
+export function tally(result: LoadResult): string {
+  const { sent, failed, p99Ms, maxMs, cpuPressurePercent } = result;
+  return (
+    `${sent} requests, ${failed} failed, p99 ${p99Ms} ms, slowest ${maxMs} ms; ` +
+    `CPU pressure ${cpuPressurePercent ?? "unknown"} %`
+  );
 }
 
 /** The outcome counts and the first failures, for an assertion's message. */
